@@ -1,0 +1,303 @@
+// kinship ingest / incidents / show / stats: loading files into the store and reading them back.
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "cli/command.h"
+#include "kinship/ingest.h"
+#include "kinship/kb.h"
+#include "kinship/normalize.h"
+
+namespace kinship::cli {
+namespace {
+
+struct IngestArgs {
+  std::vector<std::string> paths;
+  std::string format = "auto";
+  bool skip_bad = false;
+  int max_warnings = 20;
+};
+
+// Fills KB ids of stated attributions, software and techniques from the store's KB, if any.
+void LinkToKb(const kb::KnowledgeBase& kb, Incident& inc) {
+  for (Attribution& a : inc.attributions) {
+    if (!a.actor_id.empty()) continue;
+    auto m = kb.Resolve(a.actor_name, kb::EntityType::kActor);
+    if (!m.empty() && !m.front().ambiguous) a.actor_id = m.front().id;
+  }
+  for (Software& s : inc.software) {
+    if (!s.id.empty()) continue;
+    auto m = kb.Resolve(s.name, kb::EntityType::kSoftware);
+    if (!m.empty() && !m.front().ambiguous) s.id = m.front().id;
+  }
+  for (Technique& t : inc.techniques) {
+    if (t.id.empty() && !t.name.empty()) {
+      auto m = kb.Resolve(t.name, kb::EntityType::kTechnique);
+      if (!m.empty() && !m.front().ambiguous) t.id = m.front().id;
+    } else if (!t.id.empty()) {
+      auto m = kb.Resolve(t.id, kb::EntityType::kTechnique);  // follows revoked ids
+      if (!m.empty()) t.id = m.front().id;
+    }
+  }
+}
+
+absl::Status RunIngest(GlobalOptions& g, const IngestArgs& args) {
+  auto format = ingest::FormatFromName(args.format);
+  if (!format) {
+    return absl::InvalidArgumentError(absl::StrCat("unknown --format '", args.format, "'"));
+  }
+  KINSHIP_ASSIGN_OR_RETURN(auto store, OpenStore(g, /*create=*/true));
+  KINSHIP_ASSIGN_OR_RETURN(kb::KnowledgeBase kb, kb::KnowledgeBase::Load(*store));
+  ingest::Options opts;
+  opts.format = *format;
+  opts.skip_bad_records = args.skip_bad;
+  opts.kb = kb.empty() ? nullptr : &kb;
+
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<Incident> incidents;
+  std::vector<Diagnostic> diagnostics;
+  for (size_t i = 0; i < args.paths.size(); ++i) {
+    Progress(g, absl::StrCat("[", i + 1, "/", args.paths.size(), "] parsing ", args.paths[i]));
+    auto out = ingest::ParsePath(args.paths[i], opts);
+    if (!out.ok()) {
+      // A missing or unreadable input is bad input (exit 3), not a missing store object.
+      if (out.status().code() == absl::StatusCode::kNotFound) {
+        return absl::InvalidArgumentError(out.status().message());
+      }
+      return out.status();
+    }
+    for (Incident& inc : out->incidents) incidents.push_back(std::move(inc));
+    for (Diagnostic& d : out->diagnostics) diagnostics.push_back(std::move(d));
+  }
+  Progress(g, absl::StrCat("normalising ", incidents.size(), " incidents"));
+  for (Incident& inc : incidents) {
+    normalize::NormalizeIncident(inc, &diagnostics);
+    if (!kb.empty()) LinkToKb(kb, inc);
+  }
+  Progress(g, "writing to the store (one transaction)");
+  KINSHIP_ASSIGN_OR_RETURN(IngestSummary sum, store->Ingest(incidents));
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  if (g.json) {
+    nlohmann::json diags = nlohmann::json::array();
+    for (const Diagnostic& d : diagnostics) {
+      diags.push_back(
+          {{"severity", d.severity == Diagnostic::Severity::kError ? "error" : "warning"},
+           {"file", d.file},
+           {"location", d.location},
+           {"message", d.message}});
+    }
+    nlohmann::json ids = nlohmann::json::array();
+    for (const Incident& inc : incidents) ids.push_back(inc.id);
+    PrintJsonLine({{"incidents_added", sum.incidents_added},
+                   {"incidents_updated", sum.incidents_updated},
+                   {"indicators", sum.indicators},
+                   {"invalid_indicators", sum.invalid_indicators},
+                   {"benign_indicators", sum.benign_indicators},
+                   {"incident_ids", ids},
+                   {"diagnostics", diags},
+                   {"seconds", secs}});
+    return absl::OkStatus();
+  }
+  int shown = 0;
+  for (const Diagnostic& d : diagnostics) {
+    if (shown++ >= args.max_warnings) break;
+    std::fprintf(stderr, "%s:%s: %s: %s\n", d.file.c_str(), d.location.c_str(),
+                 d.severity == Diagnostic::Severity::kError ? "error" : "warning",
+                 d.message.c_str());
+  }
+  if (diagnostics.size() > static_cast<size_t>(args.max_warnings)) {
+    std::fprintf(stderr, "... and %zu more warnings (see --json)\n",
+                 diagnostics.size() - static_cast<size_t>(args.max_warnings));
+  }
+  std::printf(
+      "ingested %zu incidents (%zu new, %zu updated): %zu indicators, %zu could not be "
+      "canonicalised, %zu known-benign; %.2f s\n",
+      sum.incidents_added + sum.incidents_updated, sum.incidents_added, sum.incidents_updated,
+      sum.indicators, sum.invalid_indicators, sum.benign_indicators, secs);
+  return absl::OkStatus();
+}
+
+absl::Status RunIncidents(GlobalOptions& g) {
+  KINSHIP_ASSIGN_OR_RETURN(auto store, OpenStore(g, /*create=*/false));
+  KINSHIP_ASSIGN_OR_RETURN(auto list, store->ListIncidents());
+  for (const IncidentSummary& s : list) {
+    if (g.json) {
+      PrintJsonLine({{"id", s.id},
+                     {"title", s.title},
+                     {"source", s.source},
+                     {"first_seen", s.first_seen},
+                     {"format", s.format},
+                     {"indicators", s.indicators},
+                     {"techniques", s.techniques},
+                     {"attributed_to", s.attributed_to}});
+    } else {
+      std::printf("%-40s  %-10s  %5zu ind  %3zu tech  %s%s\n", s.id.c_str(),
+                  s.first_seen.substr(0, 10).c_str(), s.indicators, s.techniques, s.title.c_str(),
+                  s.attributed_to.empty()
+                      ? ""
+                      : absl::StrCat("  [", absl::StrJoin(s.attributed_to, ", "), "]").c_str());
+    }
+  }
+  if (!g.json) std::printf("%zu incidents\n", list.size());
+  return absl::OkStatus();
+}
+
+nlohmann::json IndicatorJson(const Indicator& ind) {
+  nlohmann::json j = {{"type", IndicatorTypeName(ind.type)},
+                      {"value", ind.value},
+                      {"raw", ind.raw},
+                      {"to_ids", ind.to_ids}};
+  if (ind.derivation != Derivation::kNone) j["derived"] = DerivationName(ind.derivation);
+  if (!ind.category.empty()) j["category"] = ind.category;
+  if (!ind.comment.empty()) j["comment"] = ind.comment;
+  if (!ind.location.empty()) j["location"] = ind.location;
+  if (!ind.error.empty()) j["error"] = ind.error;
+  if (!ind.warninglists.empty()) j["warninglists"] = ind.warninglists;
+  return j;
+}
+
+absl::Status RunShow(GlobalOptions& g, const std::string& id) {
+  KINSHIP_ASSIGN_OR_RETURN(auto store, OpenStore(g, /*create=*/false));
+  KINSHIP_ASSIGN_OR_RETURN(Incident inc, store->GetIncident(id));
+  if (g.json) {
+    nlohmann::json j = {{"id", inc.id},
+                        {"title", inc.title},
+                        {"description", inc.description},
+                        {"source", inc.source},
+                        {"first_seen", inc.first_seen},
+                        {"last_seen", inc.last_seen},
+                        {"tlp", TlpName(inc.tlp)},
+                        {"tags", inc.tags},
+                        {"victim",
+                         {{"organisation", inc.victim.organisation},
+                          {"sector", inc.victim.sector},
+                          {"country", inc.victim.country}}},
+                        {"provenance",
+                         {{"file", inc.provenance.file},
+                          {"format", inc.provenance.format},
+                          {"sha256", inc.provenance.sha256}}}};
+    nlohmann::json inds = nlohmann::json::array();
+    for (const Indicator& ind : inc.indicators) inds.push_back(IndicatorJson(ind));
+    j["indicators"] = inds;
+    nlohmann::json techs = nlohmann::json::array();
+    for (const Technique& t : inc.techniques) techs.push_back({{"id", t.id}, {"name", t.name}});
+    j["techniques"] = techs;
+    nlohmann::json sw = nlohmann::json::array();
+    for (const Software& s : inc.software) {
+      sw.push_back({{"name", s.name}, {"id", s.id}, {"kind", s.kind}});
+    }
+    j["software"] = sw;
+    nlohmann::json at = nlohmann::json::array();
+    for (const Attribution& a : inc.attributions) {
+      nlohmann::json x = {{"actor", a.actor_name}, {"actor_id", a.actor_id}, {"source", a.source}};
+      if (a.confidence >= 0) x["confidence"] = a.confidence;
+      at.push_back(x);
+    }
+    j["attributions"] = at;
+    PrintJsonLine(j);
+    return absl::OkStatus();
+  }
+  std::printf("%s\n  id:       %s\n", inc.title.c_str(), inc.id.c_str());
+  if (!inc.source.empty()) std::printf("  source:   %s\n", inc.source.c_str());
+  if (!inc.first_seen.empty() || !inc.last_seen.empty()) {
+    std::printf("  seen:     %s .. %s\n", inc.first_seen.c_str(), inc.last_seen.c_str());
+  }
+  if (inc.tlp != Tlp::kUnset)
+    std::printf("  TLP:      %s\n", std::string(TlpName(inc.tlp)).c_str());
+  if (!inc.victim.organisation.empty() || !inc.victim.sector.empty() ||
+      !inc.victim.country.empty()) {
+    std::printf("  victim:   %s / %s / %s\n", inc.victim.organisation.c_str(),
+                inc.victim.sector.c_str(), inc.victim.country.c_str());
+  }
+  std::printf("  from:     %s (%s, sha256 %s)\n", inc.provenance.file.c_str(),
+              inc.provenance.format.c_str(), inc.provenance.sha256.substr(0, 16).c_str());
+  for (const Attribution& a : inc.attributions) {
+    std::printf("  stated attribution: %s%s (by %s%s)\n", a.actor_name.c_str(),
+                a.actor_id.empty() ? "" : absl::StrCat(" = ", a.actor_id).c_str(), a.source.c_str(),
+                a.confidence >= 0 ? absl::StrCat(", confidence ", a.confidence).c_str() : "");
+  }
+  if (!inc.software.empty()) {
+    std::printf("  software:\n");
+    for (const Software& s : inc.software) {
+      std::printf("    %s%s%s\n", s.name.c_str(), s.id.empty() ? "" : (" " + s.id).c_str(),
+                  s.kind.empty() ? "" : (" (" + s.kind + ")").c_str());
+    }
+  }
+  if (!inc.techniques.empty()) {
+    std::printf("  techniques:\n");
+    for (const Technique& t : inc.techniques) {
+      std::printf("    %-10s %s\n", t.id.c_str(), t.name.c_str());
+    }
+  }
+  std::printf("  indicators (%zu):\n", inc.indicators.size());
+  for (const Indicator& ind : inc.indicators) {
+    std::string line = absl::StrCat("    ", AV(IndicatorTypeName(ind.type)), "  ",
+                                    ind.valid() ? ind.value : ind.raw);
+    if (ind.derivation != Derivation::kNone) {
+      absl::StrAppend(&line, "  (derived: ", AV(DerivationName(ind.derivation)), ")");
+    } else if (ind.valid() && ind.raw != ind.value) {
+      absl::StrAppend(&line, "  (raw: ", ind.raw, ")");
+    }
+    if (!ind.error.empty()) absl::StrAppend(&line, "  INVALID: ", ind.error);
+    if (!ind.warninglists.empty()) {
+      absl::StrAppend(&line, "  known-benign: ", absl::StrJoin(ind.warninglists, ", "));
+    }
+    if (!ind.to_ids) absl::StrAppend(&line, "  [context]");
+    std::printf("%s\n", line.c_str());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunStats(GlobalOptions& g) {
+  KINSHIP_ASSIGN_OR_RETURN(auto store, OpenStore(g, /*create=*/false));
+  KINSHIP_ASSIGN_OR_RETURN(StoreStats s, store->Stats());
+  if (g.json) {
+    PrintJsonLine({{"path", s.path},
+                   {"schema_version", s.schema_version},
+                   {"incidents", s.incidents},
+                   {"indicators", s.indicators},
+                   {"distinct_values", s.distinct_values},
+                   {"warninglists", s.warninglists}});
+  } else {
+    std::printf(
+        "%s (schema v%d): %zu incidents, %zu indicators, %zu distinct values, %zu "
+        "warninglists\n",
+        s.path.c_str(), s.schema_version, s.incidents, s.indicators, s.distinct_values,
+        s.warninglists);
+  }
+  return absl::OkStatus();
+}
+
+void Setup(CLI::App& app, GlobalOptions& g) {
+  auto args = std::make_shared<IngestArgs>();
+  auto* ingest = app.add_subcommand(
+      "ingest", "Load MISP events/feeds, STIX bundles, IOC lists or reports (one transaction)");
+  ingest->add_option("paths", args->paths, "Files or folders (a MISP feed folder works)")
+      ->required();
+  ingest->add_option("--format", args->format, "auto|misp|stix|text|csv|report")
+      ->capture_default_str();
+  ingest->add_flag("--skip-bad", args->skip_bad,
+                   "Skip malformed records with a warning instead of failing the whole ingest");
+  ingest->callback([&g, args] { g.exit_code = Finish(g, RunIngest(g, *args)); });
+
+  auto* incidents = app.add_subcommand("incidents", "List stored incidents");
+  incidents->callback([&g] { g.exit_code = Finish(g, RunIncidents(g)); });
+
+  auto id = std::make_shared<std::string>();
+  auto* show = app.add_subcommand("show", "Show one incident with its canonical indicators");
+  show->add_option("id", *id, "Incident id")->required();
+  show->callback([&g, id] { g.exit_code = Finish(g, RunShow(g, *id)); });
+
+  auto* stats = app.add_subcommand("stats", "What the store holds");
+  stats->callback([&g] { g.exit_code = Finish(g, RunStats(g)); });
+}
+
+CommandRegistrar reg(10, &Setup);
+
+}  // namespace
+}  // namespace kinship::cli

@@ -1,0 +1,68 @@
+// The `kinship` CLI's plumbing: global options, subcommand registration, exit codes and output.
+// Each subcommand lives in its own cli/cmd_*.cc and registers itself with a static
+// CommandRegistrar, so adding a command touches one file. Front-end code: public headers only.
+//
+// Example (cli/cmd_hello.cc):
+//   namespace kinship::cli {
+//   static void Setup(CLI::App& app, GlobalOptions& g) {
+//     auto* cmd = app.add_subcommand("hello", "Say hello");
+//     cmd->callback([&g] { g.exit_code = Finish(g, absl::OkStatus()); });
+//   }
+//   static CommandRegistrar reg(/*order=*/90, &Setup);
+//   }
+#ifndef KINSHIP_CLI_COMMAND_H_
+#define KINSHIP_CLI_COMMAND_H_
+
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "kinship/status.h"
+#include "kinship/store.h"
+
+namespace kinship::cli {
+
+// Stable exit codes (documented in the README).
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitInternal = 1,  // a bug or an unexpected failure
+  kExitUsage = 2,     // bad command line
+  kExitBadInput = 3,  // an input file is malformed or missing (file and place are printed)
+  kExitStore = 4,     // the store is damaged, locked, or of a newer schema
+  kExitNotFound = 5,  // an id or name asked for is not in the store / KB
+};
+
+struct GlobalOptions {
+  std::string db;      // --db, else $KINSHIP_DB, else ./kinship.db
+  bool json = false;   // --json: machine output on stdout
+  bool quiet = false;  // --quiet: no progress on stderr
+  int exit_code = kExitOk;
+};
+
+using CommandSetup = void (*)(CLI::App& app, GlobalOptions& g);
+
+// Registers a subcommand set-up function; `order` sorts `kinship --help`.
+struct CommandRegistrar {
+  CommandRegistrar(int order, CommandSetup fn);
+};
+
+// The exit code for a status (the one place codes are mapped).
+int ExitCodeFor(const absl::Status& status);
+
+// Prints `status` to stderr as "kinship: <message>" (JSON {"error":..., "code":...} on stdout
+// with --json) and returns its exit code; OK returns kExitOk and prints nothing.
+int Finish(const GlobalOptions& g, const absl::Status& status);
+
+// Opens the store named by the global options. `create` false: a missing store is kNotFound.
+absl::StatusOr<std::unique_ptr<Store>> OpenStore(const GlobalOptions& g, bool create);
+
+// Writes one JSON value as a single line on stdout.
+void PrintJsonLine(const nlohmann::json& j);
+
+// Progress on stderr (unless --quiet or stderr is not a terminal and `force` is false).
+void Progress(const GlobalOptions& g, const std::string& message, bool force = false);
+
+}  // namespace kinship::cli
+
+#endif  // KINSHIP_CLI_COMMAND_H_

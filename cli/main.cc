@@ -1,0 +1,109 @@
+// kinship: similarity, campaign linking and attribution of cyber incidents.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "cli/command.h"
+
+namespace kinship::cli {
+namespace {
+
+std::vector<std::pair<int, CommandSetup>>& Registry() {
+  static auto* r = new std::vector<std::pair<int, CommandSetup>>();
+  return *r;
+}
+
+}  // namespace
+
+CommandRegistrar::CommandRegistrar(int order, CommandSetup fn) {
+  Registry().emplace_back(order, fn);
+}
+
+int ExitCodeFor(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kOk:
+      return kExitOk;
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kOutOfRange:
+    case absl::StatusCode::kResourceExhausted:
+      return kExitBadInput;
+    case absl::StatusCode::kNotFound:
+      return kExitNotFound;
+    case absl::StatusCode::kDataLoss:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kAborted:
+    case absl::StatusCode::kPermissionDenied:
+      return kExitStore;
+    default:
+      return kExitInternal;
+  }
+}
+
+int Finish(const GlobalOptions& g, const absl::Status& status) {
+  if (status.ok()) return kExitOk;
+  int code = ExitCodeFor(status);
+  if (g.json) {
+    PrintJsonLine({{"error", std::string(status.message())},
+                   {"code", absl::StatusCodeToString(status.code())},
+                   {"exit", code}});
+  }
+  std::fprintf(stderr, "kinship: %s\n", std::string(status.message()).c_str());
+  return code;
+}
+
+absl::StatusOr<std::unique_ptr<Store>> OpenStore(const GlobalOptions& g, bool create) {
+  auto store = Store::Open(g.db, create);
+  if (!create && store.status().code() == absl::StatusCode::kNotFound) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "no store at ", g.db, " (use --db FILE, or create one with `kinship ingest`)"));
+  }
+  return store;
+}
+
+void PrintJsonLine(const nlohmann::json& j) {
+  std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+}
+
+void Progress(const GlobalOptions& g, const std::string& message, bool force) {
+  if (g.quiet) return;
+  if (!force && !::isatty(STDERR_FILENO)) return;
+  std::fprintf(stderr, "%s\n", message.c_str());
+}
+
+}  // namespace kinship::cli
+
+int main(int argc, char** argv) {
+  using namespace kinship::cli;
+  CLI::App app{
+      "kinship: how similar are these incidents, why, and which known actor is likely behind "
+      "them."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("kinship ") + KINSHIP_VERSION);
+  GlobalOptions g;
+  if (const char* env = std::getenv("KINSHIP_DB"); env != nullptr && *env) g.db = env;
+  if (g.db.empty()) g.db = "kinship.db";
+  app.add_option("--db", g.db, "Store file (default $KINSHIP_DB, else ./kinship.db)");
+  app.add_flag("--json", g.json, "Machine-readable output (JSON, one object per line)");
+  app.add_flag("-q,--quiet", g.quiet, "No progress messages on stderr");
+  app.fallthrough();
+
+  auto& reg = Registry();
+  std::stable_sort(reg.begin(), reg.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [order, fn] : reg) fn(app, g);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? kExitOk : kExitUsage;
+  }
+  return g.exit_code;
+}

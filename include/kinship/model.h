@@ -1,0 +1,162 @@
+// The data model every stage shares: an incident with its indicators, behaviours, victim,
+// marking, stated attributions and provenance (see docs/architecture.md and DESIGN.md "Model").
+//
+// Parsers fill `raw` values; normalisation (normalize.h) fills canonical values and derived
+// indicators; the store (store.h) persists incidents; the scorer reads them.
+//
+// Example:
+//   Incident inc;
+//   inc.id = "5a1e...";  // the source's own id (MISP Event uuid, STIX report id)
+//   inc.indicators.push_back(Indicator::Raw(IndicatorType::kIpv4, "176.31.112[.]10",
+//   "Attribute[3]")); normalize::NormalizeIncident(inc, &diagnostics);
+//
+// Plain value types: copyable, not thread-safe to mutate concurrently.
+#ifndef KINSHIP_MODEL_H_
+#define KINSHIP_MODEL_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kinship {
+
+// Kinds of observable. The names (IndicatorTypeName) are stable: they are stored and printed.
+enum class IndicatorType : uint8_t {
+  kIpv4,
+  kIpv6,
+  kCidr,
+  kDomain,
+  kUrl,
+  kEmail,
+  kMd5,
+  kSha1,
+  kSha256,
+  kSha512,
+  kSsdeep,
+  kTlsh,
+  kImphash,
+  kFilename,
+  kFilePath,
+  kMutex,
+  kRegistryKey,
+  kNamedPipe,
+  kUserAgent,
+  kJa3,
+  kX509Fingerprint,  // hex sha1/sha256/md5 of a certificate
+  kX509Serial,
+  kAsn,
+  kCve,
+  kBitcoin,
+  kPdb,
+  kEmailSubject,
+  kCommandLine,
+  kOther,  // anything kept for display but never matched
+};
+inline constexpr int kIndicatorTypeCount = static_cast<int>(IndicatorType::kOther) + 1;
+
+// Stable lower-case name: "ipv4", "domain", "sha256", "registry-key", ... Never empty.
+std::string_view IndicatorTypeName(IndicatorType type);
+// Inverse of IndicatorTypeName; nullopt for an unknown name.
+std::optional<IndicatorType> IndicatorTypeFromName(std::string_view name);
+
+// How an indicator came to be: given by the source, or derived at normalisation from another.
+enum class Derivation : uint8_t {
+  kNone = 0,          // stated by the source
+  kRegisteredDomain,  // domain -> registered domain (Public Suffix List), type kDomain
+  kNetwork,           // ipv4 -> /24, ipv6 -> /48, type kCidr
+  kUrlHost,           // url -> its host, type kDomain / kIpv4 / kIpv6
+  kEmailDomain,       // email -> its domain part, type kDomain
+};
+std::string_view DerivationName(Derivation d);  // "", "registered-domain", "network", ...
+std::optional<Derivation> DerivationFromName(std::string_view name);
+
+struct Indicator {
+  IndicatorType type = IndicatorType::kOther;
+  std::string value;  // canonical form; empty when `error` is set
+  std::string raw;    // as the source wrote it (kept for display)
+  Derivation derivation = Derivation::kNone;
+  bool to_ids = true;    // meant for detection (MISP to_ids); false = context only
+  std::string category;  // source's own category (MISP category, STIX role), may be empty
+  std::string comment;   // source's comment, may be empty
+  std::string location;  // where in the source: JSON path ("Event.Attribute[3]") or "line:col"
+  std::string error;     // why it could not be canonicalised; such an indicator is never indexed
+  std::vector<std::string> warninglists;  // names of MISP warninglists it matched (known-benign)
+
+  // An indicator as a parser sees it, before normalisation.
+  static Indicator Raw(IndicatorType type, std::string raw, std::string location);
+
+  bool valid() const { return error.empty() && !value.empty(); }
+  bool benign() const { return !warninglists.empty(); }
+};
+
+// An ATT&CK technique (T1566) or sub-technique (T1566.001) observed in the incident.
+struct Technique {
+  std::string id;    // upper-case ATT&CK id; empty if only a name was given
+  std::string name;  // as given by the source, may be empty
+};
+
+// Malware or tool named by the incident.
+struct Software {
+  std::string name;  // as given ("X-Agent", "CHOPSTICK")
+  std::string id;    // ATT&CK S-id when the source or the KB gives one, else empty
+  std::string kind;  // "malware", "tool" or empty
+};
+
+struct Victim {
+  std::string organisation;
+  std::string sector;
+  std::string country;  // as given (ISO code or name)
+};
+
+// Traffic Light Protocol 2.0 marking; kUnset when the source has none.
+enum class Tlp : uint8_t { kUnset, kClear, kGreen, kAmber, kAmberStrict, kRed };
+std::string_view TlpName(Tlp tlp);  // "", "clear", "green", "amber", "amber+strict", "red"
+std::optional<Tlp> TlpFromName(std::string_view name);  // accepts "white" as clear (TLP 1.0)
+
+// An attribution the source itself states. Never evidence of itself in scoring.
+struct Attribution {
+  std::string actor_name;  // as given ("Sofacy")
+  std::string actor_id;    // KB id once resolved ("G0007"), else empty
+  int confidence = -1;     // 0-100 as stated by the source; -1 when not stated
+  std::string source;      // who says so: "MISP galaxy threat-actor", "STIX attributed-to", org
+};
+
+struct Provenance {
+  std::string file;    // path as given to ingest
+  std::string format;  // "misp", "stix", "text", "csv"
+  std::string sha256;  // of the file's bytes
+};
+
+// Times are ISO 8601 strings ("2016-04-12" or "2016-04-12T10:00:00Z"), empty when unknown.
+struct Incident {
+  std::string id;  // the source's own id: MISP Event uuid, STIX report/grouping id, or a hash
+  std::string title;
+  std::string description;
+  std::string source;  // producing organisation (MISP Orgc, STIX created_by_ref name)
+  std::string first_seen;
+  std::string last_seen;
+  Victim victim;
+  Tlp tlp = Tlp::kUnset;
+  std::vector<std::string> tags;
+  std::vector<Attribution> attributions;
+  std::vector<Indicator> indicators;
+  std::vector<Technique> techniques;
+  std::vector<Software> software;
+  Provenance provenance;
+};
+
+// A problem found in an input: a value or record that was skipped or could not be canonicalised.
+// `location` names the place (JSON path or line:col) so the analyst can find it.
+struct Diagnostic {
+  enum class Severity : uint8_t { kWarning, kError };
+  Severity severity = Severity::kWarning;
+  std::string file;
+  std::string location;
+  std::string message;
+};
+
+}  // namespace kinship
+
+#endif  // KINSHIP_MODEL_H_

@@ -1,0 +1,91 @@
+// The embedded store: one SQLite database file (WAL) that is kinship's system of record for
+// incidents, indicators, warninglists and the knowledge base. Schema is versioned with forward
+// migrations applied on Open.
+//
+// Example:
+//   KINSHIP_ASSIGN_OR_RETURN(auto store, Store::Open("kinship.db"));
+//   KINSHIP_ASSIGN_OR_RETURN(IngestSummary s, store->Ingest(incidents));
+//   KINSHIP_ASSIGN_OR_RETURN(Incident inc, store->GetIncident(id));
+//
+// A Store is used from one thread at a time (it owns one SQLite connection). Several processes
+// may open the same file; SQLite's locking serialises writers.
+#ifndef KINSHIP_STORE_H_
+#define KINSHIP_STORE_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kinship/model.h"
+#include "kinship/status.h"
+#include "kinship/warninglist.h"
+
+namespace kinship {
+
+struct IngestSummary {
+  size_t incidents_added = 0;
+  size_t incidents_updated = 0;   // same id seen before: replaced, never duplicated
+  size_t indicators = 0;          // rows written (including derived)
+  size_t invalid_indicators = 0;  // kept for display, not indexed
+  size_t benign_indicators = 0;   // matched a warninglist
+};
+
+struct IncidentSummary {
+  std::string id;
+  std::string title;
+  std::string source;
+  std::string first_seen;
+  std::string format;
+  size_t indicators = 0;
+  size_t techniques = 0;
+  std::vector<std::string> attributed_to;  // stated actor names (ids when resolved)
+};
+
+struct StoreStats {
+  size_t incidents = 0, indicators = 0, distinct_values = 0, warninglists = 0;
+  int schema_version = 0;
+  std::string path;
+};
+
+class Store {
+ public:
+  // Opens (creating when `create` and absent) the database at `path` and migrates its schema.
+  // Errors: kNotFound (absent, !create); kDataLoss (not a kinship database or damaged);
+  // kFailedPrecondition (schema newer than this build).
+  static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& path, bool create = true);
+  ~Store();
+
+  // Writes incidents (already normalised) in ONE transaction: an incident whose id exists is
+  // replaced. Marks indicators that match the stored warninglists. On any error nothing is
+  // written and the file is as before.
+  absl::StatusOr<IngestSummary> Ingest(std::vector<Incident>& incidents);
+
+  absl::StatusOr<std::vector<IncidentSummary>> ListIncidents();
+
+  // Full incident by id. Errors: kNotFound.
+  absl::StatusOr<Incident> GetIncident(const std::string& id);
+
+  // Streams every incident, in insertion order, to `fn` (which may stop early by returning
+  // false). Cheaper than GetIncident per id: one pass over each table.
+  absl::Status ForEachIncident(const std::function<bool(const Incident&)>& fn);
+
+  // Replaces the stored warninglists and re-marks every stored indicator, in one transaction.
+  absl::Status ReplaceWarninglists(const std::vector<Warninglist>& lists);
+  absl::StatusOr<std::vector<Warninglist>> Warninglists();
+
+  absl::StatusOr<StoreStats> Stats();
+
+  const std::string& path() const;
+
+  struct Impl;
+  Impl* impl() { return impl_.get(); }  // for library stages (kb, index); not for front-ends
+
+ private:
+  explicit Store(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kinship
+
+#endif  // KINSHIP_STORE_H_

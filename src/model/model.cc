@@ -1,0 +1,76 @@
+#include "kinship/model.h"
+
+#include <array>
+#include <utility>
+
+namespace kinship {
+namespace {
+
+constexpr std::array<std::string_view, kIndicatorTypeCount> kTypeNames = {
+    "ipv4",         "ipv6",         "cidr",
+    "domain",       "url",          "email",
+    "md5",          "sha1",         "sha256",
+    "sha512",       "ssdeep",       "tlsh",
+    "imphash",      "filename",     "file-path",
+    "mutex",        "registry-key", "named-pipe",
+    "user-agent",   "ja3",          "x509-fingerprint",
+    "x509-serial",  "asn",          "cve",
+    "bitcoin",      "pdb",          "email-subject",
+    "command-line", "other",
+};
+
+constexpr std::array<std::string_view, 5> kDerivationNames = {"", "registered-domain", "network",
+                                                              "url-host", "email-domain"};
+
+constexpr std::array<std::string_view, 6> kTlpNames = {"",      "clear",        "green",
+                                                       "amber", "amber+strict", "red"};
+
+}  // namespace
+
+std::string_view IndicatorTypeName(IndicatorType type) {
+  auto i = static_cast<size_t>(type);
+  return i < kTypeNames.size() ? kTypeNames[i] : "other";
+}
+
+std::optional<IndicatorType> IndicatorTypeFromName(std::string_view name) {
+  for (size_t i = 0; i < kTypeNames.size(); ++i) {
+    if (kTypeNames[i] == name) return static_cast<IndicatorType>(i);
+  }
+  return std::nullopt;
+}
+
+std::string_view DerivationName(Derivation d) {
+  auto i = static_cast<size_t>(d);
+  return i < kDerivationNames.size() ? kDerivationNames[i] : "";
+}
+
+std::optional<Derivation> DerivationFromName(std::string_view name) {
+  for (size_t i = 0; i < kDerivationNames.size(); ++i) {
+    if (kDerivationNames[i] == name) return static_cast<Derivation>(i);
+  }
+  return std::nullopt;
+}
+
+std::string_view TlpName(Tlp tlp) {
+  auto i = static_cast<size_t>(tlp);
+  return i < kTlpNames.size() ? kTlpNames[i] : "";
+}
+
+std::optional<Tlp> TlpFromName(std::string_view name) {
+  if (name == "white") return Tlp::kClear;  // TLP 1.0
+  if (name == "amber-strict") return Tlp::kAmberStrict;
+  for (size_t i = 1; i < kTlpNames.size(); ++i) {
+    if (kTlpNames[i] == name) return static_cast<Tlp>(i);
+  }
+  return std::nullopt;
+}
+
+Indicator Indicator::Raw(IndicatorType type, std::string raw, std::string location) {
+  Indicator ind;
+  ind.type = type;
+  ind.raw = std::move(raw);
+  ind.location = std::move(location);
+  return ind;
+}
+
+}  // namespace kinship

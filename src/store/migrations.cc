@@ -1,0 +1,136 @@
+#include "store/migrations.h"
+
+#include "absl/strings/str_cat.h"
+#include "kb/schema.h"
+
+namespace kinship::store {
+namespace {
+
+// "KNSH": marks the file as a kinship store (PRAGMA application_id).
+constexpr int64_t kApplicationId = 0x4B4E5348;
+
+constexpr std::string_view kCoreSql = R"sql(
+CREATE TABLE incident (
+  rowid INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  title TEXT NOT NULL DEFAULT '',
+  description TEXT NOT NULL DEFAULT '',
+  source TEXT NOT NULL DEFAULT '',
+  first_seen TEXT NOT NULL DEFAULT '',
+  last_seen TEXT NOT NULL DEFAULT '',
+  victim_org TEXT NOT NULL DEFAULT '',
+  victim_sector TEXT NOT NULL DEFAULT '',
+  victim_country TEXT NOT NULL DEFAULT '',
+  tlp TEXT NOT NULL DEFAULT '',
+  tags TEXT NOT NULL DEFAULT '',          -- tags joined by U+001F
+  prov_file TEXT NOT NULL DEFAULT '',
+  prov_format TEXT NOT NULL DEFAULT '',
+  prov_sha256 TEXT NOT NULL DEFAULT '',
+  ingested_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now'))
+);
+-- Distinct canonical values: the unit of correlation. benign = matched a warninglist.
+CREATE TABLE value (
+  id INTEGER PRIMARY KEY,
+  type INTEGER NOT NULL,
+  value TEXT NOT NULL,
+  benign TEXT NOT NULL DEFAULT '',        -- warninglist names joined by U+001F
+  UNIQUE (type, value)
+);
+CREATE TABLE indicator (
+  incident INTEGER NOT NULL REFERENCES incident(rowid) ON DELETE CASCADE,
+  seq INTEGER NOT NULL,
+  value_id INTEGER REFERENCES value(id),  -- NULL when the value could not be canonicalised
+  type INTEGER NOT NULL,
+  raw TEXT NOT NULL DEFAULT '',
+  derivation INTEGER NOT NULL DEFAULT 0,
+  to_ids INTEGER NOT NULL DEFAULT 1,
+  category TEXT NOT NULL DEFAULT '',
+  comment TEXT NOT NULL DEFAULT '',
+  location TEXT NOT NULL DEFAULT '',
+  error TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (incident, seq)
+) WITHOUT ROWID;
+CREATE INDEX indicator_value ON indicator(value_id);
+CREATE TABLE technique (
+  incident INTEGER NOT NULL REFERENCES incident(rowid) ON DELETE CASCADE,
+  seq INTEGER NOT NULL,
+  id TEXT NOT NULL DEFAULT '',
+  name TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (incident, seq)
+) WITHOUT ROWID;
+CREATE TABLE software (
+  incident INTEGER NOT NULL REFERENCES incident(rowid) ON DELETE CASCADE,
+  seq INTEGER NOT NULL,
+  name TEXT NOT NULL DEFAULT '',
+  id TEXT NOT NULL DEFAULT '',
+  kind TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (incident, seq)
+) WITHOUT ROWID;
+CREATE TABLE attribution (
+  incident INTEGER NOT NULL REFERENCES incident(rowid) ON DELETE CASCADE,
+  seq INTEGER NOT NULL,
+  actor_name TEXT NOT NULL DEFAULT '',
+  actor_id TEXT NOT NULL DEFAULT '',
+  confidence INTEGER NOT NULL DEFAULT -1,
+  source TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (incident, seq)
+) WITHOUT ROWID;
+CREATE TABLE warninglist (
+  name TEXT PRIMARY KEY,
+  title TEXT NOT NULL DEFAULT '',
+  type TEXT NOT NULL,
+  version INTEGER NOT NULL DEFAULT 0,
+  matching_attributes TEXT NOT NULL DEFAULT '',  -- joined by U+001F
+  entries TEXT NOT NULL DEFAULT ''               -- joined by U+001F
+);
+)sql";
+
+}  // namespace
+
+const std::vector<Migration>& Migrations() {
+  static const std::vector<Migration>* const kMigrations = new std::vector<Migration>{
+      {1, "core", kCoreSql},
+      {2, "knowledge-base", kb::SchemaSql()},
+  };
+  return *kMigrations;
+}
+
+int LatestSchemaVersion() { return Migrations().back().version; }
+
+static absl::StatusOr<int64_t> PragmaInt(Db& db, std::string_view pragma) {
+  KINSHIP_ASSIGN_OR_RETURN(Statement s, db.Prepare(absl::StrCat("PRAGMA ", AV(pragma))));
+  KINSHIP_ASSIGN_OR_RETURN(bool row, s.Step());
+  return row ? s.ColumnInt(0) : 0;
+}
+
+absl::Status Migrate(Db& db) {
+  KINSHIP_ASSIGN_OR_RETURN(int64_t app_id, PragmaInt(db, "application_id"));
+  KINSHIP_ASSIGN_OR_RETURN(int64_t version, PragmaInt(db, "user_version"));
+  if (app_id != kApplicationId) {
+    KINSHIP_ASSIGN_OR_RETURN(Statement s, db.Prepare("SELECT count(*) FROM sqlite_schema"));
+    KINSHIP_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (row && s.ColumnInt(0) > 0) {
+      return absl::DataLossError("not a kinship store (an SQLite database of another program)");
+    }
+  }
+  if (version > LatestSchemaVersion()) {
+    return absl::FailedPreconditionError(absl::StrCat("store schema version ", version,
+                                                      " is newer than this build's ",
+                                                      LatestSchemaVersion(), "; upgrade kinship"));
+  }
+  for (const Migration& m : Migrations()) {
+    if (m.version <= version) continue;
+    KINSHIP_ASSIGN_OR_RETURN(auto txn, Transaction::Begin(db));
+    absl::Status st = db.Exec(m.sql);
+    if (!st.ok()) {
+      return absl::InternalError(
+          absl::StrCat("migration ", m.version, " (", AV(m.name), ") failed: ", st.message()));
+    }
+    KINSHIP_RETURN_IF_ERROR(db.Exec(absl::StrCat("PRAGMA application_id = ", kApplicationId,
+                                                 "; PRAGMA user_version = ", m.version)));
+    KINSHIP_RETURN_IF_ERROR(txn->Commit());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace kinship::store

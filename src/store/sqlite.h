@@ -1,0 +1,99 @@
+// The one adapter over SQLite's C API (library-internal). Turns SQLite result codes into
+// absl::Status: SQLITE_CORRUPT/NOTADB -> kDataLoss, SQLITE_CONSTRAINT -> kInvalidArgument,
+// SQLITE_BUSY/LOCKED -> kUnavailable, others -> kInternal.
+//
+// Example:
+//   KINSHIP_ASSIGN_OR_RETURN(auto stmt, db.Prepare("SELECT name FROM actor WHERE id = ?"));
+//   stmt.Bind(1, "G0007");
+//   while (true) { KINSHIP_ASSIGN_OR_RETURN(bool row, stmt.Step()); if (!row) break; ... }
+#ifndef KINSHIP_STORE_SQLITE_H_
+#define KINSHIP_STORE_SQLITE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "kinship/status.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace kinship::store {
+
+class Statement {
+ public:
+  Statement() = default;
+  Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  ~Statement();
+  Statement(Statement&& o) noexcept;
+  Statement& operator=(Statement&& o) noexcept;
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  // Parameters are 1-based. Text is copied (SQLITE_TRANSIENT).
+  void Bind(int i, std::string_view text);
+  void Bind(int i, const char* text) { Bind(i, std::string_view(text)); }
+  void Bind(int i, const std::string& text) { Bind(i, std::string_view(text)); }
+  void Bind(int i, int64_t v);
+  void Bind(int i, int v) { Bind(i, static_cast<int64_t>(v)); }
+  void Bind(int i, double v);
+  void BindNull(int i);
+
+  // Advances: true when a row is available, false when done. Errors as in the file comment.
+  absl::StatusOr<bool> Step();
+  // Runs to completion ignoring rows, then resets for reuse.
+  absl::Status Run();
+  // Resets so the statement can be stepped again; bindings are cleared.
+  void Reset();
+
+  // Columns are 0-based; valid until the next Step/Reset.
+  std::string_view ColumnText(int i) const;
+  std::string ColumnString(int i) const { return std::string(ColumnText(i)); }
+  int64_t ColumnInt(int i) const;
+  double ColumnDouble(int i) const;
+  bool ColumnIsNull(int i) const;
+
+ private:
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+class Db {
+ public:
+  // Opens the file (SQLITE_OPEN_READWRITE, plus CREATE when `create`), sets WAL, foreign keys,
+  // synchronous=NORMAL and a busy timeout. Errors: kNotFound when absent and !create.
+  static absl::StatusOr<std::unique_ptr<Db>> Open(const std::string& path, bool create);
+  ~Db();
+
+  // Runs one or more statements with no parameters.
+  absl::Status Exec(std::string_view sql);
+  absl::StatusOr<Statement> Prepare(std::string_view sql);
+  int64_t LastInsertRowId() const;
+  int Changes() const;
+  sqlite3* raw() { return db_; }
+
+  // Maps the connection's last error (with `what` as context) to a Status.
+  absl::Status Error(int rc, std::string_view what) const;
+
+ private:
+  explicit Db(sqlite3* db) : db_(db) {}
+  sqlite3* db_ = nullptr;
+};
+
+// RAII transaction: BEGIN IMMEDIATE on Begin, ROLLBACK on destruction unless Commit succeeded.
+class Transaction {
+ public:
+  static absl::StatusOr<std::unique_ptr<Transaction>> Begin(Db& db);
+  ~Transaction();
+  absl::Status Commit();
+
+ private:
+  explicit Transaction(Db& db) : db_(db) {}
+  Db& db_;
+  bool done_ = false;
+};
+
+}  // namespace kinship::store
+
+#endif  // KINSHIP_STORE_SQLITE_H_

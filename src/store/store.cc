@@ -1,0 +1,455 @@
+// The embedded store (include/kinship/store.h) on SQLite through store/sqlite.h.
+#include "kinship/store.h"
+
+#include <optional>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "store/migrations.h"
+#include "store/store_impl.h"
+
+namespace kinship {
+namespace {
+
+using store::Statement;
+
+constexpr char kSep[] = "\x1f";  // joins list fields in one column; never appears in values
+
+std::string Join(const std::vector<std::string>& parts) { return absl::StrJoin(parts, kSep); }
+
+std::vector<std::string> Split(std::string_view joined) {
+  if (joined.empty()) return {};
+  return absl::StrSplit(AV(joined), kSep);
+}
+
+absl::Status Annotate(const absl::Status& s, std::string_view what) {
+  if (s.ok()) return s;
+  return absl::Status(s.code(), absl::StrCat(AV(what), ": ", s.message()));
+}
+
+}  // namespace
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Store::~Store() = default;
+
+const std::string& Store::path() const { return impl_->path; }
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path, bool create) {
+  auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  auto db = store::Db::Open(path, create);
+  if (!db.ok()) return Annotate(db.status(), path);
+  impl->db_ptr = std::move(*db);
+  absl::Status st = store::Migrate(impl->db());
+  if (!st.ok()) return Annotate(st, path);
+  return std::unique_ptr<Store>(new Store(std::move(impl)));
+}
+
+absl::StatusOr<IngestSummary> Store::Ingest(std::vector<Incident>& incidents) {
+  store::Db& db = impl_->db();
+  KINSHIP_ASSIGN_OR_RETURN(std::vector<Warninglist> lists, Warninglists());
+  std::optional<WarninglistMatcher> matcher;
+  if (!lists.empty()) matcher.emplace(std::move(lists));
+
+  KINSHIP_ASSIGN_OR_RETURN(auto txn, store::Transaction::Begin(db));
+  KINSHIP_ASSIGN_OR_RETURN(Statement find_incident,
+                           db.Prepare("SELECT rowid FROM incident WHERE id = ?"));
+  KINSHIP_ASSIGN_OR_RETURN(Statement delete_incident,
+                           db.Prepare("DELETE FROM incident WHERE rowid = ?"));
+  KINSHIP_ASSIGN_OR_RETURN(
+      Statement insert_incident,
+      db.Prepare("INSERT INTO incident (id, title, description, source, first_seen, last_seen, "
+                 "victim_org, victim_sector, victim_country, tlp, tags, prov_file, prov_format, "
+                 "prov_sha256) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+  KINSHIP_ASSIGN_OR_RETURN(Statement find_value,
+                           db.Prepare("SELECT id, benign FROM value WHERE type = ? AND value = ?"));
+  KINSHIP_ASSIGN_OR_RETURN(Statement insert_value,
+                           db.Prepare("INSERT INTO value (type, value, benign) VALUES (?,?,?)"));
+  KINSHIP_ASSIGN_OR_RETURN(
+      Statement insert_indicator,
+      db.Prepare("INSERT INTO indicator (incident, seq, value_id, type, raw, derivation, to_ids, "
+                 "category, comment, location, error) VALUES (?,?,?,?,?,?,?,?,?,?,?)"));
+  KINSHIP_ASSIGN_OR_RETURN(
+      Statement insert_technique,
+      db.Prepare("INSERT INTO technique (incident, seq, id, name) VALUES (?,?,?,?)"));
+  KINSHIP_ASSIGN_OR_RETURN(
+      Statement insert_software,
+      db.Prepare("INSERT INTO software (incident, seq, name, id, kind) VALUES (?,?,?,?,?)"));
+  KINSHIP_ASSIGN_OR_RETURN(Statement insert_attribution,
+                           db.Prepare("INSERT INTO attribution (incident, seq, actor_name, "
+                                      "actor_id, confidence, source) VALUES (?,?,?,?,?,?)"));
+
+  // (type, value) -> (value id, benign lists): avoids a SELECT per repeated value.
+  struct CachedValue {
+    int64_t id;
+    std::vector<std::string> benign;
+  };
+  absl::flat_hash_map<std::string, CachedValue> cache;
+  std::string key;
+
+  IngestSummary summary;
+  for (Incident& inc : incidents) {
+    if (inc.id.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(inc.provenance.file, ": incident without an id"));
+    }
+    find_incident.Bind(1, inc.id);
+    KINSHIP_ASSIGN_OR_RETURN(bool exists, find_incident.Step());
+    if (exists) {
+      int64_t old = find_incident.ColumnInt(0);
+      find_incident.Reset();
+      delete_incident.Bind(1, old);
+      KINSHIP_RETURN_IF_ERROR(delete_incident.Run());
+      ++summary.incidents_updated;
+    } else {
+      find_incident.Reset();
+      ++summary.incidents_added;
+    }
+    Statement& s = insert_incident;
+    s.Bind(1, inc.id);
+    s.Bind(2, inc.title);
+    s.Bind(3, inc.description);
+    s.Bind(4, inc.source);
+    s.Bind(5, inc.first_seen);
+    s.Bind(6, inc.last_seen);
+    s.Bind(7, inc.victim.organisation);
+    s.Bind(8, inc.victim.sector);
+    s.Bind(9, inc.victim.country);
+    s.Bind(10, TlpName(inc.tlp));
+    s.Bind(11, Join(inc.tags));
+    s.Bind(12, inc.provenance.file);
+    s.Bind(13, inc.provenance.format);
+    s.Bind(14, inc.provenance.sha256);
+    KINSHIP_RETURN_IF_ERROR(s.Run());
+    const int64_t rowid = db.LastInsertRowId();
+
+    int64_t seq = 0;
+    for (Indicator& ind : inc.indicators) {
+      std::optional<int64_t> value_id;
+      if (ind.valid()) {
+        key.assign(1, static_cast<char>(ind.type));
+        key.append(ind.value);
+        auto it = cache.find(key);
+        if (it == cache.end()) {
+          CachedValue cv;
+          find_value.Bind(1, static_cast<int64_t>(ind.type));
+          find_value.Bind(2, ind.value);
+          KINSHIP_ASSIGN_OR_RETURN(bool found, find_value.Step());
+          if (found) {
+            cv.id = find_value.ColumnInt(0);
+            cv.benign = Split(find_value.ColumnText(1));
+            find_value.Reset();
+          } else {
+            find_value.Reset();
+            if (matcher) cv.benign = matcher->Match(ind);
+            insert_value.Bind(1, static_cast<int64_t>(ind.type));
+            insert_value.Bind(2, ind.value);
+            insert_value.Bind(3, Join(cv.benign));
+            KINSHIP_RETURN_IF_ERROR(insert_value.Run());
+            cv.id = db.LastInsertRowId();
+          }
+          it = cache.emplace(key, std::move(cv)).first;
+        }
+        value_id = it->second.id;
+        ind.warninglists = it->second.benign;
+        if (ind.benign()) ++summary.benign_indicators;
+      } else {
+        ++summary.invalid_indicators;
+      }
+      Statement& t = insert_indicator;
+      t.Bind(1, rowid);
+      t.Bind(2, seq++);
+      if (value_id) {
+        t.Bind(3, *value_id);
+      } else {
+        t.BindNull(3);
+      }
+      t.Bind(4, static_cast<int64_t>(ind.type));
+      t.Bind(5, ind.raw);
+      t.Bind(6, static_cast<int64_t>(ind.derivation));
+      t.Bind(7, ind.to_ids ? 1 : 0);
+      t.Bind(8, ind.category);
+      t.Bind(9, ind.comment);
+      t.Bind(10, ind.location);
+      t.Bind(11, ind.error);
+      KINSHIP_RETURN_IF_ERROR(t.Run());
+      ++summary.indicators;
+    }
+    seq = 0;
+    for (const Technique& tq : inc.techniques) {
+      insert_technique.Bind(1, rowid);
+      insert_technique.Bind(2, seq++);
+      insert_technique.Bind(3, tq.id);
+      insert_technique.Bind(4, tq.name);
+      KINSHIP_RETURN_IF_ERROR(insert_technique.Run());
+    }
+    seq = 0;
+    for (const Software& sw : inc.software) {
+      insert_software.Bind(1, rowid);
+      insert_software.Bind(2, seq++);
+      insert_software.Bind(3, sw.name);
+      insert_software.Bind(4, sw.id);
+      insert_software.Bind(5, sw.kind);
+      KINSHIP_RETURN_IF_ERROR(insert_software.Run());
+    }
+    seq = 0;
+    for (const Attribution& a : inc.attributions) {
+      insert_attribution.Bind(1, rowid);
+      insert_attribution.Bind(2, seq++);
+      insert_attribution.Bind(3, a.actor_name);
+      insert_attribution.Bind(4, a.actor_id);
+      insert_attribution.Bind(5, static_cast<int64_t>(a.confidence));
+      insert_attribution.Bind(6, a.source);
+      KINSHIP_RETURN_IF_ERROR(insert_attribution.Run());
+    }
+  }
+  KINSHIP_RETURN_IF_ERROR(txn->Commit());
+  return summary;
+}
+
+absl::StatusOr<std::vector<IncidentSummary>> Store::ListIncidents() {
+  store::Db& db = impl_->db();
+  KINSHIP_ASSIGN_OR_RETURN(
+      Statement s,
+      db.Prepare("SELECT i.id, i.title, i.source, i.first_seen, i.prov_format, "
+                 "(SELECT count(*) FROM indicator n WHERE n.incident = i.rowid AND "
+                 "n.derivation = 0), "
+                 "(SELECT count(*) FROM technique t WHERE t.incident = i.rowid), "
+                 "(SELECT group_concat(CASE WHEN a.actor_id != '' THEN a.actor_id ELSE "
+                 "a.actor_name END, char(31)) FROM attribution a WHERE a.incident = i.rowid) "
+                 "FROM incident i ORDER BY i.rowid"));
+  std::vector<IncidentSummary> out;
+  while (true) {
+    KINSHIP_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    IncidentSummary sum;
+    sum.id = s.ColumnString(0);
+    sum.title = s.ColumnString(1);
+    sum.source = s.ColumnString(2);
+    sum.first_seen = s.ColumnString(3);
+    sum.format = s.ColumnString(4);
+    sum.indicators = static_cast<size_t>(s.ColumnInt(5));
+    sum.techniques = static_cast<size_t>(s.ColumnInt(6));
+    sum.attributed_to = Split(s.ColumnText(7));
+    out.push_back(std::move(sum));
+  }
+  return out;
+}
+
+namespace {
+
+// Reads incidents (and their children) in rowid order; `where` filters the incident table.
+class IncidentReader {
+ public:
+  static absl::StatusOr<IncidentReader> Make(store::Db& db) {
+    IncidentReader r;
+    KINSHIP_ASSIGN_OR_RETURN(
+        r.indicators_,
+        db.Prepare("SELECT n.type, v.value, n.raw, n.derivation, n.to_ids, n.category, n.comment, "
+                   "n.location, n.error, v.benign FROM indicator n LEFT JOIN value v ON v.id = "
+                   "n.value_id WHERE n.incident = ? ORDER BY n.seq"));
+    KINSHIP_ASSIGN_OR_RETURN(
+        r.techniques_,
+        db.Prepare("SELECT id, name FROM technique WHERE incident = ? ORDER BY seq"));
+    KINSHIP_ASSIGN_OR_RETURN(
+        r.software_,
+        db.Prepare("SELECT name, id, kind FROM software WHERE incident = ? ORDER BY seq"));
+    KINSHIP_ASSIGN_OR_RETURN(r.attributions_,
+                             db.Prepare("SELECT actor_name, actor_id, confidence, source FROM "
+                                        "attribution WHERE incident = ? ORDER BY seq"));
+    return r;
+  }
+
+  static constexpr std::string_view kColumns =
+      "rowid, id, title, description, source, first_seen, last_seen, victim_org, victim_sector, "
+      "victim_country, tlp, tags, prov_file, prov_format, prov_sha256";
+
+  // Fills `inc` from the current row of `s` (selected with kColumns) and the child tables.
+  absl::Status Read(const Statement& s, Incident& inc) {
+    const int64_t rowid = s.ColumnInt(0);
+    inc.id = s.ColumnString(1);
+    inc.title = s.ColumnString(2);
+    inc.description = s.ColumnString(3);
+    inc.source = s.ColumnString(4);
+    inc.first_seen = s.ColumnString(5);
+    inc.last_seen = s.ColumnString(6);
+    inc.victim.organisation = s.ColumnString(7);
+    inc.victim.sector = s.ColumnString(8);
+    inc.victim.country = s.ColumnString(9);
+    inc.tlp = TlpFromName(s.ColumnText(10)).value_or(Tlp::kUnset);
+    inc.tags = Split(s.ColumnText(11));
+    inc.provenance.file = s.ColumnString(12);
+    inc.provenance.format = s.ColumnString(13);
+    inc.provenance.sha256 = s.ColumnString(14);
+
+    indicators_.Bind(1, rowid);
+    while (true) {
+      KINSHIP_ASSIGN_OR_RETURN(bool row, indicators_.Step());
+      if (!row) break;
+      Indicator ind;
+      int64_t type = indicators_.ColumnInt(0);
+      if (type < 0 || type >= kIndicatorTypeCount) {
+        indicators_.Reset();
+        return absl::DataLossError(
+            absl::StrCat("incident ", inc.id, ": unknown indicator type ", type));
+      }
+      ind.type = static_cast<IndicatorType>(type);
+      ind.value = indicators_.ColumnString(1);
+      ind.raw = indicators_.ColumnString(2);
+      ind.derivation = static_cast<Derivation>(indicators_.ColumnInt(3));
+      ind.to_ids = indicators_.ColumnInt(4) != 0;
+      ind.category = indicators_.ColumnString(5);
+      ind.comment = indicators_.ColumnString(6);
+      ind.location = indicators_.ColumnString(7);
+      ind.error = indicators_.ColumnString(8);
+      ind.warninglists = Split(indicators_.ColumnText(9));
+      inc.indicators.push_back(std::move(ind));
+    }
+    indicators_.Reset();
+    techniques_.Bind(1, rowid);
+    while (true) {
+      KINSHIP_ASSIGN_OR_RETURN(bool row, techniques_.Step());
+      if (!row) break;
+      inc.techniques.push_back({techniques_.ColumnString(0), techniques_.ColumnString(1)});
+    }
+    techniques_.Reset();
+    software_.Bind(1, rowid);
+    while (true) {
+      KINSHIP_ASSIGN_OR_RETURN(bool row, software_.Step());
+      if (!row) break;
+      inc.software.push_back(
+          {software_.ColumnString(0), software_.ColumnString(1), software_.ColumnString(2)});
+    }
+    software_.Reset();
+    attributions_.Bind(1, rowid);
+    while (true) {
+      KINSHIP_ASSIGN_OR_RETURN(bool row, attributions_.Step());
+      if (!row) break;
+      Attribution a;
+      a.actor_name = attributions_.ColumnString(0);
+      a.actor_id = attributions_.ColumnString(1);
+      a.confidence = static_cast<int>(attributions_.ColumnInt(2));
+      a.source = attributions_.ColumnString(3);
+      inc.attributions.push_back(std::move(a));
+    }
+    attributions_.Reset();
+    return absl::OkStatus();
+  }
+
+ private:
+  Statement indicators_, techniques_, software_, attributions_;
+};
+
+}  // namespace
+
+absl::StatusOr<Incident> Store::GetIncident(const std::string& id) {
+  store::Db& db = impl_->db();
+  KINSHIP_ASSIGN_OR_RETURN(IncidentReader reader, IncidentReader::Make(db));
+  KINSHIP_ASSIGN_OR_RETURN(Statement s,
+                           db.Prepare(absl::StrCat("SELECT ", AV(IncidentReader::kColumns),
+                                                   " FROM incident WHERE id = ?")));
+  s.Bind(1, id);
+  KINSHIP_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return absl::NotFoundError(absl::StrCat("no incident with id '", id, "'"));
+  Incident inc;
+  KINSHIP_RETURN_IF_ERROR(reader.Read(s, inc));
+  return inc;
+}
+
+absl::Status Store::ForEachIncident(const std::function<bool(const Incident&)>& fn) {
+  store::Db& db = impl_->db();
+  KINSHIP_ASSIGN_OR_RETURN(IncidentReader reader, IncidentReader::Make(db));
+  KINSHIP_ASSIGN_OR_RETURN(Statement s,
+                           db.Prepare(absl::StrCat("SELECT ", AV(IncidentReader::kColumns),
+                                                   " FROM incident ORDER BY rowid")));
+  while (true) {
+    KINSHIP_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    Incident inc;
+    KINSHIP_RETURN_IF_ERROR(reader.Read(s, inc));
+    if (!fn(inc)) break;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Store::ReplaceWarninglists(const std::vector<Warninglist>& lists) {
+  store::Db& db = impl_->db();
+  WarninglistMatcher matcher(lists);
+  KINSHIP_ASSIGN_OR_RETURN(auto txn, store::Transaction::Begin(db));
+  KINSHIP_RETURN_IF_ERROR(db.Exec("DELETE FROM warninglist"));
+  KINSHIP_ASSIGN_OR_RETURN(
+      Statement ins,
+      db.Prepare("INSERT INTO warninglist (name, title, type, version, matching_attributes, "
+                 "entries) VALUES (?,?,?,?,?,?)"));
+  for (const Warninglist& w : lists) {
+    ins.Bind(1, w.name);
+    ins.Bind(2, w.title);
+    ins.Bind(3, w.type);
+    ins.Bind(4, static_cast<int64_t>(w.version));
+    ins.Bind(5, Join(w.matching_attributes));
+    ins.Bind(6, Join(w.entries));
+    absl::Status st = ins.Run();
+    if (!st.ok()) return Annotate(st, absl::StrCat("warninglist ", w.name));
+  }
+  // Re-mark every stored value.
+  KINSHIP_ASSIGN_OR_RETURN(Statement sel, db.Prepare("SELECT id, type, value, benign FROM value"));
+  KINSHIP_ASSIGN_OR_RETURN(Statement upd, db.Prepare("UPDATE value SET benign = ? WHERE id = ?"));
+  std::vector<std::pair<int64_t, std::string>> changes;
+  while (true) {
+    KINSHIP_ASSIGN_OR_RETURN(bool row, sel.Step());
+    if (!row) break;
+    Indicator ind;
+    ind.type = static_cast<IndicatorType>(sel.ColumnInt(1));
+    ind.value = sel.ColumnString(2);
+    std::string benign = Join(matcher.Match(ind));
+    if (benign != sel.ColumnText(3)) changes.emplace_back(sel.ColumnInt(0), std::move(benign));
+  }
+  for (auto& [id, benign] : changes) {
+    upd.Bind(1, benign);
+    upd.Bind(2, id);
+    KINSHIP_RETURN_IF_ERROR(upd.Run());
+  }
+  return txn->Commit();
+}
+
+absl::StatusOr<std::vector<Warninglist>> Store::Warninglists() {
+  KINSHIP_ASSIGN_OR_RETURN(
+      Statement s, impl_->db().Prepare("SELECT name, title, type, version, matching_attributes, "
+                                       "entries FROM warninglist ORDER BY name"));
+  std::vector<Warninglist> out;
+  while (true) {
+    KINSHIP_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    Warninglist w;
+    w.name = s.ColumnString(0);
+    w.title = s.ColumnString(1);
+    w.type = s.ColumnString(2);
+    w.version = static_cast<int>(s.ColumnInt(3));
+    w.matching_attributes = Split(s.ColumnText(4));
+    w.entries = Split(s.ColumnText(5));
+    out.push_back(std::move(w));
+  }
+  return out;
+}
+
+absl::StatusOr<StoreStats> Store::Stats() {
+  StoreStats st;
+  st.path = impl_->path;
+  auto count = [&](std::string_view sql) -> absl::StatusOr<size_t> {
+    KINSHIP_ASSIGN_OR_RETURN(Statement s, impl_->db().Prepare(sql));
+    KINSHIP_ASSIGN_OR_RETURN(bool row, s.Step());
+    return row ? static_cast<size_t>(s.ColumnInt(0)) : 0;
+  };
+  KINSHIP_ASSIGN_OR_RETURN(st.incidents, count("SELECT count(*) FROM incident"));
+  KINSHIP_ASSIGN_OR_RETURN(st.indicators, count("SELECT count(*) FROM indicator"));
+  KINSHIP_ASSIGN_OR_RETURN(st.distinct_values, count("SELECT count(*) FROM value"));
+  KINSHIP_ASSIGN_OR_RETURN(st.warninglists, count("SELECT count(*) FROM warninglist"));
+  KINSHIP_ASSIGN_OR_RETURN(size_t v, count("PRAGMA user_version"));
+  st.schema_version = static_cast<int>(v);
+  return st;
+}
+
+}  // namespace kinship

@@ -1,0 +1,239 @@
+#include "kinship/store.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "testing/data.h"
+
+namespace kinship {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::ElementsAre;
+
+std::string FreshPath(const std::string& name) {
+  fs::path p = fs::path(testing::TempDir()) / name;
+  fs::remove(p);
+  fs::remove(p.string() + "-wal");
+  fs::remove(p.string() + "-shm");
+  return p.string();
+}
+
+std::string FileBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Indicator Valid(IndicatorType type, std::string value, std::string raw = "") {
+  Indicator ind = Indicator::Raw(type, raw.empty() ? value : raw, "Event.Attribute[0]");
+  ind.value = std::move(value);
+  return ind;
+}
+
+Incident Sample(std::string id) {
+  Incident inc;
+  inc.id = std::move(id);
+  inc.title = "Bundestag intrusion";
+  inc.source = "CERT-Bund";
+  inc.first_seen = "2015-04-30";
+  inc.tlp = Tlp::kGreen;
+  inc.tags = {"tlp:green", "misp-galaxy:threat-actor=\"Sofacy\""};
+  inc.victim = {"Deutscher Bundestag", "government", "DE"};
+  inc.indicators.push_back(Valid(IndicatorType::kIpv4, "176.31.112.10", "176.31.112[.]10"));
+  Indicator bad = Indicator::Raw(IndicatorType::kIpv4, "300.1.1.1", "Event.Attribute[1]");
+  bad.error = "octet out of range";
+  inc.indicators.push_back(bad);
+  Indicator derived = Valid(IndicatorType::kCidr, "176.31.112.0/24");
+  derived.derivation = Derivation::kNetwork;
+  inc.indicators.push_back(derived);
+  inc.techniques = {{"T1566.002", "Spearphishing Link"}};
+  inc.software = {{"X-Agent", "S0161", "malware"}};
+  inc.attributions = {{"Sofacy", "G0007", 80, "MISP galaxy threat-actor"}};
+  inc.provenance = {"bundestag.json", "misp", "ab12"};
+  return inc;
+}
+
+TEST(Store, CreatesAndMigratesToLatestSchema) {
+  auto store = Store::Open(FreshPath("create.db"));
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto stats = (*store)->Stats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->schema_version, 2);
+  EXPECT_EQ(stats->incidents, 0u);
+}
+
+TEST(Store, MissingStoreWithoutCreateIsNotFound) {
+  auto store = Store::Open(FreshPath("absent.db"), /*create=*/false);
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(Store, RejectsAnotherProgramsDatabase) {
+  std::string path = FreshPath("foreign.db");
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(db, "CREATE TABLE t(x); INSERT INTO t VALUES (1);", nullptr, nullptr, nullptr),
+      SQLITE_OK);
+  sqlite3_close(db);
+  auto store = Store::Open(path);
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss) << store.status();
+  EXPECT_THAT(std::string(store.status().message()), ::testing::HasSubstr(path));
+}
+
+TEST(Store, RejectsGarbageFile) {
+  std::string path = FreshPath("garbage.db");
+  std::ofstream(path) << std::string(8192, 'x');
+  auto store = Store::Open(path);
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss) << store.status();
+}
+
+TEST(Store, RefusesSchemaNewerThanBuild) {
+  std::string path = FreshPath("newer.db");
+  { ASSERT_TRUE(Store::Open(path).ok()); }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  auto store = Store::Open(path);
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition) << store.status();
+}
+
+TEST(Store, IngestRoundTripsEveryField) {
+  auto store = Store::Open(FreshPath("roundtrip.db"));
+  ASSERT_TRUE(store.ok());
+  std::vector<Incident> batch = {Sample("evt-1")};
+  auto sum = (*store)->Ingest(batch);
+  ASSERT_TRUE(sum.ok()) << sum.status();
+  EXPECT_EQ(sum->incidents_added, 1u);
+  EXPECT_EQ(sum->indicators, 3u);
+  EXPECT_EQ(sum->invalid_indicators, 1u);
+
+  auto got = (*store)->GetIncident("evt-1");
+  ASSERT_TRUE(got.ok()) << got.status();
+  const Incident want = Sample("evt-1");
+  EXPECT_EQ(got->title, want.title);
+  EXPECT_EQ(got->source, want.source);
+  EXPECT_EQ(got->tlp, Tlp::kGreen);
+  EXPECT_EQ(got->tags, want.tags);
+  EXPECT_EQ(got->victim.country, "DE");
+  ASSERT_EQ(got->indicators.size(), 3u);
+  EXPECT_EQ(got->indicators[0].value, "176.31.112.10");
+  EXPECT_EQ(got->indicators[0].raw, "176.31.112[.]10");
+  EXPECT_EQ(got->indicators[0].location, "Event.Attribute[0]");
+  EXPECT_FALSE(got->indicators[1].valid());
+  EXPECT_EQ(got->indicators[1].error, "octet out of range");
+  EXPECT_EQ(got->indicators[2].derivation, Derivation::kNetwork);
+  ASSERT_EQ(got->techniques.size(), 1u);
+  EXPECT_EQ(got->techniques[0].id, "T1566.002");
+  ASSERT_EQ(got->software.size(), 1u);
+  EXPECT_EQ(got->software[0].id, "S0161");
+  ASSERT_EQ(got->attributions.size(), 1u);
+  EXPECT_EQ(got->attributions[0].actor_id, "G0007");
+  EXPECT_EQ(got->attributions[0].confidence, 80);
+  EXPECT_EQ(got->provenance.format, "misp");
+
+  EXPECT_EQ((*store)->GetIncident("nope").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(Store, ReingestingSameIdReplacesAndNeverDuplicates) {
+  auto store = Store::Open(FreshPath("replace.db"));
+  ASSERT_TRUE(store.ok());
+  std::vector<Incident> first = {Sample("evt-1")};
+  ASSERT_TRUE((*store)->Ingest(first).ok());
+  Incident changed = Sample("evt-1");
+  changed.title = "Bundestag intrusion (updated)";
+  changed.indicators.resize(1);
+  std::vector<Incident> second = {changed};
+  auto sum = (*store)->Ingest(second);
+  ASSERT_TRUE(sum.ok());
+  EXPECT_EQ(sum->incidents_updated, 1u);
+  EXPECT_EQ(sum->incidents_added, 0u);
+  auto list = (*store)->ListIncidents();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].title, "Bundestag intrusion (updated)");
+  EXPECT_EQ((*list)[0].indicators, 1u);
+  auto stats = (*store)->Stats();
+  EXPECT_EQ(stats->indicators, 1u);
+}
+
+TEST(Store, FailedIngestLeavesFileByteForByteUnchanged) {
+  std::string path = FreshPath("atomic.db");
+  {
+    auto store = Store::Open(path);
+    ASSERT_TRUE(store.ok());
+    std::vector<Incident> batch = {Sample("evt-1")};
+    ASSERT_TRUE((*store)->Ingest(batch).ok());
+  }
+  const std::string before = FileBytes(path);
+  ASSERT_FALSE(before.empty());
+  {
+    auto store = Store::Open(path);
+    ASSERT_TRUE(store.ok());
+    Incident no_id = Sample("");
+    std::vector<Incident> batch = {Sample("evt-2"), Sample("evt-3"), no_id};
+    auto sum = (*store)->Ingest(batch);
+    EXPECT_EQ(sum.status().code(), absl::StatusCode::kInvalidArgument);
+    auto list = (*store)->ListIncidents();
+    ASSERT_TRUE(list.ok());
+    EXPECT_EQ(list->size(), 1u);
+  }
+  EXPECT_EQ(FileBytes(path), before);
+  EXPECT_FALSE(fs::exists(path + "-wal") && fs::file_size(path + "-wal") > 0);
+}
+
+TEST(Store, ForEachIncidentStreamsInInsertionOrderAndStopsEarly) {
+  auto store = Store::Open(FreshPath("foreach.db"));
+  ASSERT_TRUE(store.ok());
+  std::vector<Incident> batch = {Sample("b"), Sample("a"), Sample("c")};
+  ASSERT_TRUE((*store)->Ingest(batch).ok());
+  std::vector<std::string> seen;
+  ASSERT_TRUE((*store)
+                  ->ForEachIncident([&](const Incident& inc) {
+                    seen.push_back(inc.id);
+                    EXPECT_EQ(inc.indicators.size(), 3u);
+                    return seen.size() < 2;
+                  })
+                  .ok());
+  EXPECT_THAT(seen, ElementsAre("b", "a"));
+}
+
+TEST(Store, SharedValuesAreStoredOnce) {
+  auto store = Store::Open(FreshPath("values.db"));
+  ASSERT_TRUE(store.ok());
+  std::vector<Incident> batch = {Sample("x"), Sample("y")};
+  ASSERT_TRUE((*store)->Ingest(batch).ok());
+  auto stats = (*store)->Stats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->indicators, 6u);
+  EXPECT_EQ(stats->distinct_values, 2u);  // the IP and its /24; the invalid value is not a value
+}
+
+TEST(Store, WarninglistsRoundTrip) {
+  auto store = Store::Open(FreshPath("wl.db"));
+  ASSERT_TRUE(store.ok());
+  Warninglist w;
+  w.name = "test-list";
+  w.title = "Test";
+  w.type = "string";
+  w.version = 3;
+  w.matching_attributes = {"ip-dst", "ip-src"};
+  w.entries = {"9.9.9.9", "1.1.1.1"};
+  ASSERT_TRUE((*store)->ReplaceWarninglists({w}).ok());
+  auto lists = (*store)->Warninglists();
+  ASSERT_TRUE(lists.ok());
+  ASSERT_EQ(lists->size(), 1u);
+  EXPECT_EQ((*lists)[0].version, 3);
+  EXPECT_THAT((*lists)[0].entries, ElementsAre("9.9.9.9", "1.1.1.1"));
+  EXPECT_THAT((*lists)[0].matching_attributes, ElementsAre("ip-dst", "ip-src"));
+}
+
+}  // namespace
+}  // namespace kinship
