@@ -1,0 +1,128 @@
+#include <string>
+
+#include "absl/strings/match.h"
+#include "gtest/gtest.h"
+#include "kinship/ingest.h"
+
+namespace kinship::ingest {
+namespace {
+
+absl::StatusOr<ParseOutput> Parse(const std::string& json, bool skip = false) {
+  Options o;
+  o.skip_bad_records = skip;
+  return ParseStix(json, "t.json", o);
+}
+
+const char kBundle[] = R"({"type":"bundle","id":"bundle--1","objects":[
+ {"type":"identity","id":"identity--1","name":"ACME CERT"},
+ {"type":"report","id":"report--1","name":"Op X","published":"2020-01-02T00:00:00Z",
+  "created_by_ref":"identity--1",
+  "object_marking_refs":["marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da"],
+  "object_refs":["indicator--1","attack-pattern--1","observed-data--1"]},
+ {"type":"indicator","id":"indicator--1","pattern_type":"stix",
+  "pattern":"[file:hashes.'SHA-256' = 'aa' OR url:value IN ('http://a/', 'http://b/')] AND [ipv4-addr:value != '1.1.1.1']"},
+ {"type":"attack-pattern","id":"attack-pattern--1","name":"Phishing",
+  "external_references":[{"source_name":"mitre-attack","external_id":"T1566"}]},
+ {"type":"observed-data","id":"observed-data--1","objects":{"0":{"type":"domain-name","value":"evil.example"},
+   "1":{"type":"network-traffic","extensions":{"http-request-ext":{"request_header":{"User-Agent":"UA/1"}}}}}},
+ {"type":"malware","id":"malware--1","name":"X-Agent"},
+ {"type":"intrusion-set","id":"intrusion-set--1","name":"Sofacy"},
+ {"type":"relationship","id":"relationship--1","relationship_type":"indicates",
+  "source_ref":"indicator--1","target_ref":"malware--1"},
+ {"type":"relationship","id":"relationship--2","relationship_type":"attributed-to","confidence":80,
+  "source_ref":"indicator--1","target_ref":"intrusion-set--1"}
+]})";
+
+TEST(StixParser, ReportBecomesIncidentWithFollowedRelationships) {
+  auto out = Parse(kBundle);
+  ASSERT_TRUE(out.ok()) << out.status();
+  ASSERT_EQ(out->incidents.size(), 1u);
+  const Incident& inc = out->incidents[0];
+  EXPECT_EQ(inc.id, "report--1");
+  EXPECT_EQ(inc.title, "Op X");
+  EXPECT_EQ(inc.source, "ACME CERT");
+  EXPECT_EQ(inc.tlp, Tlp::kGreen);
+  EXPECT_EQ(inc.first_seen, "2020-01-02T00:00:00Z");
+  ASSERT_EQ(inc.indicators.size(), 5u);
+  EXPECT_EQ(inc.indicators[0].type, IndicatorType::kSha256);
+  EXPECT_EQ(inc.indicators[0].raw, "aa");
+  EXPECT_EQ(inc.indicators[0].location, "objects[2].pattern:1");
+  EXPECT_EQ(inc.indicators[1].type, IndicatorType::kUrl);
+  EXPECT_EQ(inc.indicators[2].raw, "http://b/");
+  EXPECT_EQ(inc.indicators[3].type, IndicatorType::kDomain);
+  EXPECT_EQ(inc.indicators[3].location, "objects[4].objects.0.value");
+  EXPECT_EQ(inc.indicators[4].type, IndicatorType::kUserAgent);
+  EXPECT_EQ(inc.indicators[4].raw, "UA/1");
+  ASSERT_EQ(inc.techniques.size(), 1u);
+  EXPECT_EQ(inc.techniques[0].id, "T1566");
+  ASSERT_EQ(inc.software.size(), 1u);
+  EXPECT_EQ(inc.software[0].name, "X-Agent");
+  EXPECT_EQ(inc.software[0].kind, "malware");
+  ASSERT_EQ(inc.attributions.size(), 1u);
+  EXPECT_EQ(inc.attributions[0].actor_name, "Sofacy");
+  EXPECT_EQ(inc.attributions[0].confidence, 80);
+  EXPECT_EQ(inc.attributions[0].source, "ACME CERT");
+}
+
+TEST(StixParser, BundleWithoutReportIsOneIncident) {
+  auto out = Parse(R"({"type":"bundle","id":"bundle--9","objects":[
+    {"type":"ipv4-addr","id":"ipv4-addr--1","value":"198.51.100.3"},
+    {"type":"file","id":"file--1","name":"a.exe","hashes":{"MD5":"00","SHA-1":"11","X":"2"}},
+    {"type":"autonomous-system","id":"autonomous-system--1","number":15139}]})");
+  ASSERT_TRUE(out.ok()) << out.status();
+  ASSERT_EQ(out->incidents.size(), 1u);
+  EXPECT_EQ(out->incidents[0].id, "bundle--9");
+  ASSERT_EQ(out->incidents[0].indicators.size(), 5u);
+  EXPECT_EQ(out->incidents[0].indicators[4].type, IndicatorType::kAsn);
+  EXPECT_EQ(out->incidents[0].indicators[4].raw, "15139");
+}
+
+TEST(StixParser, RejectsMalformedPatternWithItsPosition) {
+  auto out = Parse(R"({"type":"bundle","id":"bundle--1","objects":[
+    {"type":"indicator","id":"indicator--1","pattern":"[ipv4-addr:value = '1.2.3.4'"}]})");
+  ASSERT_EQ(out.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(out.status().message(),
+            "t.json:objects[0].pattern: char 28: expected ']' or AND/OR, found end of pattern");
+}
+
+TEST(StixParser, SkipsBadPatternWhenAsked) {
+  auto out = Parse(R"({"type":"bundle","id":"bundle--1","objects":[
+    {"type":"indicator","id":"indicator--1","pattern":"[a:b = "},
+    {"type":"indicator","id":"indicator--2","pattern":"[domain-name:value = 'x.example']"}]})",
+                   /*skip=*/true);
+  ASSERT_TRUE(out.ok()) << out.status();
+  ASSERT_EQ(out->diagnostics.size(), 1u);
+  EXPECT_EQ(out->diagnostics[0].location, "objects[0].pattern");
+  ASSERT_EQ(out->incidents.at(0).indicators.size(), 1u);
+}
+
+TEST(StixParser, RejectsObjectWithoutType) {
+  auto out = Parse(R"({"type":"bundle","id":"bundle--1","objects":[{"id":"x--1"}]})");
+  ASSERT_EQ(out.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(out.status().message(), "t.json:objects[0]: object without a type");
+}
+
+TEST(StixParser, RejectsBrokenJsonWithLineAndColumn) {
+  auto out = Parse("{\"type\":\"bundle\",\n \"objects\": [}");
+  ASSERT_EQ(out.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StartsWith(out.status().message(), "t.json:2:")) << out.status();
+}
+
+TEST(StixParser, RejectsDeepJsonAsResourceExhausted) {
+  std::string deep =
+      R"({"type":"bundle","id":"b","x":)" + std::string(100, '[') + std::string(100, ']') + "}";
+  EXPECT_EQ(Parse(deep).status().code(), absl::StatusCode::kResourceExhausted);
+}
+
+TEST(StixParser, SingleObjectIsItsOwnIncident) {
+  auto out = Parse(R"({"type":"indicator","id":"indicator--7","name":"C2",
+    "pattern":"[ipv6-addr:value = '2001:db8::1'] OR [email-addr:value = 'a@b.example']"})");
+  ASSERT_TRUE(out.ok()) << out.status();
+  ASSERT_EQ(out->incidents.size(), 1u);
+  EXPECT_EQ(out->incidents[0].id, "indicator--7");
+  EXPECT_EQ(out->incidents[0].title, "C2");
+  EXPECT_EQ(out->incidents[0].indicators.size(), 2u);
+}
+
+}  // namespace
+}  // namespace kinship::ingest
