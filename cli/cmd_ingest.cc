@@ -49,8 +49,16 @@ absl::Status RunIngest(GlobalOptions& g, const IngestArgs& args) {
   if (!format) {
     return absl::InvalidArgumentError(absl::StrCat("unknown --format '", args.format, "'"));
   }
-  KINSHIP_ASSIGN_OR_RETURN(auto store, OpenStore(g, /*create=*/true));
-  KINSHIP_ASSIGN_OR_RETURN(kb::KnowledgeBase kb, kb::KnowledgeBase::Load(*store));
+  // An existing store is opened first (its knowledge base helps parse reports); a new one is
+  // created only once every input has parsed, so a failed ingest leaves no file behind.
+  std::unique_ptr<Store> store;
+  kb::KnowledgeBase kb;
+  if (auto existing = Store::Open(g.db, /*create=*/false); existing.ok()) {
+    store = std::move(*existing);
+    KINSHIP_ASSIGN_OR_RETURN(kb, kb::KnowledgeBase::Load(*store));
+  } else if (existing.status().code() != absl::StatusCode::kNotFound) {
+    return existing.status();
+  }
   ingest::Options opts;
   opts.format = *format;
   opts.skip_bad_records = args.skip_bad;
@@ -76,6 +84,9 @@ absl::Status RunIngest(GlobalOptions& g, const IngestArgs& args) {
   for (Incident& inc : incidents) {
     normalize::NormalizeIncident(inc, &diagnostics);
     if (!kb.empty()) LinkToKb(kb, inc);
+  }
+  if (store == nullptr) {
+    KINSHIP_ASSIGN_OR_RETURN(store, OpenStore(g, /*create=*/true));
   }
   Progress(g, "writing to the store (one transaction)");
   KINSHIP_ASSIGN_OR_RETURN(IngestSummary sum, store->Ingest(incidents));

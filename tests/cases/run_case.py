@@ -10,7 +10,7 @@ import tempfile
 
 
 def main() -> int:
-    binary, case = sys.argv[1], sys.argv[2]
+    binary, case = os.path.abspath(sys.argv[1]), sys.argv[2]
     src = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
     data = os.environ.get("KINSHIP_DATA") or os.path.join(src, "..", "shared", "data")
     data = os.path.abspath(data)
