@@ -1,0 +1,172 @@
+// KnowledgeBase::Load and kb::Import: the KB's rows in the store (migration v2, kb/schema.cc).
+// The store keeps each source's parsed, unmerged records (kb_entity.source_kind = "kind/name"),
+// so re-importing one source replaces only it and the merge is redone on Load.
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "kb/internal.h"
+#include "kinship/limits.h"
+#include "kinship/store.h"
+#include "store/sqlite.h"
+#include "store/store_impl.h"
+
+namespace kinship::kb {
+namespace {
+
+using store::Statement;
+
+std::string SourceKey(const SourceInfo& info) { return absl::StrCat(info.kind, "/", info.name); }
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::error_code ec;
+  auto size = std::filesystem::file_size(path, ec);
+  if (ec) return absl::InvalidArgumentError(absl::StrCat(path, ": ", ec.message()));
+  if (size > limits::kMaxInputFileBytes) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat(path, ": file is ", size, " bytes, over kMaxInputFileBytes"));
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat(path, ": cannot open"));
+  std::string data(size, '\0');
+  in.read(data.data(), static_cast<std::streamsize>(size));
+  if (static_cast<size_t>(in.gcount()) != size) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": short read"));
+  }
+  return data;
+}
+
+absl::StatusOr<std::vector<internal::ParsedSource>> ReadSources(store::Db& db) {
+  std::vector<internal::ParsedSource> sources;
+  KINSHIP_ASSIGN_OR_RETURN(Statement s,
+                           db.Prepare("SELECT kind, name, version, file, sha256 FROM kb_source "
+                                      "ORDER BY imported_at, kind, name"));
+  while (true) {
+    KINSHIP_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    internal::ParsedSource src;
+    src.info = {s.ColumnString(0), s.ColumnString(1), s.ColumnString(2), s.ColumnString(3),
+                s.ColumnString(4)};
+    sources.push_back(std::move(src));
+  }
+  KINSHIP_ASSIGN_OR_RETURN(
+      Statement r,
+      db.Prepare(
+          "SELECT type, id, name, data FROM kb_entity WHERE source_kind = ? ORDER BY rowid"));
+  for (internal::ParsedSource& src : sources) {
+    r.Bind(1, SourceKey(src.info));
+    while (true) {
+      KINSHIP_ASSIGN_OR_RETURN(bool row, r.Step());
+      if (!row) break;
+      internal::Record rec{r.ColumnString(0), r.ColumnString(1), r.ColumnString(2),
+                           r.ColumnString(3)};
+      KINSHIP_RETURN_IF_ERROR(internal::AddRecord(rec, src));
+    }
+    r.Reset();
+  }
+  return sources;
+}
+
+absl::Status WriteSource(store::Db& db, const internal::ParsedSource& src) {
+  const std::string key = SourceKey(src.info);
+  KINSHIP_ASSIGN_OR_RETURN(Statement del,
+                           db.Prepare("DELETE FROM kb_entity WHERE source_kind = ?"));
+  del.Bind(1, key);
+  KINSHIP_RETURN_IF_ERROR(del.Run());
+  KINSHIP_ASSIGN_OR_RETURN(
+      Statement src_row,
+      db.Prepare("INSERT OR REPLACE INTO kb_source (kind, name, version, file, sha256) "
+                 "VALUES (?,?,?,?,?)"));
+  src_row.Bind(1, src.info.kind);
+  src_row.Bind(2, src.info.name);
+  src_row.Bind(3, src.info.version);
+  src_row.Bind(4, src.info.file);
+  src_row.Bind(5, src.info.sha256);
+  KINSHIP_RETURN_IF_ERROR(src_row.Run());
+  KINSHIP_ASSIGN_OR_RETURN(
+      Statement ins,
+      db.Prepare("INSERT INTO kb_entity (type, id, name, source_kind, data) VALUES (?,?,?,?,?)"));
+  for (const internal::Record& rec : internal::ToRecords(src)) {
+    ins.Bind(1, rec.type);
+    // kb_entity's key is (type, id): the source key keeps two sources' records apart.
+    ins.Bind(2, absl::StrCat(key, " ", rec.id));
+    ins.Bind(3, rec.name);
+    ins.Bind(4, key);
+    ins.Bind(5, rec.data);
+    KINSHIP_RETURN_IF_ERROR(ins.Run());
+  }
+  return absl::OkStatus();
+}
+
+// Re-resolves stated attributions, software and techniques of every stored incident; writes back
+// (through Store::Ingest, which replaces by id) only the incidents whose links changed.
+absl::StatusOr<size_t> Relink(Store& store, const KnowledgeBase& kb) {
+  std::vector<Incident> changed;
+  KINSHIP_RETURN_IF_ERROR(store.ForEachIncident([&](const Incident& stored) {
+    Incident inc = stored;
+    bool dirty = false;
+    auto set = [&dirty](std::string& field, const std::string& id) {
+      if (!id.empty() && field != id) {
+        field = id;
+        dirty = true;
+      }
+    };
+    auto unique = [&kb](std::string_view name, EntityType type) -> std::string {
+      if (name.empty()) return {};
+      std::vector<Match> m = kb.Resolve(name, type);
+      return m.empty() || m.front().ambiguous ? std::string() : m.front().id;
+    };
+    for (Attribution& a : inc.attributions)
+      set(a.actor_id, unique(a.actor_name, EntityType::kActor));
+    for (kinship::Software& s : inc.software) set(s.id, unique(s.name, EntityType::kSoftware));
+    for (kinship::Technique& t : inc.techniques) {
+      set(t.id, unique(t.id.empty() ? t.name : t.id, EntityType::kTechnique));
+    }
+    if (dirty) changed.push_back(std::move(inc));
+    return true;
+  }));
+  if (changed.empty()) return size_t{0};
+  KINSHIP_ASSIGN_OR_RETURN(IngestSummary s, store.Ingest(changed));
+  return s.incidents_updated;
+}
+
+}  // namespace
+
+absl::StatusOr<KnowledgeBase> KnowledgeBase::Load(Store& store) {
+  KINSHIP_ASSIGN_OR_RETURN(std::vector<internal::ParsedSource> sources,
+                           ReadSources(store.impl()->db()));
+  return internal::BuildKnowledgeBase(std::move(sources));
+}
+
+absl::StatusOr<ImportSummary> Import(Store& store, const std::vector<std::string>& paths) {
+  if (paths.empty()) return absl::InvalidArgumentError("kb import: no files given");
+  // Parse everything first: a bad file fails before the store is touched.
+  std::vector<internal::ParsedSource> parsed;
+  for (const std::string& path : paths) {
+    KINSHIP_ASSIGN_OR_RETURN(std::string data, ReadFile(path));
+    KINSHIP_ASSIGN_OR_RETURN(internal::ParsedSource src, internal::ParseKbFile(data, path));
+    parsed.push_back(std::move(src));
+  }
+  store::Db& db = store.impl()->db();
+  ImportSummary summary;
+  {
+    KINSHIP_ASSIGN_OR_RETURN(auto txn, store::Transaction::Begin(db));
+    for (const internal::ParsedSource& src : parsed) {
+      KINSHIP_RETURN_IF_ERROR(WriteSource(db, src));
+      summary.sources.push_back(src.info);
+      summary.relationships += src.relationships;
+    }
+    KINSHIP_RETURN_IF_ERROR(txn->Commit());
+  }
+  KINSHIP_ASSIGN_OR_RETURN(KnowledgeBase kb, KnowledgeBase::Load(store));
+  summary.actors = kb.actors().size();
+  summary.campaigns = kb.campaigns().size();
+  summary.software = kb.software_list().size();
+  summary.techniques = kb.techniques().size();
+  KINSHIP_ASSIGN_OR_RETURN(summary.incidents_relinked, Relink(store, kb));
+  return summary;
+}
+
+}  // namespace kinship::kb
