@@ -1,0 +1,30 @@
+// libFuzzer target for report extraction: plain text, Markdown and the HTML path (gumbo). The
+// first byte picks the kind. Invariants: every finding has a value and a location, and for text
+// its raw form occurs in the input. PDF is not fuzzed here (it is a separate process).
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+#include "extract/document_internal.h"
+#include "kinship/extract.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  const int mode = data[0] % 3;
+  std::string_view body(reinterpret_cast<const char*>(data) + 1, size - 1);
+  kinship::extract::Document doc;
+  if (mode == 2) {
+    doc = kinship::extract::internal::HtmlToDocument(body);
+  } else {
+    doc.kind = mode == 0 ? kinship::extract::DocKind::kText : kinship::extract::DocKind::kMarkdown;
+    doc.text = std::string(body);
+  }
+  static const kinship::extract::Extractor extractor(nullptr);
+  kinship::extract::Result r = extractor.Extract(doc);
+  for (const kinship::extract::Finding& f : r.indicators) {
+    if (f.value.empty() || f.location.empty() || f.raw.empty()) std::abort();
+    if (doc.text.find(f.raw) == std::string::npos) std::abort();
+  }
+  return 0;
+}

@@ -1,0 +1,108 @@
+// ingest::ParseReport end to end (with the real normalize stage): one incident per report, raw
+// values kept as written with their place, stated attributions apart from mentions.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "kinship/extract.h"
+#include "kinship/ingest.h"
+#include "kinship/normalize.h"
+
+namespace kinship::ingest {
+namespace {
+
+using ::testing::HasSubstr;
+
+const Indicator* FindRaw(const Incident& inc, std::string_view raw) {
+  for (const Indicator& i : inc.indicators) {
+    if (i.raw == raw) return &i;
+  }
+  return nullptr;
+}
+
+TEST(ParseReport, TextReportBecomesOneIncidentWithRawDefangedValues) {
+  const std::string text =
+      "Operation Test\n\nTLP:GREEN\n\nThe implant beacons to hxxps://c2[.]evil-domain[.]com/gate "
+      "and 185.220.101[.]47. It was carried out by APT28, with high confidence. Uses "
+      "T1566.001.\n";
+  Options opts;
+  auto out = ParseReport(text, "op.txt", opts);
+  ASSERT_TRUE(out.ok()) << out.status();
+  ASSERT_EQ(out->incidents.size(), 1u);
+  const Incident& inc = out->incidents[0];
+  EXPECT_EQ(inc.title, "Operation Test");
+  EXPECT_EQ(inc.tlp, Tlp::kGreen);
+  EXPECT_EQ(inc.id.rfind("report-", 0), 0u);
+  const Indicator* url = FindRaw(inc, "hxxps://c2[.]evil-domain[.]com/gate");
+  ASSERT_NE(url, nullptr);
+  EXPECT_EQ(url->type, IndicatorType::kUrl);
+  EXPECT_EQ(url->location, "5:24");
+  EXPECT_THAT(url->comment, HasSubstr("defanged"));
+  EXPECT_TRUE(url->to_ids);
+  ASSERT_EQ(inc.techniques.size(), 1u);
+  EXPECT_EQ(inc.techniques[0].id, "T1566.001");
+  ASSERT_EQ(inc.attributions.size(), 1u);
+  EXPECT_EQ(inc.attributions[0].actor_name, "APT28");
+  EXPECT_EQ(inc.attributions[0].confidence, 80);
+  EXPECT_THAT(inc.attributions[0].source, HasSubstr("carried out by APT28"));
+}
+
+TEST(ParseReport, NormalisationCanonicalisesWhatWasExtracted) {
+  auto out = ParseReport("C2: hxxp://EVIL[.]com/a and 45.137.22[.]13\n", "x.txt", {});
+  ASSERT_TRUE(out.ok());
+  Incident inc = out->incidents[0];
+  std::vector<Diagnostic> diags;
+  normalize::NormalizeIncident(inc, &diags);
+  bool url = false, ip = false;
+  for (const Indicator& i : inc.indicators) {
+    EXPECT_TRUE(i.valid()) << i.raw << ": " << i.error;
+    url = url || (i.type == IndicatorType::kUrl && i.value == "http://evil.com/a");
+    ip = ip || (i.type == IndicatorType::kIpv4 && i.value == "45.137.22.13");
+  }
+  EXPECT_TRUE(url);
+  EXPECT_TRUE(ip);
+}
+
+TEST(ParseReport, HtmlTitleSourceAndLinks) {
+  const std::string html =
+      "<html><head><title>Blog | Vendor</title><meta property='og:site_name' content='Vendor'>"
+      "<link rel='canonical' href='https://vendor.com/blog/x'></head><body>\n"
+      "<p>See <a href='https://vendor.com/older'>our older post</a>.</p>\n"
+      "<h2>IOCs</h2><table><tr><td>URL</td><td><a href='http://bad-host.net/p'>bad-host[.]net/p</a>"
+      "</td></tr></table></body></html>";
+  auto out = ParseReport(html, "post.html", {});
+  ASSERT_TRUE(out.ok()) << out.status();
+  const Incident& inc = out->incidents[0];
+  EXPECT_EQ(inc.title, "Blog | Vendor");
+  EXPECT_EQ(inc.source, "Vendor");
+  for (const Indicator& i : inc.indicators)
+    EXPECT_THAT(i.raw, ::testing::Not(HasSubstr("vendor.com")));
+  EXPECT_NE(FindRaw(inc, "bad-host[.]net/p"), nullptr);
+}
+
+TEST(ParseReport, MentionedActorIsATagNotAnAttribution) {
+  auto out = ParseReport("Unlike APT28 this actor is careful.\n", "m.txt", {});
+  ASSERT_TRUE(out.ok());
+  EXPECT_TRUE(out->incidents[0].attributions.empty());
+}
+
+TEST(ParseReport, BrokenPdfIsInvalidArgumentNamingTheFile) {
+  auto out = ParseReport("%PDF-1.7\n garbage", "broken.pdf", {});
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(out.status().message()), HasSubstr("broken.pdf"));
+}
+
+TEST(ParseReport, DetectedAsReportByIngest) {
+  EXPECT_EQ(DetectFormat("%PDF-1.4\n", "a.bin"), Format::kReport);
+  EXPECT_EQ(DetectFormat("<html><body>x</body></html>", "a"), Format::kReport);
+  auto out =
+      ParseBuffer("# Title\n\nThe C2 was evil[.]com and more prose follows here.\n", "r.md", {});
+  ASSERT_TRUE(out.ok()) << out.status();
+  ASSERT_EQ(out->incidents.size(), 1u);
+  EXPECT_EQ(out->incidents[0].provenance.format, "report");
+}
+
+}  // namespace
+}  // namespace kinship::ingest
