@@ -1,0 +1,78 @@
+// TLSH digests: parsing, formatting and distance, written by hand rather than through Debian's
+// libtlsh 3.4.4 because that library (a) only reads the legacy 70-hex form, not "T1...",
+// (b) exports generic global names (to_hex, from_hex, ...) that collide easily, and (c) keeps
+// every digest behind a heap-allocated pimpl, which costs an allocation per digest and a pointer
+// chase per distance. libtlsh stays the oracle in tests (tlsh_libtlsh.h).
+#include <string>
+#include <string_view>
+
+#include "absl/strings/str_cat.h"
+#include "index/tlsh_distance.h"
+#include "kinship/fuzzy.h"
+#include "kinship/status.h"
+
+namespace kinship {
+namespace {
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+constexpr char kHex[] = "0123456789ABCDEF";
+
+}  // namespace
+
+uint8_t TlshDigest::lvalue() const {
+  // The hex form stores the length byte nibble-swapped.
+  return static_cast<uint8_t>((bytes_[1] << 4) | (bytes_[1] >> 4));
+}
+
+std::string TlshDigest::ToLegacyString() const {
+  std::string out(2 * kBytes, '0');
+  for (size_t i = 0; i < kBytes; ++i) {
+    out[2 * i] = kHex[bytes_[i] >> 4];
+    out[2 * i + 1] = kHex[bytes_[i] & 0xF];
+  }
+  return out;
+}
+
+std::string TlshDigest::ToString() const { return absl::StrCat("T1", ToLegacyString()); }
+
+absl::StatusOr<TlshDigest> ParseTlsh(std::string_view text) {
+  constexpr size_t kHexLen = 2 * TlshDigest::kBytes;
+  if (text.size() == kHexLen + 2) {
+    if ((text[0] != 'T' && text[0] != 't') || text[1] != '1') {
+      return absl::InvalidArgumentError("TLSH digest of 72 characters must start with \"T1\"");
+    }
+    text.remove_prefix(2);
+  } else if (text.size() != kHexLen) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "TLSH digest must be 70 hex digits or \"T1\" + 70, got ", text.size(), " characters"));
+  }
+  TlshDigest d;
+  for (size_t i = 0; i < TlshDigest::kBytes; ++i) {
+    int hi = HexValue(text[2 * i]);
+    int lo = HexValue(text[2 * i + 1]);
+    if (hi < 0 || lo < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("TLSH digest has a non-hex character near position ", 2 * i));
+    }
+    d.bytes_[i] = static_cast<uint8_t>(hi << 4 | lo);
+  }
+  return d;
+}
+
+int TlshDistance(const TlshDigest& a, const TlshDigest& b, bool include_length) {
+  return internal::TlshDistancePair(a, b, include_length).full;
+}
+
+absl::StatusOr<int> TlshDistance(std::string_view a, std::string_view b, bool include_length) {
+  KINSHIP_ASSIGN_OR_RETURN(TlshDigest da, ParseTlsh(a));
+  KINSHIP_ASSIGN_OR_RETURN(TlshDigest db, ParseTlsh(b));
+  return TlshDistance(da, db, include_length);
+}
+
+}  // namespace kinship
