@@ -1,0 +1,172 @@
+// kinship similar / compare / campaigns: which incidents resemble this one, how strongly and why;
+// which incidents belong together.
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "cli/command.h"
+#include "kinship/kb.h"
+#include "kinship/similarity.h"
+
+namespace kinship::cli {
+namespace {
+
+struct Loaded {
+  std::unique_ptr<Store> store;
+  std::unique_ptr<kb::KnowledgeBase> kb;
+  std::unique_ptr<score::SimilarityIndex> index;
+};
+
+absl::StatusOr<Loaded> Load(const GlobalOptions& g) {
+  Loaded out;
+  KINSHIP_ASSIGN_OR_RETURN(out.store, OpenStore(g, /*create=*/false));
+  KINSHIP_ASSIGN_OR_RETURN(kb::KnowledgeBase kb, kb::KnowledgeBase::Load(*out.store));
+  out.kb = std::make_unique<kb::KnowledgeBase>(std::move(kb));
+  Progress(g, "indexing incidents");
+  KINSHIP_ASSIGN_OR_RETURN(
+      score::SimilarityIndex index,
+      score::SimilarityIndex::Build(*out.store, out.kb->empty() ? nullptr : out.kb.get()));
+  out.index = std::make_unique<score::SimilarityIndex>(std::move(index));
+  return out;
+}
+
+nlohmann::json ExplanationJson(const score::Explanation& e) {
+  nlohmann::json fams = nlohmann::json::array();
+  for (const score::FamilyEvidence& f : e.families) {
+    nlohmann::json items = nlohmann::json::array();
+    for (const score::EvidenceItem& it : f.items) {
+      items.push_back({{"feature", it.feature}, {"weight", it.weight}, {"df", it.df}});
+    }
+    fams.push_back({{"family", std::string(score::FamilyName(f.family))},
+                    {"weight", f.weight},
+                    {"items", items}});
+  }
+  return fams;
+}
+
+void PrintExplanation(const score::Explanation& e, const char* indent) {
+  for (const score::FamilyEvidence& f : e.families) {
+    std::printf("%s%-15s %.2f:", indent, std::string(score::FamilyName(f.family)).c_str(),
+                f.weight);
+    for (size_t i = 0; i < f.items.size() && i < 5; ++i) {
+      std::printf("%s %s (%.2f)", i == 0 ? "" : ",", f.items[i].feature.c_str(), f.items[i].weight);
+    }
+    if (f.items.size() > 5) std::printf(", +%zu more", f.items.size() - 5);
+    std::printf("\n");
+  }
+}
+
+absl::Status RunSimilar(const GlobalOptions& g, const std::string& id, size_t top) {
+  KINSHIP_ASSIGN_OR_RETURN(Loaded l, Load(g));
+  KINSHIP_ASSIGN_OR_RETURN(std::vector<score::Match> matches, l.index->Similar(id, top));
+  if (g.json) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const score::Match& m : matches) {
+      arr.push_back({{"id", m.id},
+                     {"probability", m.comparison.probability},
+                     {"raw", m.comparison.raw},
+                     {"stated_actors", l.index->StatedActors(m.id)},
+                     {"explanation", ExplanationJson(m.comparison.explanation)}});
+    }
+    PrintJsonLine({{"incident", id}, {"similar", arr}});
+    return absl::OkStatus();
+  }
+  if (matches.empty()) std::printf("no incident shares evidence with %s\n", id.c_str());
+  for (size_t i = 0; i < matches.size(); ++i) {
+    const score::Match& m = matches[i];
+    std::vector<std::string> actors = l.index->StatedActors(m.id);
+    std::printf("%2zu. %s  p=%.3f  raw=%.2f%s\n", i + 1, m.id.c_str(), m.comparison.probability,
+                m.comparison.raw,
+                actors.empty()
+                    ? ""
+                    : absl::StrCat("  (stated: ", absl::StrJoin(actors, ", "), ")").c_str());
+    PrintExplanation(m.comparison.explanation, "      ");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunCompare(const GlobalOptions& g, const std::string& a, const std::string& b) {
+  KINSHIP_ASSIGN_OR_RETURN(Loaded l, Load(g));
+  KINSHIP_ASSIGN_OR_RETURN(score::Comparison c, l.index->Compare(a, b));
+  if (g.json) {
+    PrintJsonLine({{"a", a},
+                   {"b", b},
+                   {"probability", c.probability},
+                   {"raw", c.raw},
+                   {"explanation", ExplanationJson(c.explanation)}});
+    return absl::OkStatus();
+  }
+  std::printf("%s vs %s: p=%.3f (raw evidence %.2f)\n", a.c_str(), b.c_str(), c.probability, c.raw);
+  if (c.explanation.families.empty()) std::printf("  no shared evidence\n");
+  PrintExplanation(c.explanation, "  ");
+  return absl::OkStatus();
+}
+
+absl::Status RunCampaigns(const GlobalOptions& g, double threshold) {
+  KINSHIP_ASSIGN_OR_RETURN(Loaded l, Load(g));
+  score::CampaignOptions opts;
+  opts.threshold = threshold;
+  Progress(g, "linking incidents");
+  KINSHIP_ASSIGN_OR_RETURN(std::vector<score::Campaign> cs, score::FindCampaigns(*l.index, opts));
+  for (size_t i = 0; i < cs.size(); ++i) {
+    const score::Campaign& c = cs[i];
+    if (g.json) {
+      PrintJsonLine({{"campaign", i + 1},
+                     {"members", c.members},
+                     {"first_seen", c.first_seen},
+                     {"last_seen", c.last_seen},
+                     {"cohesion", c.cohesion},
+                     {"actor", c.actor},
+                     {"actor_votes", c.actor_votes},
+                     {"attributed_members", c.attributed_members},
+                     {"binding", ExplanationJson(c.binding)}});
+      continue;
+    }
+    std::printf("campaign %zu: %zu incidents, %s .. %s, cohesion %.2f\n", i + 1, c.members.size(),
+                c.first_seen.empty() ? "?" : c.first_seen.c_str(),
+                c.last_seen.empty() ? "?" : c.last_seen.c_str(), c.cohesion);
+    std::printf("  members: %s\n", absl::StrJoin(c.members, ", ").c_str());
+    if (c.actor.empty()) {
+      std::printf("  stated attribution: none\n");
+    } else {
+      std::printf("  stated attribution: %s (%zu of %zu attributed members)\n", c.actor.c_str(),
+                  c.actor_votes, c.attributed_members);
+    }
+    PrintExplanation(c.binding, "  ");
+  }
+  if (!g.json && cs.empty()) std::printf("no campaigns above threshold %.2f\n", threshold);
+  return absl::OkStatus();
+}
+
+struct Args {
+  std::string id, a, b;
+  size_t top = 10;
+  double threshold = 0.5;
+};
+
+void Setup(CLI::App& app, GlobalOptions& g) {
+  auto args = std::make_shared<Args>();
+  auto* sim = app.add_subcommand("similar", "Incidents most similar to one, with explanations");
+  sim->add_option("id", args->id, "Incident id")->required();
+  sim->add_option("--top", args->top, "How many (default 10)")->check(CLI::Range(1, 10000));
+  sim->callback([&g, args] { g.exit_code = Finish(g, RunSimilar(g, args->id, args->top)); });
+
+  auto* cmp = app.add_subcommand("compare", "Score and explain one pair of incidents");
+  cmp->add_option("a", args->a, "First incident id")->required();
+  cmp->add_option("b", args->b, "Second incident id")->required();
+  cmp->callback([&g, args] { g.exit_code = Finish(g, RunCompare(g, args->a, args->b)); });
+
+  auto* camp = app.add_subcommand("campaigns", "Group linked incidents into campaigns");
+  camp->add_option("--threshold", args->threshold,
+                   "Same-actor probability that links two incidents (default 0.5)")
+      ->check(CLI::Range(0.01, 1.0));
+  camp->callback([&g, args] { g.exit_code = Finish(g, RunCampaigns(g, args->threshold)); });
+}
+
+CommandRegistrar reg(40, &Setup);
+
+}  // namespace
+}  // namespace kinship::cli

@@ -1,0 +1,255 @@
+// Similarity between incidents with explanations: features per incident, an inverted index with
+// document frequencies, evidence weights in the spirit of Fellegi-Sunter record linkage (rare
+// shared values weigh more than common ones), saturation within a family of evidence, and a
+// calibration that maps the evidence to a probability that two incidents are the same actor's.
+//
+// Example:
+//   KINSHIP_ASSIGN_OR_RETURN(auto index, score::SimilarityIndex::Build(*store, &kb));
+//   KINSHIP_ASSIGN_OR_RETURN(auto matches, index.Similar("5a1e...", /*top_k=*/10));
+//   for (const score::Match& m : matches) Print(m.id, m.comparison.probability);
+//   KINSHIP_ASSIGN_OR_RETURN(score::Comparison c, index.Compare("a-id", "b-id"));
+//   for (const score::FamilyEvidence& f : c.explanation.families) ...  // strongest first
+//
+// Incidents should be normalised (normalize::NormalizeIncident): derived indicators (registered
+// domain, URL host, /24, /48, e-mail domain) are read from the incident, not computed here.
+// Invalid indicators (Indicator::valid() false) and warninglisted ones (benign()) are never
+// features and weigh nothing.
+//
+// Thread safety: const methods of SimilarityIndex may run concurrently; Add and SetCalibration
+// need exclusive access.
+#ifndef KINSHIP_SIMILARITY_H_
+#define KINSHIP_SIMILARITY_H_
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kinship/model.h"
+#include "kinship/status.h"
+
+namespace kinship {
+class Store;
+namespace kb {
+class KnowledgeBase;
+}
+
+namespace score {
+
+// Families of evidence. Weights saturate within a family; each family has its own weight in the
+// calibration ("a shared C2 says more than a shared technique").
+enum class Family : uint8_t {
+  kIndicator,       // the same stated indicator value (ip, domain, url, hash, mutex, ...)
+  kInfrastructure,  // derived: registered domain, URL host / hostname, /24 or /48, e-mail domain
+  kSoftware,        // the same malware/tool (KB S-id when known, else normalised name)
+  kTechnique,       // the same ATT&CK (sub-)technique; parent technique with weaker credit
+  kNaming,          // naming style: character n-grams of domains, URLs, file names; TLD
+  kVictim,          // victim sector, victim country
+  kTime,            // overlapping or close activity windows (corroborates, never alone)
+  kFuzzy,           // TLSH / ssdeep closeness (reserved; not yet scored)
+};
+inline constexpr int kFamilyCount = 8;
+// "indicator", "infrastructure", "software", "technique", "naming", "victim", "time", "fuzzy".
+std::string_view FamilyName(Family f);
+
+using FamilyVector = std::array<double, kFamilyCount>;
+
+// One feature of an incident, as `namespace:value` (e.g. "ipv4:176.31.112.10",
+// "regdom:actblues.com", "net:176.31.112.0/24", "soft:S0023", "tech:T1566.001",
+// "techp:T1566", "ng:blue", "tld:com", "sector:government").
+struct Feature {
+  Family family = Family::kIndicator;
+  std::string key;
+  // Multiplier of the feature's weight (1; 0.5 for a parent technique; lower for n-grams).
+  double strength = 1.0;
+};
+
+struct ScoringOptions {
+  // Saturation cap per family (in nats of evidence): a family's evidence is
+  // cap * (1 - exp(-sum / cap)), so fifty indicators of one toolkit are not fifty witnesses.
+  FamilyVector saturation = {12, 10, 8, 4, 4, 2, 1, 6};
+  // Character n-gram length and most naming features kept per incident (a consistent bottom-k
+  // sample by hash, so two incidents with the same names keep the same n-grams).
+  int ngram = 4;
+  size_t max_naming_features = 64;
+  // Activity windows within this many days count as time evidence (linearly less with the gap).
+  int time_window_days = 90;
+  // Postings longer than this only add weight to candidates found through rarer features; they
+  // do not bring new candidates. Lower it to trade exhaustiveness for latency on large corpora.
+  // 0 means limits::kMaxPostingWalk.
+  size_t max_candidate_df = 0;
+};
+
+// The features of one incident (deduplicated; order unspecified). `kb` (may be null) resolves
+// software and technique names to ATT&CK ids. Pure; cost linear in the incident's size.
+std::vector<Feature> ExtractFeatures(const Incident& incident, const kb::KnowledgeBase* kb,
+                                     const ScoringOptions& options = {});
+
+// Maps evidence to a probability of "same actor":
+//   raw = sum_f weight[f] * evidence[f];  probability = 1 / (1 + exp(-(intercept + raw))).
+// Non-negative family weights make the probability monotone in every family's evidence.
+struct Calibration {
+  FamilyVector weight = {1.0, 0.7, 0.6, 0.25, 0.3, 0.15, 0.5, 0.8};
+  double intercept = -4.0;
+
+  double Raw(const FamilyVector& evidence) const;
+  // Probability for a raw score; monotone non-decreasing in raw.
+  double Calibrate(double raw) const;
+  double Probability(const FamilyVector& evidence) const { return Calibrate(Raw(evidence)); }
+};
+
+// A labelled pair for fitting: the per-family evidence of Compare and whether the two incidents
+// are the same actor's work.
+struct LabelledPair {
+  FamilyVector evidence{};
+  bool same_actor = false;
+};
+
+// Fits family weights (kept >= 0) and the intercept by L2-regularised logistic regression on
+// labelled pairs (Platt-style calibration). Deterministic. Errors: kInvalidArgument when `pairs`
+// lacks a positive or a negative example.
+absl::StatusOr<Calibration> Fit(const std::vector<LabelledPair>& pairs, double l2 = 1e-3);
+
+// One shared feature in an explanation.
+struct EvidenceItem {
+  std::string feature;  // "ipv4:176.31.112.10"
+  double weight = 0;    // its share of the family's (saturated, calibrated) contribution
+  double idf = 0;       // log(N / df): rarity in the indexed corpus
+  size_t df = 0;        // indexed incidents holding it
+};
+
+struct FamilyEvidence {
+  Family family = Family::kIndicator;
+  double evidence = 0;              // saturated evidence before the family weight
+  double weight = 0;                // contribution to raw (calibration weight * evidence)
+  std::vector<EvidenceItem> items;  // strongest first (ties: by feature)
+};
+
+// Why two incidents are alike: families with a non-zero contribution, strongest first.
+struct Explanation {
+  std::vector<FamilyEvidence> families;
+  // One line per family: "indicator 7.21: ipv4:176.31.112.10 (6.90), ...".
+  std::string ToString(size_t max_items_per_family = 5) const;
+};
+
+struct Comparison {
+  double probability = 0;   // calibrated "same actor" probability in [0, 1]
+  double raw = 0;           // sum of family contributions (0 when nothing is shared)
+  FamilyVector evidence{};  // per-family saturated evidence (input to Fit)
+  Explanation explanation;
+};
+
+struct Match {
+  std::string id;
+  Comparison comparison;
+};
+
+struct IndexStats {
+  size_t incidents = 0;
+  size_t features = 0;      // distinct features
+  size_t postings = 0;      // (feature, incident) entries
+  size_t memory_bytes = 0;  // estimate of the index's heap use
+};
+
+// In-memory inverted index over incidents' features, with document frequencies kept current as
+// incidents are added. Stores, per incident, only its id, activity window, stated attributions
+// and feature ids (not the full incident).
+class SimilarityIndex {
+ public:
+  // `kb` (may be null) must outlive the index.
+  explicit SimilarityIndex(const kb::KnowledgeBase* kb = nullptr, ScoringOptions options = {});
+  ~SimilarityIndex();
+  SimilarityIndex(SimilarityIndex&&) noexcept;
+  SimilarityIndex& operator=(SimilarityIndex&&) noexcept;
+
+  // Every incident of the store (Store::ForEachIncident). Errors: those of the store.
+  static absl::StatusOr<SimilarityIndex> Build(Store& store, const kb::KnowledgeBase* kb = nullptr,
+                                               ScoringOptions options = {});
+  // Errors: as Add (the first failing incident).
+  static absl::StatusOr<SimilarityIndex> Build(const std::vector<Incident>& incidents,
+                                               const kb::KnowledgeBase* kb = nullptr,
+                                               ScoringOptions options = {});
+
+  // Indexes an incident and updates document frequencies. Errors: kInvalidArgument for an empty
+  // id; kAlreadyExists when the id is already indexed (nothing changes).
+  absl::Status Add(const Incident& incident);
+
+  size_t size() const;
+  bool Contains(std::string_view id) const;
+  // Ids in insertion order.
+  std::vector<std::string> Ids() const;
+  // Stated attributions of an indexed incident (actor_id when resolved, else actor_name), empty
+  // when none or when the id is unknown.
+  std::vector<std::string> StatedActors(std::string_view id) const;
+  // Activity window of an indexed incident as given ("" when unknown).
+  std::pair<std::string, std::string> ActivityWindow(std::string_view id) const;
+
+  // The top_k indexed incidents most similar to `query` (itself excluded when indexed), by
+  // probability descending then id; only incidents sharing evidence (raw > 0). Candidates come
+  // from the postings walked rarest feature first (limits::kMaxCandidatesPerQuery,
+  // limits::kMaxPostingWalk); within those limits the answer equals Compare against every
+  // indexed incident. Errors: kNotFound for an unknown id.
+  absl::StatusOr<std::vector<Match>> Similar(std::string_view id, size_t top_k) const;
+  std::vector<Match> Similar(const Incident& query, size_t top_k) const;
+
+  // Score and explanation of a pair. Document frequencies are those of the indexed corpus (a
+  // query incident not indexed is not counted). Errors: kNotFound for an unknown id.
+  absl::StatusOr<Comparison> Compare(std::string_view a, std::string_view b) const;
+  Comparison Compare(const Incident& a, const Incident& b) const;
+
+  // Weight of a shared feature before saturation and family weight: strength * log(N / df),
+  // df at least 1, never negative; 0 for an unknown feature.
+  double FeatureIdf(std::string_view key) const;
+  size_t DocumentFrequency(std::string_view key) const;
+
+  void SetCalibration(const Calibration& calibration);
+  const Calibration& calibration() const;
+  const ScoringOptions& options() const;
+
+  IndexStats Stats() const;
+
+  struct Impl;
+  const Impl& impl() const { return *impl_; }  // for library stages (campaigns)
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Campaigns
+// ---------------------------------------------------------------------------------------------
+
+struct CampaignOptions {
+  // Two incidents link when their "same actor" probability is >= this; clusters merge by average
+  // linkage (unlinked pairs count 0) while the average stays >= this, so no single-link chains.
+  double threshold = 0.5;
+  // Neighbours retrieved per incident to build the sparse link graph.
+  size_t neighbours = 30;
+  // Smallest campaign reported.
+  size_t min_members = 2;
+};
+
+struct Campaign {
+  std::vector<std::string> members;   // insertion order
+  std::string first_seen, last_seen;  // span over members' activity windows ("" when unknown)
+  double cohesion = 0;                // average linkage probability over all member pairs
+  // Features held by at least two members, grouped by family, strongest first.
+  Explanation binding;
+  // Stated attribution majority: actor (id or name), votes, members with any stated actor.
+  std::string actor;
+  size_t actor_votes = 0;
+  size_t attributed_members = 0;
+};
+
+// Campaigns over every indexed incident, largest first (ties: first member id). Deterministic.
+// Errors: kInvalidArgument for a threshold outside (0, 1].
+absl::StatusOr<std::vector<Campaign>> FindCampaigns(const SimilarityIndex& index,
+                                                    const CampaignOptions& options = {});
+
+}  // namespace score
+}  // namespace kinship
+
+#endif  // KINSHIP_SIMILARITY_H_

@@ -1,0 +1,431 @@
+// The similarity index: a feature dictionary with postings lists (inverted index), document
+// frequencies kept current on Add, retrieval rarest feature first, and pair scoring with
+// Fellegi-Sunter-style weights log(N / df) (Fellegi and Sunter 1969; the u-probability of a
+// value is its document frequency), saturated per family.
+#include "index/postings.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "kinship/limits.h"
+#include "score/internal.h"
+
+namespace kinship::score {
+
+using Impl = SimilarityIndex::Impl;
+
+std::string_view Impl::KeyArena::Add(std::string_view key) {
+  if (key.size() > kBlock) {
+    // A key longer than a block gets a block of its own.
+    blocks_.push_back(std::make_unique<char[]>(key.size()));
+    std::copy(key.begin(), key.end(), blocks_.back().get());
+    views_.emplace_back(blocks_.back().get(), key.size());
+    used_ = kBlock;
+    return views_.back();
+  }
+  if (used_ + key.size() > kBlock) {
+    blocks_.push_back(std::make_unique<char[]>(kBlock));
+    used_ = 0;
+  }
+  char* dst = blocks_.back().get() + used_;
+  std::copy(key.begin(), key.end(), dst);
+  used_ += key.size();
+  views_.emplace_back(dst, key.size());
+  return views_.back();
+}
+
+size_t Impl::KeyArena::bytes() const {
+  return blocks_.size() * kBlock + views_.capacity() * sizeof(std::string_view);
+}
+
+double Impl::Idf(uint32_t fid, float feature_strength) const {
+  double df = std::max<double>(1.0, static_cast<double>(Df(fid)));
+  double n = std::max<double>(1.0, static_cast<double>(N()));
+  return std::max(0.0, feature_strength * std::log(n / df));
+}
+
+std::vector<Impl::QueryFeature> Impl::Resolve(const Incident& incident) const {
+  std::vector<Feature> features = ExtractFeatures(incident, kb, options);
+  std::vector<QueryFeature> out;
+  out.reserve(features.size());
+  uint32_t next_local = static_cast<uint32_t>(keys.size());
+  for (Feature& f : features) {
+    auto it = feature_ids.find(std::string_view(f.key));
+    if (it != feature_ids.end()) {
+      out.push_back({it->second, f.family, static_cast<float>(f.strength), {}});
+    } else {
+      out.push_back({next_local++, f.family, static_cast<float>(f.strength), std::move(f.key)});
+    }
+  }
+  // Unknown features: order by key so two incidents' unknown features can be merged by key.
+  std::sort(out.begin(), out.end(), [&](const QueryFeature& x, const QueryFeature& y) {
+    bool xk = x.fid < keys.size(), yk = y.fid < keys.size();
+    if (xk != yk) return xk;
+    if (xk) return x.fid < y.fid;
+    return x.local_key < y.local_key;
+  });
+  return out;
+}
+
+std::vector<Impl::QueryFeature> Impl::FromDoc(const Doc& doc) const {
+  std::vector<QueryFeature> out;
+  out.reserve(doc.features.size());
+  for (uint32_t fid : doc.features) out.push_back({fid, family[fid], strength[fid], {}});
+  return out;
+}
+
+void Impl::Finish(const FamilyVector& sums, double time_evidence, Comparison* out) const {
+  bool any = false;
+  for (int f = 0; f < kFamilyCount; ++f) {
+    out->evidence[f] = internal::Saturate(sums[f], options.saturation[f]);
+    any = any || out->evidence[f] > 0;
+  }
+  // Overlapping activity corroborates other evidence; on its own it is not kinship (and keeps
+  // every scored pair reachable through the postings).
+  const int t = static_cast<int>(Family::kTime);
+  out->evidence[t] = any ? internal::Saturate(time_evidence, options.saturation[t]) : 0;
+  out->raw = calibration.Raw(out->evidence);
+  out->probability = calibration.Calibrate(out->raw);
+}
+
+Comparison Impl::CompareResolved(const std::vector<QueryFeature>& a,
+                                 const std::vector<QueryFeature>& b, std::optional<int32_t> a_first,
+                                 std::optional<int32_t> a_last, std::optional<int32_t> b_first,
+                                 std::optional<int32_t> b_last, bool explain) const {
+  Comparison out;
+  FamilyVector sums{};
+  std::vector<std::pair<const QueryFeature*, double>> shared;
+  const size_t known = keys.size();
+  size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    const QueryFeature& x = a[i];
+    const QueryFeature& y = b[j];
+    bool xk = x.fid < known, yk = y.fid < known;
+    int cmp;
+    if (xk && yk) {
+      cmp = x.fid < y.fid ? -1 : (x.fid > y.fid ? 1 : 0);
+    } else if (xk != yk) {
+      cmp = xk ? -1 : 1;
+    } else {
+      cmp = x.local_key.compare(y.local_key);
+    }
+    if (cmp < 0) {
+      ++i;
+    } else if (cmp > 0) {
+      ++j;
+    } else {
+      float s = std::min(x.strength, y.strength);
+      double w = Idf(xk ? x.fid : static_cast<uint32_t>(-1), s);
+      if (w > 0) {
+        sums[static_cast<int>(x.family)] += w;
+        if (explain) shared.emplace_back(&x, w);
+      }
+      ++i;
+      ++j;
+    }
+  }
+  double time = internal::TimeEvidence(a_first, a_last, b_first, b_last, options.time_window_days);
+  Finish(sums, time, &out);
+  if (!explain) return out;
+  std::vector<FamilyEvidence> families(kFamilyCount);
+  for (int f = 0; f < kFamilyCount; ++f) {
+    families[f].family = static_cast<Family>(f);
+    families[f].evidence = out.evidence[f];
+    families[f].weight = calibration.weight[f] * out.evidence[f];
+  }
+  for (const auto& [qf, w] : shared) {
+    int f = static_cast<int>(qf->family);
+    EvidenceItem item;
+    item.feature = std::string(Key(*qf));
+    item.idf = w;
+    item.df = Df(qf->fid);
+    // Each item's share of its family's contribution, so items add up to the family weight.
+    item.weight = sums[f] > 0 ? families[f].weight * w / sums[f] : 0;
+    families[f].items.push_back(std::move(item));
+  }
+  if (out.evidence[static_cast<int>(Family::kTime)] > 0) {
+    EvidenceItem item;
+    item.feature = "time:overlapping-activity";
+    item.weight = families[static_cast<int>(Family::kTime)].weight;
+    families[static_cast<int>(Family::kTime)].items.push_back(item);
+  }
+  for (FamilyEvidence& f : families) {
+    if (f.weight <= 0) continue;
+    std::sort(f.items.begin(), f.items.end(), [](const EvidenceItem& x, const EvidenceItem& y) {
+      if (x.weight != y.weight) return x.weight > y.weight;
+      return x.feature < y.feature;
+    });
+    out.explanation.families.push_back(std::move(f));
+  }
+  std::stable_sort(
+      out.explanation.families.begin(), out.explanation.families.end(),
+      [](const FamilyEvidence& x, const FamilyEvidence& y) { return x.weight > y.weight; });
+  return out;
+}
+
+std::vector<Match> Impl::SimilarResolved(const std::vector<QueryFeature>& query,
+                                         std::optional<int32_t> first, std::optional<int32_t> last,
+                                         int64_t self, size_t top_k, bool explain) const {
+  if (top_k == 0) return {};
+  // Rarest first: the most informative postings are also the shortest to walk.
+  std::vector<const QueryFeature*> order;
+  for (const QueryFeature& f : query) {
+    if (Df(f.fid) > 0) order.push_back(&f);
+  }
+  std::sort(order.begin(), order.end(), [&](const QueryFeature* x, const QueryFeature* y) {
+    size_t dx = Df(x->fid), dy = Df(y->fid);
+    if (dx != dy) return dx < dy;
+    return x->fid < y->fid;
+  });
+  absl::flat_hash_map<uint32_t, FamilyVector> acc;
+  std::vector<const QueryFeature*> unwalked;
+  const size_t walk_limit = options.max_candidate_df == 0
+                                ? limits::kMaxPostingWalk
+                                : std::min(options.max_candidate_df, limits::kMaxPostingWalk);
+  for (const QueryFeature* f : order) {
+    double w = Idf(f->fid, f->strength);
+    if (w <= 0) continue;
+    const auto& plist = postings[f->fid];
+    if (plist.size() > walk_limit) {
+      unwalked.push_back(f);
+      continue;
+    }
+    const int fam = static_cast<int>(f->family);
+    for (uint32_t doc : plist) {
+      if (static_cast<int64_t>(doc) == self) continue;
+      // Strength of a shared feature is the weaker of the two holders'; strengths are fixed per
+      // key, so the query's is the document's.
+      auto it = acc.find(doc);
+      if (it == acc.end()) {
+        if (acc.size() >= limits::kMaxCandidatesPerQuery) continue;
+        it = acc.emplace(doc, FamilyVector{}).first;
+      }
+      it->second[fam] += w;
+    }
+  }
+  // Features too common to walk still count for the candidates found otherwise: look each
+  // candidate up in the postings or the postings up among the candidates, whichever is shorter.
+  for (const QueryFeature* f : unwalked) {
+    double w = Idf(f->fid, f->strength);
+    const int fam = static_cast<int>(f->family);
+    const auto& plist = postings[f->fid];
+    if (plist.size() < acc.size() * 8) {
+      for (uint32_t doc : plist) {
+        auto it = acc.find(doc);
+        if (it != acc.end()) it->second[fam] += w;
+      }
+    } else {
+      for (auto& [doc, sums] : acc) {
+        const auto& fs = docs[doc].features;
+        if (std::binary_search(fs.begin(), fs.end(), f->fid)) sums[fam] += w;
+      }
+    }
+  }
+  std::vector<std::pair<double, uint32_t>> ranked;
+  ranked.reserve(acc.size());
+  for (const auto& [doc, sums] : acc) {
+    Comparison c;
+    double time = internal::TimeEvidence(first, last, docs[doc].first_day, docs[doc].last_day,
+                                         options.time_window_days);
+    Finish(sums, time, &c);
+    if (c.raw > 0) ranked.emplace_back(c.raw, doc);
+  }
+  auto better = [&](const std::pair<double, uint32_t>& x, const std::pair<double, uint32_t>& y) {
+    if (x.first != y.first) return x.first > y.first;
+    return docs[x.second].id < docs[y.second].id;
+  };
+  size_t k = std::min(top_k, ranked.size());
+  std::partial_sort(ranked.begin(), ranked.begin() + k, ranked.end(), better);
+  std::vector<Match> out;
+  out.reserve(k);
+  for (size_t i = 0; i < k; ++i) {
+    const Doc& d = docs[ranked[i].second];
+    Match m;
+    m.id = d.id;
+    if (explain) {
+      m.comparison = CompareResolved(query, FromDoc(d), first, last, d.first_day, d.last_day, true);
+    } else {
+      Finish(acc[ranked[i].second],
+             internal::TimeEvidence(first, last, d.first_day, d.last_day, options.time_window_days),
+             &m.comparison);
+    }
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+SimilarityIndex::SimilarityIndex(const kb::KnowledgeBase* kb, ScoringOptions options)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->kb = kb;
+  impl_->options = std::move(options);
+}
+SimilarityIndex::~SimilarityIndex() = default;
+SimilarityIndex::SimilarityIndex(SimilarityIndex&&) noexcept = default;
+SimilarityIndex& SimilarityIndex::operator=(SimilarityIndex&&) noexcept = default;
+
+absl::StatusOr<SimilarityIndex> SimilarityIndex::Build(const std::vector<Incident>& incidents,
+                                                       const kb::KnowledgeBase* kb,
+                                                       ScoringOptions options) {
+  SimilarityIndex index(kb, std::move(options));
+  for (const Incident& inc : incidents) KINSHIP_RETURN_IF_ERROR(index.Add(inc));
+  return index;
+}
+
+absl::Status SimilarityIndex::Add(const Incident& incident) {
+  if (incident.id.empty()) return absl::InvalidArgumentError("incident without an id");
+  if (impl_->doc_ids.contains(incident.id)) {
+    return absl::AlreadyExistsError(absl::StrCat("incident ", incident.id, " already indexed"));
+  }
+  Impl& im = *impl_;
+  const uint32_t doc = static_cast<uint32_t>(im.docs.size());
+  Impl::Doc d;
+  d.id = incident.id;
+  d.first_seen = incident.first_seen;
+  d.last_seen = incident.last_seen;
+  d.first_day = internal::DaysFromIso(incident.first_seen);
+  d.last_day = internal::DaysFromIso(incident.last_seen);
+  for (const Attribution& a : incident.attributions) {
+    std::string actor = a.actor_id.empty() ? a.actor_name : a.actor_id;
+    if (!actor.empty() && std::find(d.actors.begin(), d.actors.end(), actor) == d.actors.end()) {
+      d.actors.push_back(std::move(actor));
+    }
+  }
+  for (Feature& f : ExtractFeatures(incident, im.kb, im.options)) {
+    auto it = im.feature_ids.find(std::string_view(f.key));
+    uint32_t fid;
+    if (it == im.feature_ids.end()) {
+      fid = static_cast<uint32_t>(im.keys.size());
+      im.feature_ids.emplace(im.keys.Add(f.key), fid);
+      im.family.push_back(f.family);
+      im.strength.push_back(static_cast<float>(f.strength));
+      im.postings.emplace_back();
+    } else {
+      fid = it->second;
+    }
+    im.postings[fid].push_back(doc);
+    d.features.push_back(fid);
+  }
+  std::sort(d.features.begin(), d.features.end());
+  d.features.shrink_to_fit();
+  im.doc_ids.emplace(d.id, doc);
+  im.docs.push_back(std::move(d));
+  return absl::OkStatus();
+}
+
+size_t SimilarityIndex::size() const { return impl_->docs.size(); }
+
+bool SimilarityIndex::Contains(std::string_view id) const {
+  return impl_->doc_ids.contains(std::string(id));
+}
+
+std::vector<std::string> SimilarityIndex::Ids() const {
+  std::vector<std::string> out;
+  out.reserve(impl_->docs.size());
+  for (const Impl::Doc& d : impl_->docs) out.push_back(d.id);
+  return out;
+}
+
+std::vector<std::string> SimilarityIndex::StatedActors(std::string_view id) const {
+  auto it = impl_->doc_ids.find(std::string(id));
+  if (it == impl_->doc_ids.end()) return {};
+  return impl_->docs[it->second].actors;
+}
+
+std::pair<std::string, std::string> SimilarityIndex::ActivityWindow(std::string_view id) const {
+  auto it = impl_->doc_ids.find(std::string(id));
+  if (it == impl_->doc_ids.end()) return {};
+  const Impl::Doc& d = impl_->docs[it->second];
+  return {d.first_seen, d.last_seen};
+}
+
+absl::StatusOr<std::vector<Match>> SimilarityIndex::Similar(std::string_view id,
+                                                            size_t top_k) const {
+  auto it = impl_->doc_ids.find(std::string(id));
+  if (it == impl_->doc_ids.end()) {
+    return absl::NotFoundError(absl::StrCat("incident ", AV(id), " is not indexed"));
+  }
+  const Impl::Doc& d = impl_->docs[it->second];
+  return impl_->SimilarResolved(impl_->FromDoc(d), d.first_day, d.last_day, it->second, top_k);
+}
+
+std::vector<Match> SimilarityIndex::Similar(const Incident& query, size_t top_k) const {
+  int64_t self = -1;
+  auto it = impl_->doc_ids.find(query.id);
+  if (it != impl_->doc_ids.end()) self = it->second;
+  return impl_->SimilarResolved(impl_->Resolve(query), internal::DaysFromIso(query.first_seen),
+                                internal::DaysFromIso(query.last_seen), self, top_k);
+}
+
+absl::StatusOr<Comparison> SimilarityIndex::Compare(std::string_view a, std::string_view b) const {
+  auto ia = impl_->doc_ids.find(std::string(a));
+  if (ia == impl_->doc_ids.end()) {
+    return absl::NotFoundError(absl::StrCat("incident ", AV(a), " is not indexed"));
+  }
+  auto ib = impl_->doc_ids.find(std::string(b));
+  if (ib == impl_->doc_ids.end()) {
+    return absl::NotFoundError(absl::StrCat("incident ", AV(b), " is not indexed"));
+  }
+  const Impl::Doc& da = impl_->docs[ia->second];
+  const Impl::Doc& db = impl_->docs[ib->second];
+  return impl_->CompareResolved(impl_->FromDoc(da), impl_->FromDoc(db), da.first_day, da.last_day,
+                                db.first_day, db.last_day, true);
+}
+
+Comparison SimilarityIndex::Compare(const Incident& a, const Incident& b) const {
+  return impl_->CompareResolved(
+      impl_->Resolve(a), impl_->Resolve(b), internal::DaysFromIso(a.first_seen),
+      internal::DaysFromIso(a.last_seen), internal::DaysFromIso(b.first_seen),
+      internal::DaysFromIso(b.last_seen), true);
+}
+
+double SimilarityIndex::FeatureIdf(std::string_view key) const {
+  auto it = impl_->feature_ids.find(key);
+  if (it == impl_->feature_ids.end()) return 0;
+  return impl_->Idf(it->second, impl_->strength[it->second]);
+}
+
+size_t SimilarityIndex::DocumentFrequency(std::string_view key) const {
+  auto it = impl_->feature_ids.find(key);
+  return it == impl_->feature_ids.end() ? 0 : impl_->Df(it->second);
+}
+
+void SimilarityIndex::SetCalibration(const Calibration& calibration) {
+  impl_->calibration = calibration;
+}
+const Calibration& SimilarityIndex::calibration() const { return impl_->calibration; }
+const ScoringOptions& SimilarityIndex::options() const { return impl_->options; }
+
+IndexStats SimilarityIndex::Stats() const {
+  const Impl& im = *impl_;
+  IndexStats s;
+  s.incidents = im.docs.size();
+  s.features = im.keys.size();
+  size_t bytes = 0;
+  bytes += im.keys.bytes();
+  bytes += im.feature_ids.capacity() * (sizeof(std::string_view) + sizeof(uint32_t) + 1);
+  bytes += im.family.capacity() * sizeof(Family) + im.strength.capacity() * sizeof(float);
+  bytes += im.postings.capacity() * sizeof(im.postings[0]);
+  for (const auto& p : im.postings) {
+    s.postings += p.size();
+    if (p.capacity() > 2) bytes += p.capacity() * sizeof(uint32_t);
+  }
+  for (const Impl::Doc& d : im.docs) {
+    bytes += sizeof(Impl::Doc) + d.features.capacity() * sizeof(uint32_t);
+    bytes += d.id.capacity() > 15 ? d.id.capacity() + 1 : 0;
+    bytes += d.actors.capacity() * sizeof(std::string);
+  }
+  bytes += im.docs.capacity() > im.docs.size()
+               ? (im.docs.capacity() - im.docs.size()) * sizeof(Impl::Doc)
+               : 0;
+  bytes += im.doc_ids.capacity() * (sizeof(std::string) + sizeof(uint32_t) + 1);
+  s.memory_bytes = bytes;
+  return s;
+}
+
+}  // namespace kinship::score

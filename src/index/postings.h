@@ -1,0 +1,92 @@
+// SimilarityIndex::Impl: the feature dictionary, postings lists with document frequencies, and
+// per-incident feature ids (library-internal; campaigns read it).
+#ifndef KINSHIP_INDEX_POSTINGS_H_
+#define KINSHIP_INDEX_POSTINGS_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
+#include "kinship/similarity.h"
+
+namespace kinship::score {
+
+struct SimilarityIndex::Impl {
+  struct Doc {
+    std::string id;
+    std::string first_seen, last_seen;
+    std::optional<int32_t> first_day, last_day;
+    std::vector<std::string> actors;
+    std::vector<uint32_t> features;  // sorted feature ids
+  };
+
+  // A feature of a query resolved against the dictionary: `fid` >= keys.size() for a feature the
+  // index has never seen (df 0), whose key then lives in `local_key`.
+  struct QueryFeature {
+    uint32_t fid;
+    Family family;
+    float strength;
+    std::string local_key;
+  };
+
+  const kb::KnowledgeBase* kb = nullptr;
+  ScoringOptions options;
+  Calibration calibration;
+
+  // Feature keys, stored back to back in fixed blocks so that views stay valid as it grows and
+  // each key costs its bytes plus a view (no per-key heap allocation).
+  class KeyArena {
+   public:
+    std::string_view Add(std::string_view key);
+    size_t size() const { return views_.size(); }
+    std::string_view operator[](size_t i) const { return views_[i]; }
+    size_t bytes() const;
+
+   private:
+    static constexpr size_t kBlock = 1 << 20;
+    std::vector<std::unique_ptr<char[]>> blocks_;
+    size_t used_ = kBlock;
+    std::vector<std::string_view> views_;
+  };
+  KeyArena keys;
+  absl::flat_hash_map<std::string_view, uint32_t> feature_ids;
+  std::vector<Family> family;
+  std::vector<float> strength;
+  // Most features are held by one or two incidents: keep those inline.
+  std::vector<absl::InlinedVector<uint32_t, 2>> postings;
+
+  std::vector<Doc> docs;
+  absl::flat_hash_map<std::string, uint32_t> doc_ids;
+
+  size_t N() const { return docs.size(); }
+  size_t Df(uint32_t fid) const { return fid < postings.size() ? postings[fid].size() : 0; }
+  // strength * log(N / df), df at least 1, never negative.
+  double Idf(uint32_t fid, float feature_strength) const;
+
+  std::vector<QueryFeature> Resolve(const Incident& incident) const;
+  std::vector<QueryFeature> FromDoc(const Doc& doc) const;
+  std::string_view Key(const QueryFeature& f) const {
+    return f.fid < keys.size() ? keys[f.fid] : std::string_view(f.local_key);
+  }
+
+  // Evidence of two resolved feature lists (each sorted by fid) plus activity windows.
+  Comparison CompareResolved(const std::vector<QueryFeature>& a, const std::vector<QueryFeature>& b,
+                             std::optional<int32_t> a_first, std::optional<int32_t> a_last,
+                             std::optional<int32_t> b_first, std::optional<int32_t> b_last,
+                             bool explain) const;
+  // Family sums -> saturated evidence (time family set separately) -> comparison numbers.
+  void Finish(const FamilyVector& sums, double time_evidence, Comparison* out) const;
+
+  std::vector<Match> SimilarResolved(const std::vector<QueryFeature>& query,
+                                     std::optional<int32_t> first, std::optional<int32_t> last,
+                                     int64_t self, size_t top_k, bool explain = true) const;
+};
+
+}  // namespace kinship::score
+
+#endif  // KINSHIP_INDEX_POSTINGS_H_

@@ -1,0 +1,23 @@
+// Building the similarity index from the store (kept apart so that users of the index alone do not
+// link the store).
+#include <utility>
+
+#include "index/postings.h"
+#include "kinship/store.h"
+
+namespace kinship::score {
+
+absl::StatusOr<SimilarityIndex> SimilarityIndex::Build(Store& store, const kb::KnowledgeBase* kb,
+                                                       ScoringOptions options) {
+  SimilarityIndex index(kb, std::move(options));
+  absl::Status add_status;
+  absl::Status st = store.ForEachIncident([&](const Incident& inc) {
+    add_status = index.Add(inc);
+    return add_status.ok();
+  });
+  KINSHIP_RETURN_IF_ERROR(st);
+  KINSHIP_RETURN_IF_ERROR(add_status);
+  return index;
+}
+
+}  // namespace kinship::score

@@ -1,0 +1,194 @@
+// Calibration of evidence to a "same actor" probability: a logistic model over the per-family
+// evidence (Platt 1999), with non-negative family weights so that more evidence never lowers the
+// probability. Family weights play the role of Fellegi-Sunter's per-field m-probabilities.
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "kinship/similarity.h"
+#include "score/internal.h"
+
+namespace kinship::score {
+
+namespace internal {
+
+double Saturate(double sum, double cap) {
+  if (sum <= 0) return 0;
+  if (cap <= 0) return sum;
+  return cap * (1.0 - std::exp(-sum / cap));
+}
+
+std::optional<int32_t> DaysFromIso(std::string_view iso) {
+  if (iso.size() < 10 || iso[4] != '-' || iso[7] != '-') return std::nullopt;
+  auto num = [&](size_t pos, size_t len) -> int {
+    int v = 0;
+    for (size_t i = pos; i < pos + len; ++i) {
+      if (iso[i] < '0' || iso[i] > '9') return -1;
+      v = v * 10 + (iso[i] - '0');
+    }
+    return v;
+  };
+  int y = num(0, 4), m = num(5, 2), d = num(8, 2);
+  if (y < 0 || m < 1 || m > 12 || d < 1 || d > 31) return std::nullopt;
+  // Howard Hinnant's days_from_civil.
+  y -= m <= 2;
+  const int era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int>(doe) - 719468;
+}
+
+double TimeEvidence(std::optional<int32_t> a_first, std::optional<int32_t> a_last,
+                    std::optional<int32_t> b_first, std::optional<int32_t> b_last,
+                    int window_days) {
+  if (!a_first) a_first = a_last;
+  if (!a_last) a_last = a_first;
+  if (!b_first) b_first = b_last;
+  if (!b_last) b_last = b_first;
+  if (!a_first || !b_first || window_days <= 0) return 0;
+  int32_t gap = std::max({0, *b_first - *a_last, *a_first - *b_last});
+  if (gap >= window_days) return 0;
+  return 1.0 - static_cast<double>(gap) / window_days;
+}
+
+}  // namespace internal
+
+double Calibration::Raw(const FamilyVector& evidence) const {
+  double raw = 0;
+  for (int f = 0; f < kFamilyCount; ++f) raw += weight[f] * evidence[f];
+  return raw;
+}
+
+double Calibration::Calibrate(double raw) const {
+  double z = intercept + raw;
+  return 1.0 / (1.0 + std::exp(-z));
+}
+
+namespace {
+
+// Solves A x = b (n x n, row-major) by Gaussian elimination with partial pivoting; false when
+// singular.
+bool Solve(std::vector<double> a, std::vector<double> b, int n, std::vector<double>* x) {
+  for (int c = 0; c < n; ++c) {
+    int p = c;
+    for (int r = c + 1; r < n; ++r) {
+      if (std::abs(a[r * n + c]) > std::abs(a[p * n + c])) p = r;
+    }
+    if (std::abs(a[p * n + c]) < 1e-12) return false;
+    if (p != c) {
+      for (int k = 0; k < n; ++k) std::swap(a[p * n + k], a[c * n + k]);
+      std::swap(b[p], b[c]);
+    }
+    for (int r = c + 1; r < n; ++r) {
+      double f = a[r * n + c] / a[c * n + c];
+      for (int k = c; k < n; ++k) a[r * n + k] -= f * a[c * n + k];
+      b[r] -= f * b[c];
+    }
+  }
+  x->assign(n, 0);
+  for (int r = n - 1; r >= 0; --r) {
+    double s = b[r];
+    for (int k = r + 1; k < n; ++k) s -= a[r * n + k] * (*x)[k];
+    (*x)[r] = s / a[r * n + r];
+  }
+  return true;
+}
+
+// L2-regularised logistic regression by Newton-Raphson (IRLS) over the families in `active`
+// plus an intercept (not regularised).
+std::vector<double> Irls(const std::vector<LabelledPair>& pairs, const std::vector<int>& active,
+                         double l2) {
+  const int n = static_cast<int>(active.size()) + 1;  // last = intercept
+  std::vector<double> beta(n, 0.0);
+  for (int iter = 0; iter < 50; ++iter) {
+    std::vector<double> grad(n, 0.0), hess(n * n, 0.0), x(n, 1.0);
+    for (const LabelledPair& p : pairs) {
+      for (size_t i = 0; i < active.size(); ++i) x[i] = p.evidence[active[i]];
+      x[n - 1] = 1.0;
+      double z = 0;
+      for (int i = 0; i < n; ++i) z += beta[i] * x[i];
+      double mu = 1.0 / (1.0 + std::exp(-z));
+      double w = std::max(mu * (1 - mu), 1e-9);
+      double r = (p.same_actor ? 1.0 : 0.0) - mu;
+      for (int i = 0; i < n; ++i) {
+        grad[i] += r * x[i];
+        for (int k = 0; k < n; ++k) hess[i * n + k] += w * x[i] * x[k];
+      }
+    }
+    for (int i = 0; i + 1 < n; ++i) {
+      grad[i] -= l2 * pairs.size() * beta[i];
+      hess[i * n + i] += l2 * pairs.size();
+    }
+    hess[(n - 1) * n + (n - 1)] += 1e-9;
+    std::vector<double> step;
+    if (!Solve(hess, grad, n, &step)) break;
+    double change = 0;
+    for (int i = 0; i < n; ++i) {
+      // Damped steps keep separable data from running off to infinity in one iteration.
+      double s = std::clamp(step[i], -5.0, 5.0);
+      beta[i] += s;
+      change = std::max(change, std::abs(s));
+    }
+    if (change < 1e-8) break;
+  }
+  return beta;
+}
+
+}  // namespace
+
+absl::StatusOr<Calibration> Fit(const std::vector<LabelledPair>& pairs, double l2) {
+  size_t pos = 0;
+  for (const LabelledPair& p : pairs) pos += p.same_actor ? 1 : 0;
+  if (pos == 0 || pos == pairs.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "calibration needs positive and negative pairs; got ", pos, " positive of ", pairs.size()));
+  }
+  if (l2 < 0) return absl::InvalidArgumentError("calibration l2 must be >= 0");
+  // Active-set fit: a family whose weight comes out negative is dropped (weight 0) and the rest
+  // refitted, so the result stays monotone.
+  std::vector<int> active;
+  for (int f = 0; f < kFamilyCount; ++f) {
+    bool any = false;
+    for (const LabelledPair& p : pairs) any = any || p.evidence[f] != 0;
+    if (any) active.push_back(f);
+  }
+  std::vector<double> beta;
+  while (true) {
+    beta = Irls(pairs, active, std::max(l2, 1e-6));
+    int worst = -1;
+    for (size_t i = 0; i < active.size(); ++i) {
+      if (beta[i] < 0 && (worst < 0 || beta[i] < beta[worst])) worst = static_cast<int>(i);
+    }
+    if (worst < 0) break;
+    active.erase(active.begin() + worst);
+  }
+  Calibration c;
+  c.weight.fill(0);
+  for (size_t i = 0; i < active.size(); ++i) c.weight[active[i]] = beta[i];
+  c.intercept = beta.back();
+  return c;
+}
+
+std::string Explanation::ToString(size_t max_items_per_family) const {
+  std::string out;
+  for (const FamilyEvidence& f : families) {
+    absl::StrAppend(&out, AV(FamilyName(f.family)), " ", absl::StrFormat("%.2f", f.weight), ":");
+    for (size_t i = 0; i < f.items.size() && i < max_items_per_family; ++i) {
+      absl::StrAppend(&out, i == 0 ? " " : ", ", f.items[i].feature,
+                      absl::StrFormat(" (%.2f)", f.items[i].weight));
+    }
+    if (f.items.size() > max_items_per_family) {
+      absl::StrAppend(&out, ", +", f.items.size() - max_items_per_family, " more");
+    }
+    out.push_back('\n');
+  }
+  return out;
+}
+
+}  // namespace kinship::score

@@ -1,0 +1,96 @@
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "kinship/similarity.h"
+
+namespace kinship::score {
+namespace {
+
+Indicator Ind(IndicatorType type, std::string value) {
+  Indicator i;
+  i.type = type;
+  i.value = value;
+  i.raw = std::move(value);
+  return i;
+}
+
+Incident Inc(std::string id, std::vector<std::string> ips, std::string actor = "") {
+  Incident inc;
+  inc.id = std::move(id);
+  for (std::string& ip : ips) inc.indicators.push_back(Ind(IndicatorType::kIpv4, std::move(ip)));
+  if (!actor.empty()) inc.attributions.push_back({actor, "", -1, "test"});
+  return inc;
+}
+
+std::vector<Incident> WithBackground(std::vector<Incident> incs) {
+  for (int i = 0; i < 100; ++i)
+    incs.push_back(Inc(absl::StrCat("bg", i), {absl::StrCat("10.0.0.", i)}));
+  return incs;
+}
+
+bool Together(const std::vector<Campaign>& cs, const std::string& x, const std::string& y) {
+  for (const Campaign& c : cs) {
+    bool hx = std::count(c.members.begin(), c.members.end(), x) > 0;
+    bool hy = std::count(c.members.begin(), c.members.end(), y) > 0;
+    if (hx && hy) return true;
+  }
+  return false;
+}
+
+TEST(Campaigns, DoesNotChainThroughABridgeIncident) {
+  // A and B share X; B and C share Y; A and C share nothing.
+  auto index = SimilarityIndex::Build(WithBackground({
+      Inc("A", {"1.1.1.1", "1.1.1.2"}),
+      Inc("B", {"1.1.1.1", "1.1.1.2", "2.2.2.1", "2.2.2.2"}),
+      Inc("C", {"2.2.2.1", "2.2.2.2"}),
+  }));
+  ASSERT_TRUE(index.ok());
+  ASSERT_GE(index->Compare("A", "B")->probability, 0.5);
+  ASSERT_GE(index->Compare("B", "C")->probability, 0.5);
+  auto cs = FindCampaigns(*index);
+  ASSERT_TRUE(cs.ok()) << cs.status();
+  EXPECT_FALSE(Together(*cs, "A", "C"));
+  ASSERT_EQ(cs->size(), 1u);
+  EXPECT_EQ((*cs)[0].members.size(), 2u);
+}
+
+TEST(Campaigns, GroupsAClusterWithSpanEvidenceAndMajorityActor) {
+  std::vector<Incident> incs = {
+      Inc("k1", {"3.3.3.1", "3.3.3.2"}, "APT28"),
+      Inc("k2", {"3.3.3.1", "3.3.3.2"}, "APT28"),
+      Inc("k3", {"3.3.3.1", "3.3.3.2"}, "Sofacy"),
+      Inc("k4", {"3.3.3.1", "3.3.3.2"}),
+      Inc("lone", {"9.9.9.9"}),
+  };
+  incs[0].first_seen = "2016-04-01";
+  incs[2].first_seen = "2016-03-01";
+  incs[2].last_seen = "2016-06-30";
+  auto index = SimilarityIndex::Build(WithBackground(incs));
+  ASSERT_TRUE(index.ok());
+  auto cs = FindCampaigns(*index);
+  ASSERT_TRUE(cs.ok());
+  ASSERT_EQ(cs->size(), 1u);
+  const Campaign& c = (*cs)[0];
+  EXPECT_EQ(c.members, (std::vector<std::string>{"k1", "k2", "k3", "k4"}));
+  EXPECT_EQ(c.first_seen, "2016-03-01");
+  EXPECT_EQ(c.last_seen, "2016-06-30");
+  EXPECT_EQ(c.actor, "APT28");
+  EXPECT_EQ(c.actor_votes, 2u);
+  EXPECT_EQ(c.attributed_members, 3u);
+  EXPECT_GE(c.cohesion, 0.5);
+  ASSERT_FALSE(c.binding.families.empty());
+  EXPECT_EQ(c.binding.families[0].family, Family::kIndicator);
+  EXPECT_EQ(c.binding.families[0].items.size(), 2u);
+}
+
+TEST(Campaigns, RejectsThresholdOutsideUnitInterval) {
+  SimilarityIndex index;
+  EXPECT_EQ(FindCampaigns(index, {0.0, 30, 2}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(FindCampaigns(index, {1.5, 30, 2}).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace kinship::score

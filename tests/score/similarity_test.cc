@@ -1,0 +1,345 @@
+#include "kinship/similarity.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+
+namespace kinship::score {
+namespace {
+
+Indicator Ind(IndicatorType type, std::string value, Derivation d = Derivation::kNone) {
+  Indicator i;
+  i.type = type;
+  i.value = value;
+  i.raw = std::move(value);
+  i.derivation = d;
+  return i;
+}
+
+Incident Inc(std::string id) {
+  Incident inc;
+  inc.id = std::move(id);
+  return inc;
+}
+
+// A corpus where PowerShell (T1059.001) is everywhere and most incidents have their own IPs.
+std::vector<Incident> Background(int n) {
+  std::vector<Incident> out;
+  for (int i = 0; i < n; ++i) {
+    Incident inc = Inc(absl::StrCat("bg", i));
+    inc.indicators.push_back(
+        Ind(IndicatorType::kIpv4, absl::StrCat("10.9.", i / 250, ".", i % 250)));
+    inc.techniques.push_back({"T1059.001", ""});
+    out.push_back(std::move(inc));
+  }
+  return out;
+}
+
+const FamilyEvidence* FindFamily(const Comparison& c, Family f) {
+  for (const FamilyEvidence& fe : c.explanation.families) {
+    if (fe.family == f) return &fe;
+  }
+  return nullptr;
+}
+
+TEST(SimilarityScore, RareSharedC2OutweighsSharedPowerShellTechnique) {
+  std::vector<Incident> corpus = Background(200);
+  Incident a = Inc("a"), c2 = Inc("c2"), ps = Inc("ps");
+  a.indicators.push_back(Ind(IndicatorType::kIpv4, "176.31.112.10"));
+  a.techniques.push_back({"T1059.001", ""});
+  c2.indicators.push_back(Ind(IndicatorType::kIpv4, "176.31.112.10"));
+  ps.techniques.push_back({"T1059.001", ""});
+  corpus.push_back(a);
+  corpus.push_back(c2);
+  corpus.push_back(ps);
+  auto index = SimilarityIndex::Build(corpus);
+  ASSERT_TRUE(index.ok()) << index.status();
+  auto by_c2 = index->Compare("a", "c2");
+  auto by_ps = index->Compare("a", "ps");
+  ASSERT_TRUE(by_c2.ok());
+  ASSERT_TRUE(by_ps.ok());
+  EXPECT_GT(by_c2->probability, by_ps->probability);
+  EXPECT_GT(by_c2->raw, 4 * by_ps->raw);
+  EXPECT_GT(index->FeatureIdf("ipv4:176.31.112.10"), index->FeatureIdf("tech:T1059.001"));
+  auto top = index->Similar("a", 1);
+  ASSERT_TRUE(top.ok());
+  ASSERT_EQ(top->size(), 1u);
+  EXPECT_EQ((*top)[0].id, "c2");
+}
+
+TEST(SimilarityScore, BenignAndInvalidValuesWeighNothing) {
+  std::vector<Incident> corpus = Background(50);
+  Incident a = Inc("a"), b = Inc("b");
+  Indicator dns = Ind(IndicatorType::kIpv4, "8.8.8.8");
+  dns.warninglists.push_back("public-dns-v4");
+  Indicator bad = Ind(IndicatorType::kDomain, "");
+  bad.raw = "not a domain";
+  bad.error = "invalid label";
+  a.indicators = {dns, bad};
+  b.indicators = {dns, bad};
+  corpus.push_back(a);
+  corpus.push_back(b);
+  auto index = SimilarityIndex::Build(corpus);
+  ASSERT_TRUE(index.ok());
+  auto c = index->Compare("a", "b");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->raw, 0);
+  EXPECT_TRUE(c->explanation.families.empty());
+  EXPECT_EQ(index->DocumentFrequency("ipv4:8.8.8.8"), 0u);
+  auto near = index->Similar("a", 10);
+  ASSERT_TRUE(near.ok());
+  EXPECT_TRUE(near->empty());
+  // Without the warninglist the same value is evidence.
+  a.indicators[0].warninglists.clear();
+  b.indicators[0].warninglists.clear();
+  EXPECT_GT(index->Compare(a, b).raw, 0);
+}
+
+TEST(SimilarityScore, ExplanationIsGroupedByFamilyStrongestFirst) {
+  std::vector<Incident> corpus = Background(100);
+  Incident a = Inc("a"), b = Inc("b");
+  for (Incident* x : {&a, &b}) {
+    x->indicators.push_back(Ind(IndicatorType::kDomain, "actblues.com"));
+    x->indicators.push_back(
+        Ind(IndicatorType::kDomain, "actblues.com", Derivation::kRegisteredDomain));
+    x->indicators.push_back(Ind(IndicatorType::kSha256, std::string(64, 'a')));
+    x->indicators.push_back(Ind(IndicatorType::kCidr, "176.31.112.0/24", Derivation::kNetwork));
+    x->techniques.push_back({"T1059.001", ""});
+    x->software.push_back({"X-Agent", "", "malware"});
+  }
+  a.indicators.push_back(Ind(IndicatorType::kIpv4, "10.9.0.1"));  // shared with bg1 only
+  b.indicators.push_back(Ind(IndicatorType::kIpv4, "10.9.0.1"));
+  corpus.push_back(a);
+  corpus.push_back(b);
+  auto index = SimilarityIndex::Build(corpus);
+  ASSERT_TRUE(index.ok());
+  auto c = index->Compare("a", "b");
+  ASSERT_TRUE(c.ok());
+  const auto& fams = c->explanation.families;
+  ASSERT_GE(fams.size(), 4u);
+  for (size_t i = 1; i < fams.size(); ++i) EXPECT_GE(fams[i - 1].weight, fams[i].weight);
+  double total = 0;
+  for (const FamilyEvidence& f : fams) {
+    EXPECT_GT(f.weight, 0);
+    total += f.weight;
+    double items = 0;
+    for (size_t i = 0; i < f.items.size(); ++i) {
+      items += f.items[i].weight;
+      if (i > 0) {
+        EXPECT_GE(f.items[i - 1].weight, f.items[i].weight);
+      }
+    }
+    EXPECT_NEAR(items, f.weight, 1e-9) << FamilyName(f.family);
+  }
+  EXPECT_NEAR(total, c->raw, 1e-9);
+  EXPECT_EQ(fams[0].family, Family::kIndicator);
+  const FamilyEvidence* ind = FindFamily(*c, Family::kIndicator);
+  ASSERT_NE(ind, nullptr);
+  ASSERT_EQ(ind->items.size(), 3u);
+  EXPECT_EQ(ind->items.back().feature, "ipv4:10.9.0.1");  // held by 3: weakest
+  EXPECT_NE(FindFamily(*c, Family::kSoftware), nullptr);
+  EXPECT_NE(FindFamily(*c, Family::kInfrastructure), nullptr);
+  EXPECT_NE(c->explanation.ToString().find("sha256:"), std::string::npos);
+}
+
+TEST(SimilarityScore, EvidenceSaturatesWithinAFamily) {
+  std::vector<Incident> corpus = Background(100);
+  Incident one_a = Inc("one_a"), one_b = Inc("one_b"), many_a = Inc("many_a"),
+           many_b = Inc("many_b");
+  one_a.indicators.push_back(Ind(IndicatorType::kMd5, std::string(32, '1')));
+  one_b.indicators.push_back(Ind(IndicatorType::kMd5, std::string(32, '1')));
+  for (int i = 0; i < 50; ++i) {
+    std::string h = absl::StrCat(std::string(30, 'b'), i + 10);
+    many_a.indicators.push_back(Ind(IndicatorType::kMd5, h));
+    many_b.indicators.push_back(Ind(IndicatorType::kMd5, h));
+  }
+  corpus.insert(corpus.end(), {one_a, one_b, many_a, many_b});
+  auto index = SimilarityIndex::Build(corpus);
+  ASSERT_TRUE(index.ok());
+  double one = index->Compare("one_a", "one_b")->raw;
+  double many = index->Compare("many_a", "many_b")->raw;
+  EXPECT_GT(many, one);
+  EXPECT_LT(many, 5 * one);  // fifty witnesses added linearly would be 50x
+  EXPECT_LE(index->Compare("many_a", "many_b")->evidence[0], index->options().saturation[0]);
+}
+
+TEST(SimilarityScore, SubTechniqueGivesWeakerCreditToParent) {
+  std::vector<Incident> corpus = Background(100);
+  Incident sub1 = Inc("sub1"), sub2 = Inc("sub2"), parent = Inc("parent");
+  sub1.techniques.push_back({"T1566.001", ""});
+  sub2.techniques.push_back({"T1566.001", ""});
+  parent.techniques.push_back({"T1566", ""});
+  corpus.insert(corpus.end(), {sub1, sub2, parent});
+  auto index = SimilarityIndex::Build(corpus);
+  ASSERT_TRUE(index.ok());
+  double same = index->Compare("sub1", "sub2")->raw;
+  double via_parent = index->Compare("sub1", "parent")->raw;
+  EXPECT_GT(via_parent, 0);
+  EXPECT_GT(same, via_parent);
+}
+
+TEST(SimilarityIndex, RejectsDuplicateAndEmptyIds) {
+  SimilarityIndex index;
+  EXPECT_TRUE(index.Add(Inc("x")).ok());
+  EXPECT_EQ(index.Add(Inc("x")).code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(index.Add(Inc("")).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(index.Similar("nope", 3).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(index.Compare("x", "nope").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(index.size(), 1u);
+}
+
+TEST(SimilarityIndex, DocumentFrequenciesFollowAdds) {
+  SimilarityIndex index;
+  Incident a = Inc("a");
+  a.indicators.push_back(Ind(IndicatorType::kIpv4, "1.2.3.4"));
+  ASSERT_TRUE(index.Add(a).ok());
+  for (int i = 0; i < 9; ++i) ASSERT_TRUE(index.Add(Inc(absl::StrCat("e", i))).ok());
+  double rare = index.FeatureIdf("ipv4:1.2.3.4");
+  a.id = "b";
+  ASSERT_TRUE(index.Add(a).ok());
+  EXPECT_EQ(index.DocumentFrequency("ipv4:1.2.3.4"), 2u);
+  EXPECT_LT(index.FeatureIdf("ipv4:1.2.3.4"), rare);
+}
+
+// Random corpus: Similar (postings, rarest first) must equal Compare against every incident.
+TEST(SimilarityIndex, SimilarMatchesBruteForceCompareOnRandomCorpus) {
+  const uint32_t seed = 20260412;
+  std::mt19937 rng(seed);
+  std::vector<Incident> corpus;
+  const int n = 300;
+  for (int i = 0; i < n; ++i) {
+    Incident inc = Inc(absl::StrCat("inc", i));
+    int k = 1 + rng() % 8;
+    for (int j = 0; j < k; ++j) {
+      switch (rng() % 5) {
+        case 0:
+          inc.indicators.push_back(Ind(IndicatorType::kIpv4, absl::StrCat("5.6.7.", rng() % 150)));
+          break;
+        case 1:
+          inc.indicators.push_back(
+              Ind(IndicatorType::kDomain, absl::StrCat("host", rng() % 200, ".example.org")));
+          break;
+        case 2:
+          inc.techniques.push_back({absl::StrCat("T10", 10 + rng() % 30), ""});
+          break;
+        case 3:
+          inc.software.push_back({absl::StrCat("tool", rng() % 40), "", ""});
+          break;
+        default:
+          inc.victim.country = absl::StrCat("c", rng() % 12);
+      }
+    }
+    inc.first_seen = absl::StrCat("2020-0", 1 + rng() % 9, "-1", rng() % 10);
+    corpus.push_back(std::move(inc));
+  }
+  auto index = SimilarityIndex::Build(corpus);
+  ASSERT_TRUE(index.ok());
+  const size_t top_k = 10;
+  for (int q = 0; q < n; q += 7) {
+    std::string qid = corpus[q].id;
+    std::vector<std::pair<double, std::string>> brute;
+    for (const Incident& other : corpus) {
+      if (other.id == qid) continue;
+      auto c = index->Compare(qid, other.id);
+      ASSERT_TRUE(c.ok());
+      if (c->raw > 0) brute.emplace_back(c->raw, other.id);
+    }
+    std::sort(brute.begin(), brute.end(), [](const auto& x, const auto& y) {
+      if (x.first != y.first) return x.first > y.first;
+      return x.second < y.second;
+    });
+    auto got = index->Similar(qid, top_k);
+    ASSERT_TRUE(got.ok());
+    ASSERT_EQ(got->size(), std::min(top_k, brute.size())) << "seed " << seed << " query " << qid;
+    for (size_t i = 0; i < got->size(); ++i) {
+      // Sums taken in another order may differ in the last bits: compare scores, and ids where
+      // the scores are clearly apart.
+      EXPECT_NEAR((*got)[i].comparison.raw, brute[i].first, 1e-9)
+          << "seed " << seed << " query " << qid << " rank " << i;
+      bool tie = (i > 0 && std::abs(brute[i - 1].first - brute[i].first) < 1e-9) ||
+                 (i + 1 < brute.size() && std::abs(brute[i + 1].first - brute[i].first) < 1e-9);
+      if (!tie) {
+        EXPECT_EQ((*got)[i].id, brute[i].second) << "seed " << seed << " query " << qid;
+      }
+    }
+    // The same query as an Incident object (not by id) gives the same answer.
+    std::vector<Match> by_object = index->Similar(corpus[q], top_k);
+    ASSERT_EQ(by_object.size(), got->size());
+    for (size_t i = 0; i < got->size(); ++i) {
+      EXPECT_NEAR(by_object[i].comparison.raw, (*got)[i].comparison.raw, 1e-9);
+    }
+  }
+}
+
+TEST(Calibration, ProbabilityIsMonotoneInRawEvidence) {
+  Calibration c;
+  double prev = -1;
+  for (double raw = 0; raw < 30; raw += 0.25) {
+    double p = c.Calibrate(raw);
+    EXPECT_GE(p, prev);
+    EXPECT_GE(p, 0);
+    EXPECT_LE(p, 1);
+    prev = p;
+  }
+}
+
+TEST(Calibration, FitSeparatesLabelledPairsAndStaysMonotone) {
+  std::mt19937 rng(7);
+  std::vector<LabelledPair> pairs;
+  std::uniform_real_distribution<double> u(0, 1);
+  for (int i = 0; i < 2000; ++i) {
+    LabelledPair p;
+    p.same_actor = i % 2 == 0;
+    // Same-actor pairs share indicators more often; technique evidence is noise.
+    p.evidence[0] = p.same_actor ? (u(rng) < 0.7 ? 5 + 3 * u(rng) : 0) : (u(rng) < 0.05 ? 4 : 0);
+    p.evidence[3] = 2 * u(rng);
+    pairs.push_back(p);
+  }
+  auto fit = Fit(pairs);
+  ASSERT_TRUE(fit.ok()) << fit.status();
+  for (double w : fit->weight) EXPECT_GE(w, 0);
+  EXPECT_GT(fit->weight[0], fit->weight[3]);
+  FamilyVector none{}, strong{};
+  strong[0] = 6;
+  EXPECT_GT(fit->Probability(strong), 0.8);
+  EXPECT_LT(fit->Probability(none), 0.5);
+  double prev = -1;
+  for (double x = 0; x < 10; x += 0.5) {
+    FamilyVector e{};
+    e[0] = x;
+    EXPECT_GE(fit->Probability(e), prev);
+    prev = fit->Probability(e);
+  }
+}
+
+TEST(Calibration, FitRejectsOneSidedLabels) {
+  std::vector<LabelledPair> pairs(3);
+  EXPECT_EQ(Fit(pairs).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Fit({}).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(Features, WarninglistedAndDerivedIndicatorsMapToFamilies) {
+  Incident inc = Inc("x");
+  inc.indicators.push_back(Ind(IndicatorType::kUrl, "http://evil.com/gate.php"));
+  inc.indicators.push_back(Ind(IndicatorType::kDomain, "evil.com", Derivation::kUrlHost));
+  inc.indicators.push_back(Ind(IndicatorType::kCidr, "1.2.3.0/24", Derivation::kNetwork));
+  inc.victim.sector = "Government";
+  std::vector<Feature> fs = ExtractFeatures(inc, nullptr);
+  auto has = [&](const std::string& key, Family f) {
+    return std::any_of(fs.begin(), fs.end(),
+                       [&](const Feature& x) { return x.key == key && x.family == f; });
+  };
+  EXPECT_TRUE(has("url:http://evil.com/gate.php", Family::kIndicator));
+  EXPECT_TRUE(has("host:evil.com", Family::kInfrastructure));
+  EXPECT_TRUE(has("net:1.2.3.0/24", Family::kInfrastructure));
+  EXPECT_TRUE(has("sector:government", Family::kVictim));
+  EXPECT_TRUE(has("ng:gate", Family::kNaming));
+}
+
+}  // namespace
+}  // namespace kinship::score
