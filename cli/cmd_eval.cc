@@ -1,0 +1,590 @@
+// kinship eval: the reproducible evaluation of attribution (docs/evaluation.md).
+//   1. Vendor reports (reports-dev.jsonl + pivots-dev.jsonl): each record becomes a MISP event at
+//      run time (in memory, never written), goes through ingest::ParseBuffer and normalisation,
+//      and is attributed with grouped cross-validation by dup_group; baselines in the same run.
+//   2. ATT&CK campaigns: each attributed campaign's techniques and software against the groups'
+//      profiles (the campaign's own relationships are never part of a group's profile).
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "cli/command.h"
+#include "kinship/attribution.h"
+#include "kinship/ingest.h"
+#include "kinship/normalize.h"
+#include "kinship/similarity.h"
+#include "kinship/warninglist.h"
+
+namespace kinship::cli {
+namespace {
+
+using nlohmann::json;
+
+struct EvalArgs {
+  std::string data;
+  std::string only = "all";
+  std::string neighbours = "similarity";
+  int folds = 5;
+  bool pivots = true;
+  size_t k = 20;
+};
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat(path, ": cannot read"));
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// FNV-1a: a stable fold assignment across platforms (std::hash is not).
+uint64_t Fnv1a(const std::string& s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+std::string Lower(std::string s) {
+  absl::AsciiStrToLower(&s);
+  return s;
+}
+
+// ---- ATT&CK bundle: groups' profiles, campaigns, software names ----
+struct Attack {
+  std::vector<attrib::ActorProfile> groups;
+  struct Campaign {
+    std::string id, name;
+    std::vector<std::string> actors, techniques, software;
+  };
+  std::vector<Campaign> campaigns;
+  std::map<std::string, std::string> group_names;       // G-id -> name
+  std::map<std::string, std::string> software_by_name;  // lower-case name/alias -> S-id
+};
+
+std::string ExternalId(const json& o) {
+  if (!o.contains("external_references")) return "";
+  for (const json& r : o["external_references"]) {
+    if (r.value("source_name", "") == "mitre-attack") return r.value("external_id", "");
+  }
+  return "";
+}
+
+absl::StatusOr<Attack> LoadAttack(const std::string& path) {
+  KINSHIP_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  json bundle = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (bundle.is_discarded() || !bundle.contains("objects")) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": not a STIX bundle"));
+  }
+  std::map<std::string, std::pair<std::string, std::string>> by_stix;  // stix id -> (type, ext)
+  Attack a;
+  for (const json& o : bundle["objects"]) {
+    const std::string type = o.value("type", "");
+    if (o.value("revoked", false) || o.value("x_mitre_deprecated", false)) continue;
+    const std::string ext = ExternalId(o);
+    if (ext.empty()) continue;
+    by_stix[o.value("id", "")] = {type, ext};
+    if (type == "intrusion-set") {
+      a.group_names[ext] = o.value("name", "");
+    } else if (type == "malware" || type == "tool") {
+      a.software_by_name[Lower(o.value("name", ""))] = ext;
+      if (o.contains("x_mitre_aliases")) {
+        for (const json& al : o["x_mitre_aliases"]) {
+          if (al.is_string()) a.software_by_name.emplace(Lower(al.get<std::string>()), ext);
+        }
+      }
+    }
+  }
+  std::map<std::string, attrib::ActorProfile> groups;
+  std::map<std::string, Attack::Campaign> campaigns;
+  for (const json& o : bundle["objects"]) {
+    if (o.value("type", "") != "relationship" || o.value("revoked", false) ||
+        o.value("x_mitre_deprecated", false)) {
+      continue;
+    }
+    auto s = by_stix.find(o.value("source_ref", ""));
+    auto t = by_stix.find(o.value("target_ref", ""));
+    if (s == by_stix.end() || t == by_stix.end()) continue;
+    const std::string rel = o.value("relationship_type", "");
+    const auto& [stype, sid] = s->second;
+    const auto& [ttype, tid] = t->second;
+    const bool tech = ttype == "attack-pattern";
+    const bool soft = ttype == "malware" || ttype == "tool";
+    if (stype == "intrusion-set" && rel == "uses" && (tech || soft)) {
+      attrib::ActorProfile& g = groups[sid];
+      g.actor_id = sid;
+      g.name = a.group_names[sid];
+      (tech ? g.techniques : g.software).push_back(tid);
+    } else if (stype == "campaign") {
+      Attack::Campaign& c = campaigns[sid];
+      c.id = sid;
+      if (rel == "uses" && (tech || soft)) (tech ? c.techniques : c.software).push_back(tid);
+      if (rel == "attributed-to" && ttype == "intrusion-set") c.actors.push_back(tid);
+    }
+  }
+  for (auto& [id, g] : groups) a.groups.push_back(std::move(g));
+  for (auto& [id, c] : campaigns) a.campaigns.push_back(std::move(c));
+  return a;
+}
+
+// ---- reports -> MISP events -> incidents ----
+struct Record {
+  std::string id, group, actor;  // actor: ATT&CK id when mapped, else "source|label"
+  bool pivot = false;
+  int fold = 0;
+  Incident incident;  // normalised, attributions set to `actor`
+};
+
+const char* MispType(const std::string& t) {
+  static const std::map<std::string, const char*> kMap = {
+      {"md5", "md5"},
+      {"sha1", "sha1"},
+      {"sha256", "sha256"},
+      {"sha512", "sha512"},
+      {"domain", "domain"},
+      {"ipv4", "ip-dst"},
+      {"ipv6", "ip-dst"},
+      {"url", "url"},
+      {"email", "email-src"},
+      {"filename", "filename"},
+      {"file-path", "filename"},
+      {"mutex", "mutex"},
+      {"registry-key", "regkey"},
+      {"imphash", "imphash"},
+      {"pdb", "pdb"},
+      {"cve", "vulnerability"},
+      {"email-subject", "email-subject"},
+      {"user-agent", "user-agent"},
+  };
+  auto it = kMap.find(t);
+  return it == kMap.end() ? nullptr : it->second;
+}
+
+// The record as a MISP event: typed attributes, ATT&CK galaxy tags, the actor as a threat-actor
+// galaxy tag (the known side's stated attribution).
+json ToMisp(const json& r) {
+  json attrs = json::array();
+  if (r.contains("indicators")) {
+    for (const json& i : r["indicators"]) {
+      const char* type = MispType(i.value("type", ""));
+      if (type == nullptr) continue;
+      attrs.push_back({{"type", type}, {"value", i.value("value", "")}, {"to_ids", true}});
+    }
+  }
+  json tags = json::array();
+  if (r.contains("techniques")) {
+    for (const json& t : r["techniques"]) {
+      const std::string id = t.get<std::string>();
+      tags.push_back({{"name", "misp-galaxy:mitre-attack-pattern=\"" + id + " - " + id + "\""}});
+    }
+  }
+  if (r.contains("malware")) {
+    for (const json& m : r["malware"]) {
+      tags.push_back({{"name", "misp-galaxy:tool=\"" + m.get<std::string>() + "\""}});
+    }
+  }
+  tags.push_back({{"name", "misp-galaxy:threat-actor=\"" + r.value("actor", "") + "\""}});
+  std::string date = r.value("published", json()).is_string() ? r.value("published", "") : "";
+  return {{"Event",
+           {{"uuid", r.value("id", "")},
+            {"info", r.value("title", r.value("report", ""))},
+            {"date", date},
+            {"Attribute", attrs},
+            {"Tag", tags}}}};
+}
+
+absl::Status LoadRecords(const std::string& path, bool pivot, const json& actor_map, int folds,
+                         const WarninglistMatcher* wl, const Attack& attack,
+                         std::vector<Record>& out) {
+  KINSHIP_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  std::istringstream in(text);
+  std::string line;
+  size_t line_no = 0;
+  ingest::Options opts;
+  opts.format = ingest::Format::kMisp;
+  opts.skip_bad_records = true;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (line.empty()) continue;
+    json r = json::parse(line, nullptr, false);
+    if (r.is_discarded()) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ":", line_no, ": not JSON"));
+    }
+    Record rec;
+    rec.id = r.value("id", "");
+    rec.group = r.value("dup_group", rec.id);
+    rec.pivot = pivot;
+    rec.fold = static_cast<int>(Fnv1a(rec.group) % folds);
+    const std::string key = r.value("source", "") + "|" + r.value("actor", "");
+    rec.actor = key;
+    if (actor_map.contains(key) && actor_map[key]["attack_id"].is_string()) {
+      rec.actor = actor_map[key]["attack_id"].get<std::string>();
+    }
+    const std::string misp = ToMisp(r).dump();
+    auto parsed = ingest::ParseBuffer(misp, absl::StrCat(path, ":", line_no), opts);
+    if (!parsed.ok()) return parsed.status();
+    if (parsed->incidents.size() != 1) {
+      return absl::InternalError(absl::StrCat(path, ":", line_no, ": expected one incident"));
+    }
+    rec.incident = std::move(parsed->incidents[0]);
+    normalize::NormalizeIncident(rec.incident, nullptr);
+    if (wl != nullptr) {
+      for (Indicator& ind : rec.incident.indicators) {
+        if (ind.valid()) ind.warninglists = wl->Match(ind);
+      }
+    }
+    for (Software& s : rec.incident.software) {
+      auto it = attack.software_by_name.find(Lower(s.name));
+      if (s.id.empty() && it != attack.software_by_name.end()) s.id = it->second;
+    }
+    // The stated attribution, resolved through actor-map.json (the known side's label).
+    rec.incident.attributions.clear();
+    rec.incident.attributions.push_back({r.value("actor", ""), rec.actor, -1, key});
+    out.push_back(std::move(rec));
+  }
+  return absl::OkStatus();
+}
+
+// ---- table ----
+void PrintRow(const GlobalOptions& g, const std::string& section, const std::string& method,
+              const attrib::metrics::Summary& s) {
+  if (g.json) {
+    PrintJsonLine({{"section", section},
+                   {"method", method},
+                   {"queries", s.queries},
+                   {"top1", s.top1},
+                   {"top3", s.top3},
+                   {"p_at_10", s.precision_at[0]},
+                   {"p_at_30", s.precision_at[1]},
+                   {"p_at_50", s.precision_at[2]},
+                   {"macro_f1", s.macro_f1},
+                   {"answered", s.answered},
+                   {"precision_answered", s.precision_answered},
+                   {"unknown_queries", s.unknown_queries},
+                   {"abstain_unknown", s.abstain_unknown},
+                   {"brier", s.brier},
+                   {"ece", s.ece}});
+    return;
+  }
+  std::printf(
+      "%-26s %5zu  %5.3f %5.3f  %5.3f %5.3f %5.3f  %5.3f  %5.3f %5.3f  %4zu %5.3f  %5.3f %5.3f\n",
+      method.c_str(), s.queries, s.top1, s.top3, s.precision_at[0], s.precision_at[1],
+      s.precision_at[2], s.macro_f1, s.answered, s.precision_answered, s.unknown_queries,
+      s.abstain_unknown, s.brier, s.ece);
+}
+
+attrib::metrics::Answer VoteAnswer(const std::vector<std::pair<std::string, double>>& votes,
+                                   bool share) {
+  attrib::metrics::Answer a;
+  double sum = 0;
+  for (const auto& v : votes) sum += v.second;
+  for (const auto& [actor, v] : votes) a.ranked.emplace_back(actor, share ? v / sum : v);
+  a.abstained = votes.empty();
+  return a;
+}
+
+struct Query {
+  size_t record;
+  std::vector<attrib::Neighbour> neighbours;
+  std::vector<std::pair<std::string, attrib::ActorFeatures>> features;
+  bool truth_known = true;
+};
+
+absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Attack& attack) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::string dir = args.data + "/reports";
+  KINSHIP_ASSIGN_OR_RETURN(std::string map_text, ReadFile(dir + "/actor-map.json"));
+  json actor_map = json::parse(map_text, nullptr, false);
+  if (actor_map.is_discarded() || !actor_map.contains("entries")) {
+    return absl::InvalidArgumentError(dir + "/actor-map.json: no entries");
+  }
+  std::unique_ptr<WarninglistMatcher> wl;
+  if (auto lists = LoadWarninglistDir(args.data + "/misp-warninglists"); lists.ok()) {
+    wl = std::make_unique<WarninglistMatcher>(std::move(*lists));
+  }
+  std::vector<Record> records;
+  Progress(g, "converting reports to MISP events and ingesting them", true);
+  KINSHIP_RETURN_IF_ERROR(LoadRecords(dir + "/reports-dev.jsonl", false, actor_map["entries"],
+                                      args.folds, wl.get(), attack, records));
+  if (args.pivots) {
+    KINSHIP_RETURN_IF_ERROR(LoadRecords(dir + "/pivots-dev.jsonl", true, actor_map["entries"],
+                                        args.folds, wl.get(), attack, records));
+  }
+  attrib::ProfileMatcher profiles(attack.groups);
+  attrib::KbView view;
+  view.actor_name = [&attack](std::string_view id) -> std::string {
+    auto it = attack.group_names.find(std::string(id));
+    return it == attack.group_names.end() ? std::string() : it->second;
+  };
+  const attrib::Model start_model = attrib::Model::Default();
+  attrib::Attributor first(&profiles, view, start_model);
+
+  std::vector<Query> queries;
+  std::vector<attrib::metrics::Answer> vote_answers, cosine_answers;
+  for (int f = 0; f < args.folds; ++f) {
+    Progress(g, absl::StrCat("fold ", f + 1, "/", args.folds), true);
+    std::set<std::string> known_actors;
+    std::vector<Incident> known;
+    attrib::NeighbourIndex internal;
+    for (const Record& r : records) {
+      if (r.fold == f) continue;
+      known_actors.insert(r.actor);
+      internal.Add(r.incident, r.actor);
+      if (args.neighbours == "similarity") known.push_back(r.incident);
+    }
+    internal.Finalize();
+    std::unique_ptr<score::SimilarityIndex> sim;
+    if (args.neighbours == "similarity") {
+      KINSHIP_ASSIGN_OR_RETURN(auto built, score::SimilarityIndex::Build(known, nullptr));
+      sim = std::make_unique<score::SimilarityIndex>(std::move(built));
+    }
+    for (size_t i = 0; i < records.size(); ++i) {
+      const Record& r = records[i];
+      if (r.fold != f || r.pivot) continue;
+      Incident q = r.incident;
+      q.attributions.clear();  // the query's own label is never evidence of itself
+      Query qu;
+      qu.record = i;
+      qu.truth_known = known_actors.count(r.actor) > 0;
+      qu.neighbours =
+          sim ? attrib::SimilarNeighbours(*sim, q, args.k) : internal.Neighbours(q, args.k);
+      qu.features = first.Features(q, qu.neighbours);
+      auto v = VoteAnswer(internal.ExactOverlapVote(q), true);
+      auto c = VoteAnswer(internal.TfidfCosineVote(q), false);
+      for (auto* a : {&v, &c}) {
+        a->truth = r.actor;
+        a->truth_known = qu.truth_known;
+        a->group = r.group;
+      }
+      vote_answers.push_back(std::move(v));
+      cosine_answers.push_back(std::move(c));
+      queries.push_back(std::move(qu));
+    }
+  }
+  // Calibration by grouped cross-validation: the model for fold f is fitted on the out-of-fold
+  // features of the other folds' queries only.
+  auto fit = [&](int exclude) {
+    std::vector<attrib::ActorFeatures> x;
+    std::vector<int> y;
+    for (const Query& q : queries) {
+      if (records[q.record].fold == exclude) continue;
+      for (const auto& [actor, feat] : q.features) {
+        x.push_back(feat);
+        y.push_back(actor == records[q.record].actor);
+      }
+    }
+    return attrib::FitModel(x, y, start_model);
+  };
+  std::vector<attrib::metrics::Answer> answers, unfitted;
+  std::map<std::string, int> confidence_counts;
+  // Second stage: isotonic regression of correctness on the top candidate's probability, fitted
+  // on the other folds' queries.
+  auto second_stage = [&](attrib::Model m, int exclude) {
+    m.second_stage = attrib::IsotonicCalibrator();  // fitted on the logistic output alone
+    attrib::Attributor a(&profiles, view, m);
+    std::vector<double> p;
+    std::vector<int> y;
+    for (const Query& q : queries) {
+      const Record& r = records[q.record];
+      if (r.fold == exclude) continue;
+      Incident inc = r.incident;
+      inc.attributions.clear();
+      attrib::Result res = a.Attribute(inc, q.neighbours);
+      p.push_back(res.candidates.empty() ? 0.0 : res.candidates[0].probability);
+      y.push_back(!res.candidates.empty() && res.candidates[0].actor_id == r.actor);
+    }
+    attrib::Model out = m;
+    out.second_stage = attrib::IsotonicCalibrator::Fit(p, y);
+    return out;
+  };
+  for (int f = 0; f < args.folds; ++f) {
+    attrib::Attributor fitted(&profiles, view, second_stage(fit(f), f));
+    for (const Query& q : queries) {
+      const Record& r = records[q.record];
+      if (r.fold != f) continue;
+      Incident inc = r.incident;
+      inc.attributions.clear();
+      for (int which = 0; which < 2; ++which) {
+        attrib::Result res = (which == 0 ? fitted : first).Attribute(inc, q.neighbours);
+        attrib::metrics::Answer a;
+        a.truth = r.actor;
+        a.truth_known = q.truth_known;
+        a.group = r.group;
+        a.abstained = res.abstained;
+        for (const attrib::Candidate& c : res.candidates)
+          a.ranked.emplace_back(c.actor_id, c.probability);
+        if (which == 0) {
+          if (!res.abstained)
+            ++confidence_counts[std::string(attrib::ConfidenceName(res.confidence))];
+          answers.push_back(std::move(a));
+        } else {
+          unfitted.push_back(std::move(a));
+        }
+      }
+    }
+  }
+  const attrib::Model all = second_stage(fit(-1), -1);
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!g.json) {
+    size_t n_reports = 0, n_pivots = 0;
+    for (const Record& r : records) (r.pivot ? n_pivots : n_reports)++;
+    std::printf(
+        "\n== 1. vendor reports: %zu reports queried (+%zu pivot blocks on the known side), "
+        "%d-fold "
+        "CV grouped by dup_group, neighbours: %s, %.1f s ==\n",
+        n_reports, n_pivots, args.folds, args.neighbours.c_str(), secs);
+    std::printf("%-26s %5s  %5s %5s  %5s %5s %5s  %5s  %5s %5s  %4s %5s  %5s %5s\n", "method",
+                "known", "top1", "top3", "P@10", "P@30", "P@50", "mF1", "answ", "prec", "unk",
+                "abst", "brier", "ece");
+  }
+  PrintRow(g, "reports", "kinship (calibrated, CV)", attrib::metrics::Summarize(answers));
+  PrintRow(g, "reports", "kinship (shipped, in-sample)", attrib::metrics::Summarize(unfitted));
+  // The same calibrated answers at other abstention thresholds (0 = never abstain).
+  for (double t : {0.0, 0.3, 0.4, 0.6}) {
+    std::vector<attrib::metrics::Answer> at = answers;
+    for (auto& a : at) a.abstained = a.ranked.empty() || a.ranked[0].second < t;
+    PrintRow(g, "reports", absl::StrCat("kinship, abstain below ", t),
+             attrib::metrics::Summarize(at));
+  }
+  PrintRow(g, "reports", "baseline: exact-overlap vote", attrib::metrics::Summarize(vote_answers));
+  PrintRow(g, "reports", "baseline: tf-idf cosine", attrib::metrics::Summarize(cosine_answers));
+  if (g.json) {
+    PrintJsonLine({{"section", "reports"},
+                   {"model_weights", all.weights},
+                   {"confidence_of_answers", confidence_counts},
+                   {"seconds", secs}});
+  } else {
+    std::printf(
+        "model fitted on all out-of-fold features: bias %.3f neighbour %.3f best %.3f "
+        "profile %.3f share %.3f margin %.3f\n",
+        all.weights[0], all.weights[1], all.weights[2], all.weights[3], all.weights[4],
+        all.weights[5]);
+    std::printf("second stage (isotonic) steps:");
+    for (size_t i = 0; i < all.second_stage.xs().size(); ++i) {
+      std::printf(" %.3f:%.3f", all.second_stage.xs()[i], all.second_stage.ys()[i]);
+    }
+    std::printf("\n");
+    std::printf("confidence of answered queries:");
+    for (const auto& [k, v] : confidence_counts) std::printf(" %s %d", k.c_str(), v);
+    std::printf("\n");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunCampaigns(const GlobalOptions& g, const Attack& attack) {
+  attrib::ProfileMatcher profiles(attack.groups);
+  struct Score {
+    double top1 = 0, top3 = 0, mrr = 0;
+    size_t n = 0;
+  };
+  auto rank_of = [](const std::vector<attrib::ProfileMatch>& r,
+                    const std::vector<std::string>& truth) {
+    for (size_t i = 0; i < r.size(); ++i) {
+      for (const std::string& t : truth) {
+        if (r[i].actor_id == t) return i + 1;
+      }
+    }
+    return size_t{0};
+  };
+  const char* variants[] = {"techniques+software", "software only", "techniques only"};
+  std::map<std::string, Score> scores;
+  for (const Attack::Campaign& c : attack.campaigns) {
+    std::vector<std::string> truth;
+    for (const std::string& a : c.actors) {
+      if (profiles.profile(a) != nullptr) truth.push_back(a);
+    }
+    if (truth.empty()) continue;
+    for (int v = 0; v < 3; ++v) {
+      std::vector<std::string> t = v == 1 ? std::vector<std::string>{} : c.techniques;
+      std::vector<std::string> s = v == 2 ? std::vector<std::string>{} : c.software;
+      if (t.empty() && s.empty()) continue;
+      for (int m = 0; m < 2; ++m) {
+        auto r = m == 0 ? profiles.Match(t, s, 1000) : profiles.TfidfCosine(t, s, 1000);
+        const size_t rank = rank_of(r, truth);
+        Score& sc = scores[absl::StrCat(
+            m == 0 ? "kinship profile match" : "baseline: tf-idf cosine", "|", variants[v])];
+        ++sc.n;
+        sc.top1 += rank == 1;
+        sc.top3 += rank >= 1 && rank <= 3;
+        if (rank > 0) sc.mrr += 1.0 / rank;
+      }
+    }
+  }
+  if (!g.json) {
+    std::printf(
+        "\n== 2. ATT&CK campaigns vs. %zu groups' profiles (campaign relationships never in "
+        "a profile) ==\n%-26s %-20s %5s  %5s %5s %5s\n",
+        attack.groups.size(), "method", "query", "n", "top1", "top3", "MRR");
+  }
+  for (const char* v : variants) {
+    for (const char* m : {"kinship profile match", "baseline: tf-idf cosine"}) {
+      const Score& s = scores[absl::StrCat(m, "|", v)];
+      const double n = s.n > 0 ? s.n : 1;
+      if (g.json) {
+        PrintJsonLine({{"section", "campaigns"},
+                       {"method", m},
+                       {"query", v},
+                       {"n", s.n},
+                       {"top1", s.top1 / n},
+                       {"top3", s.top3 / n},
+                       {"mrr", s.mrr / n}});
+      } else {
+        std::printf("%-26s %-20s %5zu  %5.3f %5.3f %5.3f\n", m, v, s.n, s.top1 / n, s.top3 / n,
+                    s.mrr / n);
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunEval(const GlobalOptions& g, EvalArgs args) {
+  if (args.data.empty()) {
+    const char* env = std::getenv("KINSHIP_DATA");
+    args.data = env != nullptr ? env : "../shared/data";
+  }
+  if (args.folds < 2) return absl::InvalidArgumentError("--folds must be at least 2");
+  if (args.neighbours != "similarity" && args.neighbours != "internal") {
+    return absl::InvalidArgumentError("--neighbours must be similarity or internal");
+  }
+  Progress(g, "reading the ATT&CK bundle", true);
+  KINSHIP_ASSIGN_OR_RETURN(Attack attack,
+                           LoadAttack(args.data + "/mitre-attack/enterprise-attack-18.1.json"));
+  if (args.only == "all" || args.only == "reports") {
+    KINSHIP_RETURN_IF_ERROR(RunReports(g, args, attack));
+  }
+  if (args.only == "all" || args.only == "campaigns") {
+    KINSHIP_RETURN_IF_ERROR(RunCampaigns(g, attack));
+  }
+  return absl::OkStatus();
+}
+
+void Setup(CLI::App& app, GlobalOptions& g) {
+  auto args = std::make_shared<EvalArgs>();
+  auto* cmd = app.add_subcommand("eval", "Measure attribution on the shared dev data");
+  cmd->add_option("--data", args->data, "Shared data folder (default $KINSHIP_DATA)");
+  cmd->add_option("--only", args->only, "all|reports|campaigns");
+  cmd->add_option("--folds", args->folds, "Cross-validation folds (grouped by dup_group)");
+  cmd->add_option("--neighbours", args->neighbours,
+                  "similarity (the similarity engine) | internal (attribution's own index)");
+  cmd->add_option("--k", args->k, "Attributed neighbours per query");
+  cmd->add_flag("!--no-pivots", args->pivots, "Leave Maltrail pivot blocks out of the known side");
+  cmd->callback([&g, args] { g.exit_code = Finish(g, RunEval(g, *args)); });
+}
+
+CommandRegistrar reg(80, &Setup);
+
+}  // namespace
+}  // namespace kinship::cli

@@ -1,0 +1,337 @@
+// Attribution: which known actor is likely behind an incident, how likely (a calibrated
+// probability and its ICD 203 likelihood term), and how sure we are of the evidence (a separate
+// confidence level), or an explicit "no known actor fits" abstention. See docs/attribution.md.
+//
+// Two evidence sources are combined per actor: (a) similar incidents whose stated attribution is
+// known (neighbours, each with a "same actor" probability and its shared evidence), and (b) the
+// match of the incident's techniques and software against each actor's knowledge-base profile,
+// weighted by rarity. The query's own stated attribution is never evidence of itself: callers
+// pass its features only, and NeighbourIndex never returns the query's own id.
+//
+// Example:
+//   attrib::NeighbourIndex known;
+//   for (const Incident& inc : attributed) known.Add(inc, inc.attributions[0].actor_id);
+//   known.Finalize();
+//   attrib::ProfileMatcher profiles = attrib::ProfileMatcher::FromKb(kb);
+//   attrib::Attributor attributor(&profiles, attrib::KbViewOf(kb), attrib::Model::Default());
+//   attrib::Result r = attributor.Attribute(query, known.Neighbours(query, 20));
+//   // r.candidates[0].probability, r.candidates[0].likelihood, r.confidence, r.abstained
+//
+// All types are plain values or immutable after construction/Finalize; const methods are
+// thread-safe. Pointers passed to constructors are not owned and must outlive the object.
+#ifndef KINSHIP_ATTRIBUTION_H_
+#define KINSHIP_ATTRIBUTION_H_
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kinship/model.h"
+
+namespace kinship {
+namespace kb {
+class KnowledgeBase;
+}
+namespace score {
+class SimilarityIndex;
+}
+namespace attrib {
+
+// ---- ICD 203 likelihood terms and confidence levels ----
+
+// The ICD 203 term for a probability: almost no chance [0, 5 %), very unlikely [5, 20 %),
+// unlikely [20, 45 %), roughly even chance [45, 55 %], likely (55, 80 %], very likely (80, 95 %],
+// almost certain above 95 %. Values outside [0, 1] are clamped. Never empty.
+std::string_view LikelihoodTerm(double probability);
+
+// Confidence in the evidence itself (not in the conclusion): independent of the likelihood term.
+enum class Confidence : uint8_t { kLow, kModerate, kHigh };
+std::string_view ConfidenceName(Confidence c);  // "low", "moderate", "high"
+
+// ---- evidence ----
+
+// Evidence families (the unit of independence for the confidence level). The first six mirror
+// score::Family of similarity.h (neighbour evidence); the last two are knowledge-base profile
+// matches. kIndicator: the same stated indicator; kInfrastructure: derived registered domain,
+// host, /24 or /48; kBehaviour: techniques; kSoftware: malware/tools; kNaming: naming-style
+// n-grams; kContext: victim, activity time, fuzzy-hash closeness.
+enum class Family : uint8_t {
+  kIndicator,
+  kInfrastructure,
+  kBehaviour,
+  kSoftware,
+  kNaming,
+  kContext,
+  kProfileTechniques,
+  kProfileSoftware,
+};
+inline constexpr int kFamilyCount = 8;
+// "indicator", "infrastructure", "behaviour", "software", "naming", "context",
+// "profile-techniques", "profile-software".
+std::string_view FamilyName(Family f);
+
+// One piece of evidence: what is shared or matched, and its weight (>= 0, larger is stronger).
+struct EvidenceItem {
+  Family family = Family::kIndicator;
+  std::string feature;  // "domain:evil.com", "T1566.001", "S0023", or an incident id
+  std::string via;      // for neighbour evidence: the similar incident's id; else empty
+  double weight = 0.0;
+};
+
+// A similar incident whose stated actor is known (the "known side").
+struct Neighbour {
+  std::string incident_id;
+  std::string actor_id;              // KB id ("G0007") or a stable label for actors outside the KB
+  double probability = 0.0;          // calibrated probability that both are the same actor's work
+  std::vector<EvidenceItem> shared;  // the shared evidence, strongest first
+};
+
+// ---- (b) knowledge-base profiles ----
+
+struct ActorProfile {
+  std::string actor_id;
+  std::string name;
+  std::vector<std::string> techniques;  // ATT&CK ids; sub-techniques keep their own id
+  std::vector<std::string> software;    // ATT&CK S-ids
+};
+
+struct ProfileMatch {
+  std::string actor_id;
+  double score = 0.0;  // in [0, 1): 1 - exp(-log-likelihood ratio / 12), monotone in the evidence
+  double technique_score = 0.0, software_score = 0.0;  // the two parts, each in [0, 1]
+  std::vector<EvidenceItem> evidence;                  // matched ids, strongest first
+};
+
+// Matches techniques and software against actors' profiles, rarity-weighted: query likelihood
+// with Jelinek-Mercer smoothing (Zhai & Lafferty 2001), so a technique every group uses says
+// little, a tool three groups use says much, and a group that "uses everything" gains less per
+// shared feature. A sub-technique in the query also matches its parent at half credit. Software
+// outweighs techniques (the pyramid of pain: tools cost more to change than behaviour).
+class ProfileMatcher {
+ public:
+  ProfileMatcher() = default;
+  explicit ProfileMatcher(std::vector<ActorProfile> profiles);
+  // Profiles of every live (non-revoked, non-deprecated) actor with at least one technique or
+  // software in the KB.
+  static ProfileMatcher FromKb(const kb::KnowledgeBase& kb);
+
+  // Ranked matches (score > 0 only), best first, at most `top_k`. Ids absent from every profile
+  // are ignored. Leave-one-out evaluation is the caller's job (build the matcher without the
+  // held-out relationships). Cost: O(profiles x query size x log profile size).
+  std::vector<ProfileMatch> Match(const std::vector<std::string>& techniques,
+                                  const std::vector<std::string>& software, size_t top_k) const;
+
+  // Baseline for the evaluation: cosine of TF-IDF vectors (query vs. profile), best first.
+  std::vector<ProfileMatch> TfidfCosine(const std::vector<std::string>& techniques,
+                                        const std::vector<std::string>& software,
+                                        size_t top_k) const;
+
+  const std::vector<ActorProfile>& profiles() const { return profiles_; }
+  const ActorProfile* profile(std::string_view actor_id) const;
+
+ private:
+  double Idf(const std::string& feature) const;
+  std::vector<ActorProfile> profiles_;
+  std::vector<std::vector<std::string>> features_;  // per profile: "t:T1566", "s:S0023", sorted
+  std::vector<std::pair<std::string, int>> df_;     // sorted by feature
+};
+
+// ---- (a) neighbours: an in-memory index of incidents with known actors ----
+
+// Features of one incident: valid, non-benign indicators (stated and derived), techniques
+// (sub-technique plus its parent at half weight), software (KB id, else lower-case name), and
+// naming-style character 4-grams of registered-domain labels. Exposed for tests and the
+// evaluation's baselines.
+struct Feature {
+  std::string key;  // "domain:evil.com", "net:1.2.3.0/24", "tech:T1566", "soft:S0023", "ng:evil"
+  Family family;
+  double credit = 1.0;  // 0.5 for a parent technique
+  bool stated = false;  // an indicator the source stated (not derived, not behaviour, not naming)
+};
+std::vector<Feature> IncidentFeatures(const Incident& incident);
+
+// Retrieval over known incidents from inverted postings (never all pairs), rarest feature first.
+// Pair evidence follows Fellegi-Sunter record linkage: a shared value weighs log(N / df) and
+// saturates within its family, families have their own weights, and the sum maps to a
+// "same actor" probability through a logistic curve.
+class NeighbourIndex {
+ public:
+  NeighbourIndex();
+  ~NeighbourIndex();
+  NeighbourIndex(NeighbourIndex&&) noexcept;
+  NeighbourIndex& operator=(NeighbourIndex&&) noexcept;
+
+  // Adds an incident whose actor is known. Must precede Finalize(). Duplicate ids are ignored.
+  void Add(const Incident& incident, const std::string& actor_id);
+  // Computes document frequencies; Neighbours() is valid only afterwards.
+  void Finalize();
+  size_t size() const;
+
+  // Up to `k` most similar known incidents, best first, never `query.id` itself. Cost: the
+  // postings of the query's features, capped at limits::kMaxPostingWalk entries.
+  std::vector<Neighbour> Neighbours(const Incident& query, size_t k) const;
+
+  // Baselines (DESIGN.md "Evaluation"): per actor, the vote of known incidents sharing at least
+  // one exact stated indicator (score = number of shared indicators, summed per actor), and the
+  // TF-IDF cosine over stated indicators (best incident per actor). Best first; empty = no answer.
+  std::vector<std::pair<std::string, double>> ExactOverlapVote(const Incident& query) const;
+  std::vector<std::pair<std::string, double>> TfidfCosineVote(const Incident& query) const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// Neighbours from the similarity engine (similarity.h): the most similar indexed incidents to
+// `query` (never itself) that carry a stated attribution, at most `k`, each with its calibrated
+// "same actor" probability and explanation mapped onto attribution's families. The actor is the
+// first stated actor (KB id when resolved). Looks at most limits::kMaxCandidatesPerQuery matches.
+std::vector<Neighbour> SimilarNeighbours(const score::SimilarityIndex& index, const Incident& query,
+                                         size_t k);
+
+// ---- the model: combining evidence into calibrated probabilities ----
+
+// Per-actor features fed to the calibrated model (all in [0, 1]).
+struct ActorFeatures {
+  double neighbour = 0.0;       // noisy-or of the actor's best neighbours' probabilities
+  double best_neighbour = 0.0;  // the single best neighbour's probability
+  double profile = 0.0;         // ProfileMatch::score
+  double share = 0.0;           // this actor's share of the combined support over all actors
+  double margin = 0.0;          // support gap to the next actor (0 unless ranked first)
+};
+inline constexpr int kModelInputs = 6;  // bias + the five features above
+std::array<double, kModelInputs> ModelInputs(const ActorFeatures& f);
+
+// Isotonic regression (pool-adjacent-violators, Barlow et al. 1972) of labels on scores: a
+// monotone step map usable as a second-stage calibration. Apply() interpolates between steps.
+class IsotonicCalibrator {
+ public:
+  static IsotonicCalibrator Fit(const std::vector<double>& scores, const std::vector<int>& y);
+  // From fitted steps (x ascending, y non-decreasing), e.g. constants printed by `kinship eval`.
+  static IsotonicCalibrator FromSteps(std::vector<double> xs, std::vector<double> ys);
+  double Apply(double score) const;  // identity when empty
+  bool empty() const { return xs_.empty(); }
+  const std::vector<double>& xs() const { return xs_; }
+  const std::vector<double>& ys() const { return ys_; }
+
+ private:
+  std::vector<double> xs_, ys_;
+};
+
+// Multi-feature logistic calibration (Platt 1999 generalised to several inputs), fitted on the
+// development split with grouped cross-validation (`kinship eval`); Default() holds the weights
+// that fit produced. `second_stage`: an isotonic map fitted on the top candidates' logistic
+// probabilities against correctness (identity when empty), so that stated probabilities match
+// observed frequencies. `abstain_below`: the top candidate's final probability under which
+// kinship abstains ("no known actor fits").
+struct Model {
+  std::array<double, kModelInputs> weights{};
+  IsotonicCalibrator second_stage;
+  double abstain_below = 0.5;
+  static Model Default();
+  double Probability(const ActorFeatures& f) const;
+};
+
+// Fits the logistic weights to (features, is-correct-actor) examples by Newton's method (IRLS)
+// with a small L2 penalty; deterministic. Returns `start` unchanged when examples hold one class.
+Model FitModel(const std::vector<ActorFeatures>& x, const std::vector<int>& y, Model start);
+
+// ---- the result ----
+
+struct Candidate {
+  std::string actor_id;
+  std::string name;  // KB preferred name, else the id
+  double probability = 0.0;
+  std::string likelihood;  // LikelihoodTerm(probability)
+  ActorFeatures features;
+  std::vector<EvidenceItem> evidence;  // strongest first
+};
+
+struct Result {
+  std::string incident;
+  bool abstained = false;      // no known actor is supported well: "no known actor fits"
+  std::string abstain_reason;  // why, when abstained
+  Confidence confidence = Confidence::kLow;
+  std::vector<std::string> supporting_families;  // families that support the top candidate
+  bool survives_strongest_removed = false;       // the top stays first without its strongest family
+  std::vector<Candidate> candidates;             // best first (still listed when abstained)
+};
+
+// What attribution needs from the knowledge base: an actor's preferred name and the S-id of a
+// software name. Either may be empty (names fall back to ids; unresolved software is skipped).
+struct KbView {
+  std::function<std::string(std::string_view actor_id)> actor_name;
+  std::function<std::string(std::string_view software_name)> software_id;
+};
+// A view of `kb` (which must outlive it): unambiguous Resolve() matches only.
+KbView KbViewOf(const kb::KnowledgeBase& kb);
+
+struct AttributorOptions {
+  size_t max_candidates = 5;
+  size_t neighbours_per_actor = 3;  // noisy-or over at most this many per actor
+  double min_family_weight = 0.05;  // a family "supports" an actor above this share of support
+};
+
+class Attributor {
+ public:
+  // `profiles` may be null (no KB: neighbours only).
+  Attributor(const ProfileMatcher* profiles, KbView kb, Model model,
+             AttributorOptions options = {});
+
+  // Attributes `query` from its neighbours (which must not include the query itself: such a
+  // neighbour is dropped) and its techniques/software. Stated attributions of `query` are
+  // ignored. Never fails: no evidence at all gives an abstention with no candidates.
+  Result Attribute(const Incident& query, const std::vector<Neighbour>& neighbours) const;
+
+  // The per-actor features before calibration (for fitting the model), best first by support.
+  std::vector<std::pair<std::string, ActorFeatures>> Features(
+      const Incident& query, const std::vector<Neighbour>& neighbours) const;
+
+ private:
+  struct Support;
+  std::vector<Support> Collect(const Incident& query, const std::vector<Neighbour>& neighbours,
+                               int drop_family) const;
+  const ProfileMatcher* profiles_;
+  KbView kb_;
+  Model model_;
+  AttributorOptions options_;
+};
+
+// ---- evaluation metrics (used by `kinship eval`) ----
+namespace metrics {
+
+// One query's answer: the true actor, the ranked candidates (best first, with probabilities),
+// whether the system abstained, and whether the true actor has any incident on the known side.
+struct Answer {
+  std::string truth;
+  std::vector<std::pair<std::string, double>> ranked;
+  bool abstained = false;
+  bool truth_known = true;
+  std::string group;  // the evaluation fold group (dup_group), for bookkeeping
+};
+
+struct Summary {
+  size_t queries = 0;
+  double top1 = 0, top3 = 0, mrr = 0;  // over all queries; an abstention counts as wrong
+  double precision_at[3] = {0, 0, 0};  // at 10 %, 30 %, 50 % coverage, ranked by probability
+  double macro_f1 = 0;                 // over true actors; abstentions count as misses
+  double answered = 0;                 // share not abstained
+  double precision_answered = 0;       // top-1 precision over answered queries
+  double abstain_unknown = 0;          // abstention rate on queries whose actor is unknown
+  size_t unknown_queries = 0;
+  double brier = 0;  // mean (p_top - correct)^2 over answered-or-not top candidates
+  double ece = 0;    // expected calibration error, 10 equal-width bins on p_top
+};
+
+Summary Summarize(const std::vector<Answer>& answers);
+
+}  // namespace metrics
+}  // namespace attrib
+}  // namespace kinship
+
+#endif  // KINSHIP_ATTRIBUTION_H_

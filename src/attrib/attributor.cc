@@ -1,0 +1,237 @@
+// Combining neighbour and profile evidence into ranked actors with calibrated probabilities,
+// a confidence level and abstention.
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "kinship/attribution.h"
+
+namespace kinship::attrib {
+namespace {
+
+// A KB profile match counts this much against a noisy-or of neighbour probabilities: profiles
+// are broad (groups share public tools and common techniques), incidents are specific.
+constexpr double kProfileWeight = 0.5;
+// Below this absolute support a family does not count as supporting an actor.
+constexpr double kMinFamilySupport = 0.02;
+// Profile matches considered per query.
+constexpr size_t kProfileTopK = 50;
+// Shared items listed per similar incident in the evidence.
+constexpr size_t kSharedItemsShown = 5;
+
+}  // namespace
+
+struct Attributor::Support {
+  std::string actor_id;
+  double neighbour = 0, best_neighbour = 0, profile = 0, total = 0;
+  std::array<double, kFamilyCount> family{};
+  std::vector<EvidenceItem> evidence;
+  ActorFeatures features;
+};
+
+Attributor::Attributor(const ProfileMatcher* profiles, KbView kb, Model model,
+                       AttributorOptions options)
+    : profiles_(profiles), kb_(std::move(kb)), model_(model), options_(options) {}
+
+std::vector<Attributor::Support> Attributor::Collect(const Incident& query,
+                                                     const std::vector<Neighbour>& neighbours,
+                                                     int drop_family) const {
+  std::map<std::string, Support> by_actor;
+  // (a) similar incidents with known actors; the query itself is never its own evidence.
+  std::vector<const Neighbour*> sorted;
+  for (const Neighbour& n : neighbours) {
+    if (n.incident_id == query.id || n.actor_id.empty() || n.probability <= 0) continue;
+    sorted.push_back(&n);
+  }
+  std::stable_sort(sorted.begin(), sorted.end(), [](const Neighbour* a, const Neighbour* b) {
+    return a->probability > b->probability;
+  });
+  absl::flat_hash_map<std::string, size_t> used;
+  for (const Neighbour* n : sorted) {
+    if (used[n->actor_id]++ >= options_.neighbours_per_actor) continue;
+    Support& s = by_actor[n->actor_id];
+    s.actor_id = n->actor_id;
+    std::array<double, kFamilyCount> w{};
+    double total = 0;
+    for (const EvidenceItem& e : n->shared) {
+      w[static_cast<int>(e.family)] += e.weight;
+      total += e.weight;
+    }
+    double p = n->probability;
+    if (drop_family >= 0 && total > 0) p *= 1 - w[drop_family] / total;
+    int dominant = 0;
+    for (int f = 0; f < kFamilyCount; ++f) {
+      const double share = total > 0 ? w[f] / total : (f == 0 ? 1.0 : 0.0);
+      if (f != drop_family) s.family[f] += p * share;
+      if (w[f] > w[dominant]) dominant = f;
+    }
+    s.neighbour = 1 - (1 - s.neighbour) * (1 - p);
+    s.best_neighbour = std::max(s.best_neighbour, p);
+    s.evidence.push_back({static_cast<Family>(dominant), absl::StrCat("incident:", n->incident_id),
+                          n->incident_id, p});
+    size_t shown = 0;
+    for (const EvidenceItem& e : n->shared) {
+      if (static_cast<int>(e.family) == drop_family) continue;
+      if (shown++ >= kSharedItemsShown) break;
+      s.evidence.push_back(e);
+    }
+  }
+  // (b) knowledge-base profiles, from the query's own techniques and software.
+  if (profiles_ != nullptr) {
+    std::vector<std::string> techniques, software;
+    for (const Technique& t : query.techniques) {
+      if (!t.id.empty()) techniques.push_back(t.id);
+    }
+    for (const Software& sw : query.software) {
+      if (!sw.id.empty()) {
+        software.push_back(sw.id);
+      } else if (kb_.software_id && !sw.name.empty()) {
+        std::string id = kb_.software_id(sw.name);
+        if (!id.empty()) software.push_back(std::move(id));
+      }
+    }
+    if (!techniques.empty() || !software.empty()) {
+      for (ProfileMatch& m : profiles_->Match(techniques, software, kProfileTopK)) {
+        double ts = m.technique_score, ss = m.software_score;
+        if (drop_family == static_cast<int>(Family::kProfileTechniques)) ts = 0;
+        if (drop_family == static_cast<int>(Family::kProfileSoftware)) ss = 0;
+        const double score = 1 - (1 - ts) * (1 - ss);  // = m.score when nothing is dropped
+        if (score <= 0) continue;
+        Support& s = by_actor[m.actor_id];
+        s.actor_id = m.actor_id;
+        s.profile = score;
+        s.family[static_cast<int>(Family::kProfileTechniques)] += kProfileWeight * ts;
+        s.family[static_cast<int>(Family::kProfileSoftware)] += kProfileWeight * ss;
+        for (EvidenceItem& e : m.evidence) {
+          if (static_cast<int>(e.family) != drop_family) s.evidence.push_back(std::move(e));
+        }
+      }
+    }
+  }
+  std::vector<Support> out;
+  double sum = 0;
+  for (auto& [id, s] : by_actor) {
+    s.total = s.neighbour + kProfileWeight * s.profile;
+    sum += s.total;
+    out.push_back(std::move(s));
+  }
+  std::sort(out.begin(), out.end(), [](const Support& a, const Support& b) {
+    return a.total != b.total ? a.total > b.total : a.actor_id < b.actor_id;
+  });
+  for (size_t i = 0; i < out.size(); ++i) {
+    Support& s = out[i];
+    const double other = i == 0 ? (out.size() > 1 ? out[1].total : 0.0) : out[0].total;
+    s.features.neighbour = s.neighbour;
+    s.features.best_neighbour = s.best_neighbour;
+    s.features.profile = s.profile;
+    s.features.share = sum > 0 ? s.total / sum : 0;
+    s.features.margin = std::max(0.0, s.total - other);
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, ActorFeatures>> Attributor::Features(
+    const Incident& query, const std::vector<Neighbour>& neighbours) const {
+  std::vector<std::pair<std::string, ActorFeatures>> out;
+  for (const Support& s : Collect(query, neighbours, -1)) out.emplace_back(s.actor_id, s.features);
+  return out;
+}
+
+Result Attributor::Attribute(const Incident& query,
+                             const std::vector<Neighbour>& neighbours) const {
+  Result r;
+  r.incident = query.id;
+  std::vector<Support> support = Collect(query, neighbours, -1);
+  if (support.empty()) {
+    r.abstained = true;
+    r.abstain_reason = "no similar attributed incident and no profile match";
+    return r;
+  }
+  std::vector<Candidate> cands;
+  double psum = 0;
+  for (Support& s : support) {
+    Candidate c;
+    c.actor_id = s.actor_id;
+    c.name = s.actor_id;
+    if (kb_.actor_name) {
+      std::string name = kb_.actor_name(s.actor_id);
+      if (!name.empty()) c.name = std::move(name);
+    }
+    c.probability = model_.Probability(s.features);
+    c.features = s.features;
+    c.evidence = std::move(s.evidence);
+    psum += c.probability;
+    cands.push_back(std::move(c));
+  }
+  // Candidates exclude each other: keep the stated probabilities coherent (sum <= 1).
+  if (psum > 1) {
+    for (Candidate& c : cands) c.probability /= psum;
+  }
+  if (!model_.second_stage.empty()) {
+    // The second stage is fitted on top candidates: map the top one, keep the others' ratios
+    // and the sum at most 1.
+    auto top_it = std::max_element(
+        cands.begin(), cands.end(),
+        [](const Candidate& a, const Candidate& b) { return a.probability < b.probability; });
+    const double before = top_it->probability;
+    const double after = model_.second_stage.Apply(before);
+    double others = 0;
+    for (Candidate& c : cands) {
+      if (&c == &*top_it) continue;
+      c.probability = before > 0 ? std::min(after, c.probability * after / before) : 0;
+      others += c.probability;
+    }
+    top_it->probability = after;
+    if (others > 1 - after && others > 0) {
+      for (Candidate& c : cands) {
+        if (&c != &*top_it) c.probability *= (1 - after) / others;
+      }
+    }
+  }
+  std::stable_sort(cands.begin(), cands.end(), [](const Candidate& a, const Candidate& b) {
+    return a.probability > b.probability;
+  });
+  if (cands.size() > options_.max_candidates) cands.resize(options_.max_candidates);
+  for (Candidate& c : cands) c.likelihood = std::string(LikelihoodTerm(c.probability));
+
+  // Confidence: independent families behind the top actor, and robustness of the ranking.
+  const std::string top = cands.front().actor_id;
+  const Support* ts = nullptr;
+  for (const Support& s : support) {
+    if (s.actor_id == top) ts = &s;
+  }
+  int strongest = 0;
+  for (int f = 0; f < kFamilyCount; ++f) {
+    const double v = ts->family[f];
+    if (v > ts->family[strongest]) strongest = f;
+    if (v >= kMinFamilySupport && v >= options_.min_family_weight * ts->total) {
+      r.supporting_families.emplace_back(FamilyName(static_cast<Family>(f)));
+    }
+  }
+  std::vector<Support> without = Collect(query, neighbours, strongest);
+  r.survives_strongest_removed = !without.empty() && without.front().actor_id == top &&
+                                 without.front().total > 0 &&
+                                 (without.size() < 2 || without[0].total > without[1].total);
+  const size_t n = r.supporting_families.size();
+  if (n >= 3 && r.survives_strongest_removed) {
+    r.confidence = Confidence::kHigh;
+  } else if (n >= 2 && r.survives_strongest_removed) {
+    r.confidence = Confidence::kModerate;
+  } else {
+    r.confidence = Confidence::kLow;
+  }
+  r.candidates = std::move(cands);
+  if (r.candidates.front().probability < model_.abstain_below) {
+    r.abstained = true;
+    r.abstain_reason = absl::StrCat("no known actor fits: best candidate below ",
+                                    static_cast<int>(model_.abstain_below * 100), " %");
+    r.confidence = Confidence::kLow;
+  }
+  return r;
+}
+
+}  // namespace kinship::attrib

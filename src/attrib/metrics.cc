@@ -1,0 +1,97 @@
+// Evaluation metrics for attribution: accuracy, precision at coverage, macro-F1, abstention on
+// unknown actors, Brier score and expected calibration error.
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "kinship/attribution.h"
+
+namespace kinship::attrib::metrics {
+
+Summary Summarize(const std::vector<Answer>& answers) {
+  Summary s;
+  std::vector<const Answer*> known;
+  size_t unknown_abstained = 0;
+  for (const Answer& a : answers) {
+    if (a.truth_known) {
+      known.push_back(&a);
+    } else {
+      ++s.unknown_queries;
+      if (a.abstained || a.ranked.empty()) ++unknown_abstained;
+    }
+  }
+  s.queries = known.size();
+  if (s.unknown_queries > 0) s.abstain_unknown = double(unknown_abstained) / s.unknown_queries;
+  if (known.empty()) return s;
+
+  // Per query: correct at rank 1 (not abstained), rank of truth, top probability.
+  std::vector<std::pair<double, int>> by_prob;      // (p_top, correct top-1 ignoring abstention)
+  std::map<std::string, std::array<double, 3>> f1;  // actor -> tp, fp, fn
+  size_t answered = 0, answered_correct = 0;
+  double brier = 0;
+  constexpr int kBins = 10;
+  double bin_p[kBins] = {}, bin_y[kBins] = {}, bin_n[kBins] = {};
+  for (const Answer* a : known) {
+    const bool answer = !a->abstained && !a->ranked.empty();
+    size_t rank = 0;
+    for (size_t i = 0; i < a->ranked.size(); ++i) {
+      if (a->ranked[i].first == a->truth) {
+        rank = i + 1;
+        break;
+      }
+    }
+    const bool correct1 = rank == 1;
+    if (answer) {
+      ++answered;
+      answered_correct += correct1;
+      s.top1 += correct1;
+      s.top3 += rank >= 1 && rank <= 3;
+      if (rank > 0) s.mrr += 1.0 / rank;
+      f1[a->ranked[0].first][correct1 ? 0 : 1] += 1;
+      if (!correct1) f1[a->truth][2] += 1;
+    } else {
+      f1[a->truth][2] += 1;
+    }
+    const double p = a->ranked.empty() ? 0.0 : a->ranked[0].second;
+    by_prob.emplace_back(p, correct1 ? 1 : 0);
+    brier += (p - (correct1 ? 1 : 0)) * (p - (correct1 ? 1 : 0));
+    const int b = std::min(kBins - 1, static_cast<int>(p * kBins));
+    bin_p[b] += p;
+    bin_y[b] += correct1;
+    bin_n[b] += 1;
+  }
+  const double n = static_cast<double>(known.size());
+  s.top1 /= n;
+  s.top3 /= n;
+  s.mrr /= n;
+  s.answered = answered / n;
+  s.precision_answered = answered > 0 ? double(answered_correct) / answered : 0;
+  s.brier = brier / n;
+  for (int b = 0; b < kBins; ++b) {
+    if (bin_n[b] > 0) s.ece += bin_n[b] / n * std::fabs(bin_p[b] / bin_n[b] - bin_y[b] / bin_n[b]);
+  }
+  std::stable_sort(by_prob.begin(), by_prob.end(),
+                   [](const auto& x, const auto& y) { return x.first > y.first; });
+  const double coverage[3] = {0.10, 0.30, 0.50};
+  for (int c = 0; c < 3; ++c) {
+    const size_t k = std::max<size_t>(1, static_cast<size_t>(std::ceil(coverage[c] * n)));
+    double correct = 0;
+    for (size_t i = 0; i < k && i < by_prob.size(); ++i) correct += by_prob[i].second;
+    s.precision_at[c] = correct / k;
+  }
+  // Macro-F1 over the actors that appear as truth.
+  double sum_f1 = 0;
+  size_t actors = 0;
+  for (const auto& [actor, c] : f1) {
+    const double tp = c[0], fp = c[1], fn = c[2];
+    if (tp + fn == 0) continue;  // predicted but never the truth: counted in others' fp only
+    ++actors;
+    if (tp > 0) sum_f1 += 2 * tp / (2 * tp + fp + fn);
+  }
+  s.macro_f1 = actors > 0 ? sum_f1 / actors : 0;
+  return s;
+}
+
+}  // namespace kinship::attrib::metrics

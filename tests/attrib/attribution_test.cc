@@ -1,0 +1,308 @@
+#include "kinship/attribution.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+namespace kinship::attrib {
+namespace {
+
+Indicator Ind(IndicatorType type, const std::string& value,
+              Derivation derivation = Derivation::kNone) {
+  Indicator i;
+  i.type = type;
+  i.value = value;
+  i.raw = value;
+  i.derivation = derivation;
+  return i;
+}
+
+Incident Inc(const std::string& id, std::vector<Indicator> indicators) {
+  Incident inc;
+  inc.id = id;
+  inc.indicators = std::move(indicators);
+  return inc;
+}
+
+TEST(LikelihoodTerm, MapsEachIcd203Band) {
+  EXPECT_EQ(LikelihoodTerm(0.03), "almost no chance");
+  EXPECT_EQ(LikelihoodTerm(0.10), "very unlikely");
+  EXPECT_EQ(LikelihoodTerm(0.30), "unlikely");
+  EXPECT_EQ(LikelihoodTerm(0.50), "roughly even chance");
+  EXPECT_EQ(LikelihoodTerm(0.55), "roughly even chance");
+  EXPECT_EQ(LikelihoodTerm(0.74), "likely");
+  EXPECT_EQ(LikelihoodTerm(0.90), "very likely");
+  EXPECT_EQ(LikelihoodTerm(0.97), "almost certain");
+}
+
+TEST(LikelihoodTerm, ClampsOutOfRangeProbabilities) {
+  EXPECT_EQ(LikelihoodTerm(-1), "almost no chance");
+  EXPECT_EQ(LikelihoodTerm(7), "almost certain");
+}
+
+TEST(ConfidenceName, NamesTheThreeLevels) {
+  EXPECT_EQ(ConfidenceName(Confidence::kLow), "low");
+  EXPECT_EQ(ConfidenceName(Confidence::kModerate), "moderate");
+  EXPECT_EQ(ConfidenceName(Confidence::kHigh), "high");
+}
+
+std::vector<ActorProfile> Profiles() {
+  // G1 uses everything common plus a rare tool; G2 a small focused profile; G3 huge.
+  std::vector<ActorProfile> p;
+  p.push_back({"G1", "One", {"T1059", "T1566", "T1566.001"}, {"S0001"}});
+  p.push_back({"G2", "Two", {"T1059", "T1027"}, {"S0002"}});
+  std::vector<std::string> many;
+  for (int i = 1000; i < 1100; ++i) many.push_back("T" + std::to_string(i));
+  many.push_back("T1059");
+  many.push_back("T1027");
+  p.push_back({"G3", "Three", many, {"S0003"}});
+  return p;
+}
+
+TEST(ProfileMatcher, RareSoftwareOutranksCommonTechnique) {
+  ProfileMatcher m(Profiles());
+  auto r = m.Match({"T1059"}, {"S0002"}, 10);
+  ASSERT_FALSE(r.empty());
+  EXPECT_EQ(r[0].actor_id, "G2");
+  EXPECT_GT(r[0].software_score, 0);
+}
+
+TEST(ProfileMatcher, LargeProfileDoesNotWinOnSharedFeatureAlone) {
+  ProfileMatcher m(Profiles());
+  // T1027 is in G2 (small) and G3 (huge): the focused profile explains it better.
+  auto r = m.Match({"T1027"}, {}, 10);
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].actor_id, "G2");
+  EXPECT_EQ(r[1].actor_id, "G3");
+}
+
+TEST(ProfileMatcher, SubTechniqueMatchesParentWithLessCredit) {
+  ProfileMatcher m({{"G1", "One", {"T1566.001"}, {}},
+                    {"G2", "Two", {"T1566"}, {}},
+                    {"G3", "Three", {"T1027"}, {}}});
+  auto r = m.Match({"T1566.001"}, {}, 10);
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].actor_id, "G1");
+  EXPECT_EQ(r[1].actor_id, "G2");
+  EXPECT_LT(r[1].score, r[0].score);
+}
+
+TEST(ProfileMatcher, NoSharedFeatureGivesNoMatch) {
+  ProfileMatcher m(Profiles());
+  EXPECT_TRUE(m.Match({"T9999"}, {"S9999"}, 10).empty());
+  EXPECT_TRUE(m.TfidfCosine({"T9999"}, {}, 10).empty());
+}
+
+TEST(ProfileMatcher, TfidfCosineRanksIdenticalProfileFirst) {
+  ProfileMatcher m(Profiles());
+  auto r = m.TfidfCosine({"T1059", "T1027"}, {"S0002"}, 10);
+  ASSERT_FALSE(r.empty());
+  EXPECT_EQ(r[0].actor_id, "G2");
+  EXPECT_NEAR(r[0].score, 1.0, 1e-9);
+}
+
+NeighbourIndex SmallIndex() {
+  NeighbourIndex idx;
+  idx.Add(Inc("a1", {Ind(IndicatorType::kDomain, "rare-c2.example"),
+                     Ind(IndicatorType::kIpv4, "10.9.9.9")}),
+          "G1");
+  idx.Add(Inc("b1", {Ind(IndicatorType::kDomain, "other.example"),
+                     Ind(IndicatorType::kIpv4, "10.9.9.8")}),
+          "G2");
+  for (int i = 0; i < 20; ++i) {
+    idx.Add(Inc("filler" + std::to_string(i),
+                {Ind(IndicatorType::kFilename, "common.exe"),
+                 Ind(IndicatorType::kDomain, "f" + std::to_string(i) + ".example")}),
+            i % 2 ? "G2" : "G3");
+  }
+  idx.Finalize();
+  return idx;
+}
+
+TEST(NeighbourIndex, RareSharedIndicatorFindsItsIncident) {
+  NeighbourIndex idx = SmallIndex();
+  auto n = idx.Neighbours(Inc("q", {Ind(IndicatorType::kDomain, "rare-c2.example"),
+                                    Ind(IndicatorType::kFilename, "common.exe")}),
+                          5);
+  ASSERT_FALSE(n.empty());
+  EXPECT_EQ(n[0].incident_id, "a1");
+  EXPECT_EQ(n[0].actor_id, "G1");
+  EXPECT_GT(n[0].probability, n.back().probability);
+  ASSERT_FALSE(n[0].shared.empty());
+  EXPECT_EQ(n[0].shared[0].feature, "domain:rare-c2.example");
+  EXPECT_EQ(n[0].shared[0].family, Family::kIndicator);
+}
+
+TEST(NeighbourIndex, NeverReturnsTheQueryItself) {
+  NeighbourIndex idx = SmallIndex();
+  auto n = idx.Neighbours(Inc("a1", {Ind(IndicatorType::kDomain, "rare-c2.example")}), 5);
+  for (const Neighbour& x : n) EXPECT_NE(x.incident_id, "a1");
+  for (const auto& [actor, v] :
+       idx.ExactOverlapVote(Inc("a1", {Ind(IndicatorType::kDomain, "rare-c2.example")}))) {
+    EXPECT_NE(actor, "G1");
+  }
+}
+
+TEST(NeighbourIndex, WarninglistedIndicatorWeighsNothing) {
+  NeighbourIndex idx = SmallIndex();
+  Indicator benign = Ind(IndicatorType::kDomain, "rare-c2.example");
+  benign.warninglists.push_back("top-sites");
+  EXPECT_TRUE(idx.Neighbours(Inc("q", {benign}), 5).empty());
+}
+
+TEST(NeighbourIndex, BaselinesVoteForSharedIndicators) {
+  NeighbourIndex idx = SmallIndex();
+  Incident q = Inc("q", {Ind(IndicatorType::kIpv4, "10.9.9.8")});
+  auto vote = idx.ExactOverlapVote(q);
+  ASSERT_EQ(vote.size(), 1u);
+  EXPECT_EQ(vote[0].first, "G2");
+  auto cos = idx.TfidfCosineVote(q);
+  ASSERT_EQ(cos.size(), 1u);
+  EXPECT_EQ(cos[0].first, "G2");
+}
+
+TEST(IncidentFeatures, DerivedAndBehaviourFeaturesAreNotStated) {
+  Incident inc =
+      Inc("x", {Ind(IndicatorType::kDomain, "a.actblues.com"),
+                Ind(IndicatorType::kDomain, "actblues.com", Derivation::kRegisteredDomain)});
+  inc.techniques.push_back({"T1566.001", ""});
+  auto f = IncidentFeatures(inc);
+  std::vector<std::string> keys;
+  for (const Feature& x : f) keys.push_back(x.key);
+  EXPECT_THAT(keys, ::testing::IsSupersetOf({"domain:a.actblues.com", "regdom:actblues.com",
+                                             "ng:actb", "tech:T1566.001", "tech:T1566"}));
+  for (const Feature& x : f) EXPECT_EQ(x.stated, x.key == "domain:a.actblues.com") << x.key;
+}
+
+Neighbour N(const std::string& id, const std::string& actor, double p, Family family) {
+  return {id, actor, p, {{family, "x:" + id, id, 5.0}}};
+}
+
+TEST(Attributor, AbstainsWithoutEvidence) {
+  Attributor a(nullptr, {}, Model::Default());
+  Result r = a.Attribute(Inc("q", {}), {});
+  EXPECT_TRUE(r.abstained);
+  EXPECT_TRUE(r.candidates.empty());
+  EXPECT_EQ(r.confidence, Confidence::kLow);
+}
+
+TEST(Attributor, AbstainsOnWeakSupport) {
+  Attributor a(nullptr, {}, Model::Default());
+  Result r = a.Attribute(
+      Inc("q", {}), {N("n1", "G1", 0.1, Family::kNaming), N("n2", "G2", 0.09, Family::kNaming)});
+  EXPECT_TRUE(r.abstained);
+  ASSERT_FALSE(r.candidates.empty());
+  EXPECT_LT(r.candidates[0].probability, Model::Default().abstain_below);
+}
+
+TEST(Attributor, StatedAttributionOfTheQueryIsNeverEvidence) {
+  Attributor a(nullptr, {}, Model::Default());
+  Incident q = Inc("q", {});
+  q.attributions.push_back({"Two", "G2", 100, "source"});
+  // A neighbour carrying the query's own id (the query indexed on the known side) is dropped.
+  Result r = a.Attribute(q, {N("q", "G2", 0.99, Family::kInfrastructure),
+                             N("n1", "G1", 0.95, Family::kInfrastructure)});
+  ASSERT_FALSE(r.candidates.empty());
+  EXPECT_EQ(r.candidates[0].actor_id, "G1");
+  for (const Candidate& c : r.candidates) EXPECT_NE(c.actor_id, "G2");
+}
+
+TEST(Attributor, StrongMultiFamilyEvidenceGivesHighConfidence) {
+  ProfileMatcher profiles(Profiles());
+  Attributor a(&profiles, {}, Model::Default());
+  Incident q = Inc("q", {});
+  q.software.push_back({"", "S0001", "malware"});
+  q.techniques.push_back({"T1566.001", ""});
+  Result r = a.Attribute(
+      q, {N("n1", "G1", 0.97, Family::kInfrastructure), N("n2", "G1", 0.9, Family::kBehaviour),
+          N("n3", "G2", 0.3, Family::kInfrastructure)});
+  ASSERT_FALSE(r.candidates.empty());
+  EXPECT_FALSE(r.abstained);
+  EXPECT_EQ(r.candidates[0].actor_id, "G1");
+  EXPECT_EQ(r.candidates[0].likelihood, LikelihoodTerm(r.candidates[0].probability));
+  EXPECT_TRUE(r.survives_strongest_removed);
+  EXPECT_EQ(r.confidence, Confidence::kHigh);
+  EXPECT_GE(r.supporting_families.size(), 3u);
+}
+
+TEST(Attributor, SingleFamilyEvidenceGivesLowConfidence) {
+  Attributor a(nullptr, {}, Model::Default());
+  Result r = a.Attribute(Inc("q", {}), {N("n1", "G1", 0.99, Family::kInfrastructure),
+                                        N("n2", "G2", 0.5, Family::kBehaviour)});
+  ASSERT_FALSE(r.candidates.empty());
+  EXPECT_EQ(r.candidates[0].actor_id, "G1");
+  EXPECT_FALSE(r.survives_strongest_removed);
+  EXPECT_EQ(r.confidence, Confidence::kLow);
+}
+
+TEST(Attributor, ProbabilitiesOfCandidatesSumToAtMostOne) {
+  Attributor a(nullptr, {}, Model::Default());
+  Result r = a.Attribute(Inc("q", {}), {N("n1", "G1", 0.99, Family::kInfrastructure),
+                                        N("n2", "G2", 0.99, Family::kInfrastructure),
+                                        N("n3", "G3", 0.99, Family::kInfrastructure)});
+  double sum = 0;
+  for (const Candidate& c : r.candidates) sum += c.probability;
+  EXPECT_LE(sum, 1.0 + 1e-9);
+}
+
+TEST(FitModel, LearnsThatNeighbourSupportPredictsCorrectness) {
+  const unsigned seed = 42;
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> u(0, 1);
+  std::vector<ActorFeatures> x;
+  std::vector<int> y;
+  for (int i = 0; i < 2000; ++i) {
+    ActorFeatures f;
+    f.neighbour = u(rng);
+    f.share = u(rng);
+    x.push_back(f);
+    y.push_back(u(rng) < f.neighbour ? 1 : 0);
+  }
+  Model m = FitModel(x, y, Model::Default());
+  EXPECT_GT(m.weights[1], 1.0) << "seed " << seed;
+  ActorFeatures lo, hi;
+  lo.neighbour = 0.1;
+  hi.neighbour = 0.9;
+  EXPECT_LT(m.Probability(lo), 0.3) << "seed " << seed;
+  EXPECT_GT(m.Probability(hi), 0.7) << "seed " << seed;
+}
+
+TEST(FitModel, OneClassLeavesTheStartingModel) {
+  std::vector<ActorFeatures> x(5);
+  Model start = Model::Default();
+  Model m = FitModel(x, {1, 1, 1, 1, 1}, start);
+  EXPECT_EQ(m.weights, start.weights);
+}
+
+TEST(IsotonicCalibrator, IsMonotoneAndPoolsViolators) {
+  IsotonicCalibrator c = IsotonicCalibrator::Fit({0.1, 0.2, 0.3, 0.4}, {0, 1, 0, 1});
+  EXPECT_DOUBLE_EQ(c.Apply(0.0), 0.0);
+  EXPECT_DOUBLE_EQ(c.Apply(0.25), 0.5);
+  EXPECT_DOUBLE_EQ(c.Apply(1.0), 1.0);
+  EXPECT_LE(c.Apply(0.2), c.Apply(0.35));
+}
+
+TEST(Metrics, CountsAbstentionAsWrongAndMeasuresCalibration) {
+  std::vector<metrics::Answer> a(4);
+  a[0] = {"G1", {{"G1", 0.9}, {"G2", 0.05}}, false, true, "g0"};
+  a[1] = {"G2", {{"G1", 0.6}, {"G2", 0.3}}, false, true, "g1"};
+  a[2] = {"G2", {{"G2", 0.4}}, true, true, "g2"};  // right but abstained
+  a[3] = {"G9", {}, true, false, "g3"};            // unknown actor, abstained
+  metrics::Summary s = metrics::Summarize(a);
+  EXPECT_EQ(s.queries, 3u);
+  EXPECT_EQ(s.unknown_queries, 1u);
+  EXPECT_DOUBLE_EQ(s.abstain_unknown, 1.0);
+  EXPECT_DOUBLE_EQ(s.top1, 1.0 / 3);
+  EXPECT_DOUBLE_EQ(s.top3, 2.0 / 3);
+  EXPECT_DOUBLE_EQ(s.precision_at[0], 1.0);  // the 0.9 answer
+  // Brier: (0.9-1)^2 + (0.6-0)^2 + (0.4-1)^2, over 3.
+  EXPECT_NEAR(s.brier, (0.01 + 0.36 + 0.36) / 3, 1e-12);
+  // Macro-F1: G1 tp1 fp1 -> 2/3; G2 tp0 -> 0.
+  EXPECT_NEAR(s.macro_f1, (2.0 / 3) / 2, 1e-12);
+}
+
+}  // namespace
+}  // namespace kinship::attrib
