@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """Runs one golden CLI test (tests/cases/README.md). Usage: run_case.py KINSHIP_BINARY CASE_FILE"""
+import json
 import os
 import re
 import shlex
@@ -42,7 +43,7 @@ def main() -> int:
             step["exit"] = int(line.split()[1])
         else:
             kind, _, text = line.partition(" ")
-            if kind not in (">", "~", ">=", "!", "no>"):
+            if kind not in (">", "~", ">=", "!", "no>", "json"):
                 print(f"{case}:{ln}: unknown step '{line}'", file=sys.stderr)
                 return 2
             step["expect"].append((kind, subst(text), ln))
@@ -65,7 +66,16 @@ def main() -> int:
             continue
         pos = 0
         for kind, text, ln in step["expect"]:
-            if kind == "!":
+            if kind == "json":
+                try:
+                    docs = [json.loads(o) for o in out_lines if o.strip()]
+                    ok = eval(text, {"lines": docs, "any": any, "all": all, "len": len})
+                except Exception as e:  # a malformed expectation or output is a failure
+                    ok, text = False, f"{text} ({e})"
+                if not ok:
+                    failures.append(f"{where}: json check failed: {text} (case line {ln})\n"
+                                    f"stdout:\n{proc.stdout}")
+            elif kind == "!":
                 if text not in proc.stderr:
                     failures.append(f"{where}: stderr lacks '{text}' (case line {ln})\nstderr:\n{proc.stderr}")
             elif kind == "no>":
