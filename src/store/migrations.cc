@@ -36,20 +36,23 @@ CREATE TABLE value (
   benign TEXT NOT NULL DEFAULT '',        -- warninglist names joined by U+001F
   UNIQUE (type, value)
 );
+-- A rowid table: rows are appended in ingest order, which keeps bulk ingest cheap.
 CREATE TABLE indicator (
+  id INTEGER PRIMARY KEY,
   incident INTEGER NOT NULL REFERENCES incident(rowid) ON DELETE CASCADE,
   seq INTEGER NOT NULL,
   value_id INTEGER REFERENCES value(id),  -- NULL when the value could not be canonicalised
   type INTEGER NOT NULL,
-  raw TEXT NOT NULL DEFAULT '',
+  raw TEXT NOT NULL DEFAULT '',           -- '' when the raw form equals the canonical value
   derivation INTEGER NOT NULL DEFAULT 0,
   to_ids INTEGER NOT NULL DEFAULT 1,
   category TEXT NOT NULL DEFAULT '',
   comment TEXT NOT NULL DEFAULT '',
   location TEXT NOT NULL DEFAULT '',
-  error TEXT NOT NULL DEFAULT '',
-  PRIMARY KEY (incident, seq)
-) WITHOUT ROWID;
+  error TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX indicator_incident ON indicator(incident, seq);
+-- Which incidents hold a value: exact correlation straight from the store.
 CREATE INDEX indicator_value ON indicator(value_id);
 CREATE TABLE technique (
   incident INTEGER NOT NULL REFERENCES incident(rowid) ON DELETE CASCADE,

@@ -168,7 +168,8 @@ absl::StatusOr<IngestSummary> Store::Ingest(std::vector<Incident>& incidents) {
         t.BindNull(3);
       }
       t.Bind(4, static_cast<int64_t>(ind.type));
-      t.Bind(5, ind.raw);
+      t.Bind(5,
+             value_id && ind.raw == ind.value ? std::string_view("") : std::string_view(ind.raw));
       t.Bind(6, static_cast<int64_t>(ind.derivation));
       t.Bind(7, ind.to_ids ? 1 : 0);
       t.Bind(8, ind.category);
@@ -299,6 +300,7 @@ class IncidentReader {
       ind.type = static_cast<IndicatorType>(type);
       ind.value = indicators_.ColumnString(1);
       ind.raw = indicators_.ColumnString(2);
+      if (ind.raw.empty()) ind.raw = ind.value;
       ind.derivation = static_cast<Derivation>(indicators_.ColumnInt(3));
       ind.to_ids = indicators_.ColumnInt(4) != 0;
       ind.category = indicators_.ColumnString(5);
