@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <set>
 
 #include "kinship/ingest.h"
 #include "kinship/normalize.h"
@@ -34,10 +35,12 @@ TEST(StoreOnSamples, EverySampleFolderIngestsAndReingestingNeverDuplicates) {
   auto store = Store::Open(FreshPath("samples.db"));
   ASSERT_TRUE(store.ok()) << store.status();
   size_t total = 0;
+  std::set<std::string> ids;
   for (const char* dir : {"samples/misp", "samples/stix20", "samples/stix21"}) {
     std::vector<Incident> batch = ParseAndNormalize(testing::DataPath(dir));
     ASSERT_FALSE(batch.empty()) << dir;
     for (const Incident& inc : batch) {
+      ids.insert(inc.id);
       EXPECT_FALSE(inc.id.empty()) << inc.provenance.file;
       EXPECT_EQ(inc.provenance.sha256.size(), 64u) << inc.provenance.file;
     }
@@ -47,6 +50,9 @@ TEST(StoreOnSamples, EverySampleFolderIngestsAndReingestingNeverDuplicates) {
   }
   auto first = (*store)->Stats();
   ASSERT_TRUE(first.ok());
+  // Re-used ids across folders are updates, never duplicates: rows == distinct ids seen.
+  EXPECT_EQ(first->incidents, ids.size());
+  EXPECT_LE(ids.size(), total);
   EXPECT_GT(first->indicators, 500u);  // the MISP samples alone hold hundreds of attributes
 
   // Same files again: every incident is an update, counts do not move.
