@@ -2,7 +2,7 @@
 """HAC-T clustering quality of `kinship tlsh-cluster` on the labelled MalwareBazaar dev set.
 
 Usage: bench/eval/tlsh_cluster_eval.py KINSHIP_BINARY [--radius 30]
-Reads $KINSHIP_DATA/tlsh/mb_10K-dev.csv (default /work/shared/data), writes the digest column to
+Reads $KINSHIP_DATA/tlsh/mb_10K-dev.csv (default ../shared/data beside the source tree), writes the digest column to
 a temporary file (never into the repo), runs `kinship tlsh-cluster FILE --radius R --json`, and
 prints purity, adjusted Rand index, clusters and time. Labels are compared case-insensitively
 (the set spells Formbook two ways); NO_SIG rows are clustered but left out of the scores.
@@ -42,7 +42,8 @@ def main():
     ap.add_argument("kinship")
     ap.add_argument("--radius", type=int, default=30)
     args = ap.parse_args()
-    data = os.environ.get("KINSHIP_DATA", "/work/shared/data")
+    data = os.environ.get("KINSHIP_DATA") or os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "data")
     with open(os.path.join(data, "tlsh", "mb_10K-dev.csv"), newline="") as f:
         rows = list(csv.DictReader(f))
     with tempfile.NamedTemporaryFile("w", suffix=".tlsh", delete=False) as tmp:

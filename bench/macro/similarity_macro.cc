@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -127,7 +128,8 @@ int main(int argc, char** argv) {
 
   // The baseline store: one row per (incident, stated indicator value), indexed on value, as
   // MISP's correlation engine looks values up.
-  std::string db_path = "/tmp/kinship_similarity_macro.db";
+  std::string db_path =
+      (std::filesystem::temp_directory_path() / "kinship_similarity_macro.db").string();
   std::remove(db_path.c_str());
   sqlite3* db = nullptr;
   Check(sqlite3_open(db_path.c_str(), &db), db);

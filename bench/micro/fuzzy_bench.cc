@@ -1,6 +1,7 @@
 // TLSH and ssdeep index queries against brute force in the same run, over real MalwareBazaar TLSH
 // digests plus deterministic mutations of them (seed 1809). Size: $KINSHIP_BENCH_N (default
-// 100000; 1000000 for the figure). Data: $KINSHIP_DATA (default /work/shared/data).
+// 100000; 1000000 for the figure). Data: $KINSHIP_DATA (default ../shared/data beside the
+// source tree).
 #include <benchmark/benchmark.h>
 #include <fuzzy.h>
 
@@ -60,7 +61,7 @@ struct TlshWorld {
   double index_mib = 0;
   TlshWorld() {
     const char* env = std::getenv("KINSHIP_DATA");
-    std::string dir = env ? env : "/work/shared/data";
+    std::string dir = env ? env : KINSHIP_DATA_DEFAULT;
     std::vector<kinship::TlshDigest> real;
     std::ifstream in(dir + "/tlsh/clust_389300.csv");
     std::string line;

@@ -1,7 +1,7 @@
 // Normalisation and warninglist cost. Baseline in the same process: copying and lower-casing
 // each raw value (the least any canonicaliser must do). Report the ratio NormalizeIncident /
 // Baseline and items_per_second (indicators/s, one core).
-//   KINSHIP_DATA=/work/shared/data ./normalize_bench
+//   KINSHIP_DATA=../shared/data ./normalize_bench
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
@@ -94,7 +94,7 @@ BENCHMARK(BM_NormalizeIncident);
 
 std::string DataDir() {
   const char* d = std::getenv("KINSHIP_DATA");
-  return d != nullptr ? d : "../shared/data";
+  return d != nullptr ? d : KINSHIP_DATA_DEFAULT;
 }
 
 void BM_WarninglistBuildAll(benchmark::State& state) {
