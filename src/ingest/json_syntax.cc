@@ -1,4 +1,4 @@
-#include "ingest/misp/json_syntax.h"
+#include "ingest/json_syntax.h"
 
 #include <vector>
 

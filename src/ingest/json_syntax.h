@@ -1,8 +1,8 @@
 // Where a malformed JSON text goes wrong, as line:col. simdjson reports only *that* a document
 // is malformed; analysts need the place. Used after simdjson has rejected a document, so speed
 // does not matter; the JSON grammar is RFC 8259.
-#ifndef KINSHIP_INGEST_MISP_JSON_SYNTAX_H_
-#define KINSHIP_INGEST_MISP_JSON_SYNTAX_H_
+#ifndef KINSHIP_INGEST_JSON_SYNTAX_H_
+#define KINSHIP_INGEST_JSON_SYNTAX_H_
 
 #include <cstddef>
 #include <optional>
@@ -24,4 +24,4 @@ std::optional<JsonSyntaxError> FindJsonSyntaxError(std::string_view json);
 
 }  // namespace kinship::ingest::internal
 
-#endif  // KINSHIP_INGEST_MISP_JSON_SYNTAX_H_
+#endif  // KINSHIP_INGEST_JSON_SYNTAX_H_

@@ -12,7 +12,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "ingest/misp/json_syntax.h"
+#include "ingest/json_syntax.h"
 #include "kb/internal.h"
 #include "kinship/limits.h"
 #include "util/sha256.h"

@@ -6,7 +6,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "ingest/misp/json_syntax.h"
+#include "ingest/json_syntax.h"
 #include "ingest/misp/misp_galaxy.h"
 #include "ingest/misp/misp_types.h"
 #include "kinship/ingest.h"

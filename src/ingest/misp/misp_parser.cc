@@ -15,9 +15,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "ingest/misp/json_syntax.h"
+#include "ingest/json_syntax.h"
 #include "ingest/misp/misp_galaxy.h"
 #include "ingest/misp/misp_types.h"
+#include "ingest/record_errors.h"
 #include "kinship/ingest.h"
 #include "kinship/limits.h"
 #include "util/sha256.h"
@@ -92,23 +93,15 @@ class MispParser {
 
  private:
   absl::Status Error(std::string_view path, std::string_view message) const {
-    if (path.empty()) return absl::InvalidArgumentError(absl::StrCat(AV(file_), ": ", AV(message)));
-    return absl::InvalidArgumentError(absl::StrCat(AV(file_), ":", AV(path), ": ", AV(message)));
+    return internal::LocatedError(file_, path, message);
   }
   // A bad record: an error (default) or, with skip_bad_records, a diagnostic and OK (skip it).
   absl::Status BadRecord(absl::Status status, std::string_view path) {
-    if (!options_.skip_bad_records) return status;
-    Diagnostic d;
-    d.severity = Diagnostic::Severity::kError;
-    d.file = std::string(file_);
-    d.location = std::string(path);
-    d.message = absl::StrCat("skipped: ", status.message());
-    out_.diagnostics.push_back(std::move(d));
-    return absl::OkStatus();
+    return internal::BadRecord(options_.skip_bad_records, std::move(status), file_, path,
+                               out_.diagnostics);
   }
   void Warn(std::string_view path, std::string message) {
-    out_.diagnostics.push_back(Diagnostic{Diagnostic::Severity::kWarning, std::string(file_),
-                                          std::string(path), std::move(message)});
+    internal::Warn(file_, path, std::move(message), out_.diagnostics);
   }
 
   absl::Status ParseRoot(dom::element root);

@@ -17,7 +17,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "ingest/misp/json_syntax.h"
+#include "ingest/json_syntax.h"
+#include "ingest/record_errors.h"
 #include "ingest/stix/pattern.h"
 #include "kinship/ingest.h"
 #include "kinship/limits.h"
@@ -146,19 +147,14 @@ class StixParser {
 
  private:
   absl::Status Error(std::string_view path, std::string_view message) const {
-    if (path.empty()) return absl::InvalidArgumentError(absl::StrCat(AV(file_), ": ", AV(message)));
-    return absl::InvalidArgumentError(absl::StrCat(AV(file_), ":", AV(path), ": ", AV(message)));
+    return internal::LocatedError(file_, path, message);
   }
   absl::Status BadRecord(absl::Status status, std::string_view path) {
-    if (!options_.skip_bad_records) return status;
-    out_.diagnostics.push_back(Diagnostic{Diagnostic::Severity::kError, std::string(file_),
-                                          std::string(path),
-                                          absl::StrCat("skipped: ", status.message())});
-    return absl::OkStatus();
+    return internal::BadRecord(options_.skip_bad_records, std::move(status), file_, path,
+                               out_.diagnostics);
   }
   void Warn(std::string_view path, std::string message) {
-    out_.diagnostics.push_back(Diagnostic{Diagnostic::Severity::kWarning, std::string(file_),
-                                          std::string(path), std::move(message)});
+    internal::Warn(file_, path, std::move(message), out_.diagnostics);
   }
 
   absl::Status AddObject(dom::element el, std::string path);
