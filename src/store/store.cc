@@ -50,9 +50,12 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path, bool
 
 absl::StatusOr<IngestSummary> Store::Ingest(std::vector<Incident>& incidents) {
   store::Db& db = impl_->db();
-  KINSHIP_ASSIGN_OR_RETURN(std::vector<Warninglist> lists, Warninglists());
-  std::optional<WarninglistMatcher> matcher;
-  if (!lists.empty()) matcher.emplace(std::move(lists));
+  if (!impl_->matcher) {
+    KINSHIP_ASSIGN_OR_RETURN(std::vector<Warninglist> lists, Warninglists());
+    impl_->matcher.emplace();
+    if (!lists.empty()) impl_->matcher->emplace(std::move(lists));
+  }
+  const std::optional<WarninglistMatcher>& matcher = *impl_->matcher;
 
   KINSHIP_ASSIGN_OR_RETURN(auto txn, store::Transaction::Begin(db));
   KINSHIP_ASSIGN_OR_RETURN(Statement find_incident,
@@ -379,6 +382,7 @@ absl::Status Store::ForEachIncident(const std::function<bool(const Incident&)>& 
 
 absl::Status Store::ReplaceWarninglists(const std::vector<Warninglist>& lists) {
   store::Db& db = impl_->db();
+  impl_->matcher.reset();
   WarninglistMatcher matcher(lists);
   KINSHIP_ASSIGN_OR_RETURN(auto txn, store::Transaction::Begin(db));
   KINSHIP_RETURN_IF_ERROR(db.Exec("DELETE FROM warninglist"));
@@ -414,7 +418,11 @@ absl::Status Store::ReplaceWarninglists(const std::vector<Warninglist>& lists) {
     upd.Bind(2, id);
     KINSHIP_RETURN_IF_ERROR(upd.Run());
   }
-  return txn->Commit();
+  KINSHIP_RETURN_IF_ERROR(txn->Commit());
+  // The matcher just built is the one later ingests through this Store need.
+  impl_->matcher.emplace();
+  if (!lists.empty()) impl_->matcher->emplace(std::move(matcher));
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<Warninglist>> Store::Warninglists() {

@@ -4,9 +4,11 @@
 #define KINSHIP_STORE_STORE_IMPL_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "kinship/store.h"
+#include "kinship/warninglist.h"
 #include "store/sqlite.h"
 
 namespace kinship {
@@ -15,6 +17,11 @@ struct Store::Impl {
   std::string path;
   std::unique_ptr<store::Db> db_ptr;
   store::Db& db() { return *db_ptr; }
+
+  // The stored warninglists compiled once per Store (building a matcher over every MISP list
+  // costs ~60 ms); reset by ReplaceWarninglists. nullopt until first needed; an empty optional
+  // matcher inside means "no lists stored".
+  std::optional<std::optional<WarninglistMatcher>> matcher;
 };
 
 }  // namespace kinship
