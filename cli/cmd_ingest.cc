@@ -1,7 +1,10 @@
 // kinship ingest / incidents / show / stats: loading files into the store and reading them back.
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -10,6 +13,7 @@
 #include "kinship/ingest.h"
 #include "kinship/kb.h"
 #include "kinship/normalize.h"
+#include "kinship/parallel.h"
 
 namespace kinship::cli {
 namespace {
@@ -80,16 +84,43 @@ absl::Status RunIngest(GlobalOptions& g, const IngestArgs& args) {
     for (Incident& inc : out->incidents) incidents.push_back(std::move(inc));
     for (Diagnostic& d : out->diagnostics) diagnostics.push_back(std::move(d));
   }
-  Progress(g, absl::StrCat("normalising ", incidents.size(), " incidents"));
-  for (Incident& inc : incidents) {
-    normalize::NormalizeIncident(inc, &diagnostics);
-    if (!kb.empty()) LinkToKb(kb, inc);
-  }
   if (store == nullptr) {
     KINSHIP_ASSIGN_OR_RETURN(store, OpenStore(g, /*create=*/true));
   }
-  Progress(g, "writing to the store (one transaction)");
-  KINSHIP_ASSIGN_OR_RETURN(IngestSummary sum, store->Ingest(incidents));
+  // Normalising overlaps writing: worker threads normalise incidents (independent of each other)
+  // while this thread writes those already done, in input order, in one transaction.
+  Progress(g, absl::StrCat("normalising and writing ", incidents.size(),
+                           " incidents to the store (one transaction)"));
+  std::vector<std::vector<Diagnostic>> per_incident(incidents.size());
+  std::vector<std::atomic<bool>> ready(incidents.size());
+  std::atomic<size_t> next{0};
+  auto normalise = [&] {
+    for (size_t i = next.fetch_add(1); i < incidents.size(); i = next.fetch_add(1)) {
+      normalize::NormalizeIncident(incidents[i], &per_incident[i]);
+      if (!kb.empty()) LinkToKb(kb, incidents[i]);
+      ready[i].store(true, std::memory_order_release);
+      ready[i].notify_one();
+    }
+  };
+  absl::StatusOr<IngestSummary> written;
+  {
+    std::vector<std::jthread> workers;
+    const size_t n = std::max<size_t>(1, util::WorkerCount() - 1);
+    for (size_t t = 0; t < n && t < incidents.size(); ++t) workers.emplace_back(normalise);
+    const size_t step = std::max<size_t>(1, incidents.size() / 10);
+    written = store->Ingest(incidents, [&](size_t i) {
+      ready[i].wait(false, std::memory_order_acquire);
+      if (i > 0 && i % step == 0 && incidents.size() >= 100) {
+        Progress(g, absl::StrCat("  ", i, "/", incidents.size(), " incidents written"));
+      }
+    });
+    if (!written.ok()) next.store(incidents.size());  // stop handing out work; join below
+  }
+  KINSHIP_RETURN_IF_ERROR(written.status());
+  const IngestSummary& sum = *written;
+  for (std::vector<Diagnostic>& ds : per_incident) {
+    for (Diagnostic& d : ds) diagnostics.push_back(std::move(d));
+  }
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 

@@ -60,6 +60,11 @@ class Store {
   // replaced. Marks indicators that match the stored warninglists. On any error nothing is
   // written and the file is as before.
   absl::StatusOr<IngestSummary> Ingest(std::vector<Incident>& incidents);
+  // The same, calling `before_write(i)` just before incident i is read and written, so that a
+  // caller can still be preparing (normalising) later incidents on another thread: before_write
+  // may block until incident i is ready. The store does not touch incident i before that call.
+  absl::StatusOr<IngestSummary> Ingest(std::vector<Incident>& incidents,
+                                       const std::function<void(size_t)>& before_write);
 
   absl::StatusOr<std::vector<IncidentSummary>> ListIncidents();
 

@@ -15,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "kinship/limits.h"
 #include "kinship/normalize.h"
+#include "kinship/parallel.h"
 #include "util/sha256.h"
 
 namespace kinship::ingest {
@@ -93,6 +94,21 @@ void Append(ParseOutput& into, ParseOutput&& from) {
   for (Diagnostic& d : from.diagnostics) into.diagnostics.push_back(std::move(d));
 }
 
+absl::StatusOr<ParseOutput> ParseOneFile(const fs::path& path, const Options& options);
+
+// Parses `files` on the worker threads (files are independent) and joins their outputs in the
+// given order; the first failing file in that order decides the error, as a serial loop would.
+absl::StatusOr<ParseOutput> ParseFiles(const std::vector<fs::path>& files, const Options& options) {
+  std::vector<absl::StatusOr<ParseOutput>> parsed(files.size());
+  util::ParallelFor(files.size(), [&](size_t i) { parsed[i] = ParseOneFile(files[i], options); });
+  ParseOutput out;
+  for (absl::StatusOr<ParseOutput>& one : parsed) {
+    if (!one.ok()) return one.status();
+    Append(out, std::move(*one));
+  }
+  return out;
+}
+
 absl::StatusOr<ParseOutput> ParseOneFile(const fs::path& path, const Options& options) {
   KINSHIP_ASSIGN_OR_RETURN(std::string data, ReadFile(path));
   const std::string file = path.string();
@@ -132,23 +148,23 @@ absl::StatusOr<ParseOutput> ParseMispFeed(const fs::path& dir, const Options& op
           absl::StrCat(manifest_path.string(), ": more events than kMaxFeedEvents"));
     }
   }
-  ParseOutput out;
   Options opts = options;
   opts.format = Format::kMisp;
+  std::vector<fs::path> events;
+  events.reserve(uuids.size());
   for (const std::string& uuid : uuids) {
     if (uuid.find('/') != std::string::npos || uuid.find("..") != std::string::npos) {
       return absl::InvalidArgumentError(
           absl::StrCat(manifest_path.string(), ": invalid event uuid '", uuid, "'"));
     }
-    const fs::path event = dir / (uuid + ".json");
+    fs::path event = dir / (uuid + ".json");
     if (!fs::exists(event)) {
       return absl::InvalidArgumentError(absl::StrCat(manifest_path.string(), ": lists event ", uuid,
                                                      " but ", event.string(), " is missing"));
     }
-    KINSHIP_ASSIGN_OR_RETURN(ParseOutput one, ParseOneFile(event, opts));
-    Append(out, std::move(one));
+    events.push_back(std::move(event));
   }
-  return out;
+  return ParseFiles(events, opts);
 }
 
 // A MISP feed's manifest.json is an object keyed by event uuid (other tools' manifests are not).
@@ -257,12 +273,7 @@ absl::StatusOr<ParseOutput> ParsePath(const std::string& path, const Options& op
   }
   if (ec) return absl::NotFoundError(absl::StrCat(path, ": ", ec.message()));
   std::sort(files.begin(), files.end());
-  ParseOutput out;
-  for (const fs::path& f : files) {
-    KINSHIP_ASSIGN_OR_RETURN(ParseOutput one, ParseOneFile(f, options));
-    Append(out, std::move(one));
-  }
-  return out;
+  return ParseFiles(files, options);
 }
 
 }  // namespace kinship::ingest

@@ -17,6 +17,11 @@ struct Migration {
   std::string_view sql;   // statements run in one transaction
 };
 
+// The index on indicator(value_id) as the core migration creates it; a bulk ingest may drop it
+// and recreate it with this statement (see Store::Ingest).
+inline constexpr char kIndicatorValueIndexSql[] =
+    "CREATE INDEX indicator_value ON indicator(value_id)";
+
 // Every migration, oldest first.
 const std::vector<Migration>& Migrations();
 

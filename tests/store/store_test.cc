@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/str_cat.h"
 #include "testing/data.h"
 
 namespace kinship {
@@ -142,6 +143,34 @@ TEST(Store, IngestRoundTripsEveryField) {
   EXPECT_EQ((*store)->GetIncident("nope").status().code(), absl::StatusCode::kNotFound);
 }
 
+// The same id twice in ONE call (a feed that repeats an event, or a bundle re-listing a
+// report): the later one replaces the earlier, child rows and all, whatever the write batching.
+TEST(Store, SameIdTwiceInOneCallKeepsOnlyTheLater) {
+  for (size_t first_size : {3u, 31u, 32u, 33u, 70u}) {
+    auto store = Store::Open(FreshPath("twice.db"));
+    ASSERT_TRUE(store.ok());
+    Incident a = Sample("evt-1");
+    a.indicators.clear();
+    for (size_t i = 0; i < first_size; ++i) {
+      a.indicators.push_back(Valid(IndicatorType::kDomain, absl::StrCat("h", i, ".example.org")));
+    }
+    Incident b = Sample("evt-1");
+    b.indicators.resize(1);
+    std::vector<Incident> batch = {Sample("evt-0"), a, b};
+    auto sum = (*store)->Ingest(batch);
+    ASSERT_TRUE(sum.ok()) << sum.status();
+    EXPECT_EQ(sum->incidents_added, 2u);
+    EXPECT_EQ(sum->incidents_updated, 1u);
+    auto stats = (*store)->Stats();
+    ASSERT_TRUE(stats.ok());
+    EXPECT_EQ(stats->incidents, 2u) << first_size;
+    EXPECT_EQ(stats->indicators, 3u + 1u) << first_size;  // evt-0's three, evt-1's one
+    auto got = (*store)->GetIncident("evt-1");
+    ASSERT_TRUE(got.ok());
+    EXPECT_EQ(got->indicators.size(), 1u) << first_size;
+  }
+}
+
 TEST(Store, ReingestingSameIdReplacesAndNeverDuplicates) {
   auto store = Store::Open(FreshPath("replace.db"));
   ASSERT_TRUE(store.ok());
@@ -187,6 +216,76 @@ TEST(Store, FailedIngestLeavesFileByteForByteUnchanged) {
   }
   EXPECT_EQ(FileBytes(path), before);
   EXPECT_FALSE(fs::exists(path + "-wal") && fs::file_size(path + "-wal") > 0);
+}
+
+Incident Big(std::string id, size_t n, size_t offset) {
+  Incident inc = Sample(std::move(id));
+  inc.indicators.clear();
+  for (size_t i = 0; i < n; ++i) {
+    // Values repeat within and across incidents (modulo 50000) so the value index has shared
+    // entries.
+    inc.indicators.push_back(
+        Valid(IndicatorType::kDomain, absl::StrCat("h", (i + offset) % 50000, ".example.org")));
+  }
+  return inc;
+}
+
+bool HasValueIndex(const std::string& path) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) return false;
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db,
+                     "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = "
+                     "'indicator_value' AND sql LIKE '%indicator(value_id)%'",
+                     -1, &st, nullptr);
+  bool found = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return found;
+}
+
+// A batch larger than the store rebuilds the value index instead of updating it row by row: the
+// index must exist afterwards, answer value look-ups, and survive a failed batch untouched.
+TEST(Store, BulkIngestKeepsTheValueIndex) {
+  std::string path = FreshPath("bulk.db");
+  {
+    auto store = Store::Open(path);
+    ASSERT_TRUE(store.ok());
+    std::vector<Incident> batch = {Big("big-1", 60000, 0), Big("big-2", 60000, 30000)};
+    auto sum = (*store)->Ingest(batch);
+    ASSERT_TRUE(sum.ok()) << sum.status();
+    EXPECT_EQ(sum->indicators, 120000u);
+    auto stats = (*store)->Stats();
+    ASSERT_TRUE(stats.ok());
+    EXPECT_EQ(stats->distinct_values, 50000u);
+  }
+  EXPECT_TRUE(HasValueIndex(path));
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    // h40000 is in big-1 (i = 40000) and in big-2 (i = 10000): two rows, found through the index.
+    ASSERT_EQ(
+        sqlite3_prepare_v2(db,
+                           "SELECT count(*) FROM indicator INDEXED BY indicator_value WHERE "
+                           "value_id = (SELECT id FROM value WHERE value = 'h40000.example.org')",
+                           -1, &st, nullptr),
+        SQLITE_OK)
+        << sqlite3_errmsg(db);
+    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+    EXPECT_EQ(sqlite3_column_int(st, 0), 2);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+  }
+  const std::string before = FileBytes(path);
+  {
+    auto store = Store::Open(path);
+    ASSERT_TRUE(store.ok());
+    std::vector<Incident> batch = {Big("big-3", 130000, 7), Sample("")};
+    EXPECT_EQ((*store)->Ingest(batch).status().code(), absl::StatusCode::kInvalidArgument);
+  }
+  EXPECT_EQ(FileBytes(path), before);
+  EXPECT_TRUE(HasValueIndex(path));
 }
 
 TEST(Store, ForEachIncidentStreamsInInsertionOrderAndStopsEarly) {
