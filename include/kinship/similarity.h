@@ -177,7 +177,7 @@ struct IndexStats {
 
 // In-memory inverted index over incidents' features, with document frequencies kept current as
 // incidents are added. Stores, per incident, only its id, activity window, stated attributions
-// and feature ids (not the full incident).
+// and feature ids (not the full incident), and its TLSH / ssdeep digests in a FuzzyEvidenceIndex.
 class SimilarityIndex {
  public:
   // `kb` (may be null) must outlive the index.

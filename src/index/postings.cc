@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <queue>
 #include <set>
 #include <string>
 #include <utility>
@@ -80,8 +82,42 @@ size_t Impl::FuzzyDf(const FuzzyDigest& d, int value) const {
   return std::max<size_t>(1, incidents.size());
 }
 
+size_t Impl::FuzzyHood::Count(int value, bool* exact) const {
+  // steps are nearest first: TLSH distance ascending, ssdeep score descending.
+  auto nearer_or_equal = [&](int v) { return kind == FuzzyKind::kTlsh ? v <= value : v >= value; };
+  size_t n = 0, i = 0;
+  while (i < steps.size() && nearer_or_equal(steps[i].first)) n = steps[i++].second;
+  // Exact when the list is complete or goes on beyond `value` (a file at the boundary value
+  // could otherwise have been cut off).
+  *exact = complete || i < steps.size();
+  return std::max<size_t>(1, n);
+}
+
+Impl::FuzzyHood Impl::Hood(const FuzzyDigest& d) const {
+  FuzzyHood h;
+  h.kind = d.kind;
+  FuzzyThresholds t;
+  t.tlsh_max_distance = options.fuzzy_tlsh_max_distance;
+  t.ssdeep_min_score = std::clamp(options.fuzzy_ssdeep_min_score, 1, 100);
+  t.max_per_query = options.fuzzy_max_neighbours;
+  absl::StatusOr<std::vector<FuzzyEvidence>> near = fuzzy.Near(d.kind, d.text, t);
+  if (!near.ok()) {
+    h.complete = true;
+    return h;
+  }
+  h.complete = t.max_per_query == 0 || near->size() < t.max_per_query;
+  absl::flat_hash_set<std::string> seen;
+  for (FuzzyEvidence& e : *near) {
+    seen.insert(e.incident_id);
+    h.steps.emplace_back(e.value, seen.size());
+    h.incidents.push_back(std::move(e.incident_id));
+  }
+  return h;
+}
+
 double Impl::FuzzySum(const std::vector<FuzzyDigest>& a, const std::vector<FuzzyDigest>& b,
-                      std::vector<EvidenceItem>* items) const {
+                      std::vector<EvidenceItem>* items, const std::vector<FuzzyHood>* a_hoods,
+                      bool upper_bound) const {
   if (a.empty() || b.empty()) return 0;
   // A digest both sides hold is exact evidence (family kIndicator), not fuzzy.
   absl::flat_hash_set<std::string_view> in_a, in_b;
@@ -138,7 +174,10 @@ double Impl::FuzzySum(const std::vector<FuzzyDigest>& a, const std::vector<Fuzzy
   for (const auto& [i, j] : pairs) {
     const int v = *value(a[i], b[j]);
     const double c = closeness(a[i].kind, v);
-    const size_t df = std::max(FuzzyDf(a[i], v), FuzzyDf(b[j], v));
+    bool exact = false;
+    size_t df_a = a_hoods != nullptr ? (*a_hoods)[i].Count(v, &exact) : 0;
+    if (!exact && !upper_bound) df_a = FuzzyDf(a[i], v);
+    const size_t df = std::max(df_a, upper_bound ? size_t{1} : FuzzyDf(b[j], v));
     const double w = std::max(0.0, c * std::log(n / static_cast<double>(df)));
     if (w <= 0) continue;
     sum += w;
@@ -369,38 +408,80 @@ std::vector<Match> Impl::SimilarResolved(const std::vector<QueryFeature>& query,
       }
     }
   }
-  // Near files of the query's TLSH / ssdeep digests bring their incidents as candidates; every
-  // candidate holding a fuzzy digest gets its fuzzy evidence as Compare computes it.
+  // Near files of the query's TLSH / ssdeep digests bring their incidents as candidates.
   const std::vector<FuzzyDigest> query_fuzzy = FuzzyDigests(query);
+  std::vector<FuzzyHood> hoods;
   if (!query_fuzzy.empty() && fuzzy.size() > 0) {
-    FuzzyThresholds t;
-    t.tlsh_max_distance = options.fuzzy_tlsh_max_distance;
-    t.ssdeep_min_score = std::clamp(options.fuzzy_ssdeep_min_score, 1, 100);
-    t.max_per_query = options.fuzzy_max_neighbours;
     for (const FuzzyDigest& d : query_fuzzy) {
-      absl::StatusOr<std::vector<FuzzyEvidence>> near = fuzzy.Near(d.kind, d.text, t);
-      if (!near.ok()) continue;
-      for (const FuzzyEvidence& e : *near) {
-        auto id = doc_ids.find(e.incident_id);
+      hoods.push_back(Hood(d));
+      for (const std::string& incident : hoods.back().incidents) {
+        auto id = doc_ids.find(incident);
         if (id == doc_ids.end() || static_cast<int64_t>(id->second) == self) continue;
         if (!acc.contains(id->second) && acc.size() < limits::kMaxCandidatesPerQuery) {
           acc.emplace(id->second, FamilyVector{});
         }
       }
     }
-    const int fz = static_cast<int>(Family::kFuzzy);
-    for (auto& [doc, sums] : acc) {
-      if (docs[doc].has_fuzzy) sums[fz] += FuzzySum(query_fuzzy, FuzzyDigests(docs[doc]), nullptr);
-    }
   }
-  std::vector<std::pair<double, uint32_t>> ranked;
-  ranked.reserve(acc.size());
-  for (const auto& [doc, sums] : acc) {
+  // Fuzzy evidence needs df of both files of a pair, an index query each. Rank by an upper bound
+  // (b's side of df left out), then compute the exact value best bound first until no bound can
+  // reach the k-th exact score (the threshold algorithm; Fagin et al. 2001): the answer is the
+  // one of exact scores throughout.
+  const int fz = static_cast<int>(Family::kFuzzy);
+  struct Cand {
+    double raw;
+    uint32_t doc;
+    bool bound;  // raw is an upper bound (fuzzy evidence not yet exact)
+  };
+  std::vector<Cand> cands;
+  cands.reserve(acc.size());
+  for (auto& [doc, sums] : acc) {
+    bool bound = false;
+    if (!query_fuzzy.empty() && docs[doc].has_fuzzy) {
+      sums[fz] = FuzzySum(query_fuzzy, FuzzyDigests(docs[doc]), nullptr, &hoods, true);
+      bound = sums[fz] > 0;
+    }
     Comparison c;
     double time = internal::TimeEvidence(first, last, docs[doc].first_day, docs[doc].last_day,
                                          options.time_window_days);
     Finish(sums, time, &c);
-    if (c.raw > 0) ranked.emplace_back(c.raw, doc);
+    if (c.raw > 0) cands.push_back({c.raw, doc, bound});
+  }
+  auto by_raw = [&](const Cand& x, const Cand& y) {
+    if (x.raw != y.raw) return x.raw > y.raw;
+    return docs[x.doc].id < docs[y.doc].id;
+  };
+  std::vector<std::pair<double, uint32_t>> ranked;
+  const bool any_bound =
+      std::any_of(cands.begin(), cands.end(), [](const Cand& c) { return c.bound; });
+  if (!any_bound) {
+    // Every score is exact already (no fuzzy evidence to refine).
+    ranked.reserve(cands.size());
+    for (const Cand& c : cands) ranked.emplace_back(c.raw, c.doc);
+    cands.clear();
+  }
+  std::sort(cands.begin(), cands.end(), by_raw);
+  // The top_k best exact scores so far, smallest on top: a bound below it cannot enter.
+  std::priority_queue<double, std::vector<double>, std::greater<double>> best;
+  auto keep = [&](double raw, uint32_t doc) {
+    ranked.emplace_back(raw, doc);
+    best.push(raw);
+    if (best.size() > top_k) best.pop();
+  };
+  for (const Cand& c : cands) {
+    if (best.size() >= top_k && c.raw < best.top()) break;
+    if (!c.bound) {
+      keep(c.raw, c.doc);
+      continue;
+    }
+    FamilyVector& sums = acc[c.doc];
+    sums[fz] = FuzzySum(query_fuzzy, FuzzyDigests(docs[c.doc]), nullptr, &hoods, false);
+    Comparison exact;
+    Finish(sums,
+           internal::TimeEvidence(first, last, docs[c.doc].first_day, docs[c.doc].last_day,
+                                  options.time_window_days),
+           &exact);
+    if (exact.raw > 0) keep(exact.raw, c.doc);
   }
   auto better = [&](const std::pair<double, uint32_t>& x, const std::pair<double, uint32_t>& y) {
     if (x.first != y.first) return x.first > y.first;

@@ -317,6 +317,25 @@ TEST(FuzzySimilarity, SimilarMatchesBruteForceCompareWithFuzzyDigests) {
     }
   }
   EXPECT_GT(fuzzy_hits, 50u);  // the corpus does exercise the fuzzy family
+
+  // With only 2 near files retrieved per digest, the neighbourhoods Similar keeps are partial:
+  // the scores it returns must still be Compare's, in order.
+  ScoringOptions narrow;
+  narrow.fuzzy_max_neighbours = 2;
+  auto narrow_index = SimilarityIndex::Build(corpus, nullptr, narrow);
+  ASSERT_TRUE(narrow_index.ok());
+  for (int q = 0; q < n; q += 5) {
+    auto got = narrow_index->Similar(corpus[q].id, top_k);
+    ASSERT_TRUE(got.ok());
+    for (size_t i = 0; i < got->size(); ++i) {
+      auto c = narrow_index->Compare(corpus[q].id, (*got)[i].id);
+      ASSERT_TRUE(c.ok());
+      EXPECT_NEAR((*got)[i].comparison.raw, c->raw, 1e-9) << corpus[q].id << " " << (*got)[i].id;
+      if (i > 0) {
+        EXPECT_GE((*got)[i - 1].comparison.raw, (*got)[i].comparison.raw);
+      }
+    }
+  }
 }
 
 }  // namespace
