@@ -10,6 +10,15 @@
 //   KINSHIP_ASSIGN_OR_RETURN(score::Comparison c, index.Compare("a-id", "b-id"));
 //   for (const score::FamilyEvidence& f : c.explanation.families) ...  // strongest first
 //
+// Fuzzy hashes (family kFuzzy): the TLSH and ssdeep indicators of indexed incidents are also kept
+// in a FuzzyEvidenceIndex (fuzzy.h). Two incidents holding DIFFERENT digests that are near (TLSH
+// distance <= ScoringOptions::fuzzy_tlsh_max_distance, ssdeep score >=
+// fuzzy_ssdeep_min_score) share fuzzy evidence, weighted by closeness (TlshCloseness,
+// SsdeepCloseness) times rarity; each digest counts once, through its nearest digest in the other
+// incident. Similar also finds candidates through those near files. A
+// digest both incidents hold is exact indicator evidence only: it never takes part in a fuzzy
+// pair, so one file is not counted twice.
+//
 // Incidents should be normalised (normalize::NormalizeIncident): derived indicators (registered
 // domain, URL host, /24, /48, e-mail domain) are read from the incident, not computed here.
 // Invalid indicators (Indicator::valid() false) and warninglisted ones (benign()) are never
@@ -49,7 +58,7 @@ enum class Family : uint8_t {
   kNaming,          // naming style: character n-grams of domains, URLs, file names; TLD
   kVictim,          // victim sector, victim country
   kTime,            // overlapping or close activity windows (corroborates, never alone)
-  kFuzzy,           // TLSH / ssdeep closeness (reserved; not yet scored)
+  kFuzzy,           // TLSH / ssdeep closeness of different digests (near files)
 };
 inline constexpr int kFamilyCount = 8;
 // "indicator", "infrastructure", "software", "technique", "naming", "victim", "time", "fuzzy".
@@ -59,7 +68,9 @@ using FamilyVector = std::array<double, kFamilyCount>;
 
 // One feature of an incident, as `namespace:value` (e.g. "ipv4:176.31.112.10",
 // "regdom:actblues.com", "net:176.31.112.0/24", "soft:S0023", "tech:T1566.001",
-// "techp:T1566", "ng:blue", "tld:com", "sector:government").
+// "techp:T1566", "ng:blue", "tld:com", "sector:government"). TLSH and ssdeep digests are
+// indicator features ("tlsh:T1...", "ssdeep:96:..."); their fuzzy evidence is computed per pair
+// (Explanation items "tlsh:<digest> ~ <other digest> (distance 14)").
 struct Feature {
   Family family = Family::kIndicator;
   std::string key;
@@ -81,6 +92,14 @@ struct ScoringOptions {
   // do not bring new candidates. Lower it to trade exhaustiveness for latency on large corpora.
   // 0 means limits::kMaxPostingWalk.
   size_t max_candidate_df = 0;
+  // Fuzzy evidence: a pair of different TLSH digests counts up to this distance (weight
+  // 2^(-distance / 30): 1 at 0, 0.1 at 100); a pair of ssdeep digests from this score on
+  // (weight score / 100). Either is multiplied by the rarity log(N / df), df = the indexed
+  // incidents holding a digest at least as near to either side of the pair.
+  int fuzzy_tlsh_max_distance = 100;
+  int fuzzy_ssdeep_min_score = 1;
+  // Nearest files per query digest that Similar takes as new candidates (0 = no limit).
+  size_t fuzzy_max_neighbours = 50;
 };
 
 // The features of one incident (deduplicated; order unspecified). `kb` (may be null) resolves
@@ -115,10 +134,12 @@ absl::StatusOr<Calibration> Fit(const std::vector<LabelledPair>& pairs, double l
 
 // One shared feature in an explanation.
 struct EvidenceItem {
-  std::string feature;  // "ipv4:176.31.112.10"
-  double weight = 0;    // its share of the family's (saturated, calibrated) contribution
-  double idf = 0;       // log(N / df): rarity in the indexed corpus
-  size_t df = 0;        // indexed incidents holding it
+  // "ipv4:176.31.112.10"; for fuzzy evidence the pair and its closeness, this side's digest
+  // first: "tlsh:T1A3... ~ T1A7... (distance 14)", "ssdeep:96:Ss5X... ~ 96:Ss5a... (score 88)".
+  std::string feature;
+  double weight = 0;  // its share of the family's (saturated, calibrated) contribution
+  double idf = 0;     // strength * log(N / df) (fuzzy: closeness * log(N / df)) before saturation
+  size_t df = 0;      // indexed incidents holding it (fuzzy: holding a file at least as near)
 };
 
 struct FamilyEvidence {
@@ -156,7 +177,7 @@ struct IndexStats {
 
 // In-memory inverted index over incidents' features, with document frequencies kept current as
 // incidents are added. Stores, per incident, only its id, activity window, stated attributions
-// and feature ids (not the full incident).
+// and feature ids (not the full incident), and its TLSH / ssdeep digests in a FuzzyEvidenceIndex.
 class SimilarityIndex {
  public:
   // `kb` (may be null) must outlive the index.
@@ -190,8 +211,9 @@ class SimilarityIndex {
   // The top_k indexed incidents most similar to `query` (itself excluded when indexed), by
   // probability descending then id; only incidents sharing evidence (raw > 0). Candidates come
   // from the postings walked rarest feature first (limits::kMaxCandidatesPerQuery,
-  // limits::kMaxPostingWalk); within those limits the answer equals Compare against every
-  // indexed incident. Errors: kNotFound for an unknown id.
+  // limits::kMaxPostingWalk) and from the files nearest to each of the query's TLSH / ssdeep
+  // digests (ScoringOptions::fuzzy_max_neighbours); within those limits the answer equals
+  // Compare against every indexed incident. Errors: kNotFound for an unknown id.
   absl::StatusOr<std::vector<Match>> Similar(std::string_view id, size_t top_k) const;
   std::vector<Match> Similar(const Incident& query, size_t top_k) const;
 

@@ -6,10 +6,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <queue>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "kinship/limits.h"
 #include "score/internal.h"
@@ -17,6 +21,178 @@
 namespace kinship::score {
 
 using Impl = SimilarityIndex::Impl;
+
+namespace {
+
+constexpr std::string_view kTlshPrefix = "tlsh:";
+constexpr std::string_view kSsdeepPrefix = "ssdeep:";
+
+// The fuzzy digest an indicator feature key names, if any.
+std::optional<Impl::FuzzyDigest> ParseFuzzyKey(Family family, std::string_view key) {
+  if (family != Family::kIndicator) return std::nullopt;
+  Impl::FuzzyDigest d;
+  if (key.starts_with(kTlshPrefix)) {
+    d.kind = FuzzyKind::kTlsh;
+    d.text = key.substr(kTlshPrefix.size());
+    absl::StatusOr<TlshDigest> t = ParseTlsh(d.text);
+    if (!t.ok()) return std::nullopt;
+    d.tlsh = *t;
+    return d;
+  }
+  if (key.starts_with(kSsdeepPrefix)) {
+    d.kind = FuzzyKind::kSsdeep;
+    d.text = key.substr(kSsdeepPrefix.size());
+    if (!ValidateSsdeep(d.text).ok()) return std::nullopt;
+    return d;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::vector<Impl::FuzzyDigest> Impl::FuzzyDigests(const std::vector<QueryFeature>& features) const {
+  std::vector<FuzzyDigest> out;
+  for (const QueryFeature& f : features) {
+    if (auto d = ParseFuzzyKey(f.family, Key(f))) out.push_back(*d);
+  }
+  return out;
+}
+
+std::vector<Impl::FuzzyDigest> Impl::FuzzyDigests(const Doc& doc) const {
+  std::vector<FuzzyDigest> out;
+  if (!doc.has_fuzzy) return out;
+  for (uint32_t fid : doc.features) {
+    if (auto d = ParseFuzzyKey(family[fid], keys[fid])) out.push_back(*d);
+  }
+  return out;
+}
+
+size_t Impl::FuzzyDf(const FuzzyDigest& d, int value) const {
+  FuzzyThresholds t;
+  t.max_per_query = 0;
+  if (d.kind == FuzzyKind::kTlsh) {
+    t.tlsh_max_distance = value;
+  } else {
+    t.ssdeep_min_score = std::clamp(value, 1, 100);
+  }
+  absl::StatusOr<std::vector<FuzzyEvidence>> near = fuzzy.Near(d.kind, d.text, t);
+  if (!near.ok()) return 1;
+  absl::flat_hash_set<std::string_view> incidents;
+  for (const FuzzyEvidence& e : *near) incidents.insert(e.incident_id);
+  return std::max<size_t>(1, incidents.size());
+}
+
+size_t Impl::FuzzyHood::Count(int value, bool* exact) const {
+  // steps are nearest first: TLSH distance ascending, ssdeep score descending.
+  auto nearer_or_equal = [&](int v) { return kind == FuzzyKind::kTlsh ? v <= value : v >= value; };
+  size_t n = 0, i = 0;
+  while (i < steps.size() && nearer_or_equal(steps[i].first)) n = steps[i++].second;
+  // Exact when the list is complete or goes on beyond `value` (a file at the boundary value
+  // could otherwise have been cut off).
+  *exact = complete || i < steps.size();
+  return std::max<size_t>(1, n);
+}
+
+Impl::FuzzyHood Impl::Hood(const FuzzyDigest& d) const {
+  FuzzyHood h;
+  h.kind = d.kind;
+  FuzzyThresholds t;
+  t.tlsh_max_distance = options.fuzzy_tlsh_max_distance;
+  t.ssdeep_min_score = std::clamp(options.fuzzy_ssdeep_min_score, 1, 100);
+  t.max_per_query = options.fuzzy_max_neighbours;
+  absl::StatusOr<std::vector<FuzzyEvidence>> near = fuzzy.Near(d.kind, d.text, t);
+  if (!near.ok()) {
+    h.complete = true;
+    return h;
+  }
+  h.complete = t.max_per_query == 0 || near->size() < t.max_per_query;
+  absl::flat_hash_set<std::string> seen;
+  for (FuzzyEvidence& e : *near) {
+    seen.insert(e.incident_id);
+    h.steps.emplace_back(e.value, seen.size());
+    h.incidents.push_back(std::move(e.incident_id));
+  }
+  return h;
+}
+
+double Impl::FuzzySum(const std::vector<FuzzyDigest>& a, const std::vector<FuzzyDigest>& b,
+                      std::vector<EvidenceItem>* items, const std::vector<FuzzyHood>* a_hoods,
+                      bool upper_bound) const {
+  if (a.empty() || b.empty()) return 0;
+  // A digest both sides hold is exact evidence (family kIndicator), not fuzzy.
+  absl::flat_hash_set<std::string_view> in_a, in_b;
+  for (const FuzzyDigest& d : a) in_a.insert(d.text);
+  for (const FuzzyDigest& d : b) in_b.insert(d.text);
+  // Closeness value of a pair: TLSH distance or ssdeep score; nullopt when not near enough.
+  auto value = [&](const FuzzyDigest& x, const FuzzyDigest& y) -> std::optional<int> {
+    if (x.kind != y.kind || in_b.contains(x.text) || in_a.contains(y.text)) return std::nullopt;
+    if (x.kind == FuzzyKind::kTlsh) {
+      int dist = TlshDistance(x.tlsh, y.tlsh);
+      if (dist > options.fuzzy_tlsh_max_distance) return std::nullopt;
+      return dist;
+    }
+    absl::StatusOr<int> score = SsdeepCompare(x.text, y.text);
+    if (!score.ok() || *score < std::max(1, options.fuzzy_ssdeep_min_score)) return std::nullopt;
+    return *score;
+  };
+  auto closeness = [](FuzzyKind kind, int v) {
+    return kind == FuzzyKind::kTlsh ? TlshCloseness(v) : SsdeepCloseness(v);
+  };
+  // Nearest partner of every digest on either side (ties: the smaller partner text, so the pairs
+  // do not depend on the order of the features).
+  struct Best {
+    int other = -1;
+    int value = 0;
+    double closeness = 0;
+  };
+  std::vector<Best> best_a(a.size()), best_b(b.size());
+  auto better = [](const Best& cur, double c, std::string_view text, std::string_view cur_text) {
+    return cur.other < 0 || c > cur.closeness || (c == cur.closeness && text < cur_text);
+  };
+  for (size_t i = 0; i < a.size(); ++i) {
+    for (size_t j = 0; j < b.size(); ++j) {
+      std::optional<int> v = value(a[i], b[j]);
+      if (!v) continue;
+      double c = closeness(a[i].kind, *v);
+      if (better(best_a[i], c, b[j].text, best_a[i].other < 0 ? "" : b[best_a[i].other].text)) {
+        best_a[i] = {static_cast<int>(j), *v, c};
+      }
+      if (better(best_b[j], c, a[i].text, best_b[j].other < 0 ? "" : a[best_b[j].other].text)) {
+        best_b[j] = {static_cast<int>(i), *v, c};
+      }
+    }
+  }
+  std::set<std::pair<int, int>> pairs;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (best_a[i].other >= 0) pairs.emplace(static_cast<int>(i), best_a[i].other);
+  }
+  for (size_t j = 0; j < b.size(); ++j) {
+    if (best_b[j].other >= 0) pairs.emplace(best_b[j].other, static_cast<int>(j));
+  }
+  double sum = 0;
+  const double n = std::max<double>(1.0, static_cast<double>(N()));
+  for (const auto& [i, j] : pairs) {
+    const int v = *value(a[i], b[j]);
+    const double c = closeness(a[i].kind, v);
+    bool exact = false;
+    size_t df_a = a_hoods != nullptr ? (*a_hoods)[i].Count(v, &exact) : 0;
+    if (!exact && !upper_bound) df_a = FuzzyDf(a[i], v);
+    const size_t df = std::max(df_a, upper_bound ? size_t{1} : FuzzyDf(b[j], v));
+    const double w = std::max(0.0, c * std::log(n / static_cast<double>(df)));
+    if (w <= 0) continue;
+    sum += w;
+    if (items != nullptr) {
+      EvidenceItem item;
+      const bool tlsh = a[i].kind == FuzzyKind::kTlsh;
+      item.feature = absl::StrCat(AV(tlsh ? kTlshPrefix : kSsdeepPrefix), AV(a[i].text), " ~ ",
+                                  AV(b[j].text), tlsh ? " (distance " : " (score ", v, ")");
+      item.idf = w;
+      item.df = df;
+      items->push_back(std::move(item));
+    }
+  }
+  return sum;
+}
 
 std::string_view Impl::KeyArena::Add(std::string_view key) {
   if (key.size() > kBlock) {
@@ -128,6 +304,9 @@ Comparison Impl::CompareResolved(const std::vector<QueryFeature>& a,
       ++j;
     }
   }
+  const int fz = static_cast<int>(Family::kFuzzy);
+  std::vector<EvidenceItem> fuzzy_items;
+  sums[fz] += FuzzySum(FuzzyDigests(a), FuzzyDigests(b), explain ? &fuzzy_items : nullptr);
   double time = internal::TimeEvidence(a_first, a_last, b_first, b_last, options.time_window_days);
   Finish(sums, time, &out);
   if (!explain) return out;
@@ -146,6 +325,10 @@ Comparison Impl::CompareResolved(const std::vector<QueryFeature>& a,
     // Each item's share of its family's contribution, so items add up to the family weight.
     item.weight = sums[f] > 0 ? families[f].weight * w / sums[f] : 0;
     families[f].items.push_back(std::move(item));
+  }
+  for (EvidenceItem& item : fuzzy_items) {
+    item.weight = sums[fz] > 0 ? families[fz].weight * item.idf / sums[fz] : 0;
+    families[fz].items.push_back(std::move(item));
   }
   if (out.evidence[static_cast<int>(Family::kTime)] > 0) {
     EvidenceItem item;
@@ -225,14 +408,80 @@ std::vector<Match> Impl::SimilarResolved(const std::vector<QueryFeature>& query,
       }
     }
   }
-  std::vector<std::pair<double, uint32_t>> ranked;
-  ranked.reserve(acc.size());
-  for (const auto& [doc, sums] : acc) {
+  // Near files of the query's TLSH / ssdeep digests bring their incidents as candidates.
+  const std::vector<FuzzyDigest> query_fuzzy = FuzzyDigests(query);
+  std::vector<FuzzyHood> hoods;
+  if (!query_fuzzy.empty() && fuzzy.size() > 0) {
+    for (const FuzzyDigest& d : query_fuzzy) {
+      hoods.push_back(Hood(d));
+      for (const std::string& incident : hoods.back().incidents) {
+        auto id = doc_ids.find(incident);
+        if (id == doc_ids.end() || static_cast<int64_t>(id->second) == self) continue;
+        if (!acc.contains(id->second) && acc.size() < limits::kMaxCandidatesPerQuery) {
+          acc.emplace(id->second, FamilyVector{});
+        }
+      }
+    }
+  }
+  // Fuzzy evidence needs df of both files of a pair, an index query each. Rank by an upper bound
+  // (b's side of df left out), then compute the exact value best bound first until no bound can
+  // reach the k-th exact score (the threshold algorithm; Fagin et al. 2001): the answer is the
+  // one of exact scores throughout.
+  const int fz = static_cast<int>(Family::kFuzzy);
+  struct Cand {
+    double raw;
+    uint32_t doc;
+    bool bound;  // raw is an upper bound (fuzzy evidence not yet exact)
+  };
+  std::vector<Cand> cands;
+  cands.reserve(acc.size());
+  for (auto& [doc, sums] : acc) {
+    bool bound = false;
+    if (!query_fuzzy.empty() && docs[doc].has_fuzzy) {
+      sums[fz] = FuzzySum(query_fuzzy, FuzzyDigests(docs[doc]), nullptr, &hoods, true);
+      bound = sums[fz] > 0;
+    }
     Comparison c;
     double time = internal::TimeEvidence(first, last, docs[doc].first_day, docs[doc].last_day,
                                          options.time_window_days);
     Finish(sums, time, &c);
-    if (c.raw > 0) ranked.emplace_back(c.raw, doc);
+    if (c.raw > 0) cands.push_back({c.raw, doc, bound});
+  }
+  auto by_raw = [&](const Cand& x, const Cand& y) {
+    if (x.raw != y.raw) return x.raw > y.raw;
+    return docs[x.doc].id < docs[y.doc].id;
+  };
+  std::vector<std::pair<double, uint32_t>> ranked;
+  const bool any_bound =
+      std::any_of(cands.begin(), cands.end(), [](const Cand& c) { return c.bound; });
+  if (!any_bound) {
+    // Every score is exact already (no fuzzy evidence to refine).
+    ranked.reserve(cands.size());
+    for (const Cand& c : cands) ranked.emplace_back(c.raw, c.doc);
+    cands.clear();
+  }
+  std::sort(cands.begin(), cands.end(), by_raw);
+  // The top_k best exact scores so far, smallest on top: a bound below it cannot enter.
+  std::priority_queue<double, std::vector<double>, std::greater<double>> best;
+  auto keep = [&](double raw, uint32_t doc) {
+    ranked.emplace_back(raw, doc);
+    best.push(raw);
+    if (best.size() > top_k) best.pop();
+  };
+  for (const Cand& c : cands) {
+    if (best.size() >= top_k && c.raw < best.top()) break;
+    if (!c.bound) {
+      keep(c.raw, c.doc);
+      continue;
+    }
+    FamilyVector& sums = acc[c.doc];
+    sums[fz] = FuzzySum(query_fuzzy, FuzzyDigests(docs[c.doc]), nullptr, &hoods, false);
+    Comparison exact;
+    Finish(sums,
+           internal::TimeEvidence(first, last, docs[c.doc].first_day, docs[c.doc].last_day,
+                                  options.time_window_days),
+           &exact);
+    if (exact.raw > 0) keep(exact.raw, c.doc);
   }
   auto better = [&](const std::pair<double, uint32_t>& x, const std::pair<double, uint32_t>& y) {
     if (x.first != y.first) return x.first > y.first;
@@ -310,6 +559,9 @@ absl::Status SimilarityIndex::Add(const Incident& incident) {
     }
     im.postings[fid].push_back(doc);
     d.features.push_back(fid);
+    if (auto fd = ParseFuzzyKey(f.family, im.keys[fid])) {
+      d.has_fuzzy = im.fuzzy.Add(incident.id, fd->kind, fd->text).ok() || d.has_fuzzy;
+    }
   }
   std::sort(d.features.begin(), d.features.end());
   d.features.shrink_to_fit();

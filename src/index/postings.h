@@ -12,6 +12,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
+#include "kinship/fuzzy.h"
 #include "kinship/similarity.h"
 
 namespace kinship::score {
@@ -23,6 +24,7 @@ struct SimilarityIndex::Impl {
     std::optional<int32_t> first_day, last_day;
     std::vector<std::string> actors;
     std::vector<uint32_t> features;  // sorted feature ids
+    bool has_fuzzy = false;          // holds a TLSH or ssdeep digest
   };
 
   // A feature of a query resolved against the dictionary: `fid` >= keys.size() for a feature the
@@ -62,6 +64,44 @@ struct SimilarityIndex::Impl {
 
   std::vector<Doc> docs;
   absl::flat_hash_map<std::string, uint32_t> doc_ids;
+  // The TLSH / ssdeep indicator features of every indexed incident, for near-file retrieval
+  // and the rarity of a fuzzy match.
+  FuzzyEvidenceIndex fuzzy;
+
+  // A TLSH or ssdeep digest among an incident's features (`text` views the feature key).
+  struct FuzzyDigest {
+    FuzzyKind kind = FuzzyKind::kTlsh;
+    std::string_view text;
+    TlshDigest tlsh;  // parsed, for kTlsh
+  };
+  // The fuzzy digests among resolved features (indicator features "tlsh:" / "ssdeep:").
+  std::vector<FuzzyDigest> FuzzyDigests(const std::vector<QueryFeature>& features) const;
+  std::vector<FuzzyDigest> FuzzyDigests(const Doc& doc) const;
+  // The indexed files nearest to one digest (Near with options.fuzzy_max_neighbours), nearest
+  // first: the value of each and how many distinct incidents hold a file at least that near.
+  struct FuzzyHood {
+    FuzzyKind kind = FuzzyKind::kTlsh;
+    std::vector<std::pair<int, size_t>> steps;  // (distance or score, incidents so far)
+    std::vector<std::string> incidents;         // incident of each step, for retrieval
+    bool complete = false;                      // every file within the thresholds is listed
+    // Incidents holding a file at least as near as `value`: exact when `exact` is set (the
+    // list covers that value), else a lower bound.
+    size_t Count(int value, bool* exact) const;
+  };
+  FuzzyHood Hood(const FuzzyDigest& d) const;
+  // Fuzzy evidence of two incidents' digests before saturation: digests held by both are left
+  // out (exact evidence); every other digest pairs with its nearest digest of the same kind on
+  // the other side (ties: the smaller text), and each distinct pair adds closeness *
+  // log(N / df). With `items`, one explanation item per pair (weight left 0 for the caller).
+  // `a_hoods` (parallel to `a`, may be null) answer a's side of df when they can; with
+  // `upper_bound` b's side is not looked up, which can only lower df: the result is then an
+  // upper bound of the exact sum (for pruning in Similar).
+  double FuzzySum(const std::vector<FuzzyDigest>& a, const std::vector<FuzzyDigest>& b,
+                  std::vector<EvidenceItem>* items, const std::vector<FuzzyHood>* a_hoods = nullptr,
+                  bool upper_bound = false) const;
+  // Indexed incidents holding a digest of `d`'s kind at distance <= value (TLSH) or score >=
+  // value (ssdeep) from it; at least 1.
+  size_t FuzzyDf(const FuzzyDigest& d, int value) const;
 
   size_t N() const { return docs.size(); }
   size_t Df(uint32_t fid) const { return fid < postings.size() ? postings[fid].size() : 0; }
