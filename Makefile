@@ -4,8 +4,9 @@
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 export KINSHIP_DATA ?= $(abspath $(CURDIR)/../shared/data)
-CCACHE := $(shell command -v ccache 2>/dev/null)
-LAUNCHER := $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache,)
+# Expanded when a recipe runs (after `deps`, which may just have installed ccache), so every
+# configure in one run and in later runs sees the same launcher and nothing is rebuilt for it.
+LAUNCHER = $(if $(shell command -v ccache 2>/dev/null),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache,)
 
 .PHONY: deps build build-asan demo test test-release test-asan fuzz-smoke bench format clean
 

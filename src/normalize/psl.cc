@@ -9,12 +9,26 @@
 namespace kinship::normalize::internal {
 
 bool PslKnownTld(std::string_view domain) {
-  const size_t dot = domain.rfind('.');
-  std::string tld(dot == std::string_view::npos ? domain : domain.substr(dot + 1));
-  if (tld.empty()) return false;
-  // PSL_TYPE_NO_STAR_RULE: without it every label is a suffix through the implicit "*" rule.
-  return psl_is_public_suffix2(psl_builtin(), tld.c_str(), PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE) !=
-         0;
+  // Some top-level domains appear in the list only below themselves: ".za" has "co.za" and
+  // "org.za" but no "za" rule, ".ck" and ".bn" only wildcards ("*.ck"). So walk the suffixes
+  // from the last label outwards and accept the name once one of them is an explicit rule
+  // (plain or wildcard). PSL_TYPE_NO_STAR_RULE: without it every label is a suffix through the
+  // implicit "*" rule. Most names stop at the first step (their TLD is a rule).
+  std::string suffix;
+  size_t end = domain.size();
+  while (end > 0) {
+    const size_t dot = domain.rfind('.', end - 1);
+    const size_t start = dot == std::string_view::npos ? 0 : dot + 1;
+    if (start >= domain.size()) return false;  // empty last label
+    suffix.assign(domain.substr(start));
+    if (psl_is_public_suffix2(psl_builtin(), suffix.c_str(),
+                              PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE) != 0) {
+      return true;
+    }
+    if (dot == std::string_view::npos || dot == 0) return false;
+    end = dot;
+  }
+  return false;
 }
 
 std::optional<std::string> PslRegistrableDomain(std::string_view domain) {

@@ -279,6 +279,19 @@ TEST(RegisteredDomain, UsesPublicSuffixList) {
   EXPECT_EQ(RegisteredDomain(""), std::nullopt);
 }
 
+// ".za" and ".ck" have no rule of their own in the Public Suffix List, only second-level rules
+// ("co.za") or a wildcard ("*.ck"): names under them are still real names.
+TEST(RegisteredDomain, TldsListedOnlyBelowThemselves) {
+  EXPECT_EQ(RegisteredDomain("mail.evil.co.za"), "evil.co.za");
+  EXPECT_EQ(RegisteredDomain("evil.co.za"), "evil.co.za");
+  EXPECT_EQ(RegisteredDomain("co.za"), std::nullopt);           // a suffix, nothing registered
+  EXPECT_EQ(RegisteredDomain("www.evil.za"), std::nullopt);     // no "za" and no "evil.za" rule
+  EXPECT_EQ(RegisteredDomain("a.evil.gov.ck"), "evil.gov.ck");  // "*.ck"
+  EXPECT_EQ(DetectType("evil.co.za"), T::kDomain);
+  EXPECT_EQ(DetectType("update.gov.ck"), T::kDomain);
+  EXPECT_EQ(DetectType("report.pdf.za"), std::nullopt);
+}
+
 TEST(DetectType, RecognisesEachKind) {
   EXPECT_EQ(DetectType("176.31.112.10"), T::kIpv4);
   EXPECT_EQ(DetectType("2001:db8::1"), T::kIpv6);
