@@ -251,7 +251,11 @@ absl::Status LoadRecords(const std::string& path, bool pivot, const json& actor_
     }
     // The stated attribution, resolved through actor-map.json (the known side's label).
     rec.incident.attributions.clear();
-    rec.incident.attributions.push_back({r.value("actor", ""), rec.actor, -1, key});
+    Attribution stated;
+    stated.actor_name = r.value("actor", "");
+    stated.actor_id = rec.actor;
+    stated.source = key;
+    rec.incident.attributions.push_back(std::move(stated));
     out.push_back(std::move(rec));
   }
   return absl::OkStatus();

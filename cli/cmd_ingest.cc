@@ -198,9 +198,24 @@ nlohmann::json IndicatorJson(const Indicator& ind) {
   if (!ind.category.empty()) j["category"] = ind.category;
   if (!ind.comment.empty()) j["comment"] = ind.comment;
   if (!ind.location.empty()) j["location"] = ind.location;
+  if (!ind.snippet.empty()) j["snippet"] = ind.snippet;
   if (!ind.error.empty()) j["error"] = ind.error;
   if (!ind.warninglists.empty()) j["warninglists"] = ind.warninglists;
   return j;
+}
+
+// Adds "location" and "snippet" to `j` when the source gave them.
+void AddPlace(nlohmann::json& j, const std::string& location, const std::string& snippet) {
+  if (!location.empty()) j["location"] = location;
+  if (!snippet.empty()) j["snippet"] = snippet;
+}
+
+// "  (at 12:5: \"...the snippet...\")" for human output, or "" when there is no place.
+std::string PlaceText(const std::string& location, const std::string& snippet) {
+  if (location.empty() && snippet.empty()) return "";
+  if (snippet.empty()) return absl::StrCat("  (at ", location, ")");
+  if (location.empty()) return absl::StrCat("  (\"", snippet, "\")");
+  return absl::StrCat("  (at ", location, ": \"", snippet, "\")");
 }
 
 absl::Status RunShow(GlobalOptions& g, const std::string& id) {
@@ -227,20 +242,34 @@ absl::Status RunShow(GlobalOptions& g, const std::string& id) {
     for (const Indicator& ind : inc.indicators) inds.push_back(IndicatorJson(ind));
     j["indicators"] = inds;
     nlohmann::json techs = nlohmann::json::array();
-    for (const Technique& t : inc.techniques) techs.push_back({{"id", t.id}, {"name", t.name}});
+    for (const Technique& t : inc.techniques) {
+      nlohmann::json x = {{"id", t.id}, {"name", t.name}};
+      AddPlace(x, t.location, t.snippet);
+      techs.push_back(std::move(x));
+    }
     j["techniques"] = techs;
     nlohmann::json sw = nlohmann::json::array();
     for (const Software& s : inc.software) {
-      sw.push_back({{"name", s.name}, {"id", s.id}, {"kind", s.kind}});
+      nlohmann::json x = {{"name", s.name}, {"id", s.id}, {"kind", s.kind}};
+      AddPlace(x, s.location, s.snippet);
+      sw.push_back(std::move(x));
     }
     j["software"] = sw;
     nlohmann::json at = nlohmann::json::array();
     for (const Attribution& a : inc.attributions) {
       nlohmann::json x = {{"actor", a.actor_name}, {"actor_id", a.actor_id}, {"source", a.source}};
       if (a.confidence >= 0) x["confidence"] = a.confidence;
-      at.push_back(x);
+      AddPlace(x, a.location, a.snippet);
+      at.push_back(std::move(x));
     }
     j["attributions"] = at;
+    nlohmann::json mentions = nlohmann::json::array();
+    for (const ActorMention& m : inc.actor_mentions) {
+      nlohmann::json x = {{"name", m.name}, {"id", m.id}, {"occurrences", m.occurrences}};
+      AddPlace(x, m.location, m.snippet);
+      mentions.push_back(std::move(x));
+    }
+    j["actor_mentions"] = mentions;
     PrintJsonLine(j);
     return absl::OkStatus();
   }
@@ -259,21 +288,32 @@ absl::Status RunShow(GlobalOptions& g, const std::string& id) {
   std::printf("  from:     %s (%s, sha256 %s)\n", inc.provenance.file.c_str(),
               inc.provenance.format.c_str(), inc.provenance.sha256.substr(0, 16).c_str());
   for (const Attribution& a : inc.attributions) {
-    std::printf("  stated attribution: %s%s (by %s%s)\n", a.actor_name.c_str(),
+    std::printf("  stated attribution: %s%s (by %s%s)%s\n", a.actor_name.c_str(),
                 a.actor_id.empty() ? "" : absl::StrCat(" = ", a.actor_id).c_str(), a.source.c_str(),
-                a.confidence >= 0 ? absl::StrCat(", confidence ", a.confidence).c_str() : "");
+                a.confidence >= 0 ? absl::StrCat(", confidence ", a.confidence).c_str() : "",
+                PlaceText(a.location, a.snippet).c_str());
+  }
+  if (!inc.actor_mentions.empty()) {
+    std::printf("  actors named in the text (mentions, not attributions):\n");
+    for (const ActorMention& m : inc.actor_mentions) {
+      std::printf("    %s%s%s%s\n", m.name.c_str(), m.id.empty() ? "" : (" " + m.id).c_str(),
+                  m.occurrences > 1 ? absl::StrCat(" x", m.occurrences).c_str() : "",
+                  PlaceText(m.location, m.snippet).c_str());
+    }
   }
   if (!inc.software.empty()) {
     std::printf("  software:\n");
     for (const Software& s : inc.software) {
-      std::printf("    %s%s%s\n", s.name.c_str(), s.id.empty() ? "" : (" " + s.id).c_str(),
-                  s.kind.empty() ? "" : (" (" + s.kind + ")").c_str());
+      std::printf("    %s%s%s%s\n", s.name.c_str(), s.id.empty() ? "" : (" " + s.id).c_str(),
+                  s.kind.empty() ? "" : (" (" + s.kind + ")").c_str(),
+                  PlaceText(s.location, s.snippet).c_str());
     }
   }
   if (!inc.techniques.empty()) {
     std::printf("  techniques:\n");
     for (const Technique& t : inc.techniques) {
-      std::printf("    %-10s %s\n", t.id.c_str(), t.name.c_str());
+      std::printf("    %-10s %s%s\n", t.id.c_str(), t.name.c_str(),
+                  PlaceText(t.location, t.snippet).c_str());
     }
   }
   std::printf("  indicators (%zu):\n", inc.indicators.size());
@@ -290,6 +330,8 @@ absl::Status RunShow(GlobalOptions& g, const std::string& id) {
       absl::StrAppend(&line, "  known-benign: ", absl::StrJoin(ind.warninglists, ", "));
     }
     if (!ind.to_ids) absl::StrAppend(&line, "  [context]");
+    // A report's indicators carry the text around them; JSON paths are shown with --json only.
+    if (!ind.snippet.empty()) absl::StrAppend(&line, PlaceText(ind.location, ind.snippet));
     std::printf("%s\n", line.c_str());
   }
   return absl::OkStatus();

@@ -1,6 +1,7 @@
 // libFuzzer target for report extraction: plain text, Markdown and the HTML path (gumbo). The
-// first byte picks the kind. Invariants: every finding has a value and a location, and for text
-// its raw form occurs in the input. PDF is not fuzzed here (it is a separate process).
+// first byte picks the kind. Invariants: every finding has a value, a location and a snippet, and
+// for text its raw form occurs in the input; every technique has an id, a location and a snippet.
+// PDF is not fuzzed here (it is a separate process).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -23,8 +24,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const kinship::extract::Extractor extractor(nullptr);
   kinship::extract::Result r = extractor.Extract(doc);
   for (const kinship::extract::Finding& f : r.indicators) {
-    if (f.value.empty() || f.location.empty() || f.raw.empty()) std::abort();
+    if (f.value.empty() || f.location.empty() || f.raw.empty() || f.snippet.empty()) std::abort();
     if (doc.text.find(f.raw) == std::string::npos) std::abort();
+  }
+  for (const kinship::extract::NameMention& t : r.techniques) {
+    if (t.id.empty() || t.location.empty() || t.snippet.empty()) std::abort();
   }
   return 0;
 }

@@ -81,6 +81,7 @@ struct Indicator {
   std::string category;  // source's own category (MISP category, STIX role), may be empty
   std::string comment;   // source's comment, may be empty
   std::string location;  // where in the source: JSON path ("Event.Attribute[3]") or "line:col"
+  std::string snippet;   // reports: the text around it (~80 characters) for checking; else empty
   std::string error;     // why it could not be canonicalised; such an indicator is never indexed
   std::vector<std::string> warninglists;  // names of MISP warninglists it matched (known-benign)
 
@@ -92,16 +93,22 @@ struct Indicator {
 };
 
 // An ATT&CK technique (T1566) or sub-technique (T1566.001) observed in the incident.
+// `location` and `snippet` say where the source names it (see Indicator); either may be empty.
+// (The "{}" initialisers let older brace-initialisations {id, name} omit them without a warning.)
 struct Technique {
-  std::string id;    // upper-case ATT&CK id; empty if only a name was given
-  std::string name;  // as given by the source, may be empty
+  std::string id;          // upper-case ATT&CK id; empty if only a name was given
+  std::string name;        // as given by the source, may be empty
+  std::string location{};  // JSON path, "line:col", "p<page>:line:col" or "title"; may be empty
+  std::string snippet{};   // reports: the text around the first mention; else empty
 };
 
 // Malware or tool named by the incident.
 struct Software {
-  std::string name;  // as given ("X-Agent", "CHOPSTICK")
-  std::string id;    // ATT&CK S-id when the source or the KB gives one, else empty
-  std::string kind;  // "malware", "tool" or empty
+  std::string name;        // as given ("X-Agent", "CHOPSTICK")
+  std::string id;          // ATT&CK S-id when the source or the KB gives one, else empty
+  std::string kind;        // "malware", "tool" or empty
+  std::string location{};  // as Technique::location
+  std::string snippet{};   // as Technique::snippet
 };
 
 struct Victim {
@@ -121,6 +128,18 @@ struct Attribution {
   std::string actor_id;    // KB id once resolved ("G0007"), else empty
   int confidence = -1;     // 0-100 as stated by the source; -1 when not stated
   std::string source;      // who says so: "MISP galaxy threat-actor", "STIX attributed-to", org
+  std::string location{};  // where the source says so (as Technique::location); may be empty
+  std::string snippet{};   // reports: the attributing sentence (up to ~200 characters)
+};
+
+// An actor a report names ("unlike APT28, ..."; the attributed actor is named too): context for
+// the analyst, never an attribution and never evidence. Stated attributions are in `attributions`.
+struct ActorMention {
+  std::string name;      // KB preferred name, else as written
+  std::string id;        // KB id ("G0007") when known, else empty
+  std::string location;  // first mention: "line:col", "p<page>:line:col"
+  std::string snippet;   // the text around the first mention
+  int occurrences = 1;   // how often it is named
 };
 
 struct Provenance {
@@ -144,6 +163,7 @@ struct Incident {
   std::vector<Indicator> indicators;
   std::vector<Technique> techniques;
   std::vector<Software> software;
+  std::vector<ActorMention> actor_mentions;  // reports only; also kept as "actor-mention:" tags
   Provenance provenance;
 };
 

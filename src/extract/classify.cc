@@ -422,7 +422,9 @@ std::optional<Classified> ClassifyToken(std::string_view value, bool defanged, c
   static const RE2 kIpv4Path(R"((\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})(:\d{1,5})?(/.+))");
   {
     std::string ip, port, prefix, path;
-    if (starts_digit && !RE2::FullMatch(v, kIpv4) &&
+    // One match with captures decides "address[:port|/prefix]"; only a miss tries the path form.
+    const bool address = starts_digit && RE2::FullMatch(v, kIpv4, &ip, &port, &prefix);
+    if (starts_digit && !address &&
         RE2::FullMatch(v, kIpv4Path, &ip, &port, &path)) {  // scheme-less URL on an address
       std::array<int, 4> o{};
       if (!ParseIpv4(ip, &o) || IsDocumentationIpv4(o)) return std::nullopt;
@@ -430,7 +432,7 @@ std::optional<Classified> ClassifyToken(std::string_view value, bool defanged, c
       c.value = std::string(v);
       return c;
     }
-    if (starts_digit && RE2::FullMatch(v, kIpv4, &ip, &port, &prefix)) {
+    if (address) {
       std::array<int, 4> o{};
       if (!ParseIpv4(ip, &o)) {
         why->reason = "not a valid IPv4 address (range or leading zero)";

@@ -180,8 +180,16 @@ class Layout {
   }
 
   size_t LineOf(size_t pos) const {
+    // Look-ups come mostly in text order and several times for one candidate: the last answer is
+    // checked first, then the next line, before a binary search.
+    const size_t n = line_starts_.size();
+    size_t h = last_line_;
+    if (line_starts_[h] <= pos) {
+      if (h + 1 == n || pos < line_starts_[h + 1]) return h;
+      if (h + 2 == n || pos < line_starts_[h + 2]) return last_line_ = h + 1;
+    }
     auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), pos);
-    return static_cast<size_t>(it - line_starts_.begin()) - 1;
+    return last_line_ = static_cast<size_t>(it - line_starts_.begin()) - 1;
   }
   std::string_view Line(size_t i) const {
     size_t b = line_starts_[i];
@@ -222,13 +230,21 @@ class Layout {
     while (b > 0 && (static_cast<unsigned char>(line[b]) & 0xC0) == 0x80) --b;
     while (e < line.size() && (static_cast<unsigned char>(line[e]) & 0xC0) == 0x80) ++e;
     std::string out;
+    out.reserve(e - b + 6);
     if (b > 0) out = "...";
-    for (char c : line.substr(b, e - b)) {
-      if (absl::ascii_isspace(static_cast<unsigned char>(c)) || c == '\f') {
+    // Runs of whitespace collapse to one space; other bytes are copied a run at a time.
+    const char* p = line.data() + b;
+    const char* const stop = line.data() + e;
+    auto space = [](char c) { return absl::ascii_isspace(static_cast<unsigned char>(c)); };
+    while (p < stop) {
+      if (space(*p)) {
         if (!out.empty() && out.back() != ' ') out.push_back(' ');
-      } else {
-        out.push_back(c);
+        ++p;
+        continue;
       }
+      const char* run = p;
+      while (p < stop && !space(*p)) ++p;
+      out.append(run, static_cast<size_t>(p - run));
     }
     while (!out.empty() && out.back() == ' ') out.pop_back();
     if (!out.empty() && out.front() == ' ') out.erase(0, 1);
@@ -276,6 +292,7 @@ class Layout {
   std::vector<size_t> line_starts_;
   std::vector<uint8_t> flags_;
   std::vector<int> pages_;
+  mutable size_t last_line_ = 0;  // LineOf's hint
 };
 
 // ---- tokens ----
@@ -436,11 +453,19 @@ class Engine {
         checks_(checks) {}
 
   Result Run() {
-    std::vector<size_t> tokens, techniques, mutexes, attribs, tlps;
+    std::vector<Span> tokens;
+    std::vector<size_t> techniques, mutexes, attribs, tlps;
+    // Matches arrive by increasing end; one token can hold many (a sha256 ends 33 matches of the
+    // 32-hex pattern), so each is grown to its token here and the rest of that token skipped.
+    size_t done_until = 0;
     CandidatePatterns().Scan(text_, [&](unsigned id, size_t end) {
       switch (id) {
         case kToken:
-          tokens.push_back(end);
+          if (end > 0 && end - 1 >= done_until) {
+            Span s = GrowToken(text_, end - 1);
+            done_until = s.end;
+            tokens.push_back(s);
+          }
           break;
         case kTechniqueId:
           techniques.push_back(end);
@@ -458,13 +483,7 @@ class Engine {
           break;
       }
     });
-    size_t done_until = 0;
-    for (size_t end : tokens) {
-      if (end == 0 || end - 1 < done_until) continue;
-      Span s = GrowToken(text_, end - 1);
-      done_until = s.end;
-      Token(s);
-    }
+    for (Span s : tokens) Token(s);
     for (size_t end : techniques) TechniqueId(end);
     for (size_t end : mutexes) Mutex(end);
     if (catalog_ != nullptr) {
@@ -488,9 +507,11 @@ class Engine {
     std::string_view line = layout_.Line(li);
     size_t ls = layout_.LineStart(li);
     size_t b = s.begin - ls, e = s.end - ls;
-    size_t ticks_before = std::count(line.begin(), line.begin() + static_cast<long>(b), '`');
-    if (ticks_before % 2 == 1 && line.find('`', e) != std::string_view::npos) {
-      return Context::kInlineCode;
+    if (line.find('`') < b) {
+      size_t ticks_before = std::count(line.begin(), line.begin() + static_cast<long>(b), '`');
+      if (ticks_before % 2 == 1 && line.find('`', e) != std::string_view::npos) {
+        return Context::kInlineCode;
+      }
     }
     if (b > 0 && e < line.size() && (line[b - 1] == '"' || line[b - 1] == '\'') &&
         line[e] == line[b - 1]) {
@@ -504,7 +525,10 @@ class Engine {
     std::string_view after = line.substr(e, 40);
     if (size_t stop = after.find(". "); stop != std::string_view::npos)
       after = after.substr(0, stop);
-    std::string window = absl::StrCat(AV(line.substr(wb, b - wb)), " ", AV(after));
+    std::string& window = window_;  // reused: no allocation per candidate
+    window.assign(line.substr(wb, b - wb));
+    window.push_back(' ');
+    window.append(after);
     if (HasContextWord(window)) {
       *keyword_only = true;
       return Context::kKeyword;
@@ -544,10 +568,21 @@ class Engine {
     if (s.end <= s.begin) return;
     ++result_.candidates;
     std::string_view tok = text_.substr(s.begin, s.end - s.begin);
+    // Prose repeats the same non-indicators ("e.g.", "2.1", "v1.2"): a token already judged not
+    // to be one, by rules that looked at the token alone, is judged the same way again.
+    if (auto it = not_indicators_.find(AV(tok)); it != not_indicators_.end()) {
+      if (!it->second.reason.empty()) Reject(it->second.value, it->second.reason);
+      return;
+    }
+    const std::string_view whole_token = tok;
     Rejection why;
     std::string refanged = MayBeDefanged(tok) ? checks_.refang(tok) : std::string(tok);
     bool defanged = refanged != tok;
-    auto hint = [&] { return NetworkHint(layout_.Line(layout_.LineOf(s.begin))); };
+    bool hint_used = false;  // the verdict depended on the line, not only on the token
+    auto hint = [&] {
+      hint_used = true;
+      return NetworkHint(layout_.Line(layout_.LineOf(s.begin)));
+    };
     auto c = ClassifyToken(refanged, defanged, checks_, &why, hint);
     if (!c && why.reason.empty()) {
       // "sha256:abc...", "url=http://...", "C2:1.2.3.4": try the part after the label.
@@ -569,6 +604,10 @@ class Engine {
     }
     if (!c) {
       if (!why.reason.empty()) Reject(tok, why.reason);
+      if (!hint_used && whole_token.size() <= kMaxRememberedTokenBytes &&
+          not_indicators_.size() < kMaxRememberedTokens) {
+        not_indicators_.emplace(std::string(whole_token), Verdict{std::string(tok), why.reason});
+      }
       return;
     }
     if (c->type == IndicatorType::kRegistryKey || c->type == IndicatorType::kFilePath ||
@@ -585,7 +624,8 @@ class Engine {
         }
       }
     }
-    if (auto it = index_.find(Key(c->type, c->value)); it != index_.end()) {
+    SetKey(c->type, c->value);
+    if (auto it = index_.find(key_); it != index_.end()) {
       Finding& f = result_.indicators[it->second];
       if (!f.weak) {  // already believed: just count it
         ++f.occurrences;
@@ -670,14 +710,16 @@ class Engine {
     return std::string(v.substr(0, v.find_first_of("/:?#")));
   }
 
-  static std::string Key(IndicatorType type, const std::string& value) {
-    return absl::StrCat(static_cast<int>(type), "\t", value);
+  // key_ = the finding's (type, value) key, in a reused buffer.
+  void SetKey(IndicatorType type, std::string_view value) {
+    key_.assign(1, static_cast<char>(type));
+    key_.append(value);
   }
 
   void Add(IndicatorType type, std::string raw, std::string value, bool defanged, Context ctx,
            bool weak, Span s, std::string note) {
-    std::string key = Key(type, value);
-    auto it = index_.find(key);
+    SetKey(type, value);
+    auto it = index_.find(key_);
     if (it != index_.end()) {
       Finding& f = result_.indicators[it->second];
       ++f.occurrences;
@@ -707,7 +749,7 @@ class Engine {
     f.snippet = layout_.Snippet(s.begin, s.end);
     f.note = std::move(note);
     if (defanged) ++result_.defanged;
-    index_.emplace(std::move(key), result_.indicators.size());
+    index_.emplace(key_, result_.indicators.size());
     result_.indicators.push_back(std::move(f));
   }
 
@@ -728,6 +770,12 @@ class Engine {
       return;
     }
     std::string id(text_.substr(b, e - b));
+    for (NameMention& m : result_.techniques) {
+      if (m.id == id) {  // seen before: no catalog look-up
+        ++m.occurrences;
+        return;
+      }
+    }
     std::string name;
     if (catalog_ != nullptr) {
       for (const NameCatalog::Entry& en : catalog_->entries()) {
@@ -1020,7 +1068,18 @@ class Engine {
   const ExtractOptions& options_;
   const Checks& checks_;
   Result result_;
-  absl::flat_hash_map<std::string, size_t> index_;
+  absl::flat_hash_map<std::string, size_t> index_;  // finding key (SetKey) -> indicators index
+  std::string key_;
+  mutable std::string window_;  // ContextAt's sentence window (reused)
+  // Tokens found not to be indicators from the token alone, with the rejection to repeat (value
+  // and reason; an empty reason is a silent drop). Bounded so that hostile input cannot grow it.
+  struct Verdict {
+    std::string value;
+    std::string reason;
+  };
+  static constexpr size_t kMaxRememberedTokens = 1 << 14;
+  static constexpr size_t kMaxRememberedTokenBytes = 256;
+  absl::flat_hash_map<std::string, Verdict> not_indicators_;
   std::vector<NameHit> name_hits_;
   absl::flat_hash_set<size_t> seen_sentences_;
 };

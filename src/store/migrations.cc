@@ -88,12 +88,37 @@ CREATE TABLE warninglist (
 );
 )sql";
 
+// Where each item was found, so an analyst can check it: a report's "line:col" and the text
+// around it, or a JSON path. Indicators had a location since v1; their snippet was part of the
+// comment. Rows stored before v3 keep empty values.
+constexpr std::string_view kLocationsSql = R"sql(
+ALTER TABLE indicator ADD COLUMN snippet TEXT NOT NULL DEFAULT '';
+ALTER TABLE technique ADD COLUMN location TEXT NOT NULL DEFAULT '';
+ALTER TABLE technique ADD COLUMN snippet TEXT NOT NULL DEFAULT '';
+ALTER TABLE software ADD COLUMN location TEXT NOT NULL DEFAULT '';
+ALTER TABLE software ADD COLUMN snippet TEXT NOT NULL DEFAULT '';
+ALTER TABLE attribution ADD COLUMN location TEXT NOT NULL DEFAULT '';
+ALTER TABLE attribution ADD COLUMN snippet TEXT NOT NULL DEFAULT '';
+-- Actors a report names (context only: a stated attribution is a row of `attribution`).
+CREATE TABLE actor_mention (
+  incident INTEGER NOT NULL REFERENCES incident(rowid) ON DELETE CASCADE,
+  seq INTEGER NOT NULL,
+  name TEXT NOT NULL DEFAULT '',
+  id TEXT NOT NULL DEFAULT '',
+  location TEXT NOT NULL DEFAULT '',
+  snippet TEXT NOT NULL DEFAULT '',
+  occurrences INTEGER NOT NULL DEFAULT 1,
+  PRIMARY KEY (incident, seq)
+) WITHOUT ROWID;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& Migrations() {
   static const std::vector<Migration>* const kMigrations = new std::vector<Migration>{
       {1, "core", kCoreSql},
       {2, "knowledge-base", kb::SchemaSql()},
+      {3, "locations", kLocationsSql},
   };
   return *kMigrations;
 }

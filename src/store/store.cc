@@ -54,16 +54,16 @@ namespace {
 // (cursor open/close, VDBE set-up and halt) per 32 rows instead of per row, which measured as the
 // largest cost of bulk ingest after the B-tree work itself (bench/macro/ingest_bench.sh).
 constexpr int kRowsPerInsert = 32;
-constexpr int kIndicatorColumns = 11;
+constexpr int kIndicatorColumns = 12;
 // Below this many rows an ingest always updates the value index in place.
 constexpr size_t kRebuildIndexMinRows = 100000;
 
 std::string IndicatorInsertSql(int rows) {
   std::string sql =
       "INSERT INTO indicator (incident, seq, value_id, type, raw, derivation, to_ids, category, "
-      "comment, location, error) VALUES ";
+      "comment, location, snippet, error) VALUES ";
   for (int r = 0; r < rows; ++r) {
-    absl::StrAppend(&sql, r == 0 ? "" : ",", "(?,?,?,?,?,?,?,?,?,?,?)");
+    absl::StrAppend(&sql, r == 0 ? "" : ",", "(?,?,?,?,?,?,?,?,?,?,?,?)");
   }
   return sql;
 }
@@ -126,7 +126,8 @@ class IndicatorWriter {
     s.BindStatic(base + 8, ind.category);
     s.BindStatic(base + 9, ind.comment);
     s.BindStatic(base + 10, ind.location);
-    s.BindStatic(base + 11, ind.error);
+    s.BindStatic(base + 11, ind.snippet);
+    s.BindStatic(base + 12, ind.error);
   }
 
   Statement one_;
@@ -197,7 +198,8 @@ absl::StatusOr<IngestSummary> Store::Ingest(std::vector<Incident>& incidents,
                            db.Prepare("SELECT rowid FROM incident WHERE id = ?"));
   // Children first: with foreign keys off for the bulk write, nothing cascades.
   std::vector<Statement> delete_incident;
-  for (std::string_view table : {"indicator", "technique", "software", "attribution"}) {
+  for (std::string_view table :
+       {"indicator", "technique", "software", "attribution", "actor_mention"}) {
     KINSHIP_ASSIGN_OR_RETURN(
         Statement s, db.Prepare(absl::StrCat("DELETE FROM ", AV(table), " WHERE incident = ?")));
     delete_incident.push_back(std::move(s));
@@ -221,13 +223,19 @@ absl::StatusOr<IngestSummary> Store::Ingest(std::vector<Incident>& incidents,
   KINSHIP_ASSIGN_OR_RETURN(IndicatorWriter insert_indicators, IndicatorWriter::Make(db));
   KINSHIP_ASSIGN_OR_RETURN(
       Statement insert_technique,
-      db.Prepare("INSERT INTO technique (incident, seq, id, name) VALUES (?,?,?,?)"));
+      db.Prepare("INSERT INTO technique (incident, seq, id, name, location, snippet) VALUES "
+                 "(?,?,?,?,?,?)"));
+  KINSHIP_ASSIGN_OR_RETURN(Statement insert_software,
+                           db.Prepare("INSERT INTO software (incident, seq, name, id, kind, "
+                                      "location, snippet) VALUES (?,?,?,?,?,?,?)"));
   KINSHIP_ASSIGN_OR_RETURN(
-      Statement insert_software,
-      db.Prepare("INSERT INTO software (incident, seq, name, id, kind) VALUES (?,?,?,?,?)"));
-  KINSHIP_ASSIGN_OR_RETURN(Statement insert_attribution,
-                           db.Prepare("INSERT INTO attribution (incident, seq, actor_name, "
-                                      "actor_id, confidence, source) VALUES (?,?,?,?,?,?)"));
+      Statement insert_attribution,
+      db.Prepare("INSERT INTO attribution (incident, seq, actor_name, actor_id, confidence, "
+                 "source, location, snippet) VALUES (?,?,?,?,?,?,?,?)"));
+  KINSHIP_ASSIGN_OR_RETURN(
+      Statement insert_mention,
+      db.Prepare("INSERT INTO actor_mention (incident, seq, name, id, location, snippet, "
+                 "occurrences) VALUES (?,?,?,?,?,?,?)"));
 
   // (type, value) -> (value id, benign lists): avoids a statement per repeated value.
   struct CachedValue {
@@ -331,6 +339,8 @@ absl::StatusOr<IngestSummary> Store::Ingest(std::vector<Incident>& incidents,
       insert_technique.Bind(2, seq++);
       insert_technique.Bind(3, tq.id);
       insert_technique.Bind(4, tq.name);
+      insert_technique.Bind(5, tq.location);
+      insert_technique.Bind(6, tq.snippet);
       KINSHIP_RETURN_IF_ERROR(insert_technique.Run());
     }
     seq = 0;
@@ -340,6 +350,8 @@ absl::StatusOr<IngestSummary> Store::Ingest(std::vector<Incident>& incidents,
       insert_software.Bind(3, sw.name);
       insert_software.Bind(4, sw.id);
       insert_software.Bind(5, sw.kind);
+      insert_software.Bind(6, sw.location);
+      insert_software.Bind(7, sw.snippet);
       KINSHIP_RETURN_IF_ERROR(insert_software.Run());
     }
     seq = 0;
@@ -350,7 +362,20 @@ absl::StatusOr<IngestSummary> Store::Ingest(std::vector<Incident>& incidents,
       insert_attribution.Bind(4, a.actor_id);
       insert_attribution.Bind(5, static_cast<int64_t>(a.confidence));
       insert_attribution.Bind(6, a.source);
+      insert_attribution.Bind(7, a.location);
+      insert_attribution.Bind(8, a.snippet);
       KINSHIP_RETURN_IF_ERROR(insert_attribution.Run());
+    }
+    seq = 0;
+    for (const ActorMention& m : inc.actor_mentions) {
+      insert_mention.Bind(1, rowid);
+      insert_mention.Bind(2, seq++);
+      insert_mention.Bind(3, m.name);
+      insert_mention.Bind(4, m.id);
+      insert_mention.Bind(5, m.location);
+      insert_mention.Bind(6, m.snippet);
+      insert_mention.Bind(7, static_cast<int64_t>(m.occurrences));
+      KINSHIP_RETURN_IF_ERROR(insert_mention.Run());
     }
   }
   KINSHIP_RETURN_IF_ERROR(insert_indicators.Flush());
@@ -399,18 +424,24 @@ class IncidentReader {
     IncidentReader r;
     KINSHIP_ASSIGN_OR_RETURN(
         r.indicators_,
-        db.Prepare("SELECT n.type, v.value, n.raw, n.derivation, n.to_ids, n.category, n.comment, "
-                   "n.location, n.error, v.benign FROM indicator n LEFT JOIN value v ON v.id = "
-                   "n.value_id WHERE n.incident = ? ORDER BY n.seq"));
+        db.Prepare(
+            "SELECT n.type, v.value, n.raw, n.derivation, n.to_ids, n.category, n.comment, "
+            "n.location, n.error, v.benign, n.snippet FROM indicator n LEFT JOIN value v ON v.id = "
+            "n.value_id WHERE n.incident = ? ORDER BY n.seq"));
     KINSHIP_ASSIGN_OR_RETURN(
         r.techniques_,
-        db.Prepare("SELECT id, name FROM technique WHERE incident = ? ORDER BY seq"));
+        db.Prepare("SELECT id, name, location, snippet FROM technique WHERE incident = ? ORDER "
+                   "BY seq"));
+    KINSHIP_ASSIGN_OR_RETURN(r.software_,
+                             db.Prepare("SELECT name, id, kind, location, snippet FROM software "
+                                        "WHERE incident = ? ORDER BY seq"));
     KINSHIP_ASSIGN_OR_RETURN(
-        r.software_,
-        db.Prepare("SELECT name, id, kind FROM software WHERE incident = ? ORDER BY seq"));
-    KINSHIP_ASSIGN_OR_RETURN(r.attributions_,
-                             db.Prepare("SELECT actor_name, actor_id, confidence, source FROM "
-                                        "attribution WHERE incident = ? ORDER BY seq"));
+        r.attributions_,
+        db.Prepare("SELECT actor_name, actor_id, confidence, source, location, snippet FROM "
+                   "attribution WHERE incident = ? ORDER BY seq"));
+    KINSHIP_ASSIGN_OR_RETURN(r.mentions_,
+                             db.Prepare("SELECT name, id, location, snippet, occurrences FROM "
+                                        "actor_mention WHERE incident = ? ORDER BY seq"));
     return r;
   }
 
@@ -458,6 +489,7 @@ class IncidentReader {
       ind.location = indicators_.ColumnString(7);
       ind.error = indicators_.ColumnString(8);
       ind.warninglists = Split(indicators_.ColumnText(9));
+      ind.snippet = indicators_.ColumnString(10);
       inc.indicators.push_back(std::move(ind));
     }
     indicators_.Reset();
@@ -465,15 +497,25 @@ class IncidentReader {
     while (true) {
       KINSHIP_ASSIGN_OR_RETURN(bool row, techniques_.Step());
       if (!row) break;
-      inc.techniques.push_back({techniques_.ColumnString(0), techniques_.ColumnString(1)});
+      Technique t;
+      t.id = techniques_.ColumnString(0);
+      t.name = techniques_.ColumnString(1);
+      t.location = techniques_.ColumnString(2);
+      t.snippet = techniques_.ColumnString(3);
+      inc.techniques.push_back(std::move(t));
     }
     techniques_.Reset();
     software_.Bind(1, rowid);
     while (true) {
       KINSHIP_ASSIGN_OR_RETURN(bool row, software_.Step());
       if (!row) break;
-      inc.software.push_back(
-          {software_.ColumnString(0), software_.ColumnString(1), software_.ColumnString(2)});
+      Software sw;
+      sw.name = software_.ColumnString(0);
+      sw.id = software_.ColumnString(1);
+      sw.kind = software_.ColumnString(2);
+      sw.location = software_.ColumnString(3);
+      sw.snippet = software_.ColumnString(4);
+      inc.software.push_back(std::move(sw));
     }
     software_.Reset();
     attributions_.Bind(1, rowid);
@@ -485,14 +527,29 @@ class IncidentReader {
       a.actor_id = attributions_.ColumnString(1);
       a.confidence = static_cast<int>(attributions_.ColumnInt(2));
       a.source = attributions_.ColumnString(3);
+      a.location = attributions_.ColumnString(4);
+      a.snippet = attributions_.ColumnString(5);
       inc.attributions.push_back(std::move(a));
     }
     attributions_.Reset();
+    mentions_.Bind(1, rowid);
+    while (true) {
+      KINSHIP_ASSIGN_OR_RETURN(bool row, mentions_.Step());
+      if (!row) break;
+      ActorMention m;
+      m.name = mentions_.ColumnString(0);
+      m.id = mentions_.ColumnString(1);
+      m.location = mentions_.ColumnString(2);
+      m.snippet = mentions_.ColumnString(3);
+      m.occurrences = static_cast<int>(mentions_.ColumnInt(4));
+      inc.actor_mentions.push_back(std::move(m));
+    }
+    mentions_.Reset();
     return absl::OkStatus();
   }
 
  private:
-  Statement indicators_, techniques_, software_, attributions_;
+  Statement indicators_, techniques_, software_, attributions_, mentions_;
 };
 
 }  // namespace

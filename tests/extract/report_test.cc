@@ -39,13 +39,40 @@ TEST(ParseReport, TextReportBecomesOneIncidentWithRawDefangedValues) {
   EXPECT_EQ(url->type, IndicatorType::kUrl);
   EXPECT_EQ(url->location, "5:24");
   EXPECT_THAT(url->comment, HasSubstr("defanged"));
+  // The text around it is its own field, not part of the comment.
+  EXPECT_THAT(url->snippet, HasSubstr("beacons to hxxps://c2[.]evil-domain[.]com/gate"));
+  EXPECT_THAT(url->comment, ::testing::Not(HasSubstr("beacons")));
   EXPECT_TRUE(url->to_ids);
   ASSERT_EQ(inc.techniques.size(), 1u);
   EXPECT_EQ(inc.techniques[0].id, "T1566.001");
+  EXPECT_EQ(inc.techniques[0].location, "5:138");
+  EXPECT_THAT(inc.techniques[0].snippet, HasSubstr("Uses T1566.001."));
   ASSERT_EQ(inc.attributions.size(), 1u);
   EXPECT_EQ(inc.attributions[0].actor_name, "APT28");
   EXPECT_EQ(inc.attributions[0].confidence, 80);
-  EXPECT_THAT(inc.attributions[0].source, HasSubstr("carried out by APT28"));
+  EXPECT_EQ(inc.attributions[0].source, "report text");
+  EXPECT_EQ(inc.attributions[0].location, "5:104");
+  EXPECT_THAT(inc.attributions[0].snippet, HasSubstr("carried out by APT28"));
+}
+
+// With a catalog, software and merely mentioned actors keep where they were named too.
+TEST(ParseReport, SoftwareAndActorMentionsKeepTheirPlace) {
+  const std::string text =
+      "Report\n\nThe loader installs X-Agent on the host.\n\nUnlike APT29, the actor was "
+      "careful. APT29 again.\n";
+  extract::NameCatalog catalog(
+      {{extract::NameCatalog::Kind::kSoftware, "S0161", "XAgentOSX", {"X-Agent"}},
+       {extract::NameCatalog::Kind::kActor, "G0016", "APT29", {"APT29"}}});
+  extract::Extractor ex(&catalog);
+  extract::Document doc;
+  doc.text = text;
+  extract::Result r = ex.Extract(doc);
+  ASSERT_EQ(r.software.size(), 1u);
+  EXPECT_EQ(r.software[0].location, "3:21");
+  ASSERT_EQ(r.actors.size(), 1u);
+  EXPECT_EQ(r.actors[0].location, "5:8");
+  EXPECT_EQ(r.actors[0].occurrences, 2);
+  EXPECT_TRUE(r.attributions.empty());
 }
 
 TEST(ParseReport, NormalisationCanonicalisesWhatWasExtracted) {

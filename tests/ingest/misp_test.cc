@@ -323,8 +323,10 @@ TEST(MispParser, ReadsOldStyleEventTagAndAttributeTag) {
   EXPECT_EQ(inc.tlp, Tlp::kRed);
   ASSERT_EQ(inc.attributions.size(), 1u);
   EXPECT_EQ(inc.attributions[0].actor_name, "APT1");
+  EXPECT_EQ(inc.attributions[0].location, "Event.EventTag[1]");
   ASSERT_EQ(inc.software.size(), 1u);
   EXPECT_EQ(inc.software[0].id, "S0002");
+  EXPECT_EQ(inc.software[0].location, "Event.Attribute[0].AttributeTag[0]");
 }
 
 TEST(MispParser, AttributeTlpTagDoesNotMarkTheIncident) {
@@ -349,17 +351,20 @@ TEST(MispParser, GalaxyTagsBecomeAttributionTechniquesAndSoftware) {
   EXPECT_EQ(inc.attributions[0].actor_id, "");
   EXPECT_EQ(inc.attributions[0].source, "MISP galaxy threat-actor");
   EXPECT_EQ(inc.attributions[0].confidence, -1);
+  EXPECT_EQ(inc.attributions[0].location, "Event.Tag[0]");
   EXPECT_EQ(inc.attributions[1].actor_name, "APT28");
   EXPECT_EQ(inc.attributions[1].actor_id, "G0007");
   EXPECT_EQ(inc.attributions[1].source, "MISP galaxy mitre-intrusion-set");
   ASSERT_EQ(inc.techniques.size(), 2u);
   EXPECT_EQ(inc.techniques[0].id, "T1566.002");
   EXPECT_EQ(inc.techniques[0].name, "Spearphishing Link");
+  EXPECT_EQ(inc.techniques[0].location, "Event.Tag[2]");
   EXPECT_EQ(inc.techniques[1].id, "T1064");
   ASSERT_EQ(inc.software.size(), 3u);
   EXPECT_EQ(inc.software[0].name, "X-Agent");
   EXPECT_EQ(inc.software[0].id, "S0023");
   EXPECT_EQ(inc.software[0].kind, "malware");
+  EXPECT_EQ(inc.software[0].location, "Event.Tag[4]");
   EXPECT_EQ(inc.software[1].id, "S0002");
   EXPECT_EQ(inc.software[1].kind, "tool");
   EXPECT_EQ(inc.software[2].name, "Zebrocy");
@@ -380,6 +385,8 @@ TEST(MispParser, GalaxyBlockAndTagOfOneClusterCountOnce) {
   ASSERT_EQ(inc.techniques.size(), 1u);
   EXPECT_EQ(inc.techniques[0].id, "T1566.002");  // from meta.external_id
   EXPECT_EQ(inc.techniques[0].name, "Spearphishing Link");
+  EXPECT_EQ(inc.techniques[0].location, "Event.Galaxy[1].GalaxyCluster[0]");
+  EXPECT_EQ(inc.attributions[0].location, "Event.Tag[0]");  // the first of the two
 }
 
 TEST(MispParser, LikelihoodTagGivesAttributionConfidence) {

@@ -55,11 +55,14 @@ TEST(StixParser, ReportBecomesIncidentWithFollowedRelationships) {
   EXPECT_EQ(inc.indicators[4].raw, "UA/1");
   ASSERT_EQ(inc.techniques.size(), 1u);
   EXPECT_EQ(inc.techniques[0].id, "T1566");
+  EXPECT_EQ(inc.techniques[0].location, "objects[3]");  // where the bundle defines it
   ASSERT_EQ(inc.software.size(), 1u);
   EXPECT_EQ(inc.software[0].name, "X-Agent");
   EXPECT_EQ(inc.software[0].kind, "malware");
+  EXPECT_EQ(inc.software[0].location, "objects[5]");
   ASSERT_EQ(inc.attributions.size(), 1u);
   EXPECT_EQ(inc.attributions[0].actor_name, "Sofacy");
+  EXPECT_EQ(inc.attributions[0].location, "objects[6]");
   EXPECT_EQ(inc.attributions[0].confidence, 80);
   EXPECT_EQ(inc.attributions[0].source, "ACME CERT");
 }

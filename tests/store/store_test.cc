@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "store/migrations.h"
 #include "testing/data.h"
 
 namespace kinship {
@@ -66,7 +67,8 @@ TEST(Store, CreatesAndMigratesToLatestSchema) {
   ASSERT_TRUE(store.ok()) << store.status();
   auto stats = (*store)->Stats();
   ASSERT_TRUE(stats.ok());
-  EXPECT_EQ(stats->schema_version, 2);
+  EXPECT_EQ(stats->schema_version, 3);
+  EXPECT_EQ(stats->schema_version, store::LatestSchemaVersion());
   EXPECT_EQ(stats->incidents, 0u);
 }
 
@@ -141,6 +143,165 @@ TEST(Store, IngestRoundTripsEveryField) {
   EXPECT_EQ(got->provenance.format, "misp");
 
   EXPECT_EQ((*store)->GetIncident("nope").status().code(), absl::StatusCode::kNotFound);
+}
+
+// Where each item was found (a report's line:col and the text around it, or a JSON path) is
+// stored for indicators, techniques, software, stated attributions and actor mentions.
+Incident WithPlaces(std::string id) {
+  Incident inc = Sample(std::move(id));
+  inc.indicators[0].location = "12:7";
+  inc.indicators[0].snippet = "...the implant beacons to 176.31.112[.]10 every hour";
+  inc.techniques[0].location = "3:15";
+  inc.techniques[0].snippet = "Lures used T1566.002 links";
+  inc.software[0].location = "p2:4:1";
+  inc.software[0].snippet = "X-Agent was dropped";
+  inc.attributions[0].location = "9:30";
+  inc.attributions[0].snippet = "We attribute this campaign to Sofacy with high confidence.";
+  ActorMention m;
+  m.name = "APT29";
+  m.id = "G0016";
+  m.location = "20:8";
+  m.snippet = "Unlike APT29, this actor...";
+  m.occurrences = 3;
+  inc.actor_mentions.push_back(m);
+  return inc;
+}
+
+TEST(Store, LocationsAndSnippetsRoundTrip) {
+  auto store = Store::Open(FreshPath("places.db"));
+  ASSERT_TRUE(store.ok());
+  // More indicators than one multi-row INSERT holds, so both write paths carry the snippet.
+  Incident inc = WithPlaces("evt-1");
+  for (int i = 0; i < 40; ++i) {
+    Indicator ind = Valid(IndicatorType::kDomain, absl::StrCat("h", i, ".example.org"));
+    ind.location = absl::StrCat(100 + i, ":1");
+    ind.snippet = absl::StrCat("snippet ", i);
+    inc.indicators.push_back(std::move(ind));
+  }
+  std::vector<Incident> batch = {inc};
+  ASSERT_TRUE((*store)->Ingest(batch).ok());
+  auto got = (*store)->GetIncident("evt-1");
+  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_EQ(got->indicators.size(), inc.indicators.size());
+  for (size_t i = 0; i < inc.indicators.size(); ++i) {
+    EXPECT_EQ(got->indicators[i].location, inc.indicators[i].location) << i;
+    EXPECT_EQ(got->indicators[i].snippet, inc.indicators[i].snippet) << i;
+  }
+  EXPECT_EQ(got->indicators[0].snippet, "...the implant beacons to 176.31.112[.]10 every hour");
+  ASSERT_EQ(got->techniques.size(), 1u);
+  EXPECT_EQ(got->techniques[0].location, "3:15");
+  EXPECT_EQ(got->techniques[0].snippet, "Lures used T1566.002 links");
+  ASSERT_EQ(got->software.size(), 1u);
+  EXPECT_EQ(got->software[0].location, "p2:4:1");
+  EXPECT_EQ(got->software[0].snippet, "X-Agent was dropped");
+  ASSERT_EQ(got->attributions.size(), 1u);
+  EXPECT_EQ(got->attributions[0].location, "9:30");
+  EXPECT_EQ(got->attributions[0].snippet,
+            "We attribute this campaign to Sofacy with high confidence.");
+  ASSERT_EQ(got->actor_mentions.size(), 1u);
+  EXPECT_EQ(got->actor_mentions[0].name, "APT29");
+  EXPECT_EQ(got->actor_mentions[0].id, "G0016");
+  EXPECT_EQ(got->actor_mentions[0].location, "20:8");
+  EXPECT_EQ(got->actor_mentions[0].snippet, "Unlike APT29, this actor...");
+  EXPECT_EQ(got->actor_mentions[0].occurrences, 3);
+
+  // Re-ingesting the incident replaces its mentions too (no duplicates).
+  Incident again = WithPlaces("evt-1");
+  again.actor_mentions[0].location = "21:1";
+  std::vector<Incident> second = {again};
+  ASSERT_TRUE((*store)->Ingest(second).ok());
+  got = (*store)->GetIncident("evt-1");
+  ASSERT_TRUE(got.ok());
+  ASSERT_EQ(got->actor_mentions.size(), 1u);
+  EXPECT_EQ(got->actor_mentions[0].location, "21:1");
+}
+
+int64_t QueryInt(sqlite3* db, const char* sql) {
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db, sql, -1, &st, nullptr) != SQLITE_OK) return -1;
+  int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+  sqlite3_finalize(st);
+  return v;
+}
+
+// A store written by the previous release (schema v2: migrations 1 and 2 only, rows in every
+// child table) opens, upgrades to the latest version in place, keeps every row, and reads the new
+// fields as empty; new ingests then fill them.
+TEST(Store, UpgradesSchemaTwoStoreWithDataInPlace) {
+  std::string path = FreshPath("v2.db");
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    const auto& migrations = store::Migrations();
+    ASSERT_GE(migrations.size(), 3u);
+    ASSERT_EQ(migrations[1].version, 2);
+    for (size_t i = 0; i < 2; ++i) {
+      const std::string sql(migrations[i].sql);
+      ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
+          << sqlite3_errmsg(db);
+    }
+    // As the v2 store wrote them (column lists of that version).
+    const char* rows = R"sql(
+      PRAGMA application_id = 1263424328; PRAGMA user_version = 2;
+      INSERT INTO incident (rowid, id, title, prov_format) VALUES (1, 'old-1', 'Old report', 'report');
+      INSERT INTO value (id, type, value) VALUES (1, 0, '45.137.22.13');
+      INSERT INTO indicator (incident, seq, value_id, type, raw, comment, location)
+        VALUES (1, 0, 1, 0, '45.137.22[.]13', 'found in table: "C2 45.137.22[.]13"', '4:3');
+      INSERT INTO technique (incident, seq, id, name) VALUES (1, 0, 'T1566.001', 'Spearphishing');
+      INSERT INTO software (incident, seq, name, id, kind) VALUES (1, 0, 'X-Agent', 'S0161', 'malware');
+      INSERT INTO attribution (incident, seq, actor_name, actor_id, confidence, source)
+        VALUES (1, 0, 'APT28', 'G0007', 80, 'report text at 7:1: "..."');
+    )sql";
+    ASSERT_EQ(sqlite3_exec(db, rows, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  {
+    auto store = Store::Open(path, /*create=*/false);
+    ASSERT_TRUE(store.ok()) << store.status();
+    auto stats = (*store)->Stats();
+    ASSERT_TRUE(stats.ok());
+    EXPECT_EQ(stats->schema_version, store::LatestSchemaVersion());
+    EXPECT_EQ(stats->incidents, 1u);
+    EXPECT_EQ(stats->indicators, 1u);
+
+    auto old = (*store)->GetIncident("old-1");
+    ASSERT_TRUE(old.ok()) << old.status();
+    ASSERT_EQ(old->indicators.size(), 1u);
+    EXPECT_EQ(old->indicators[0].value, "45.137.22.13");
+    EXPECT_EQ(old->indicators[0].raw, "45.137.22[.]13");
+    EXPECT_EQ(old->indicators[0].location, "4:3");
+    EXPECT_EQ(old->indicators[0].comment, "found in table: \"C2 45.137.22[.]13\"");
+    EXPECT_EQ(old->indicators[0].snippet, "");
+    ASSERT_EQ(old->techniques.size(), 1u);
+    EXPECT_EQ(old->techniques[0].id, "T1566.001");
+    EXPECT_EQ(old->techniques[0].location, "");
+    ASSERT_EQ(old->software.size(), 1u);
+    EXPECT_EQ(old->software[0].id, "S0161");
+    EXPECT_EQ(old->software[0].snippet, "");
+    ASSERT_EQ(old->attributions.size(), 1u);
+    EXPECT_EQ(old->attributions[0].actor_id, "G0007");
+    EXPECT_EQ(old->attributions[0].confidence, 80);
+    EXPECT_EQ(old->attributions[0].location, "");
+    EXPECT_TRUE(old->actor_mentions.empty());
+
+    std::vector<Incident> batch = {WithPlaces("new-1")};
+    ASSERT_TRUE((*store)->Ingest(batch).ok());
+    auto fresh = (*store)->GetIncident("new-1");
+    ASSERT_TRUE(fresh.ok());
+    EXPECT_EQ(fresh->techniques[0].snippet, "Lures used T1566.002 links");
+    EXPECT_EQ(fresh->actor_mentions.size(), 1u);
+  }
+  // Opening again does not re-run the migration.
+  {
+    auto store = Store::Open(path, /*create=*/false);
+    ASSERT_TRUE(store.ok()) << store.status();
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  EXPECT_EQ(QueryInt(db, "PRAGMA user_version"), store::LatestSchemaVersion());
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM actor_mention"), 1);
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM technique WHERE snippet != ''"), 1);
+  sqlite3_close(db);
 }
 
 // The same id twice in ONE call (a feed that repeats an event, or a bundle re-listing a

@@ -39,7 +39,8 @@ bool IsMalwareFamilyGalaxy(std::string_view type) {
   return std::find(std::begin(kFamilies), std::end(kFamilies), type) != std::end(kFamilies);
 }
 
-void AddAttribution(Incident& inc, std::string name, std::string id, std::string_view galaxy) {
+void AddAttribution(Incident& inc, std::string name, std::string id, std::string_view galaxy,
+                    std::string_view location) {
   std::string source = absl::StrCat("MISP galaxy ", AV(galaxy));
   for (const Attribution& a : inc.attributions) {
     if (a.source == source && absl::EqualsIgnoreCase(a.actor_name, name)) return;
@@ -48,21 +49,32 @@ void AddAttribution(Incident& inc, std::string name, std::string id, std::string
   a.actor_name = std::move(name);
   a.actor_id = std::move(id);
   a.source = std::move(source);
+  a.location = std::string(location);
   inc.attributions.push_back(std::move(a));
 }
 
-void AddTechnique(Incident& inc, std::string name, std::string id) {
+void AddTechnique(Incident& inc, std::string name, std::string id, std::string_view location) {
   for (const Technique& t : inc.techniques) {
     if (!id.empty() ? t.id == id : (t.id.empty() && t.name == name)) return;
   }
-  inc.techniques.push_back(Technique{std::move(id), std::move(name)});
+  Technique t;
+  t.id = std::move(id);
+  t.name = std::move(name);
+  t.location = std::string(location);
+  inc.techniques.push_back(std::move(t));
 }
 
-void AddSoftware(Incident& inc, std::string name, std::string id, std::string kind) {
+void AddSoftware(Incident& inc, std::string name, std::string id, std::string kind,
+                 std::string_view location) {
   for (const Software& s : inc.software) {
     if ((!id.empty() && s.id == id) || absl::EqualsIgnoreCase(s.name, name)) return;
   }
-  inc.software.push_back(Software{std::move(name), std::move(id), std::move(kind)});
+  Software sw;
+  sw.name = std::move(name);
+  sw.id = std::move(id);
+  sw.kind = std::move(kind);
+  sw.location = std::string(location);
+  inc.software.push_back(std::move(sw));
 }
 
 std::string_view StripQuotes(std::string_view v) {
@@ -84,7 +96,8 @@ std::pair<std::string, std::string> SplitAttackId(std::string_view value, char l
 }
 
 void ApplyGalaxyCluster(std::string_view galaxy_type, std::string_view value,
-                        std::string_view external_id, Incident& incident) {
+                        std::string_view external_id, Incident& incident,
+                        std::string_view location) {
   value = SV(absl::StripAsciiWhitespace(AV(value)));
   if (value.empty()) return;
   auto with_id = [&](char letter) {
@@ -94,26 +107,26 @@ void ApplyGalaxyCluster(std::string_view galaxy_type, std::string_view value,
   };
   if (galaxy_type == "threat-actor") {
     auto [name, id] = with_id('G');
-    AddAttribution(incident, std::move(name), std::move(id), galaxy_type);
+    AddAttribution(incident, std::move(name), std::move(id), galaxy_type, location);
   } else if (IsMitre(galaxy_type, "intrusion-set")) {
     auto [name, id] = with_id('G');
-    AddAttribution(incident, std::move(name), std::move(id), galaxy_type);
+    AddAttribution(incident, std::move(name), std::move(id), galaxy_type, location);
   } else if (IsMitre(galaxy_type, "attack-pattern")) {
     auto [name, id] = with_id('T');
-    AddTechnique(incident, std::move(name), std::move(id));
+    AddTechnique(incident, std::move(name), std::move(id), location);
   } else if (IsMitre(galaxy_type, "malware")) {
     auto [name, id] = with_id('S');
-    AddSoftware(incident, std::move(name), std::move(id), "malware");
+    AddSoftware(incident, std::move(name), std::move(id), "malware", location);
   } else if (IsMitre(galaxy_type, "tool")) {
     auto [name, id] = with_id('S');
-    AddSoftware(incident, std::move(name), std::move(id), "tool");
+    AddSoftware(incident, std::move(name), std::move(id), "tool", location);
   } else if (IsMalwareFamilyGalaxy(galaxy_type)) {
     auto [name, id] = with_id('S');
-    AddSoftware(incident, std::move(name), std::move(id), "malware");
+    AddSoftware(incident, std::move(name), std::move(id), "malware", location);
   } else if (galaxy_type == "tool") {
     // MISP's own "tool" galaxy lists malware and tools alike: kind unknown.
     auto [name, id] = with_id('S');
-    AddSoftware(incident, std::move(name), std::move(id), "");
+    AddSoftware(incident, std::move(name), std::move(id), "", location);
   } else if (galaxy_type == "sector") {
     if (incident.victim.sector.empty()) incident.victim.sector = std::string(value);
   } else if (galaxy_type == "target-information") {
@@ -121,7 +134,8 @@ void ApplyGalaxyCluster(std::string_view galaxy_type, std::string_view value,
   }
 }
 
-void ApplyTag(std::string_view tag, bool event_level, Incident& incident) {
+void ApplyTag(std::string_view tag, bool event_level, Incident& incident,
+              std::string_view location) {
   tag = SV(absl::StripAsciiWhitespace(AV(tag)));
   if (tag.empty()) return;
   if (event_level) {
@@ -136,7 +150,7 @@ void ApplyTag(std::string_view tag, bool event_level, Incident& incident) {
   std::string_view rest = tag.substr(kGalaxyPrefix.size());
   size_t eq = rest.find('=');
   if (eq == std::string_view::npos) return;
-  ApplyGalaxyCluster(rest.substr(0, eq), StripQuotes(rest.substr(eq + 1)), "", incident);
+  ApplyGalaxyCluster(rest.substr(0, eq), StripQuotes(rest.substr(eq + 1)), "", incident, location);
 }
 
 void ApplyStatedLikelihood(Incident& incident) {

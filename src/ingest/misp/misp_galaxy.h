@@ -19,13 +19,16 @@ namespace kinship::ingest::internal {
 std::pair<std::string, std::string> SplitAttackId(std::string_view value, char letter);
 
 // Applies one cluster of galaxy `galaxy_type` to `incident`. `external_id` is the cluster's ATT&CK
-// id when its meta gives one (may be empty). Unknown galaxy types are ignored.
+// id when its meta gives one (may be empty). Unknown galaxy types are ignored. `location` (the
+// cluster's or tag's JSON path) becomes the location of the technique, software or attribution.
 void ApplyGalaxyCluster(std::string_view galaxy_type, std::string_view value,
-                        std::string_view external_id, Incident& incident);
+                        std::string_view external_id, Incident& incident,
+                        std::string_view location = "");
 
 // Applies one tag name. `event_level` tags also set the TLP marking (strictest wins) and are
 // recorded in incident.tags; attribute tags contribute galaxy clusters only.
-void ApplyTag(std::string_view tag, bool event_level, Incident& incident);
+void ApplyTag(std::string_view tag, bool event_level, Incident& incident,
+              std::string_view location = "");
 
 // An event tag `estimative-language:likelihood-probability="likely"` states how probable the
 // event's assessment is (ICD 203 terms). Gives each attribution without a confidence the middle of

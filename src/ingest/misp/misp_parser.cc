@@ -113,7 +113,9 @@ class MispParser {
                               Incident& inc);
   absl::Status AddIndicator(IndicatorType type, std::string_view value, bool context,
                             dom::object attr, const std::string& path, Incident& inc);
-  void ParseTagsAndGalaxies(dom::object owner, bool event_level, Incident& inc);
+  // `path` is the owner's JSON path; it locates the techniques, software and actors found.
+  void ParseTagsAndGalaxies(dom::object owner, std::string_view path, bool event_level,
+                            Incident& inc);
 
   std::string_view json_;
   std::string_view file_;
@@ -223,7 +225,7 @@ absl::Status MispParser::ParseEvent(dom::element el, const std::string& path) {
   inc.provenance.file = std::string(file_);
   inc.provenance.format = "misp";
 
-  ParseTagsAndGalaxies(ev, /*event_level=*/true, inc);
+  ParseTagsAndGalaxies(ev, path, /*event_level=*/true, inc);
 
   latest_seen_.clear();
   const size_t diagnostics_before = out_.diagnostics.size();
@@ -246,7 +248,7 @@ absl::Status MispParser::ParseEvent(dom::element el, const std::string& path) {
           }
           if (BoolField(obj, "deleted").value_or(false)) continue;
           const std::string name = StringField(obj, "name");
-          ParseTagsAndGalaxies(obj, false, inc);
+          ParseTagsAndGalaxies(obj, opath, false, inc);
           st = ParseAttributes(obj, opath, AttributeContext{name}, inc);
           if (!st.ok()) break;
         }
@@ -315,7 +317,7 @@ absl::Status MispParser::ParseAttribute(dom::element el, const std::string& path
     std::string seen = StringField(attr, key);
     if (seen > latest_seen_) latest_seen_ = std::move(seen);
   }
-  ParseTagsAndGalaxies(attr, false, inc);
+  ParseTagsAndGalaxies(attr, path, false, inc);
 
   MispTypeMapping m = internal::MapMispType(misp_type);
   if (m.kind == MispTypeKind::kContext && !ctx.object_name.empty()) {
@@ -398,29 +400,39 @@ absl::Status MispParser::AddIndicator(IndicatorType type, std::string_view value
   return absl::OkStatus();
 }
 
-void MispParser::ParseTagsAndGalaxies(dom::object owner, bool event_level, Incident& inc) {
+void MispParser::ParseTagsAndGalaxies(dom::object owner, std::string_view path, bool event_level,
+                                      Incident& inc) {
   dom::element el;
   dom::array list;
   // "Tag": [{"name": ...}] (MISP >= 2.4); "EventTag"/"AttributeTag": [{"Tag": {"name": ...}}]
   // (older exports); some exporters write bare tag names.
   for (std::string_view key : {"Tag", "EventTag", "AttributeTag"}) {
     if (!Field(owner, key, &el) || el.get_array().get(list) != simdjson::SUCCESS) continue;
+    size_t i = 0;
     for (dom::element t : list) {
       dom::object tag;
       std::string_view name;
+      bool named = false;
       if (t.get_object().get(tag) == simdjson::SUCCESS) {
         dom::object inner;
         if (key != "Tag" && tag["Tag"].get_object().get(inner) == simdjson::SUCCESS) tag = inner;
-        if (tag["name"].get_string().get(name) == simdjson::SUCCESS) {
-          internal::ApplyTag(name, event_level, inc);
-        }
-      } else if (t.get_string().get(name) == simdjson::SUCCESS) {
-        internal::ApplyTag(name, event_level, inc);
+        named = tag["name"].get_string().get(name) == simdjson::SUCCESS;
+      } else {
+        named = t.get_string().get(name) == simdjson::SUCCESS;
       }
+      if (named) {
+        // Only a galaxy tag can name a technique, software or actor: its path is built then.
+        const std::string location =
+            absl::StrContains(AV(name), "misp-galaxy:") ? Join(path, Index(key, i)) : "";
+        internal::ApplyTag(name, event_level, inc, location);
+      }
+      ++i;
     }
   }
   if (!Field(owner, "Galaxy", &el) || el.get_array().get(list) != simdjson::SUCCESS) return;
+  size_t gi = 0;
   for (dom::element g : list) {
+    const size_t galaxy_index = gi++;
     dom::object galaxy;
     if (g.get_object().get(galaxy) != simdjson::SUCCESS) continue;
     const std::string galaxy_type = StringField(galaxy, "type");
@@ -430,7 +442,9 @@ void MispParser::ParseTagsAndGalaxies(dom::object owner, bool event_level, Incid
         clusters_el.get_array().get(clusters) != simdjson::SUCCESS) {
       continue;
     }
+    size_t ci = 0;
     for (dom::element c : clusters) {
+      const size_t cluster_index = ci++;
       dom::object cluster;
       if (c.get_object().get(cluster) != simdjson::SUCCESS) continue;
       std::string type = StringField(cluster, "type");
@@ -453,7 +467,9 @@ void MispParser::ParseTagsAndGalaxies(dom::object owner, bool event_level, Incid
           external_id = std::string(id);
         }
       }
-      internal::ApplyGalaxyCluster(type, StringField(cluster, "value"), external_id, inc);
+      internal::ApplyGalaxyCluster(
+          type, StringField(cluster, "value"), external_id, inc,
+          Join(Join(path, Index("Galaxy", galaxy_index)), Index("GalaxyCluster", cluster_index)));
     }
   }
 }

@@ -21,7 +21,6 @@ std::string CommentFor(const extract::Finding& f) {
   if (f.weak) absl::StrAppend(&c, ", weak (plain prose)");
   if (!f.note.empty()) absl::StrAppend(&c, ", ", f.note);
   if (f.occurrences > 1) absl::StrAppend(&c, ", seen ", f.occurrences, " times");
-  absl::StrAppend(&c, ": \"", f.snippet, "\"");
   return c;
 }
 
@@ -60,12 +59,15 @@ absl::StatusOr<ParseOutput> ParseReport(std::string_view content, std::string_vi
     Indicator ind = Indicator::Raw(f.type, f.raw, f.location);
     ind.to_ids = !f.weak;
     ind.comment = CommentFor(f);
+    ind.snippet = f.snippet;
     inc.indicators.push_back(std::move(ind));
   }
   for (const extract::NameMention& t : r.techniques) {
     Technique tech;
     tech.id = t.id;
     tech.name = t.name;
+    tech.location = t.location;
+    tech.snippet = t.snippet;
     // Revoked ids follow their replacement; names become ids.
     if (std::string id = ResolveId(options.kb, t.id, kb::EntityType::kTechnique); !id.empty()) {
       tech.id = id;
@@ -77,6 +79,8 @@ absl::StatusOr<ParseOutput> ParseReport(std::string_view content, std::string_vi
   for (const extract::NameMention& s : r.software) {
     Software sw;
     sw.name = s.matched;
+    sw.location = s.location;
+    sw.snippet = s.snippet;
     sw.id = ResolveId(options.kb, s.matched, kb::EntityType::kSoftware);
     if (sw.id.empty()) sw.id = s.id;
     if (options.kb != nullptr) {
@@ -92,12 +96,21 @@ absl::StatusOr<ParseOutput> ParseReport(std::string_view content, std::string_vi
       at.actor_id = id;
     }
     at.confidence = a.confidence;
-    at.source = absl::StrCat("report text at ", a.location, ": \"", a.sentence, "\"");
+    at.source = "report text";
+    at.location = a.location;
+    at.snippet = a.sentence;
     inc.attributions.push_back(std::move(at));
   }
   // Mentions are not attributions ("unlike APT28, ..."): kept as tags for the analyst.
   for (const extract::NameMention& m : r.actors) {
-    inc.tags.push_back(absl::StrCat("actor-mention:", m.name.empty() ? m.matched : m.name));
+    ActorMention am;
+    am.name = m.name.empty() ? m.matched : m.name;
+    am.id = m.id;
+    am.location = m.location;
+    am.snippet = m.snippet;
+    am.occurrences = m.occurrences;
+    inc.tags.push_back(absl::StrCat("actor-mention:", am.name));
+    inc.actor_mentions.push_back(std::move(am));
   }
 
   ParseOutput out;

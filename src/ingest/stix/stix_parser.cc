@@ -484,12 +484,19 @@ absl::Status StixParser::Build(const std::vector<size_t>& members, const Obj* co
     } else if (IsSco(t)) {
       KINSHIP_RETURN_IF_ERROR(ScoIndicators(m.o, t, m.path, &inc.indicators));
     } else if (t == "attack-pattern") {
-      Technique tech{ExternalId(m.o), std::string(Str(m.o, "name"))};
+      Technique tech;
+      tech.id = ExternalId(m.o);
+      tech.name = std::string(Str(m.o, "name"));
+      tech.location = m.path;
       if (seen.insert(absl::StrCat("T|", tech.id, "|", tech.name)).second) {
         inc.techniques.push_back(std::move(tech));
       }
     } else if (t == "malware" || t == "tool") {
-      Software sw{std::string(Str(m.o, "name")), ExternalId(m.o), std::string(t)};
+      Software sw;
+      sw.name = std::string(Str(m.o, "name"));
+      sw.id = ExternalId(m.o);
+      sw.kind = std::string(t);
+      sw.location = m.path;
       if (!sw.name.empty() && seen.insert(absl::StrCat("S|", sw.name)).second) {
         inc.software.push_back(std::move(sw));
       }
@@ -500,6 +507,7 @@ absl::Status StixParser::Build(const std::vector<size_t>& members, const Obj* co
       auto c = attributed_confidence.find(m.id);
       a.confidence = c != attributed_confidence.end() ? c->second : Confidence(m.o);
       a.source = attribution_source;
+      a.location = m.path;
       if (!a.actor_name.empty() && seen.insert(absl::StrCat("A|", a.actor_name)).second) {
         inc.attributions.push_back(std::move(a));
       }
