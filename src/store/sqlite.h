@@ -47,6 +47,13 @@ class Statement {
   absl::StatusOr<bool> Step();
   // Runs to completion ignoring rows, then resets for reuse.
   absl::Status Run();
+  // Binds `values` to parameters 1, 2, ... in order (each as Bind would), then Run().
+  template <typename... Values>
+  absl::Status RunWith(const Values&... values) {
+    int i = 0;
+    (Bind(++i, values), ...);
+    return Run();
+  }
   // Resets so the statement can be stepped again; bindings are cleared.
   void Reset();
 

@@ -335,47 +335,24 @@ absl::StatusOr<IngestSummary> Store::Ingest(std::vector<Incident>& incidents,
     }
     seq = 0;
     for (const Technique& tq : inc.techniques) {
-      insert_technique.Bind(1, rowid);
-      insert_technique.Bind(2, seq++);
-      insert_technique.Bind(3, tq.id);
-      insert_technique.Bind(4, tq.name);
-      insert_technique.Bind(5, tq.location);
-      insert_technique.Bind(6, tq.snippet);
-      KINSHIP_RETURN_IF_ERROR(insert_technique.Run());
+      KINSHIP_RETURN_IF_ERROR(
+          insert_technique.RunWith(rowid, seq++, tq.id, tq.name, tq.location, tq.snippet));
     }
     seq = 0;
     for (const Software& sw : inc.software) {
-      insert_software.Bind(1, rowid);
-      insert_software.Bind(2, seq++);
-      insert_software.Bind(3, sw.name);
-      insert_software.Bind(4, sw.id);
-      insert_software.Bind(5, sw.kind);
-      insert_software.Bind(6, sw.location);
-      insert_software.Bind(7, sw.snippet);
-      KINSHIP_RETURN_IF_ERROR(insert_software.Run());
+      KINSHIP_RETURN_IF_ERROR(
+          insert_software.RunWith(rowid, seq++, sw.name, sw.id, sw.kind, sw.location, sw.snippet));
     }
     seq = 0;
     for (const Attribution& a : inc.attributions) {
-      insert_attribution.Bind(1, rowid);
-      insert_attribution.Bind(2, seq++);
-      insert_attribution.Bind(3, a.actor_name);
-      insert_attribution.Bind(4, a.actor_id);
-      insert_attribution.Bind(5, static_cast<int64_t>(a.confidence));
-      insert_attribution.Bind(6, a.source);
-      insert_attribution.Bind(7, a.location);
-      insert_attribution.Bind(8, a.snippet);
-      KINSHIP_RETURN_IF_ERROR(insert_attribution.Run());
+      KINSHIP_RETURN_IF_ERROR(insert_attribution.RunWith(rowid, seq++, a.actor_name, a.actor_id,
+                                                         static_cast<int64_t>(a.confidence),
+                                                         a.source, a.location, a.snippet));
     }
     seq = 0;
     for (const ActorMention& m : inc.actor_mentions) {
-      insert_mention.Bind(1, rowid);
-      insert_mention.Bind(2, seq++);
-      insert_mention.Bind(3, m.name);
-      insert_mention.Bind(4, m.id);
-      insert_mention.Bind(5, m.location);
-      insert_mention.Bind(6, m.snippet);
-      insert_mention.Bind(7, static_cast<int64_t>(m.occurrences));
-      KINSHIP_RETURN_IF_ERROR(insert_mention.Run());
+      KINSHIP_RETURN_IF_ERROR(insert_mention.RunWith(
+          rowid, seq++, m.name, m.id, m.location, m.snippet, static_cast<int64_t>(m.occurrences)));
     }
   }
   KINSHIP_RETURN_IF_ERROR(insert_indicators.Flush());
