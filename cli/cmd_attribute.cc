@@ -15,9 +15,6 @@
 namespace kinship::cli {
 namespace {
 
-// Actor documents matched per incident (as in `kinship eval`).
-constexpr size_t kActorMatches = 10;
-
 struct AttributeArgs {
   std::vector<std::string> ids;
   bool unattributed = false;
@@ -94,20 +91,6 @@ absl::Status RunAttribute(const GlobalOptions& g, const AttributeArgs& args) {
     profiles = attrib::ProfileMatcher::FromKb(kb);
     view = attrib::KbViewOf(kb);
   }
-  // Actor documents from the incidents with a stated actor, never holding those being attributed.
-  Progress(g, "indexing the known actors' documents");
-  std::vector<Incident> known, todo;
-  KINSHIP_RETURN_IF_ERROR(store->ForEachIncident([&](const Incident& inc) {
-    if (!inc.attributions.empty()) {
-      known.push_back(inc);
-    } else if (args.unattributed) {
-      todo.push_back(inc);
-    }
-    return true;
-  }));
-  KINSHIP_ASSIGN_OR_RETURN(score::SimilarityIndex actors,
-                           attrib::BuildActorIndex(known, kbp, args.ids));
-  known.clear();
   attrib::AttributorOptions options;
   options.max_candidates = args.top;
   attrib::Attributor attributor(kbp != nullptr ? &profiles : nullptr, view,
@@ -115,10 +98,16 @@ absl::Status RunAttribute(const GlobalOptions& g, const AttributeArgs& args) {
   auto attribute = [&](const Incident& inc) {
     Incident q = inc;
     q.attributions.clear();  // its own stated attribution is never evidence of itself
-    PrintResult(g, attributor.Attribute(q, attrib::SimilarNeighbours(index, q, args.neighbours),
-                                        attrib::SimilarNeighbours(actors, q, kActorMatches)));
+    PrintResult(g, attributor.Attribute(q, attrib::SimilarNeighbours(index, q, args.neighbours)));
   };
-  for (const Incident& inc : todo) attribute(inc);
+  if (args.unattributed) {
+    std::vector<Incident> todo;
+    KINSHIP_RETURN_IF_ERROR(store->ForEachIncident([&](const Incident& inc) {
+      if (inc.attributions.empty()) todo.push_back(inc);
+      return true;
+    }));
+    for (const Incident& inc : todo) attribute(inc);
+  }
   for (const std::string& id : args.ids) {
     KINSHIP_ASSIGN_OR_RETURN(Incident inc, store->GetIncident(id));
     attribute(inc);

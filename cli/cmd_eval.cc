@@ -41,7 +41,7 @@ struct EvalArgs {
   size_t k = 20;
   double abstain_unknown = 0.9;
   bool fit_pairs = false;
-  bool actor_documents = true;
+  bool actor_documents = false;
   bool ranking_model = true;
   bool campaign_profiles = true;
   size_t pair_stride = 1;  // target abstention on unknown-actor queries (issue 4's goal)
@@ -682,8 +682,8 @@ void Setup(CLI::App& app, GlobalOptions& g) {
                 "Fit the similarity engine's family weights on the known side's labelled pairs");
   cmd->add_option("--pair-stride", args->pair_stride,
                   "Fit family weights on every n-th known incident's pairs");
-  cmd->add_flag("!--no-actor-documents", args->actor_documents,
-                "Leave out the match against actor documents (attrib::BuildActorIndex)");
+  cmd->add_flag("--actor-documents", args->actor_documents,
+                "Also match each query against actor documents (attrib::BuildActorIndex)");
   cmd->add_flag("!--no-campaign-profiles", args->campaign_profiles,
                 "Profiles from the groups' own uses only (not their other campaigns')");
   cmd->add_flag("!--independent-logistic", args->ranking_model,

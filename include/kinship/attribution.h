@@ -5,8 +5,10 @@
 // Two evidence sources are combined per actor: (a) similar incidents whose stated attribution is
 // known (neighbours, each with a "same actor" probability and its shared evidence), and (b) the
 // match of the incident's techniques and software against each actor's knowledge-base profile,
-// weighted by rarity. The query's own stated attribution is never evidence of itself: callers
-// pass its features only, and NeighbourIndex never returns the query's own id.
+// weighted by rarity; optionally (c) the match against actor documents (BuildActorIndex). A
+// conditional logit over the candidates turns their features into probabilities (Model). The
+// query's own stated attribution is never evidence of itself: callers pass its features only,
+// and NeighbourIndex never returns the query's own id.
 //
 // Example:
 //   attrib::NeighbourIndex known;
@@ -218,10 +220,10 @@ struct ActorFeatures {
   double profile = 0.0;         // ProfileMatch::score
   double share = 0.0;           // this actor's share of the combined support over all actors
   double margin = 0.0;          // support gap to the next actor (0 unless ranked first)
-  double vote = 0.0;  // this actor's share of the probability mass of ALL neighbours (kNN vote)
+  double vote = 0.0;  // kNN vote: its probability mass over ALL neighbours / max(1, all their mass)
   double hard = 0.0;  // 1 - exp(-x), x = the most indicator + infrastructure + software evidence
                       // (calibrated contribution, nats) one of its neighbours shares with the query
-  double first = 0.0;  // 1 when the single most similar neighbour is this actor's, else 0
+  double first = 0.0;  // the nearest neighbour's probability when it is this actor's, else 0
   double actor = 0.0;  // "same actor" probability of the query against the actor's document (c)
 };
 inline constexpr int kModelInputs = 10;  // bias + the nine features above

@@ -72,7 +72,7 @@ std::vector<Attributor::Support> Attributor::Collect(const Incident& query,
     s.actor_id = n->actor_id;
     mass += p;
     s.vote += p;
-    if (n == sorted.front()) s.first = 1;
+    if (n == sorted.front()) s.first = p;
     double hard = 0;
     for (Family f : {Family::kIndicator, Family::kInfrastructure, Family::kSoftware}) {
       if (static_cast<int>(f) != drop_family) hard += w[static_cast<int>(f)];
@@ -173,7 +173,9 @@ std::vector<Attributor::Support> Attributor::Collect(const Incident& query,
     s.features.profile = s.profile;
     s.features.share = sum > 0 ? s.total / sum : 0;
     s.features.margin = std::max(0.0, s.total - other);
-    s.features.vote = mass > 0 ? s.vote / mass : 0;
+    // Share of the neighbours' mass, but never more than the mass itself: one weak neighbour
+    // alone is not a unanimous vote.
+    s.features.vote = s.vote / std::max(mass, 1.0);
     s.features.hard = s.hard;
     s.features.first = s.first;
     s.features.actor = s.actor;

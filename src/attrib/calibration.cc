@@ -13,19 +13,19 @@ std::array<double, kModelInputs> ModelInputs(const ActorFeatures& f) {
 }
 
 // Weights, isotonic steps and abstention threshold printed by `kinship eval --only reports`
-// (defaults: neighbours from the similarity engine, actor documents, conditional logit fitted on
+// (defaults: neighbours from the similarity engine, no actor documents, conditional logit fitted on
 // the out-of-fold features of all 5 grouped folds of reports-dev + pivots-dev, threshold for 90 %
 // abstention on unknown actors; 2026-11-29; see docs/evaluation.md).
 Model Model::Default() {
   Model m;
-  m.weights = {-3.874, 5.715, -3.215, 2.695, 1.636, -0.768, 2.862, -3.425, 1.241, 3.677};
+  m.weights = {-3.998, 4.121, 0.768, 2.821, 1.666, -1.341, 4.949, -2.837, 0.902, 0.000};
   m.exclusive = true;
   m.second_stage = IsotonicCalibrator::FromSteps(
-      {0.023, 0.053, 0.065, 0.081, 0.098, 0.110, 0.115, 0.122, 0.138, 0.165, 0.196, 0.239,
-       0.289, 0.356, 0.406, 0.489, 0.596, 0.663, 0.708, 0.737, 0.790, 0.873, 0.945, 0.973},
-      {0.000, 0.016, 0.028, 0.113, 0.135, 0.148, 0.154, 0.172, 0.209, 0.244, 0.259, 0.291,
-       0.382, 0.383, 0.429, 0.451, 0.556, 0.611, 0.632, 0.635, 0.673, 0.875, 0.974, 1.000});
-  m.abstain_below = 0.525;
+      {0.017, 0.047, 0.070, 0.094, 0.117, 0.130, 0.199, 0.325, 0.412, 0.495, 0.561,
+       0.572, 0.657, 0.758, 0.795, 0.829, 0.865, 0.916, 0.955, 0.970, 0.983},
+      {0.000, 0.025, 0.088, 0.133, 0.167, 0.174, 0.284, 0.364, 0.409, 0.432, 0.455,
+       0.500, 0.644, 0.731, 0.769, 0.800, 0.808, 0.809, 0.900, 0.957, 1.000});
+  m.abstain_below = 0.435;
   return m;
 }
 

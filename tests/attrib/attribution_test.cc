@@ -200,6 +200,18 @@ TEST(Attributor, AbstainsOnWeakSupport) {
   EXPECT_LT(r.candidates[0].probability, Model::Default().abstain_below);
 }
 
+TEST(Attributor, LoneWeakNeighbourIsNotAUnanimousVote) {
+  // In a small store a single naming-only neighbour is every neighbour there is: the relative
+  // features (vote share, nearest neighbour) must not turn it into a confident answer.
+  Attributor a(nullptr, {}, Model::Default());
+  Result r = a.Attribute(Inc("q", {}), {N("n1", "G1", 0.02, Family::kNaming)});
+  ASSERT_EQ(r.candidates.size(), 1u);
+  EXPECT_TRUE(r.abstained);
+  EXPECT_LT(r.candidates[0].probability, 0.45);
+  EXPECT_NEAR(r.candidates[0].features.vote, 0.02, 1e-12);
+  EXPECT_NEAR(r.candidates[0].features.first, 0.02, 1e-12);
+}
+
 TEST(Attributor, StatedAttributionOfTheQueryIsNeverEvidence) {
   Attributor a(nullptr, {}, Model::Default());
   Incident q = Inc("q", {});
@@ -387,7 +399,11 @@ TEST(ActorIndex, MergesIncidentsPerActorAndLeavesOutThoseBeingAttributed) {
 }
 
 TEST(Attributor, ActorDocumentMatchIsEvidenceOfItsOwn) {
-  Attributor a(nullptr, {}, Model::Default());
+  // The shipped model does not use actor documents (weight 0, evaluation.md); a model fitted
+  // with them (`kinship eval --actor-documents`) gives the feature a positive weight.
+  Model model = Model::Default();
+  model.weights[kModelInputs - 1] = 3.0;
+  Attributor a(nullptr, {}, model);
   Neighbour doc = {"actor:G1", "G1", 0.9, {{Family::kNaming, "ng:upda", "actor:G1", 2.0}}};
   // No similar incident at all: the actor document alone still names a candidate.
   Result r = a.Attribute(Inc("q", {}), {}, {doc});
