@@ -39,12 +39,12 @@ struct EvalArgs {
   int folds = 5;
   bool pivots = true;
   size_t k = 20;
-  double abstain_unknown = 0.9;
-  bool fit_pairs = false;
+  double abstain_unknown = 0.9;  // target abstention on unknown-actor queries (issue 4's goal)
+  bool fit_pairs = false;        // fit the similarity family weights per fold
+  size_t pair_stride = 1;
   bool actor_documents = false;
-  bool ranking_model = true;
+  bool ranking_model = true;  // conditional logit (else one logistic per candidate)
   bool campaign_profiles = true;
-  size_t pair_stride = 1;  // target abstention on unknown-actor queries (issue 4's goal)
 };
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
