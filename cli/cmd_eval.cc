@@ -4,6 +4,7 @@
 //      and is attributed with grouped cross-validation by dup_group; baselines in the same run.
 //   2. ATT&CK campaigns: each attributed campaign's techniques and software against the groups'
 //      profiles (the campaign's own relationships are never part of a group's profile).
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -13,6 +14,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -37,6 +39,12 @@ struct EvalArgs {
   int folds = 5;
   bool pivots = true;
   size_t k = 20;
+  double abstain_unknown = 0.9;  // target abstention on unknown-actor queries (issue 4's goal)
+  bool fit_pairs = false;        // fit the similarity family weights per fold
+  size_t pair_stride = 1;
+  bool actor_documents = false;
+  bool ranking_model = true;  // conditional logit (else one logistic per candidate)
+  bool campaign_profiles = true;
 };
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
@@ -299,12 +307,34 @@ attrib::metrics::Answer VoteAnswer(const std::vector<std::pair<std::string, doub
   return a;
 }
 
+// Actor documents matched per query.
+constexpr size_t kActorMatches = 10;
+
 struct Query {
   size_t record;
   std::vector<attrib::Neighbour> neighbours;
+  std::vector<attrib::Neighbour> actor_matches;  // against actor documents
   std::vector<std::pair<std::string, attrib::ActorFeatures>> features;
   bool truth_known = true;
 };
+
+// The groups' profiles with the uses of the campaigns attributed to them folded in, except
+// campaign `leave_out` (its own relationships are never part of a profile).
+std::vector<attrib::ActorProfile> WithCampaigns(const Attack& attack,
+                                                const std::string& leave_out) {
+  std::vector<attrib::ActorProfile> out = attack.groups;
+  for (attrib::ActorProfile& p : out) {
+    for (const Attack::Campaign& c : attack.campaigns) {
+      if (c.id == leave_out ||
+          std::find(c.actors.begin(), c.actors.end(), p.actor_id) == c.actors.end()) {
+        continue;
+      }
+      p.techniques.insert(p.techniques.end(), c.techniques.begin(), c.techniques.end());
+      p.software.insert(p.software.end(), c.software.begin(), c.software.end());
+    }
+  }
+  return out;
+}
 
 absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Attack& attack) {
   const auto start = std::chrono::steady_clock::now();
@@ -326,7 +356,8 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
     KINSHIP_RETURN_IF_ERROR(LoadRecords(dir + "/pivots-dev.jsonl", true, actor_map["entries"],
                                         args.folds, wl.get(), attack, records));
   }
-  attrib::ProfileMatcher profiles(attack.groups);
+  attrib::ProfileMatcher profiles(args.campaign_profiles ? WithCampaigns(attack, "")
+                                                         : attack.groups);
   attrib::KbView view;
   view.actor_name = [&attack](std::string_view id) -> std::string {
     auto it = attack.group_names.find(std::string(id));
@@ -349,10 +380,29 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
       if (args.neighbours == "similarity") known.push_back(r.incident);
     }
     internal.Finalize();
+    std::unique_ptr<score::SimilarityIndex> actors;
+    if (args.actor_documents) {
+      std::vector<Incident> known_side;
+      for (const Record& r : records) {
+        if (r.fold != f) known_side.push_back(r.incident);
+      }
+      KINSHIP_ASSIGN_OR_RETURN(auto built, attrib::BuildActorIndex(known_side, nullptr, {}));
+      actors = std::make_unique<score::SimilarityIndex>(std::move(built));
+    }
     std::unique_ptr<score::SimilarityIndex> sim;
     if (args.neighbours == "similarity") {
       KINSHIP_ASSIGN_OR_RETURN(auto built, score::SimilarityIndex::Build(known, nullptr));
       sim = std::make_unique<score::SimilarityIndex>(std::move(built));
+      if (args.fit_pairs) {
+        // Family weights learned from the known side's own labelled pairs (this fold only).
+        auto fitted = score::Fit(score::LabelledPairsFromIndex(*sim, args.k, args.pair_stride));
+        if (fitted.ok()) {
+          sim->SetCalibration(*fitted);
+          std::fprintf(stderr, "fold %d pair weights:", f);
+          for (double w : fitted->weight) std::fprintf(stderr, " %.3f", w);
+          std::fprintf(stderr, " intercept %.3f\n", fitted->intercept);
+        }
+      }
     }
     for (size_t i = 0; i < records.size(); ++i) {
       const Record& r = records[i];
@@ -364,7 +414,8 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
       qu.truth_known = known_actors.count(r.actor) > 0;
       qu.neighbours =
           sim ? attrib::SimilarNeighbours(*sim, q, args.k) : internal.Neighbours(q, args.k);
-      qu.features = first.Features(q, qu.neighbours);
+      if (actors) qu.actor_matches = attrib::SimilarNeighbours(*actors, q, kActorMatches);
+      qu.features = first.Features(q, qu.neighbours, qu.actor_matches);
       auto v = VoteAnswer(internal.ExactOverlapVote(q), true);
       auto c = VoteAnswer(internal.TfidfCosineVote(q), false);
       for (auto* a : {&v, &c}) {
@@ -378,8 +429,24 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
     }
   }
   // Calibration by grouped cross-validation: the model for fold f is fitted on the out-of-fold
-  // features of the other folds' queries only.
+  // features of the other folds' queries only (exclude = f; -1 = every fold, for the shipped
+  // model). Default: the conditional logit over each query's candidates.
   auto fit = [&](int exclude) {
+    attrib::Model zero = start_model;
+    zero.weights.fill(0);
+    if (args.ranking_model) {
+      std::vector<attrib::RankingExample> ex;
+      for (const Query& q : queries) {
+        if (records[q.record].fold == exclude) continue;
+        attrib::RankingExample e;
+        for (const auto& [actor, feat] : q.features) {
+          if (actor == records[q.record].actor) e.truth = static_cast<int>(e.candidates.size());
+          e.candidates.push_back(feat);
+        }
+        ex.push_back(std::move(e));
+      }
+      return attrib::FitRankingModel(ex, zero);
+    }
     std::vector<attrib::ActorFeatures> x;
     std::vector<int> y;
     for (const Query& q : queries) {
@@ -389,39 +456,58 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
         y.push_back(actor == records[q.record].actor);
       }
     }
-    return attrib::FitModel(x, y, start_model);
+    return attrib::FitModel(x, y, zero);
   };
-  std::vector<attrib::metrics::Answer> answers, unfitted;
-  std::map<std::string, int> confidence_counts;
-  // Second stage: isotonic regression of correctness on the top candidate's probability, fitted
-  // on the other folds' queries.
-  auto second_stage = [&](attrib::Model m, int exclude) {
-    m.second_stage = attrib::IsotonicCalibrator();  // fitted on the logistic output alone
+  // The other folds' queries attributed with `m`: (top probability, correct, actor known).
+  auto top_answers = [&](const attrib::Model& m, int exclude) {
     attrib::Attributor a(&profiles, view, m);
-    std::vector<double> p;
-    std::vector<int> y;
+    std::vector<std::tuple<double, bool, bool>> out;
     for (const Query& q : queries) {
       const Record& r = records[q.record];
       if (r.fold == exclude) continue;
       Incident inc = r.incident;
       inc.attributions.clear();
-      attrib::Result res = a.Attribute(inc, q.neighbours);
-      p.push_back(res.candidates.empty() ? 0.0 : res.candidates[0].probability);
-      y.push_back(!res.candidates.empty() && res.candidates[0].actor_id == r.actor);
+      attrib::Result res = a.Attribute(inc, q.neighbours, q.actor_matches);
+      const bool any = !res.candidates.empty();
+      out.emplace_back(any ? res.candidates[0].probability : 0.0,
+                       any && res.candidates[0].actor_id == r.actor, q.truth_known);
     }
-    attrib::Model out = m;
-    out.second_stage = attrib::IsotonicCalibrator::Fit(p, y);
     return out;
   };
+  // Second stage: isotonic regression of correctness on the top candidate's probability; then
+  // the abstention threshold that makes args.abstain_unknown of the unknown-actor queries
+  // abstain. Both on the other folds' queries only.
+  auto second_stage = [&](attrib::Model m, int exclude) {
+    m.second_stage = attrib::IsotonicCalibrator();  // fitted on the first stage's output alone
+    std::vector<double> p;
+    std::vector<int> y;
+    for (const auto& [top, correct, known] : top_answers(m, exclude)) {
+      p.push_back(top);
+      y.push_back(correct ? 1 : 0);
+    }
+    m.second_stage = attrib::IsotonicCalibrator::Fit(p, y);
+    std::vector<double> unknown_top;
+    for (const auto& [top, correct, known] : top_answers(m, exclude)) {
+      if (!known) unknown_top.push_back(top);
+    }
+    m.abstain_below = attrib::AbstentionThreshold(unknown_top, args.abstain_unknown);
+    return m;
+  };
+  std::vector<attrib::metrics::Answer> answers, unfitted;
+  std::map<std::string, int> confidence_counts;
+  std::vector<double> fold_thresholds;
   for (int f = 0; f < args.folds; ++f) {
-    attrib::Attributor fitted(&profiles, view, second_stage(fit(f), f));
+    const attrib::Model fm = second_stage(fit(f), f);
+    fold_thresholds.push_back(fm.abstain_below);
+    attrib::Attributor fitted(&profiles, view, fm);
     for (const Query& q : queries) {
       const Record& r = records[q.record];
       if (r.fold != f) continue;
       Incident inc = r.incident;
       inc.attributions.clear();
       for (int which = 0; which < 2; ++which) {
-        attrib::Result res = (which == 0 ? fitted : first).Attribute(inc, q.neighbours);
+        attrib::Result res =
+            (which == 0 ? fitted : first).Attribute(inc, q.neighbours, q.actor_matches);
         attrib::metrics::Answer a;
         a.truth = r.actor;
         a.truth_known = q.truth_known;
@@ -457,7 +543,7 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
   PrintRow(g, "reports", "kinship (calibrated, CV)", attrib::metrics::Summarize(answers));
   PrintRow(g, "reports", "kinship (shipped, in-sample)", attrib::metrics::Summarize(unfitted));
   // The same calibrated answers at other abstention thresholds (0 = never abstain).
-  for (double t : {0.0, 0.3, 0.4, 0.6}) {
+  for (double t : {0.0, 0.3, 0.4, 0.5, 0.6}) {
     std::vector<attrib::metrics::Answer> at = answers;
     for (auto& a : at) a.abstained = a.ranked.empty() || a.ranked[0].second < t;
     PrintRow(g, "reports", absl::StrCat("kinship, abstain below ", t),
@@ -468,14 +554,21 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
   if (g.json) {
     PrintJsonLine({{"section", "reports"},
                    {"model_weights", all.weights},
+                   {"model_exclusive", all.exclusive},
+                   {"abstain_below", all.abstain_below},
+                   {"fold_abstain_below", fold_thresholds},
                    {"confidence_of_answers", confidence_counts},
                    {"seconds", secs}});
   } else {
-    std::printf(
-        "model fitted on all out-of-fold features: bias %.3f neighbour %.3f best %.3f "
-        "profile %.3f share %.3f margin %.3f\n",
-        all.weights[0], all.weights[1], all.weights[2], all.weights[3], all.weights[4],
-        all.weights[5]);
+    std::printf("model (%s) fitted on all out-of-fold features:",
+                all.exclusive ? "conditional logit" : "independent logistic");
+    const char* names[attrib::kModelInputs] = {"bias",   "neighbour", "best", "profile", "share",
+                                               "margin", "vote",      "hard", "first",   "actor"};
+    for (int i = 0; i < attrib::kModelInputs; ++i)
+      std::printf(" %s %.3f", names[i], all.weights[i]);
+    std::printf("\nabstention threshold: %.3f (all folds); per fold:", all.abstain_below);
+    for (double t : fold_thresholds) std::printf(" %.3f", t);
+    std::printf("\n");
     std::printf("second stage (isotonic) steps:");
     for (size_t i = 0; i < all.second_stage.xs().size(); ++i) {
       std::printf(" %.3f:%.3f", all.second_stage.xs()[i], all.second_stage.ys()[i]);
@@ -488,7 +581,7 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
   return absl::OkStatus();
 }
 
-absl::Status RunCampaigns(const GlobalOptions& g, const Attack& attack) {
+absl::Status RunCampaigns(const GlobalOptions& g, const Attack& attack, bool with_campaigns) {
   attrib::ProfileMatcher profiles(attack.groups);
   struct Score {
     double top1 = 0, top3 = 0, mrr = 0;
@@ -506,6 +599,7 @@ absl::Status RunCampaigns(const GlobalOptions& g, const Attack& attack) {
   const char* variants[] = {"techniques+software", "software only", "techniques only"};
   std::map<std::string, Score> scores;
   for (const Attack::Campaign& c : attack.campaigns) {
+    if (with_campaigns) profiles = attrib::ProfileMatcher(WithCampaigns(attack, c.id));
     std::vector<std::string> truth;
     for (const std::string& a : c.actors) {
       if (profiles.profile(a) != nullptr) truth.push_back(a);
@@ -529,9 +623,11 @@ absl::Status RunCampaigns(const GlobalOptions& g, const Attack& attack) {
   }
   if (!g.json) {
     std::printf(
-        "\n== 2. ATT&CK campaigns vs. %zu groups' profiles (campaign relationships never in "
-        "a profile) ==\n%-26s %-20s %5s  %5s %5s %5s\n",
-        attack.groups.size(), "method", "query", "n", "top1", "top3", "MRR");
+        "\n== 2. ATT&CK campaigns vs. %zu groups' profiles (%s; the queried campaign's own "
+        "relationships never in a profile) ==\n%-26s %-20s %5s  %5s %5s %5s\n",
+        attack.groups.size(),
+        with_campaigns ? "group uses + their other campaigns' uses" : "group uses only", "method",
+        "query", "n", "top1", "top3", "MRR");
   }
   for (const char* v : variants) {
     for (const char* m : {"kinship profile match", "baseline: tf-idf cosine"}) {
@@ -570,7 +666,7 @@ absl::Status RunEval(const GlobalOptions& g, EvalArgs args) {
     KINSHIP_RETURN_IF_ERROR(RunReports(g, args, attack));
   }
   if (args.only == "all" || args.only == "campaigns") {
-    KINSHIP_RETURN_IF_ERROR(RunCampaigns(g, attack));
+    KINSHIP_RETURN_IF_ERROR(RunCampaigns(g, attack, args.campaign_profiles));
   }
   return absl::OkStatus();
 }
@@ -584,6 +680,18 @@ void Setup(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--neighbours", args->neighbours,
                   "similarity (the similarity engine) | internal (attribution's own index)");
   cmd->add_option("--k", args->k, "Attributed neighbours per query");
+  cmd->add_option("--abstain-unknown", args->abstain_unknown,
+                  "Share of unknown-actor queries of the training folds that must abstain");
+  cmd->add_flag("--fit-pair-weights", args->fit_pairs,
+                "Fit the similarity engine's family weights on the known side's labelled pairs");
+  cmd->add_option("--pair-stride", args->pair_stride,
+                  "Fit family weights on every n-th known incident's pairs");
+  cmd->add_flag("--actor-documents", args->actor_documents,
+                "Also match each query against actor documents (attrib::BuildActorIndex)");
+  cmd->add_flag("!--no-campaign-profiles", args->campaign_profiles,
+                "Profiles from the groups' own uses only (not their other campaigns')");
+  cmd->add_flag("!--independent-logistic", args->ranking_model,
+                "Calibrate each candidate on its own (not the conditional logit over candidates)");
   cmd->add_flag("!--no-pivots", args->pivots, "Leave Maltrail pivot blocks out of the known side");
   cmd->callback([&g, args] { g.exit_code = Finish(g, RunEval(g, *args)); });
 }

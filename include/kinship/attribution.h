@@ -5,8 +5,10 @@
 // Two evidence sources are combined per actor: (a) similar incidents whose stated attribution is
 // known (neighbours, each with a "same actor" probability and its shared evidence), and (b) the
 // match of the incident's techniques and software against each actor's knowledge-base profile,
-// weighted by rarity. The query's own stated attribution is never evidence of itself: callers
-// pass its features only, and NeighbourIndex never returns the query's own id.
+// weighted by rarity; optionally (c) the match against actor documents (BuildActorIndex). A
+// conditional logit over the candidates turns their features into probabilities (Model). The
+// query's own stated attribution is never evidence of itself: callers pass its features only,
+// and NeighbourIndex never returns the query's own id.
 //
 // Example:
 //   attrib::NeighbourIndex known;
@@ -31,6 +33,7 @@
 #include <vector>
 
 #include "kinship/model.h"
+#include "kinship/status.h"
 
 namespace kinship {
 namespace kb {
@@ -194,6 +197,20 @@ class NeighbourIndex {
 std::vector<Neighbour> SimilarNeighbours(const score::SimilarityIndex& index, const Incident& query,
                                          size_t k);
 
+// ---- (c) actor documents: every known incident of an actor merged into one document ----
+
+// A similarity index over one merged document per known actor (id "actor:<actor>", stated
+// attribution = the actor): the indicators, techniques and software of every incident whose first
+// stated actor it is (actor_id when resolved, else actor_name), with every naming n-gram kept (no
+// bottom-k sample). Query it with SimilarNeighbours(index, query, k): rarity is then counted over
+// actors, so a naming style, /24 or tool that only one actor's incidents show weighs much even
+// when no single incident of it is close to the query. Incidents whose id is in `exclude` (those
+// being attributed) and incidents without a stated actor are left out: a query is never part of
+// the documents it is compared with. Errors: those of SimilarityIndex::Add.
+absl::StatusOr<score::SimilarityIndex> BuildActorIndex(const std::vector<Incident>& incidents,
+                                                       const kb::KnowledgeBase* kb,
+                                                       const std::vector<std::string>& exclude);
+
 // ---- the model: combining evidence into calibrated probabilities ----
 
 // Per-actor features fed to the calibrated model (all in [0, 1]).
@@ -203,8 +220,13 @@ struct ActorFeatures {
   double profile = 0.0;         // ProfileMatch::score
   double share = 0.0;           // this actor's share of the combined support over all actors
   double margin = 0.0;          // support gap to the next actor (0 unless ranked first)
+  double vote = 0.0;  // kNN vote: its probability mass over ALL neighbours / max(1, all their mass)
+  double hard = 0.0;  // 1 - exp(-x), x = the most indicator + infrastructure + software evidence
+                      // (calibrated contribution, nats) one of its neighbours shares with the query
+  double first = 0.0;  // the nearest neighbour's probability when it is this actor's, else 0
+  double actor = 0.0;  // "same actor" probability of the query against the actor's document (c)
 };
-inline constexpr int kModelInputs = 6;  // bias + the five features above
+inline constexpr int kModelInputs = 10;  // bias + the nine features above
 std::array<double, kModelInputs> ModelInputs(const ActorFeatures& f);
 
 // Isotonic regression (pool-adjacent-violators, Barlow et al. 1972) of labels on scores: a
@@ -229,17 +251,42 @@ class IsotonicCalibrator {
 // probabilities against correctness (identity when empty), so that stated probabilities match
 // observed frequencies. `abstain_below`: the top candidate's final probability under which
 // kinship abstains ("no known actor fits").
+// `exclusive`: the weights are those of a conditional logit over one query's candidates with a
+// "none of them" alternative (FitRankingModel): P(i) = exp(w.x_i) / (1 + sum_j exp(w.x_j));
+// otherwise each candidate gets its own logistic probability (FitModel), scaled to sum <= 1.
 struct Model {
   std::array<double, kModelInputs> weights{};
   IsotonicCalibrator second_stage;
   double abstain_below = 0.5;
+  bool exclusive = false;
   static Model Default();
-  double Probability(const ActorFeatures& f) const;
+  double Probability(const ActorFeatures& f) const;  // the independent logistic probability
+  // Probabilities of one query's candidates before the second stage (sum <= 1).
+  std::vector<double> Probabilities(const std::vector<ActorFeatures>& candidates) const;
 };
 
 // Fits the logistic weights to (features, is-correct-actor) examples by Newton's method (IRLS)
 // with a small L2 penalty; deterministic. Returns `start` unchanged when examples hold one class.
 Model FitModel(const std::vector<ActorFeatures>& x, const std::vector<int>& y, Model start);
+
+// One query's candidates for FitRankingModel: their features and the index of the true actor
+// among them, -1 when it is none of them (its actor is unknown, or was not retrieved).
+struct RankingExample {
+  std::vector<ActorFeatures> candidates;
+  int truth = -1;
+};
+
+// Fits the conditional logit with a "none of them" alternative (McFadden 1974) by Newton's
+// method with a small L2 penalty; deterministic. The candidates of a query compete for one
+// probability mass, so the fit learns what ranks the true actor first and how often none fits.
+// Returns `start` with exclusive = true. Returns `start` unchanged without both a query whose
+// truth is a candidate and a query whose truth is not.
+Model FitRankingModel(const std::vector<RankingExample>& examples, Model start);
+
+// The abstention threshold for a target: the smallest top-candidate probability t such that at
+// least `target` of `unknown_top` (the top probabilities of queries whose actor is unknown, 0 for
+// no candidate) lie below t. 0 when `unknown_top` is empty or target <= 0.
+double AbstentionThreshold(std::vector<double> unknown_top, double target);
 
 // ---- the result ----
 
@@ -286,16 +333,20 @@ class Attributor {
   // Attributes `query` from its neighbours (which must not include the query itself: such a
   // neighbour is dropped) and its techniques/software. Stated attributions of `query` are
   // ignored. Never fails: no evidence at all gives an abstention with no candidates.
-  Result Attribute(const Incident& query, const std::vector<Neighbour>& neighbours) const;
+  // `actor_matches`: the query against actor documents (BuildActorIndex + SimilarNeighbours),
+  // may be empty.
+  Result Attribute(const Incident& query, const std::vector<Neighbour>& neighbours,
+                   const std::vector<Neighbour>& actor_matches = {}) const;
 
   // The per-actor features before calibration (for fitting the model), best first by support.
   std::vector<std::pair<std::string, ActorFeatures>> Features(
-      const Incident& query, const std::vector<Neighbour>& neighbours) const;
+      const Incident& query, const std::vector<Neighbour>& neighbours,
+      const std::vector<Neighbour>& actor_matches = {}) const;
 
  private:
   struct Support;
   std::vector<Support> Collect(const Incident& query, const std::vector<Neighbour>& neighbours,
-                               int drop_family) const;
+                               const std::vector<Neighbour>& actor_matches, int drop_family) const;
   const ProfileMatcher* profiles_;
   KbView kb_;
   Model model_;

@@ -132,6 +132,16 @@ struct LabelledPair {
 // lacks a positive or a negative example.
 absl::StatusOr<Calibration> Fit(const std::vector<LabelledPair>& pairs, double l2 = 1e-3);
 
+class SimilarityIndex;
+
+// Labelled pairs for Fit() from an index's own attributed incidents: every `stride`-th indexed
+// incident with a stated actor against its `top_k` most similar incidents that have one, labelled
+// same_actor when their first stated actors are equal. These are the pairs retrieval produces, so
+// the fit learns the family weights where the calibration is used. Cost: one Similar() per
+// sampled incident. Deterministic.
+std::vector<LabelledPair> LabelledPairsFromIndex(const SimilarityIndex& index, size_t top_k,
+                                                 size_t stride = 1);
+
 // One shared feature in an explanation.
 struct EvidenceItem {
   // "ipv4:176.31.112.10"; for fuzzy evidence the pair and its closeness, this side's digest

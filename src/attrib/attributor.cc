@@ -16,6 +16,9 @@ namespace {
 // A KB profile match counts this much against a noisy-or of neighbour probabilities: profiles
 // are broad (groups share public tools and common techniques), incidents are specific.
 constexpr double kProfileWeight = 0.5;
+// An actor-document match counts this much against a noisy-or of neighbour probabilities: like
+// a profile it is broad (many incidents merged), so any one shared value says less.
+constexpr double kActorWeight = 0.5;
 // Below this absolute support a family does not count as supporting an actor.
 constexpr double kMinFamilySupport = 0.02;
 // Profile matches considered per query.
@@ -28,6 +31,9 @@ constexpr size_t kSharedItemsShown = 5;
 struct Attributor::Support {
   std::string actor_id;
   double neighbour = 0, best_neighbour = 0, profile = 0, total = 0;
+  double vote = 0, hard = 0, first = 0;  // vote: probability mass of all its neighbours
+  double actor = 0;                      // match against the actor's document
+  std::array<double, kFamilyCount> actor_family{};
   std::array<double, kFamilyCount> family{};
   std::vector<EvidenceItem> evidence;
   ActorFeatures features;
@@ -39,6 +45,7 @@ Attributor::Attributor(const ProfileMatcher* profiles, KbView kb, Model model,
 
 std::vector<Attributor::Support> Attributor::Collect(const Incident& query,
                                                      const std::vector<Neighbour>& neighbours,
+                                                     const std::vector<Neighbour>& actor_matches,
                                                      int drop_family) const {
   std::map<std::string, Support> by_actor;
   // (a) similar incidents with known actors; the query itself is never its own evidence.
@@ -51,10 +58,8 @@ std::vector<Attributor::Support> Attributor::Collect(const Incident& query,
     return a->probability > b->probability;
   });
   absl::flat_hash_map<std::string, size_t> used;
+  double mass = 0;  // probability mass of all neighbours, for the vote share
   for (const Neighbour* n : sorted) {
-    if (used[n->actor_id]++ >= options_.neighbours_per_actor) continue;
-    Support& s = by_actor[n->actor_id];
-    s.actor_id = n->actor_id;
     std::array<double, kFamilyCount> w{};
     double total = 0;
     for (const EvidenceItem& e : n->shared) {
@@ -63,6 +68,17 @@ std::vector<Attributor::Support> Attributor::Collect(const Incident& query,
     }
     double p = n->probability;
     if (drop_family >= 0 && total > 0) p *= 1 - w[drop_family] / total;
+    Support& s = by_actor[n->actor_id];
+    s.actor_id = n->actor_id;
+    mass += p;
+    s.vote += p;
+    if (n == sorted.front()) s.first = p;
+    double hard = 0;
+    for (Family f : {Family::kIndicator, Family::kInfrastructure, Family::kSoftware}) {
+      if (static_cast<int>(f) != drop_family) hard += w[static_cast<int>(f)];
+    }
+    s.hard = std::max(s.hard, 1 - std::exp(-hard));
+    if (used[n->actor_id]++ >= options_.neighbours_per_actor) continue;
     int dominant = 0;
     for (int f = 0; f < kFamilyCount; ++f) {
       const double share = total > 0 ? w[f] / total : (f == 0 ? 1.0 : 0.0);
@@ -78,6 +94,32 @@ std::vector<Attributor::Support> Attributor::Collect(const Incident& query,
       if (static_cast<int>(e.family) == drop_family) continue;
       if (shown++ >= kSharedItemsShown) break;
       s.evidence.push_back(e);
+    }
+  }
+  // (c) actor documents: the query against all known incidents of each actor at once.
+  for (const Neighbour& m : actor_matches) {
+    if (m.actor_id.empty() || m.probability <= 0) continue;
+    std::array<double, kFamilyCount> w{};
+    double total = 0;
+    for (const EvidenceItem& e : m.shared) {
+      w[static_cast<int>(e.family)] += e.weight;
+      total += e.weight;
+    }
+    double p = m.probability;
+    if (drop_family >= 0 && total > 0) p *= 1 - w[drop_family] / total;
+    Support& s = by_actor[m.actor_id];
+    s.actor_id = m.actor_id;
+    if (p <= s.actor) continue;
+    s.actor = p;
+    for (int f = 0; f < kFamilyCount; ++f) {
+      const double share = total > 0 ? w[f] / total : (f == 0 ? 1.0 : 0.0);
+      if (f != drop_family) s.actor_family[f] = kActorWeight * p * share;
+    }
+    size_t shown = 0;
+    for (const EvidenceItem& e : m.shared) {
+      if (static_cast<int>(e.family) == drop_family) continue;
+      if (shown++ >= kSharedItemsShown) break;
+      s.evidence.push_back({e.family, e.feature, "known incidents of " + m.actor_id, e.weight});
     }
   }
   // (b) knowledge-base profiles, from the query's own techniques and software.
@@ -115,7 +157,8 @@ std::vector<Attributor::Support> Attributor::Collect(const Incident& query,
   std::vector<Support> out;
   double sum = 0;
   for (auto& [id, s] : by_actor) {
-    s.total = s.neighbour + kProfileWeight * s.profile;
+    for (int f = 0; f < kFamilyCount; ++f) s.family[f] += s.actor_family[f];
+    s.total = s.neighbour + kProfileWeight * s.profile + kActorWeight * s.actor;
     sum += s.total;
     out.push_back(std::move(s));
   }
@@ -130,30 +173,42 @@ std::vector<Attributor::Support> Attributor::Collect(const Incident& query,
     s.features.profile = s.profile;
     s.features.share = sum > 0 ? s.total / sum : 0;
     s.features.margin = std::max(0.0, s.total - other);
+    // Share of the neighbours' mass, but never more than the mass itself: one weak neighbour
+    // alone is not a unanimous vote.
+    s.features.vote = s.vote / std::max(mass, 1.0);
+    s.features.hard = s.hard;
+    s.features.first = s.first;
+    s.features.actor = s.actor;
   }
   return out;
 }
 
 std::vector<std::pair<std::string, ActorFeatures>> Attributor::Features(
-    const Incident& query, const std::vector<Neighbour>& neighbours) const {
+    const Incident& query, const std::vector<Neighbour>& neighbours,
+    const std::vector<Neighbour>& actor_matches) const {
   std::vector<std::pair<std::string, ActorFeatures>> out;
-  for (const Support& s : Collect(query, neighbours, -1)) out.emplace_back(s.actor_id, s.features);
+  for (const Support& s : Collect(query, neighbours, actor_matches, -1)) {
+    out.emplace_back(s.actor_id, s.features);
+  }
   return out;
 }
 
-Result Attributor::Attribute(const Incident& query,
-                             const std::vector<Neighbour>& neighbours) const {
+Result Attributor::Attribute(const Incident& query, const std::vector<Neighbour>& neighbours,
+                             const std::vector<Neighbour>& actor_matches) const {
   Result r;
   r.incident = query.id;
-  std::vector<Support> support = Collect(query, neighbours, -1);
+  std::vector<Support> support = Collect(query, neighbours, actor_matches, -1);
   if (support.empty()) {
     r.abstained = true;
     r.abstain_reason = "no similar attributed incident and no profile match";
     return r;
   }
+  std::vector<ActorFeatures> features;
+  for (const Support& s : support) features.push_back(s.features);
+  const std::vector<double> probabilities = model_.Probabilities(features);
   std::vector<Candidate> cands;
-  double psum = 0;
-  for (Support& s : support) {
+  for (size_t i = 0; i < support.size(); ++i) {
+    Support& s = support[i];
     Candidate c;
     c.actor_id = s.actor_id;
     c.name = s.actor_id;
@@ -161,15 +216,10 @@ Result Attributor::Attribute(const Incident& query,
       std::string name = kb_.actor_name(s.actor_id);
       if (!name.empty()) c.name = std::move(name);
     }
-    c.probability = model_.Probability(s.features);
+    c.probability = probabilities[i];  // candidates exclude each other: sum <= 1
     c.features = s.features;
     c.evidence = std::move(s.evidence);
-    psum += c.probability;
     cands.push_back(std::move(c));
-  }
-  // Candidates exclude each other: keep the stated probabilities coherent (sum <= 1).
-  if (psum > 1) {
-    for (Candidate& c : cands) c.probability /= psum;
   }
   if (!model_.second_stage.empty()) {
     // The second stage is fitted on top candidates: map the top one, keep the others' ratios
@@ -212,7 +262,7 @@ Result Attributor::Attribute(const Incident& query,
       r.supporting_families.emplace_back(FamilyName(static_cast<Family>(f)));
     }
   }
-  std::vector<Support> without = Collect(query, neighbours, strongest);
+  std::vector<Support> without = Collect(query, neighbours, actor_matches, strongest);
   r.survives_strongest_removed = !without.empty() && without.front().actor_id == top &&
                                  without.front().total > 0 &&
                                  (without.size() < 2 || without[0].total > without[1].total);

@@ -8,21 +8,24 @@
 namespace kinship::attrib {
 
 std::array<double, kModelInputs> ModelInputs(const ActorFeatures& f) {
-  return {1.0, f.neighbour, f.best_neighbour, f.profile, f.share, f.margin};
+  return {1.0,      f.neighbour, f.best_neighbour, f.profile, f.share,
+          f.margin, f.vote,      f.hard,           f.first,   f.actor};
 }
 
-// Weights and isotonic steps printed by `kinship eval --only reports` (neighbours from the
-// similarity engine; logistic fitted on the out-of-fold features of all 5 grouped folds of
-// reports-dev + pivots-dev, 2026-11-28; see docs/evaluation.md).
+// Weights, isotonic steps and abstention threshold printed by `kinship eval --only reports`
+// (defaults: neighbours from the similarity engine, no actor documents, conditional logit fitted on
+// the out-of-fold features of all 5 grouped folds of reports-dev + pivots-dev, threshold for 90 %
+// abstention on unknown actors; 2026-11-29; see docs/evaluation.md).
 Model Model::Default() {
   Model m;
-  m.weights = {-4.370, 6.919, -4.871, 0.227, 4.104, 1.342};
+  m.weights = {-3.998, 4.121, 0.768, 2.821, 1.666, -1.341, 4.949, -2.837, 0.902, 0.000};
+  m.exclusive = true;
   m.second_stage = IsotonicCalibrator::FromSteps(
-      {0.015, 0.039, 0.050, 0.053, 0.054, 0.055, 0.057, 0.060, 0.065, 0.068, 0.078,
-       0.139, 0.202, 0.232, 0.358, 0.489, 0.561, 0.652, 0.749, 0.887, 0.973, 0.986},
-      {0.000, 0.036, 0.093, 0.100, 0.101, 0.130, 0.130, 0.159, 0.246, 0.250, 0.343,
-       0.373, 0.375, 0.409, 0.471, 0.474, 0.528, 0.586, 0.622, 0.914, 0.917, 1.000});
-  m.abstain_below = 0.5;
+      {0.017, 0.047, 0.070, 0.094, 0.117, 0.130, 0.199, 0.325, 0.412, 0.495, 0.561,
+       0.572, 0.657, 0.758, 0.795, 0.829, 0.865, 0.916, 0.955, 0.970, 0.983},
+      {0.000, 0.025, 0.088, 0.133, 0.167, 0.174, 0.284, 0.364, 0.409, 0.432, 0.455,
+       0.500, 0.644, 0.731, 0.769, 0.800, 0.808, 0.809, 0.900, 0.957, 1.000});
+  m.abstain_below = 0.435;
   return m;
 }
 
@@ -31,6 +34,125 @@ double Model::Probability(const ActorFeatures& f) const {
   double z = 0;
   for (int i = 0; i < kModelInputs; ++i) z += weights[i] * x[i];
   return 1 / (1 + std::exp(-z));
+}
+
+std::vector<double> Model::Probabilities(const std::vector<ActorFeatures>& candidates) const {
+  std::vector<double> p(candidates.size(), 0.0);
+  if (candidates.empty()) return p;
+  if (exclusive) {
+    // Softmax with the "none" alternative at z = 0, shifted by the largest z for stability.
+    std::vector<double> z(candidates.size());
+    double top = 0;
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      const auto x = ModelInputs(candidates[i]);
+      for (int k = 0; k < kModelInputs; ++k) z[i] += weights[k] * x[k];
+      top = std::max(top, z[i]);
+    }
+    double sum = std::exp(-top);
+    for (size_t i = 0; i < z.size(); ++i) sum += (p[i] = std::exp(z[i] - top));
+    for (double& v : p) v /= sum;
+    return p;
+  }
+  double sum = 0;
+  for (size_t i = 0; i < candidates.size(); ++i) sum += (p[i] = Probability(candidates[i]));
+  if (sum > 1) {
+    for (double& v : p) v /= sum;  // candidates exclude each other
+  }
+  return p;
+}
+
+namespace {
+
+// Solves h * x = g (k x k) by Gaussian elimination with partial pivoting; false when singular.
+template <int k>
+bool SolveSmall(double (&h)[k][k], double (&g)[k]) {
+  for (int c = 0; c < k; ++c) {
+    int piv = c;
+    for (int r = c + 1; r < k; ++r) {
+      if (std::fabs(h[r][c]) > std::fabs(h[piv][c])) piv = r;
+    }
+    if (std::fabs(h[piv][c]) < 1e-12) return false;
+    std::swap(h[c], h[piv]);
+    std::swap(g[c], g[piv]);
+    for (int r = c + 1; r < k; ++r) {
+      const double f = h[r][c] / h[c][c];
+      for (int b = c; b < k; ++b) h[r][b] -= f * h[c][b];
+      g[r] -= f * g[c];
+    }
+  }
+  for (int c = k - 1; c >= 0; --c) {
+    for (int b = c + 1; b < k; ++b) g[c] -= h[c][b] * g[b];
+    g[c] /= h[c][c];
+  }
+  return true;
+}
+
+}  // namespace
+
+Model FitRankingModel(const std::vector<RankingExample>& examples, Model start) {
+  size_t hit = 0, miss = 0;
+  for (const RankingExample& e : examples) {
+    (e.truth >= 0 && e.truth < static_cast<int>(e.candidates.size()) ? hit : miss) += 1;
+  }
+  if (hit == 0 || miss == 0) return start;
+  constexpr int k = kModelInputs;
+  constexpr double kL2 = 1e-2;
+  std::array<double, k> w = start.weights;
+  for (int iter = 0; iter < 100; ++iter) {
+    double h[k][k] = {};
+    double g[k] = {};
+    for (const RankingExample& e : examples) {
+      const size_t n = e.candidates.size();
+      if (n == 0) continue;
+      std::vector<std::array<double, k>> x(n);
+      std::vector<double> z(n, 0.0);
+      double top = 0;
+      for (size_t i = 0; i < n; ++i) {
+        x[i] = ModelInputs(e.candidates[i]);
+        for (int a = 0; a < k; ++a) z[i] += w[a] * x[i][a];
+        top = std::max(top, z[i]);
+      }
+      double sum = std::exp(-top);
+      std::vector<double> p(n);
+      for (size_t i = 0; i < n; ++i) sum += (p[i] = std::exp(z[i] - top));
+      double mean[k] = {};
+      for (size_t i = 0; i < n; ++i) {
+        p[i] /= sum;
+        for (int a = 0; a < k; ++a) mean[a] += p[i] * x[i][a];
+      }
+      // Gradient of the negative log-likelihood: E_p[x] - x_truth.
+      for (int a = 0; a < k; ++a) g[a] += mean[a];
+      if (e.truth >= 0 && e.truth < static_cast<int>(n)) {
+        for (int a = 0; a < k; ++a) g[a] -= x[e.truth][a];
+      }
+      // Hessian: E_p[x x^T] - E_p[x] E_p[x]^T (the "none" alternative has x = 0).
+      for (size_t i = 0; i < n; ++i) {
+        for (int a = 0; a < k; ++a) {
+          for (int b = 0; b < k; ++b) h[a][b] += p[i] * x[i][a] * x[i][b];
+        }
+      }
+      for (int a = 0; a < k; ++a) {
+        for (int b = 0; b < k; ++b) h[a][b] -= mean[a] * mean[b];
+      }
+    }
+    for (int a = 1; a < k; ++a) {  // no penalty on the bias
+      g[a] += kL2 * w[a];
+      h[a][a] += kL2;
+    }
+    h[0][0] += 1e-9;
+    if (!SolveSmall<k>(h, g)) break;
+    double change = 0;
+    for (int a = 0; a < k; ++a) {
+      const double step = std::clamp(g[a], -5.0, 5.0);  // damped: separable data
+      w[a] -= step;
+      change = std::max(change, std::fabs(step));
+    }
+    if (change < 1e-8) break;
+  }
+  Model out = start;
+  out.weights = w;
+  out.exclusive = true;
+  return out;
 }
 
 // Newton-Raphson / iteratively reweighted least squares for L2-penalised logistic regression.
@@ -92,7 +214,18 @@ Model FitModel(const std::vector<ActorFeatures>& x, const std::vector<int>& y, M
   }
   Model out = start;
   out.weights = w;
+  out.exclusive = false;
   return out;
+}
+
+double AbstentionThreshold(std::vector<double> unknown_top, double target) {
+  if (unknown_top.empty() || target <= 0) return 0;
+  std::sort(unknown_top.begin(), unknown_top.end());
+  const size_t need = std::min(unknown_top.size(),
+                               static_cast<size_t>(std::ceil(target * unknown_top.size() - 1e-9)));
+  if (need == 0) return 0;
+  // Just above the need-th smallest: "below the threshold" then holds for it and its ties.
+  return std::nextafter(unknown_top[need - 1], 2.0);
 }
 
 // Pool-adjacent-violators (Barlow et al. 1972; Zadrozny & Elkan 2002 for calibration).

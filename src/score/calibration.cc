@@ -175,6 +175,29 @@ absl::StatusOr<Calibration> Fit(const std::vector<LabelledPair>& pairs, double l
   return c;
 }
 
+std::vector<LabelledPair> LabelledPairsFromIndex(const SimilarityIndex& index, size_t top_k,
+                                                 size_t stride) {
+  std::vector<LabelledPair> pairs;
+  if (stride == 0) stride = 1;
+  size_t attributed = 0;
+  for (const std::string& id : index.Ids()) {
+    const std::vector<std::string> actors = index.StatedActors(id);
+    if (actors.empty() || actors.front().empty()) continue;
+    if (attributed++ % stride != 0) continue;
+    auto matches = index.Similar(id, top_k * 4);
+    if (!matches.ok()) continue;
+    size_t used = 0;
+    for (const Match& m : *matches) {
+      if (used >= top_k) break;
+      const std::vector<std::string> other = index.StatedActors(m.id);
+      if (other.empty() || other.front().empty()) continue;
+      ++used;
+      pairs.push_back({m.comparison.evidence, other.front() == actors.front()});
+    }
+  }
+  return pairs;
+}
+
 std::string Explanation::ToString(size_t max_items_per_family) const {
   std::string out;
   for (const FamilyEvidence& f : families) {

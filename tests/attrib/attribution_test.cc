@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "kinship/similarity.h"
+
 namespace kinship::attrib {
 namespace {
 
@@ -198,6 +200,18 @@ TEST(Attributor, AbstainsOnWeakSupport) {
   EXPECT_LT(r.candidates[0].probability, Model::Default().abstain_below);
 }
 
+TEST(Attributor, LoneWeakNeighbourIsNotAUnanimousVote) {
+  // In a small store a single naming-only neighbour is every neighbour there is: the relative
+  // features (vote share, nearest neighbour) must not turn it into a confident answer.
+  Attributor a(nullptr, {}, Model::Default());
+  Result r = a.Attribute(Inc("q", {}), {N("n1", "G1", 0.02, Family::kNaming)});
+  ASSERT_EQ(r.candidates.size(), 1u);
+  EXPECT_TRUE(r.abstained);
+  EXPECT_LT(r.candidates[0].probability, 0.45);
+  EXPECT_NEAR(r.candidates[0].features.vote, 0.02, 1e-12);
+  EXPECT_NEAR(r.candidates[0].features.first, 0.02, 1e-12);
+}
+
 TEST(Attributor, StatedAttributionOfTheQueryIsNeverEvidence) {
   Attributor a(nullptr, {}, Model::Default());
   Incident q = Inc("q", {});
@@ -275,6 +289,145 @@ TEST(FitModel, OneClassLeavesTheStartingModel) {
   Model start = Model::Default();
   Model m = FitModel(x, {1, 1, 1, 1, 1}, start);
   EXPECT_EQ(m.weights, start.weights);
+}
+
+TEST(FitRankingModel, RanksTheBestSupportedCandidateFirstAndLearnsWhenNoneFits) {
+  const unsigned seed = 11;
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> u(0, 1);
+  std::vector<RankingExample> ex;
+  for (int i = 0; i < 1500; ++i) {
+    RankingExample e;
+    double best = -1;
+    for (int c = 0; c < 3; ++c) {
+      ActorFeatures f;
+      f.neighbour = u(rng);
+      f.share = u(rng);  // noise
+      if (f.neighbour > best) {
+        best = f.neighbour;
+        e.truth = c;
+      }
+      e.candidates.push_back(f);
+    }
+    if (best < 0.6) e.truth = -1;  // weak support: the actor is none of them
+    ex.push_back(std::move(e));
+  }
+  Model start;
+  Model m = FitRankingModel(ex, start);
+  EXPECT_TRUE(m.exclusive);
+  EXPECT_GT(m.weights[1], 1.0) << "seed " << seed;
+  ActorFeatures strong, weak;
+  strong.neighbour = 0.95;
+  weak.neighbour = 0.2;
+  std::vector<double> p = m.Probabilities({weak, strong});
+  ASSERT_EQ(p.size(), 2u);
+  EXPECT_GT(p[1], p[0]);
+  EXPECT_GT(p[1], 0.5) << "seed " << seed;
+  EXPECT_LE(p[0] + p[1], 1.0);
+  // Only weak candidates: most of the mass stays on "none of them".
+  std::vector<double> q = m.Probabilities({weak, weak});
+  EXPECT_LT(q[0] + q[1], 0.5) << "seed " << seed;
+}
+
+TEST(FitRankingModel, NeedsQueriesWithAndWithoutTheTruthAmongCandidates) {
+  std::vector<RankingExample> ex(3);
+  for (RankingExample& e : ex) {
+    e.candidates.resize(2);
+    e.truth = 0;
+  }
+  Model start = Model::Default();
+  start.exclusive = false;
+  Model m = FitRankingModel(ex, start);
+  EXPECT_EQ(m.weights, start.weights);
+  EXPECT_FALSE(m.exclusive);
+}
+
+TEST(Model, IndependentProbabilitiesAreScaledToSumAtMostOne) {
+  Model m;
+  m.weights.fill(0);
+  m.weights[0] = 3;  // every candidate alone: 0.95
+  std::vector<double> p = m.Probabilities(std::vector<ActorFeatures>(4));
+  double sum = 0;
+  for (double v : p) sum += v;
+  EXPECT_NEAR(sum, 1.0, 1e-12);
+  EXPECT_NEAR(p[0], 0.25, 1e-12);
+}
+
+TEST(AbstentionThreshold, MakesTheTargetShareOfUnknownQueriesAbstain) {
+  std::vector<double> unknown = {0.9, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.05};
+  const double t = AbstentionThreshold(unknown, 0.9);
+  size_t below = 0;
+  for (double p : unknown) below += p < t;
+  EXPECT_EQ(below, 9u);
+  EXPECT_GT(t, 0.8);
+  EXPECT_LE(t, 0.9);
+  // Ties abstain together: never fewer than the target.
+  const double tied = AbstentionThreshold({0.4, 0.4, 0.4, 0.1}, 0.5);
+  EXPECT_GT(tied, 0.4);
+  EXPECT_EQ(AbstentionThreshold({}, 0.9), 0.0);
+  EXPECT_EQ(AbstentionThreshold({0.3}, 0.0), 0.0);
+}
+
+TEST(ActorIndex, MergesIncidentsPerActorAndLeavesOutThoseBeingAttributed) {
+  auto attributed = [](std::string id, std::string actor, std::vector<Indicator> ind) {
+    Incident inc = Inc(std::move(id), std::move(ind));
+    inc.attributions.push_back({actor, actor, -1, "test"});
+    return inc;
+  };
+  std::vector<Incident> known = {
+      attributed("a1", "G1", {Ind(IndicatorType::kIpv4, "198.51.100.7")}),
+      attributed("a2", "G1", {Ind(IndicatorType::kDomain, "update-check.example")}),
+      attributed("b1", "G2", {Ind(IndicatorType::kIpv4, "203.0.113.9")}),
+      Inc("u1", {Ind(IndicatorType::kIpv4, "198.51.100.7")}),  // no stated actor: left out
+  };
+  auto index = BuildActorIndex(known, nullptr, {});
+  ASSERT_TRUE(index.ok()) << index.status();
+  EXPECT_EQ(index->size(), 2u);
+  // The query shares one value with each of G1's two incidents: one document holds both.
+  Incident q = Inc("q", {Ind(IndicatorType::kIpv4, "198.51.100.7"),
+                         Ind(IndicatorType::kDomain, "update-check.example")});
+  std::vector<Neighbour> m = SimilarNeighbours(*index, q, 5);
+  ASSERT_FALSE(m.empty());
+  EXPECT_EQ(m[0].incident_id, "actor:G1");
+  EXPECT_EQ(m[0].actor_id, "G1");
+  EXPECT_GE(m[0].shared.size(), 2u);
+  // Leaving out both G1 incidents (being attributed) leaves no G1 document.
+  auto without = BuildActorIndex(known, nullptr, {"a1", "a2"});
+  ASSERT_TRUE(without.ok());
+  EXPECT_EQ(without->size(), 1u);
+  for (const Neighbour& n : SimilarNeighbours(*without, q, 5)) EXPECT_NE(n.actor_id, "G1");
+}
+
+TEST(Attributor, ActorDocumentMatchIsEvidenceOfItsOwn) {
+  // The shipped model does not use actor documents (weight 0, evaluation.md); a model fitted
+  // with them (`kinship eval --actor-documents`) gives the feature a positive weight.
+  Model model = Model::Default();
+  model.weights[kModelInputs - 1] = 3.0;
+  Attributor a(nullptr, {}, model);
+  Neighbour doc = {"actor:G1", "G1", 0.9, {{Family::kNaming, "ng:upda", "actor:G1", 2.0}}};
+  // No similar incident at all: the actor document alone still names a candidate.
+  Result r = a.Attribute(Inc("q", {}), {}, {doc});
+  ASSERT_EQ(r.candidates.size(), 1u);
+  EXPECT_EQ(r.candidates[0].actor_id, "G1");
+  EXPECT_DOUBLE_EQ(r.candidates[0].features.actor, 0.9);
+  bool listed = false;
+  for (const EvidenceItem& e : r.candidates[0].evidence) {
+    listed = listed || (e.feature == "ng:upda" && e.via == "known incidents of G1");
+  }
+  EXPECT_TRUE(listed);
+  // It raises its actor's probability over the same neighbours without it.
+  const std::vector<Neighbour> n = {N("n1", "G1", 0.3, Family::kNaming),
+                                    N("n2", "G2", 0.3, Family::kNaming)};
+  auto p_of = [](const Result& res, const std::string& actor) {
+    for (const Candidate& c : res.candidates) {
+      if (c.actor_id == actor) return c.probability;
+    }
+    return 0.0;
+  };
+  const Result with = a.Attribute(Inc("q", {}), n, {doc});
+  const Result without = a.Attribute(Inc("q", {}), n);
+  EXPECT_GT(p_of(with, "G1"), p_of(without, "G1"));
+  EXPECT_EQ(with.candidates[0].actor_id, "G1");
 }
 
 TEST(IsotonicCalibrator, IsMonotoneAndPoolsViolators) {

@@ -317,6 +317,33 @@ TEST(Calibration, FitSeparatesLabelledPairsAndStaysMonotone) {
   }
 }
 
+TEST(Calibration, LabelledPairsFromIndexLabelsRetrievedAttributedPairs) {
+  std::vector<Incident> corpus = Background(20);
+  auto attributed = [](std::string id, std::string actor, std::string ip) {
+    Incident inc = Inc(std::move(id));
+    inc.indicators.push_back(Ind(IndicatorType::kIpv4, std::move(ip)));
+    inc.attributions.push_back({actor, actor, -1, "test"});
+    return inc;
+  };
+  corpus.push_back(attributed("a1", "G1", "198.51.100.7"));
+  corpus.push_back(attributed("a2", "G1", "198.51.100.7"));
+  corpus.push_back(attributed("b1", "G2", "198.51.100.7"));
+  corpus.push_back(attributed("c1", "G3", "203.0.113.9"));  // shares nothing: no pair
+  auto index = SimilarityIndex::Build(corpus);
+  ASSERT_TRUE(index.ok()) << index.status();
+  std::vector<LabelledPair> pairs = LabelledPairsFromIndex(*index, 10);
+  // a1-a2 (same), a1-b1, a2-b1 (different), each seen from both sides; background incidents
+  // have no stated actor and are never part of a pair.
+  ASSERT_EQ(pairs.size(), 6u);
+  size_t same = 0;
+  for (const LabelledPair& p : pairs) {
+    same += p.same_actor;
+    EXPECT_GT(p.evidence[static_cast<int>(Family::kIndicator)], 0);
+  }
+  EXPECT_EQ(same, 2u);
+  EXPECT_EQ(LabelledPairsFromIndex(*index, 10, 2).size(), 4u);  // a1 and b1 sampled
+}
+
 TEST(Calibration, FitRejectsOneSidedLabels) {
   std::vector<LabelledPair> pairs(3);
   EXPECT_EQ(Fit(pairs).status().code(), absl::StatusCode::kInvalidArgument);
