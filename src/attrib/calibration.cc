@@ -184,31 +184,11 @@ Model FitModel(const std::vector<ActorFeatures>& x, const std::vector<int>& y, M
       h[a][a] += kL2;
     }
     h[0][0] += 1e-9;
-    // Solve h * step = g by Gaussian elimination with partial pivoting.
-    double step[k];
-    for (int a = 0; a < k; ++a) step[a] = g[a];
-    for (int c = 0; c < k; ++c) {
-      int piv = c;
-      for (int r = c + 1; r < k; ++r) {
-        if (std::fabs(h[r][c]) > std::fabs(h[piv][c])) piv = r;
-      }
-      if (std::fabs(h[piv][c]) < 1e-12) return start;
-      std::swap(h[c], h[piv]);
-      std::swap(step[c], step[piv]);
-      for (int r = c + 1; r < k; ++r) {
-        const double f = h[r][c] / h[c][c];
-        for (int b = c; b < k; ++b) h[r][b] -= f * h[c][b];
-        step[r] -= f * step[c];
-      }
-    }
-    for (int c = k - 1; c >= 0; --c) {
-      for (int b = c + 1; b < k; ++b) step[c] -= h[c][b] * step[b];
-      step[c] /= h[c][c];
-    }
+    if (!SolveSmall<k>(h, g)) return start;  // g becomes the Newton step
     double change = 0;
     for (int a = 0; a < k; ++a) {
-      w[a] -= step[a];
-      change = std::max(change, std::fabs(step[a]));
+      w[a] -= g[a];
+      change = std::max(change, std::fabs(g[a]));
     }
     if (change < 1e-8) break;
   }
