@@ -189,6 +189,12 @@ absl::Status RunIncidents(GlobalOptions& g) {
   return absl::OkStatus();
 }
 
+// Adds "location" and "snippet" to `j` when the source gave them.
+void AddPlace(nlohmann::json& j, const std::string& location, const std::string& snippet) {
+  if (!location.empty()) j["location"] = location;
+  if (!snippet.empty()) j["snippet"] = snippet;
+}
+
 nlohmann::json IndicatorJson(const Indicator& ind) {
   nlohmann::json j = {{"type", IndicatorTypeName(ind.type)},
                       {"value", ind.value},
@@ -197,17 +203,10 @@ nlohmann::json IndicatorJson(const Indicator& ind) {
   if (ind.derivation != Derivation::kNone) j["derived"] = DerivationName(ind.derivation);
   if (!ind.category.empty()) j["category"] = ind.category;
   if (!ind.comment.empty()) j["comment"] = ind.comment;
-  if (!ind.location.empty()) j["location"] = ind.location;
-  if (!ind.snippet.empty()) j["snippet"] = ind.snippet;
+  AddPlace(j, ind.location, ind.snippet);
   if (!ind.error.empty()) j["error"] = ind.error;
   if (!ind.warninglists.empty()) j["warninglists"] = ind.warninglists;
   return j;
-}
-
-// Adds "location" and "snippet" to `j` when the source gave them.
-void AddPlace(nlohmann::json& j, const std::string& location, const std::string& snippet) {
-  if (!location.empty()) j["location"] = location;
-  if (!snippet.empty()) j["snippet"] = snippet;
 }
 
 // "  (at 12:5: \"...the snippet...\")" for human output, or "" when there is no place.
