@@ -3,6 +3,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -48,79 +50,141 @@ void LinkToKb(const kb::KnowledgeBase& kb, Incident& inc) {
   }
 }
 
+// One listed input on its way through the pipeline: parsed and normalised by a worker, then
+// handed to the store by the main thread.
+struct Slot {
+  absl::StatusOr<ingest::ParseOutput> out;
+  std::atomic<bool> ready{false};
+};
+
 absl::Status RunIngest(GlobalOptions& g, const IngestArgs& args) {
   auto format = ingest::FormatFromName(args.format);
   if (!format) {
     return absl::InvalidArgumentError(absl::StrCat("unknown --format '", args.format, "'"));
   }
-  // An existing store is opened first (its knowledge base helps parse reports); a new one is
-  // created only once every input has parsed, so a failed ingest leaves no file behind.
+  // Every input is listed first: a missing path, or a feed naming a missing event, fails before
+  // any store is touched.
+  std::vector<ingest::InputFile> inputs;
+  for (const std::string& path : args.paths) {
+    auto listed = ingest::ListInputs(path);
+    if (!listed.ok()) {
+      // A missing or unreadable input is bad input (exit 3), not a missing store object.
+      if (listed.status().code() == absl::StatusCode::kNotFound) {
+        return absl::InvalidArgumentError(listed.status().message());
+      }
+      return listed.status();
+    }
+    for (ingest::InputFile& f : *listed) inputs.push_back(std::move(f));
+  }
+  // An existing store is opened first (its knowledge base helps parse reports). A new one is
+  // created now, so that writing can start while later files are still being parsed, and is
+  // removed again if the ingest fails: a failed ingest leaves no file behind.
   std::unique_ptr<Store> store;
+  bool created = false;
   kb::KnowledgeBase kb;
   if (auto existing = Store::Open(g.db, /*create=*/false); existing.ok()) {
     store = std::move(*existing);
     KINSHIP_ASSIGN_OR_RETURN(kb, kb::KnowledgeBase::Load(*store));
   } else if (existing.status().code() != absl::StatusCode::kNotFound) {
     return existing.status();
+  } else {
+    KINSHIP_ASSIGN_OR_RETURN(store, OpenStore(g, /*create=*/true));
+    created = true;
   }
   ingest::Options opts;
   opts.format = *format;
   opts.skip_bad_records = args.skip_bad;
   opts.kb = kb.empty() ? nullptr : &kb;
 
+  // The pipeline: worker threads parse and normalise files (independent of each other) at most
+  // `lookahead` files ahead of the writer, which is this thread, writing them in input order in
+  // one transaction. Workers also free the files the store is done with, so neither parsing nor
+  // freeing is on the writer's path and memory holds only the files in flight.
   const auto start = std::chrono::steady_clock::now();
-  std::vector<Incident> incidents;
-  std::vector<Diagnostic> diagnostics;
-  for (size_t i = 0; i < args.paths.size(); ++i) {
-    Progress(g, absl::StrCat("[", i + 1, "/", args.paths.size(), "] parsing ", args.paths[i]));
-    auto out = ingest::ParsePath(args.paths[i], opts);
-    if (!out.ok()) {
-      // A missing or unreadable input is bad input (exit 3), not a missing store object.
-      if (out.status().code() == absl::StatusCode::kNotFound) {
-        return absl::InvalidArgumentError(out.status().message());
+  const size_t n = inputs.size();
+  const size_t workers = std::max<size_t>(1, util::WorkerCount() - 1);
+  const size_t lookahead = std::max<size_t>(16, 4 * workers);
+  std::vector<Slot> slots(n);
+  std::atomic<size_t> next_file{0};  // next file a worker claims to parse
+  std::atomic<size_t> done{0};       // files the store is done with (may be freed)
+  std::atomic<size_t> next_free{0};  // next file a worker claims to free
+  std::atomic<bool> stop{false};
+  auto work = [&] {
+    while (!stop.load()) {
+      // Free what the store is done with.
+      for (size_t f = next_free.load(); f < done.load(); f = next_free.load()) {
+        if (next_free.compare_exchange_weak(f, f + 1)) slots[f].out = ingest::ParseOutput();
       }
-      return out.status();
-    }
-    for (Incident& inc : out->incidents) incidents.push_back(std::move(inc));
-    for (Diagnostic& d : out->diagnostics) diagnostics.push_back(std::move(d));
-  }
-  if (store == nullptr) {
-    KINSHIP_ASSIGN_OR_RETURN(store, OpenStore(g, /*create=*/true));
-  }
-  // Normalising overlaps writing: worker threads normalise incidents (independent of each other)
-  // while this thread writes those already done, in input order, in one transaction.
-  Progress(g, absl::StrCat("normalising and writing ", incidents.size(),
-                           " incidents to the store (one transaction)"));
-  std::vector<std::vector<Diagnostic>> per_incident(incidents.size());
-  std::vector<std::atomic<bool>> ready(incidents.size());
-  std::atomic<size_t> next{0};
-  auto normalise = [&] {
-    for (size_t i = next.fetch_add(1); i < incidents.size(); i = next.fetch_add(1)) {
-      normalize::NormalizeIncident(incidents[i], &per_incident[i]);
-      if (!kb.empty()) LinkToKb(kb, incidents[i]);
-      ready[i].store(true, std::memory_order_release);
-      ready[i].notify_one();
+      const size_t d = done.load();
+      const size_t i = next_file.load();
+      if (i >= n) {
+        if (next_free.load() >= n) return;
+        done.wait(d);  // until more can be freed (or the end)
+        continue;
+      }
+      if (i >= d + lookahead) {
+        done.wait(d);  // far enough ahead: wait for the writer
+        continue;
+      }
+      size_t claimed = i;
+      if (!next_file.compare_exchange_weak(claimed, i + 1)) continue;
+      Slot& slot = slots[i];
+      slot.out = ingest::ParseInput(inputs[i], opts);
+      if (slot.out.ok()) {
+        for (Incident& inc : slot.out->incidents) {
+          normalize::NormalizeIncident(inc, &slot.out->diagnostics);
+          if (!kb.empty()) LinkToKb(kb, inc);
+        }
+      }
+      slot.ready.store(true, std::memory_order_release);
+      slot.ready.notify_all();
     }
   };
+
+  Progress(g, absl::StrCat("parsing, normalising and writing ", n, n == 1 ? " file" : " files",
+                           " to the store (one transaction)"));
+  std::vector<std::string> ids;
+  std::vector<Diagnostic> diagnostics;
+  size_t handed = 0;  // files handed to the store
+  const size_t step = std::max<size_t>(1, n / 10);
   absl::StatusOr<IngestSummary> written;
   {
-    std::vector<std::jthread> workers;
-    const size_t n = std::max<size_t>(1, util::WorkerCount() - 1);
-    for (size_t t = 0; t < n && t < incidents.size(); ++t) workers.emplace_back(normalise);
-    const size_t step = std::max<size_t>(1, incidents.size() / 10);
-    written = store->Ingest(incidents, [&](size_t i) {
-      ready[i].wait(false, std::memory_order_acquire);
-      if (i > 0 && i % step == 0 && incidents.size() >= 100) {
-        Progress(g, absl::StrCat("  ", i, "/", incidents.size(), " incidents written"));
+    std::vector<std::jthread> threads;
+    for (size_t t = 0; t < workers && t < n; ++t) threads.emplace_back(work);
+    written = store->IngestBatches([&]() -> absl::StatusOr<std::span<Incident>> {
+      while (handed < n) {
+        const size_t i = handed++;
+        done.store(i);  // the store is done with every earlier file
+        done.notify_all();
+        if (i > 0 && i % step == 0 && n >= 100) {
+          Progress(g, absl::StrCat("  ", i, "/", n, " files written"));
+        }
+        Slot& slot = slots[i];
+        slot.ready.wait(false, std::memory_order_acquire);
+        if (!slot.out.ok()) return slot.out.status();
+        for (Diagnostic& d : slot.out->diagnostics) diagnostics.push_back(std::move(d));
+        if (slot.out->incidents.empty()) continue;
+        for (const Incident& inc : slot.out->incidents) ids.push_back(inc.id);
+        return std::span<Incident>(slot.out->incidents);
       }
+      done.store(n);  // the index rebuild and the commit overlap the last frees
+      done.notify_all();
+      return std::span<Incident>();
     });
-    if (!written.ok()) next.store(incidents.size());  // stop handing out work; join below
+    stop.store(!written.ok());
+    done.store(n);
+    done.notify_all();
+  }
+  if (!written.ok() && created) {
+    // Nothing was committed; the file this call created goes again.
+    store.reset();
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+      std::error_code ec;
+      std::filesystem::remove(g.db + suffix, ec);
+    }
   }
   KINSHIP_RETURN_IF_ERROR(written.status());
   const IngestSummary& sum = *written;
-  for (std::vector<Diagnostic>& ds : per_incident) {
-    for (Diagnostic& d : ds) diagnostics.push_back(std::move(d));
-  }
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
@@ -133,14 +197,12 @@ absl::Status RunIngest(GlobalOptions& g, const IngestArgs& args) {
            {"location", d.location},
            {"message", d.message}});
     }
-    nlohmann::json ids = nlohmann::json::array();
-    for (const Incident& inc : incidents) ids.push_back(inc.id);
     PrintJsonLine({{"incidents_added", sum.incidents_added},
                    {"incidents_updated", sum.incidents_updated},
                    {"indicators", sum.indicators},
                    {"invalid_indicators", sum.invalid_indicators},
                    {"benign_indicators", sum.benign_indicators},
-                   {"incident_ids", ids},
+                   {"incident_ids", nlohmann::json(ids)},
                    {"diagnostics", diags},
                    {"seconds", secs}});
     return absl::OkStatus();

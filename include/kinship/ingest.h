@@ -58,7 +58,21 @@ absl::StatusOr<ParseOutput> ParseBuffer(std::string_view content, std::string_vi
 // Parses a file, or a MISP feed folder (manifest.json + <uuid>.json), or a folder of inputs.
 // Fills Provenance (file, format, sha256 of the bytes). Errors as ParseBuffer, plus kNotFound for
 // a missing path and kResourceExhausted beyond limits::kMaxInputFileBytes.
+// ParsePath(p) is ListInputs(p) then ParseInput on each file (in parallel), joined in order.
 absl::StatusOr<ParseOutput> ParsePath(const std::string& path, const Options& options);
+
+// One file to parse. `format` is kAuto (Options::format or detection decides) or the format a
+// container implies (a MISP feed's events are MISP).
+struct InputFile {
+  std::string path;
+  Format format = Format::kAuto;
+};
+// The files `path` stands for, in parse order: the file itself; a MISP feed's events, in manifest
+// order (a manifest naming a missing event is an error here, before anything is parsed); or every
+// regular, non-hidden file beneath a folder, in name order. kNotFound for a missing path.
+absl::StatusOr<std::vector<InputFile>> ListInputs(const std::string& path);
+// Parses one listed file, filling Provenance. Errors as ParsePath.
+absl::StatusOr<ParseOutput> ParseInput(const InputFile& input, const Options& options);
 
 // ---- format parsers (each in src/ingest/<format>/), called by ParseBuffer ----
 absl::StatusOr<ParseOutput> ParseMisp(std::string_view json, std::string_view file,

@@ -14,6 +14,7 @@
 
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -60,11 +61,13 @@ class Store {
   // replaced. Marks indicators that match the stored warninglists. On any error nothing is
   // written and the file is as before.
   absl::StatusOr<IngestSummary> Ingest(std::vector<Incident>& incidents);
-  // The same, calling `before_write(i)` just before incident i is read and written, so that a
-  // caller can still be preparing (normalising) later incidents on another thread: before_write
-  // may block until incident i is ready. The store does not touch incident i before that call.
-  absl::StatusOr<IngestSummary> Ingest(std::vector<Incident>& incidents,
-                                       const std::function<void(size_t)>& before_write);
+  // The same, streamed: `next()` hands over the next batch of incidents (e.g. one parsed file;
+  // never empty) or an empty span at the end, or an error, which rolls the whole call back and is
+  // returned. Still ONE transaction. The store is done with a batch when it calls `next()` again,
+  // so the caller may free it then and may still be preparing later batches on other threads:
+  // memory is bounded by the batches in flight, not by the whole input.
+  using BatchSource = std::function<absl::StatusOr<std::span<Incident>>()>;
+  absl::StatusOr<IngestSummary> IngestBatches(const BatchSource& next);
 
   absl::StatusOr<std::vector<IncidentSummary>> ListIncidents();
 

@@ -89,44 +89,8 @@ absl::StatusOr<std::string> ReadFile(const fs::path& path) {
   return data;
 }
 
-void Append(ParseOutput& into, ParseOutput&& from) {
-  for (Incident& inc : from.incidents) into.incidents.push_back(std::move(inc));
-  for (Diagnostic& d : from.diagnostics) into.diagnostics.push_back(std::move(d));
-}
-
-absl::StatusOr<ParseOutput> ParseOneFile(const fs::path& path, const Options& options);
-
-// Parses `files` on the worker threads (files are independent) and joins their outputs in the
-// given order; the first failing file in that order decides the error, as a serial loop would.
-absl::StatusOr<ParseOutput> ParseFiles(const std::vector<fs::path>& files, const Options& options) {
-  std::vector<absl::StatusOr<ParseOutput>> parsed(files.size());
-  util::ParallelFor(files.size(), [&](size_t i) { parsed[i] = ParseOneFile(files[i], options); });
-  ParseOutput out;
-  for (absl::StatusOr<ParseOutput>& one : parsed) {
-    if (!one.ok()) return one.status();
-    Append(out, std::move(*one));
-  }
-  return out;
-}
-
-absl::StatusOr<ParseOutput> ParseOneFile(const fs::path& path, const Options& options) {
-  KINSHIP_ASSIGN_OR_RETURN(std::string data, ReadFile(path));
-  const std::string file = path.string();
-  Format format = options.format == Format::kAuto ? DetectFormat(data, file) : options.format;
-  Options opts = options;
-  opts.format = format;
-  KINSHIP_ASSIGN_OR_RETURN(ParseOutput out, ParseBuffer(data, file, opts));
-  const std::string sha = util::Sha256Hex(data);
-  for (Incident& inc : out.incidents) {
-    inc.provenance.file = file;
-    inc.provenance.format = std::string(FormatName(format));
-    inc.provenance.sha256 = sha;
-  }
-  return out;
-}
-
 // A MISP feed folder: manifest.json maps event uuids to metadata; events are <uuid>.json.
-absl::StatusOr<ParseOutput> ParseMispFeed(const fs::path& dir, const Options& options) {
+absl::StatusOr<std::vector<InputFile>> ListMispFeed(const fs::path& dir) {
   const fs::path manifest_path = dir / "manifest.json";
   KINSHIP_ASSIGN_OR_RETURN(std::string manifest, ReadFile(manifest_path));
   simdjson::dom::parser parser;
@@ -148,9 +112,7 @@ absl::StatusOr<ParseOutput> ParseMispFeed(const fs::path& dir, const Options& op
           absl::StrCat(manifest_path.string(), ": more events than kMaxFeedEvents"));
     }
   }
-  Options opts = options;
-  opts.format = Format::kMisp;
-  std::vector<fs::path> events;
+  std::vector<InputFile> events;
   events.reserve(uuids.size());
   for (const std::string& uuid : uuids) {
     if (uuid.find('/') != std::string::npos || uuid.find("..") != std::string::npos) {
@@ -162,9 +124,9 @@ absl::StatusOr<ParseOutput> ParseMispFeed(const fs::path& dir, const Options& op
       return absl::InvalidArgumentError(absl::StrCat(manifest_path.string(), ": lists event ", uuid,
                                                      " but ", event.string(), " is missing"));
     }
-    events.push_back(std::move(event));
+    events.push_back({event.string(), Format::kMisp});
   }
-  return ParseFiles(events, opts);
+  return events;
 }
 
 // A MISP feed's manifest.json is an object keyed by event uuid (other tools' manifests are not).
@@ -254,12 +216,12 @@ absl::StatusOr<ParseOutput> ParseBuffer(std::string_view content, std::string_vi
   return out;
 }
 
-absl::StatusOr<ParseOutput> ParsePath(const std::string& path, const Options& options) {
+absl::StatusOr<std::vector<InputFile>> ListInputs(const std::string& path) {
   std::error_code ec;
   const fs::path p(path);
   if (!fs::exists(p, ec)) return absl::NotFoundError(absl::StrCat(path, ": no such file"));
-  if (!fs::is_directory(p, ec)) return ParseOneFile(p, options);
-  if (IsMispFeed(p)) return ParseMispFeed(p, options);
+  if (!fs::is_directory(p, ec)) return std::vector<InputFile>{{path, Format::kAuto}};
+  if (IsMispFeed(p)) return ListMispFeed(p);
   // A folder of inputs: every regular, non-hidden file beneath it, in name order.
   std::vector<fs::path> files;
   for (auto it = fs::recursive_directory_iterator(p, ec); !ec && it != fs::end(it);
@@ -273,7 +235,42 @@ absl::StatusOr<ParseOutput> ParsePath(const std::string& path, const Options& op
   }
   if (ec) return absl::NotFoundError(absl::StrCat(path, ": ", ec.message()));
   std::sort(files.begin(), files.end());
-  return ParseFiles(files, options);
+  std::vector<InputFile> out;
+  out.reserve(files.size());
+  for (const fs::path& f : files) out.push_back({f.string(), Format::kAuto});
+  return out;
+}
+
+absl::StatusOr<ParseOutput> ParseInput(const InputFile& input, const Options& options) {
+  KINSHIP_ASSIGN_OR_RETURN(std::string data, ReadFile(input.path));
+  const std::string& file = input.path;
+  Options opts = options;
+  if (input.format != Format::kAuto) opts.format = input.format;
+  const Format format = opts.format == Format::kAuto ? DetectFormat(data, file) : opts.format;
+  opts.format = format;
+  KINSHIP_ASSIGN_OR_RETURN(ParseOutput out, ParseBuffer(data, file, opts));
+  const std::string sha = util::Sha256Hex(data);
+  for (Incident& inc : out.incidents) {
+    inc.provenance.file = file;
+    inc.provenance.format = std::string(FormatName(format));
+    inc.provenance.sha256 = sha;
+  }
+  return out;
+}
+
+absl::StatusOr<ParseOutput> ParsePath(const std::string& path, const Options& options) {
+  KINSHIP_ASSIGN_OR_RETURN(std::vector<InputFile> inputs, ListInputs(path));
+  // Files are independent: parsed on the worker threads, joined in the listed order; the first
+  // failing file in that order decides the error, as a serial loop would.
+  std::vector<absl::StatusOr<ParseOutput>> parsed(inputs.size());
+  util::ParallelFor(inputs.size(), [&](size_t i) { parsed[i] = ParseInput(inputs[i], options); });
+  ParseOutput out;
+  for (absl::StatusOr<ParseOutput>& one : parsed) {
+    if (!one.ok()) return one.status();
+    for (Incident& inc : one->incidents) out.incidents.push_back(std::move(inc));
+    for (Diagnostic& d : one->diagnostics) out.diagnostics.push_back(std::move(d));
+  }
+  return out;
 }
 
 }  // namespace kinship::ingest

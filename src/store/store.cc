@@ -1,6 +1,7 @@
 // The embedded store (include/kinship/store.h) on SQLite through store/sqlite.h.
 #include "kinship/store.h"
 
+#include <array>
 #include <optional>
 #include <utility>
 
@@ -72,13 +73,13 @@ class IndicatorWriter {
  public:
   static absl::StatusOr<IndicatorWriter> Make(store::Db& db) {
     IndicatorWriter w;
-    KINSHIP_ASSIGN_OR_RETURN(w.one_, db.Prepare(IndicatorInsertSql(1)));
-    KINSHIP_ASSIGN_OR_RETURN(w.many_, db.Prepare(IndicatorInsertSql(kRowsPerInsert)));
+    w.db_ = &db;
+    KINSHIP_ASSIGN_OR_RETURN(w.by_count_[kRowsPerInsert],
+                             db.Prepare(IndicatorInsertSql(kRowsPerInsert)));
     return w;
   }
 
-  // `ind` is bound without a copy: it must stay unchanged until Flush() (the caller's incidents
-  // outlive the writer).
+  // `ind` is bound without a copy: it must stay unchanged until Flush().
   absl::Status Add(int64_t incident, int64_t seq, std::optional<int64_t> value_id,
                    const Indicator& ind) {
     pending_.push_back(Row{incident, seq, value_id, &ind});
@@ -86,16 +87,18 @@ class IndicatorWriter {
     return absl::OkStatus();
   }
 
+  // Writes the pending rows in one INSERT (a statement per row count, prepared when first needed:
+  // a stream flushes at the end of every batch).
   absl::Status Flush() {
-    if (pending_.size() == kRowsPerInsert) {
-      for (int r = 0; r < kRowsPerInsert; ++r) BindRow(many_, r * kIndicatorColumns, pending_[r]);
-      KINSHIP_RETURN_IF_ERROR(many_.Run());
-    } else {
-      for (const Row& row : pending_) {
-        BindRow(one_, 0, row);
-        KINSHIP_RETURN_IF_ERROR(one_.Run());
-      }
+    if (pending_.empty()) return absl::OkStatus();
+    const size_t n = pending_.size();
+    std::optional<Statement>& s = by_count_[n];
+    if (!s) {
+      KINSHIP_ASSIGN_OR_RETURN(s, db_->Prepare(IndicatorInsertSql(static_cast<int>(n))));
     }
+    for (size_t r = 0; r < n; ++r)
+      BindRow(*s, static_cast<int>(r) * kIndicatorColumns, pending_[r]);
+    KINSHIP_RETURN_IF_ERROR(s->Run());
     pending_.clear();
     return absl::OkStatus();
   }
@@ -130,8 +133,8 @@ class IndicatorWriter {
     s.BindStatic(base + 12, ind.error);
   }
 
-  Statement one_;
-  Statement many_;
+  store::Db* db_ = nullptr;
+  std::array<std::optional<Statement>, kRowsPerInsert + 1> by_count_;
   std::vector<Row> pending_;
 };
 
@@ -160,11 +163,15 @@ class ForeignKeysOff {
 }  // namespace
 
 absl::StatusOr<IngestSummary> Store::Ingest(std::vector<Incident>& incidents) {
-  return Ingest(incidents, nullptr);
+  bool given = false;
+  return IngestBatches([&]() -> absl::StatusOr<std::span<Incident>> {
+    if (given) return std::span<Incident>();
+    given = true;
+    return std::span<Incident>(incidents);
+  });
 }
 
-absl::StatusOr<IngestSummary> Store::Ingest(std::vector<Incident>& incidents,
-                                            const std::function<void(size_t)>& before_write) {
+absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next) {
   store::Db& db = impl_->db();
   if (!impl_->matcher) {
     KINSHIP_ASSIGN_OR_RETURN(std::vector<Warninglist> lists, Warninglists());
@@ -176,24 +183,20 @@ absl::StatusOr<IngestSummary> Store::Ingest(std::vector<Incident>& incidents,
   KINSHIP_ASSIGN_OR_RETURN(ForeignKeysOff fk_off, ForeignKeysOff::Make(db));
   KINSHIP_ASSIGN_OR_RETURN(auto txn, store::Transaction::Begin(db));
 
-  // A batch at least as large as what is stored (a first load, a big feed) writes its rows with
-  // the value index dropped and rebuilds it at the end: one sort instead of a random B-tree insert
-  // per row (1.5 M rows: 1.0 s instead of 1.4 s measured with the sqlite3 shell). Both happen in
-  // this transaction, so a failure leaves the index as it was.
-  size_t batch_rows = 0;
-  for (const Incident& inc : incidents) batch_rows += inc.indicators.size();
-  bool rebuild_value_index = false;
-  if (batch_rows >= kRebuildIndexMinRows) {
+  // Once this call has written at least as many rows as were stored before it (and at least
+  // kRebuildIndexMinRows: a first load, a big feed), the value index is dropped and rebuilt at the
+  // end: one sort instead of a random B-tree insert per row (1.5 M rows: 1.0 s instead of 1.4 s
+  // measured with the sqlite3 shell). Both happen in this transaction, so a failure leaves the
+  // index as it was. Decided as rows arrive, since a stream's size is not known up front.
+  int64_t stored_rows = 0;
+  {
     KINSHIP_ASSIGN_OR_RETURN(Statement max_id,
                              db.Prepare("SELECT ifnull(max(id), 0) FROM indicator"));
     KINSHIP_ASSIGN_OR_RETURN(bool row, max_id.Step());
-    const int64_t stored = row ? max_id.ColumnInt(0) : 0;
-    max_id.Reset();
-    if (static_cast<int64_t>(batch_rows) >= stored) {
-      KINSHIP_RETURN_IF_ERROR(db.Exec("DROP INDEX IF EXISTS indicator_value"));
-      rebuild_value_index = true;
-    }
+    stored_rows = row ? max_id.ColumnInt(0) : 0;
   }
+  size_t rows_in_call = 0;
+  bool rebuild_value_index = false;
   KINSHIP_ASSIGN_OR_RETURN(Statement find_incident,
                            db.Prepare("SELECT rowid FROM incident WHERE id = ?"));
   // Children first: with foreign keys off for the bulk write, nothing cascades.
@@ -246,116 +249,126 @@ absl::StatusOr<IngestSummary> Store::Ingest(std::vector<Incident>& incidents,
   std::string key;
 
   IngestSummary summary;
-  for (size_t index = 0; index < incidents.size(); ++index) {
-    if (before_write) before_write(index);
-    Incident& inc = incidents[index];
-    if (inc.id.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(inc.provenance.file, ": incident without an id"));
-    }
-    find_incident.Bind(1, inc.id);
-    KINSHIP_ASSIGN_OR_RETURN(bool exists, find_incident.Step());
-    if (exists) {
-      int64_t old = find_incident.ColumnInt(0);
-      find_incident.Reset();
-      // The incident may have been written earlier in this same call: its last rows must be in
-      // the table before they are deleted.
-      KINSHIP_RETURN_IF_ERROR(insert_indicators.Flush());
-      for (Statement& del : delete_incident) {
-        del.Bind(1, old);
-        KINSHIP_RETURN_IF_ERROR(del.Run());
+  while (true) {
+    KINSHIP_ASSIGN_OR_RETURN(std::span<Incident> batch, next());
+    if (batch.empty()) break;
+    for (Incident& inc : batch) {
+      if (!rebuild_value_index && rows_in_call >= kRebuildIndexMinRows &&
+          static_cast<int64_t>(rows_in_call) >= stored_rows) {
+        KINSHIP_RETURN_IF_ERROR(db.Exec("DROP INDEX IF EXISTS indicator_value"));
+        rebuild_value_index = true;
       }
-      ++summary.incidents_updated;
-    } else {
-      find_incident.Reset();
-      ++summary.incidents_added;
-    }
-    Statement& s = insert_incident;
-    s.Bind(1, inc.id);
-    s.Bind(2, inc.title);
-    s.Bind(3, inc.description);
-    s.Bind(4, inc.source);
-    s.Bind(5, inc.first_seen);
-    s.Bind(6, inc.last_seen);
-    s.Bind(7, inc.victim.organisation);
-    s.Bind(8, inc.victim.sector);
-    s.Bind(9, inc.victim.country);
-    s.Bind(10, TlpName(inc.tlp));
-    s.Bind(11, Join(inc.tags));
-    s.Bind(12, inc.provenance.file);
-    s.Bind(13, inc.provenance.format);
-    s.Bind(14, inc.provenance.sha256);
-    KINSHIP_RETURN_IF_ERROR(s.Run());
-    const int64_t rowid = db.LastInsertRowId();
-
-    int64_t seq = 0;
-    for (Indicator& ind : inc.indicators) {
-      std::optional<int64_t> value_id;
-      if (ind.valid()) {
-        key.assign(1, static_cast<char>(ind.type));
-        key.append(ind.value);
-        auto it = cache.find(key);
-        if (it == cache.end()) {
-          CachedValue cv;
-          if (matcher) cv.benign = matcher->Match(ind);
-          insert_value.Bind(1, static_cast<int64_t>(ind.type));
-          insert_value.BindStatic(2, ind.value);
-          const std::string benign = Join(cv.benign);
-          insert_value.BindStatic(3, benign);
-          KINSHIP_RETURN_IF_ERROR(insert_value.Run());
-          if (db.Changes() == 1) {
-            cv.id = db.LastInsertRowId();
-          } else {
-            // Stored by an earlier ingest: its id, and the lists it matched then.
-            find_value.Bind(1, static_cast<int64_t>(ind.type));
-            find_value.BindStatic(2, ind.value);
-            KINSHIP_ASSIGN_OR_RETURN(bool found, find_value.Step());
-            if (!found) {
-              find_value.Reset();
-              return absl::InternalError(absl::StrCat("value '", ind.value, "' vanished"));
-            }
-            cv.id = find_value.ColumnInt(0);
-            cv.benign = Split(find_value.ColumnText(1));
-            find_value.Reset();
-          }
-          it = cache.emplace(key, std::move(cv)).first;
+      if (inc.id.empty()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(inc.provenance.file, ": incident without an id"));
+      }
+      find_incident.Bind(1, inc.id);
+      KINSHIP_ASSIGN_OR_RETURN(bool exists, find_incident.Step());
+      if (exists) {
+        int64_t old = find_incident.ColumnInt(0);
+        find_incident.Reset();
+        // The incident may have been written earlier in this same call: its last rows must be in
+        // the table before they are deleted.
+        KINSHIP_RETURN_IF_ERROR(insert_indicators.Flush());
+        for (Statement& del : delete_incident) {
+          del.Bind(1, old);
+          KINSHIP_RETURN_IF_ERROR(del.Run());
         }
-        value_id = it->second.id;
-        if (it->second.benign.empty()) {
-          ind.warninglists.clear();
-        } else {
-          ind.warninglists = it->second.benign;
-        }
-        if (ind.benign()) ++summary.benign_indicators;
+        ++summary.incidents_updated;
       } else {
-        ++summary.invalid_indicators;
+        find_incident.Reset();
+        ++summary.incidents_added;
       }
-      KINSHIP_RETURN_IF_ERROR(insert_indicators.Add(rowid, seq++, value_id, ind));
-      ++summary.indicators;
+      Statement& s = insert_incident;
+      s.Bind(1, inc.id);
+      s.Bind(2, inc.title);
+      s.Bind(3, inc.description);
+      s.Bind(4, inc.source);
+      s.Bind(5, inc.first_seen);
+      s.Bind(6, inc.last_seen);
+      s.Bind(7, inc.victim.organisation);
+      s.Bind(8, inc.victim.sector);
+      s.Bind(9, inc.victim.country);
+      s.Bind(10, TlpName(inc.tlp));
+      s.Bind(11, Join(inc.tags));
+      s.Bind(12, inc.provenance.file);
+      s.Bind(13, inc.provenance.format);
+      s.Bind(14, inc.provenance.sha256);
+      KINSHIP_RETURN_IF_ERROR(s.Run());
+      const int64_t rowid = db.LastInsertRowId();
+
+      int64_t seq = 0;
+      for (Indicator& ind : inc.indicators) {
+        std::optional<int64_t> value_id;
+        if (ind.valid()) {
+          key.assign(1, static_cast<char>(ind.type));
+          key.append(ind.value);
+          auto it = cache.find(key);
+          if (it == cache.end()) {
+            CachedValue cv;
+            if (matcher) cv.benign = matcher->Match(ind);
+            insert_value.Bind(1, static_cast<int64_t>(ind.type));
+            insert_value.BindStatic(2, ind.value);
+            const std::string benign = Join(cv.benign);
+            insert_value.BindStatic(3, benign);
+            KINSHIP_RETURN_IF_ERROR(insert_value.Run());
+            if (db.Changes() == 1) {
+              cv.id = db.LastInsertRowId();
+            } else {
+              // Stored by an earlier ingest: its id, and the lists it matched then.
+              find_value.Bind(1, static_cast<int64_t>(ind.type));
+              find_value.BindStatic(2, ind.value);
+              KINSHIP_ASSIGN_OR_RETURN(bool found, find_value.Step());
+              if (!found) {
+                find_value.Reset();
+                return absl::InternalError(absl::StrCat("value '", ind.value, "' vanished"));
+              }
+              cv.id = find_value.ColumnInt(0);
+              cv.benign = Split(find_value.ColumnText(1));
+              find_value.Reset();
+            }
+            it = cache.emplace(key, std::move(cv)).first;
+          }
+          value_id = it->second.id;
+          if (it->second.benign.empty()) {
+            ind.warninglists.clear();
+          } else {
+            ind.warninglists = it->second.benign;
+          }
+          if (ind.benign()) ++summary.benign_indicators;
+        } else {
+          ++summary.invalid_indicators;
+        }
+        KINSHIP_RETURN_IF_ERROR(insert_indicators.Add(rowid, seq++, value_id, ind));
+        ++summary.indicators;
+      }
+      rows_in_call += inc.indicators.size();
+      seq = 0;
+      for (const Technique& tq : inc.techniques) {
+        KINSHIP_RETURN_IF_ERROR(
+            insert_technique.RunWith(rowid, seq++, tq.id, tq.name, tq.location, tq.snippet));
+      }
+      seq = 0;
+      for (const Software& sw : inc.software) {
+        KINSHIP_RETURN_IF_ERROR(insert_software.RunWith(rowid, seq++, sw.name, sw.id, sw.kind,
+                                                        sw.location, sw.snippet));
+      }
+      seq = 0;
+      for (const Attribution& a : inc.attributions) {
+        KINSHIP_RETURN_IF_ERROR(insert_attribution.RunWith(rowid, seq++, a.actor_name, a.actor_id,
+                                                           static_cast<int64_t>(a.confidence),
+                                                           a.source, a.location, a.snippet));
+      }
+      seq = 0;
+      for (const ActorMention& m : inc.actor_mentions) {
+        KINSHIP_RETURN_IF_ERROR(insert_mention.RunWith(rowid, seq++, m.name, m.id, m.location,
+                                                       m.snippet,
+                                                       static_cast<int64_t>(m.occurrences)));
+      }
     }
-    seq = 0;
-    for (const Technique& tq : inc.techniques) {
-      KINSHIP_RETURN_IF_ERROR(
-          insert_technique.RunWith(rowid, seq++, tq.id, tq.name, tq.location, tq.snippet));
-    }
-    seq = 0;
-    for (const Software& sw : inc.software) {
-      KINSHIP_RETURN_IF_ERROR(
-          insert_software.RunWith(rowid, seq++, sw.name, sw.id, sw.kind, sw.location, sw.snippet));
-    }
-    seq = 0;
-    for (const Attribution& a : inc.attributions) {
-      KINSHIP_RETURN_IF_ERROR(insert_attribution.RunWith(rowid, seq++, a.actor_name, a.actor_id,
-                                                         static_cast<int64_t>(a.confidence),
-                                                         a.source, a.location, a.snippet));
-    }
-    seq = 0;
-    for (const ActorMention& m : inc.actor_mentions) {
-      KINSHIP_RETURN_IF_ERROR(insert_mention.RunWith(
-          rowid, seq++, m.name, m.id, m.location, m.snippet, static_cast<int64_t>(m.occurrences)));
-    }
+    // Pending rows point into this batch, which the caller may free once `next()` is called.
+    KINSHIP_RETURN_IF_ERROR(insert_indicators.Flush());
   }
-  KINSHIP_RETURN_IF_ERROR(insert_indicators.Flush());
   if (rebuild_value_index) {
     KINSHIP_RETURN_IF_ERROR(db.Exec(store::kIndicatorValueIndexSql));
   }
