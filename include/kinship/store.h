@@ -16,6 +16,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kinship/model.h"
@@ -73,6 +74,14 @@ class Store {
 
   // Full incident by id. Errors: kNotFound.
   absl::StatusOr<Incident> GetIncident(const std::string& id);
+
+  // Exact correlation: which stored incidents hold canonical `value` of `type` (their ids, in
+  // insertion order), and the warninglists the value matched. An unknown value holds none.
+  struct ValueHolders {
+    std::vector<std::string> incident_ids;
+    std::vector<std::string> warninglists;
+  };
+  absl::StatusOr<ValueHolders> IncidentsWithValue(IndicatorType type, std::string_view value);
 
   // Streams every incident, in insertion order, to `fn` (which may stop early by returning
   // false). Cheaper than GetIncident per id: one pass over each table.

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "kb/schema.h"
+#include "store/value_incidents.h"
 
 namespace kinship::store {
 namespace {
@@ -112,6 +113,23 @@ CREATE TABLE actor_mention (
 ) WITHOUT ROWID;
 )sql";
 
+// Which incidents hold a value, as segments of varint-coded incident rowids (value_incidents.h)
+// instead of an SQL index on indicator(value_id), whose rebuild dominated bulk ingest.
+constexpr std::string_view kValueIncidentsSql = R"sql(
+DROP INDEX IF EXISTS indicator_value;
+CREATE TABLE value_incidents (
+  value_id INTEGER NOT NULL,
+  segment INTEGER NOT NULL,     -- the ingest call that wrote it (store_meta 'segment')
+  incidents BLOB NOT NULL,      -- incident rowids, ascending, LEB128 varints of the gaps
+  PRIMARY KEY (value_id, segment)
+) WITHOUT ROWID;
+CREATE TABLE store_meta (
+  name TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO store_meta (name, value) VALUES ('segment', 0);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& Migrations() {
@@ -119,6 +137,7 @@ const std::vector<Migration>& Migrations() {
       {1, "core", kCoreSql},
       {2, "knowledge-base", kb::SchemaSql()},
       {3, "locations", kLocationsSql},
+      {4, "value-incidents", kValueIncidentsSql, &FillValueIncidents},
   };
   return *kMigrations;
 }
@@ -153,6 +172,13 @@ absl::Status Migrate(Db& db) {
     if (!st.ok()) {
       return absl::InternalError(
           absl::StrCat("migration ", m.version, " (", AV(m.name), ") failed: ", st.message()));
+    }
+    if (m.after != nullptr) {
+      st = m.after(db);
+      if (!st.ok()) {
+        return absl::InternalError(
+            absl::StrCat("migration ", m.version, " (", AV(m.name), ") failed: ", st.message()));
+      }
     }
     KINSHIP_RETURN_IF_ERROR(db.Exec(absl::StrCat("PRAGMA application_id = ", kApplicationId,
                                                  "; PRAGMA user_version = ", m.version)));

@@ -15,12 +15,9 @@ struct Migration {
   int version;            // 1, 2, ... strictly increasing
   std::string_view name;  // "core", "knowledge-base", ...
   std::string_view sql;   // statements run in one transaction
+  // Run after `sql`, in the same transaction, for what SQL alone cannot do (may be null).
+  absl::Status (*after)(Db& db) = nullptr;
 };
-
-// The index on indicator(value_id) as the core migration creates it; a bulk ingest may drop it
-// and recreate it with this statement (see Store::Ingest).
-inline constexpr char kIndicatorValueIndexSql[] =
-    "CREATE INDEX indicator_value ON indicator(value_id)";
 
 // Every migration, oldest first.
 const std::vector<Migration>& Migrations();

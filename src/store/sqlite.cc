@@ -32,6 +32,10 @@ void Statement::BindStatic(int i, std::string_view text) {
   const char* data = text.data() != nullptr ? text.data() : "";
   sqlite3_bind_text(stmt_, i, data, static_cast<int>(text.size()), SQLITE_STATIC);
 }
+void Statement::BindBlobStatic(int i, std::string_view bytes) {
+  const char* data = bytes.data() != nullptr ? bytes.data() : "";
+  sqlite3_bind_blob(stmt_, i, data, static_cast<int>(bytes.size()), SQLITE_STATIC);
+}
 void Statement::Bind(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
 void Statement::Bind(int i, double v) { sqlite3_bind_double(stmt_, i, v); }
 void Statement::BindNull(int i) { sqlite3_bind_null(stmt_, i); }
@@ -87,6 +91,12 @@ std::string_view Statement::ColumnText(int i) const {
   return std::string_view(reinterpret_cast<const char*>(p),
                           static_cast<size_t>(sqlite3_column_bytes(stmt_, i)));
 }
+std::string_view Statement::ColumnBlob(int i) const {
+  const void* p = sqlite3_column_blob(stmt_, i);
+  if (p == nullptr) return {};
+  return std::string_view(static_cast<const char*>(p),
+                          static_cast<size_t>(sqlite3_column_bytes(stmt_, i)));
+}
 int64_t Statement::ColumnInt(int i) const { return sqlite3_column_int64(stmt_, i); }
 double Statement::ColumnDouble(int i) const { return sqlite3_column_double(stmt_, i); }
 bool Statement::ColumnIsNull(int i) const { return sqlite3_column_type(stmt_, i) == SQLITE_NULL; }
@@ -122,6 +132,7 @@ absl::StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& path, bool creat
     return s;
   }
   std::unique_ptr<Db> db(new Db(raw));
+  db->fresh_ = fresh;
   sqlite3_busy_timeout(raw, 10000);
   sqlite3_extended_result_codes(raw, 1);
   // A new file gets 8 KiB pages (fewer B-tree splits and levels on bulk ingest: ~15% faster

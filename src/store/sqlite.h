@@ -36,6 +36,8 @@ class Statement {
   // Text that is NOT copied (SQLITE_STATIC): it must stay alive and unchanged until the statement
   // has been stepped to completion and reset. For bulk writes, where the copy is a measurable cost.
   void BindStatic(int i, std::string_view text);
+  // Bytes as a BLOB, not copied (as BindStatic).
+  void BindBlobStatic(int i, std::string_view bytes);
   void Bind(int i, const char* text) { Bind(i, std::string_view(text)); }
   void Bind(int i, const std::string& text) { Bind(i, std::string_view(text)); }
   void Bind(int i, int64_t v);
@@ -60,6 +62,7 @@ class Statement {
   // Columns are 0-based; valid until the next Step/Reset.
   std::string_view ColumnText(int i) const;
   std::string ColumnString(int i) const { return std::string(ColumnText(i)); }
+  std::string_view ColumnBlob(int i) const;
   int64_t ColumnInt(int i) const;
   double ColumnDouble(int i) const;
   bool ColumnIsNull(int i) const;
@@ -82,6 +85,8 @@ class Db {
   int64_t LastInsertRowId() const;
   int Changes() const;
   sqlite3* raw() { return db_; }
+  // True when this Open created the file (or found it empty).
+  bool fresh() const { return fresh_; }
 
   // Maps the connection's last error (with `what` as context) to a Status.
   absl::Status Error(int rc, std::string_view what) const;
@@ -89,6 +94,7 @@ class Db {
  private:
   explicit Db(sqlite3* db) : db_(db) {}
   sqlite3* db_ = nullptr;
+  bool fresh_ = false;
 };
 
 // RAII transaction: BEGIN IMMEDIATE on Begin, ROLLBACK on destruction unless Commit succeeded.

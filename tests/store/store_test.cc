@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "store/migrations.h"
+#include "store/value_incidents.h"
 #include "testing/data.h"
 
 namespace kinship {
@@ -17,6 +18,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using ::testing::UnorderedElementsAre;
 
 std::string FreshPath(const std::string& name) {
   fs::path p = fs::path(testing::TempDir()) / name;
@@ -24,6 +27,19 @@ std::string FreshPath(const std::string& name) {
   fs::remove(p.string() + "-wal");
   fs::remove(p.string() + "-shm");
   return p.string();
+}
+
+// The offsets where two files' bytes differ (at most 8), for a readable failure message.
+std::string FirstDifferences(const std::string& a, const std::string& b) {
+  std::string out = absl::StrCat("sizes ", a.size(), " and ", b.size(), "; differ at");
+  int shown = 0;
+  for (size_t i = 0; i < std::min(a.size(), b.size()) && shown < 8; ++i) {
+    if (a[i] != b[i]) {
+      absl::StrAppend(&out, " ", i);
+      ++shown;
+    }
+  }
+  return out;
 }
 
 std::string FileBytes(const std::string& path) {
@@ -67,7 +83,7 @@ TEST(Store, CreatesAndMigratesToLatestSchema) {
   ASSERT_TRUE(store.ok()) << store.status();
   auto stats = (*store)->Stats();
   ASSERT_TRUE(stats.ok());
-  EXPECT_EQ(stats->schema_version, 3);
+  EXPECT_EQ(stats->schema_version, 4);
   EXPECT_EQ(stats->schema_version, store::LatestSchemaVersion());
   EXPECT_EQ(stats->incidents, 0u);
 }
@@ -284,6 +300,11 @@ TEST(Store, UpgradesSchemaTwoStoreWithDataInPlace) {
     EXPECT_EQ(old->attributions[0].location, "");
     EXPECT_TRUE(old->actor_mentions.empty());
 
+    // The v4 migration filled value_incidents from the old rows.
+    auto holders = (*store)->IncidentsWithValue(IndicatorType::kIpv4, "45.137.22.13");
+    ASSERT_TRUE(holders.ok()) << holders.status();
+    EXPECT_THAT(holders->incident_ids, ElementsAre("old-1"));
+
     std::vector<Incident> batch = {WithPlaces("new-1")};
     ASSERT_TRUE((*store)->Ingest(batch).ok());
     auto fresh = (*store)->GetIncident("new-1");
@@ -379,6 +400,41 @@ TEST(Store, FailedIngestLeavesFileByteForByteUnchanged) {
   EXPECT_FALSE(fs::exists(path + "-wal") && fs::file_size(path + "-wal") > 0);
 }
 
+// The first load into a store created by this Store runs with a rollback journal (see
+// FirstLoadJournal): failing, it writes nothing; succeeding, it leaves the store in WAL mode (file
+// header bytes 18-19 = 2) for later ingests, whose failures leave the file byte for byte as before.
+TEST(Store, FirstLoadIsAtomicAndEndsInWalMode) {
+  std::string path = FreshPath("first.db");
+  {
+    auto store = Store::Open(path);
+    ASSERT_TRUE(store.ok());
+    std::vector<Incident> bad = {Sample("evt-1"), Sample("")};
+    EXPECT_EQ((*store)->Ingest(bad).status().code(), absl::StatusCode::kInvalidArgument);
+    auto list = (*store)->ListIncidents();
+    ASSERT_TRUE(list.ok());
+    EXPECT_TRUE(list->empty());
+    std::vector<Incident> batch = {Sample("evt-1")};
+    ASSERT_TRUE((*store)->Ingest(batch).ok());
+    std::vector<Incident> more = {Sample("evt-2")};
+    ASSERT_TRUE((*store)->Ingest(more).ok());
+  }
+  const std::string after = FileBytes(path);
+  ASSERT_GT(after.size(), 20u);
+  EXPECT_EQ(after[18], 2);
+  EXPECT_EQ(after[19], 2);
+  {
+    auto store = Store::Open(path);
+    ASSERT_TRUE(store.ok());
+    auto list = (*store)->ListIncidents();
+    ASSERT_TRUE(list.ok());
+    EXPECT_EQ(list->size(), 2u);
+    std::vector<Incident> bad = {Sample("evt-3"), Sample("")};
+    EXPECT_EQ((*store)->Ingest(bad).status().code(), absl::StatusCode::kInvalidArgument);
+  }
+  const std::string failed = FileBytes(path);
+  EXPECT_TRUE(failed == after) << FirstDifferences(after, failed);
+}
+
 Incident Big(std::string id, size_t n, size_t offset) {
   Incident inc = Sample(std::move(id));
   inc.indicators.clear();
@@ -391,23 +447,22 @@ Incident Big(std::string id, size_t n, size_t offset) {
   return inc;
 }
 
-bool HasValueIndex(const std::string& path) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) return false;
-  sqlite3_stmt* st = nullptr;
-  sqlite3_prepare_v2(db,
-                     "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = "
-                     "'indicator_value' AND sql LIKE '%indicator(value_id)%'",
-                     -1, &st, nullptr);
-  bool found = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
-  sqlite3_finalize(st);
-  sqlite3_close(db);
-  return found;
+std::vector<std::string> Holders(Store& store, const std::string& domain) {
+  auto h = store.IncidentsWithValue(IndicatorType::kDomain, domain);
+  EXPECT_TRUE(h.ok()) << h.status();
+  return h.ok() ? h->incident_ids : std::vector<std::string>{"error"};
 }
 
-// A batch larger than the store rebuilds the value index instead of updating it row by row: the
-// index must exist afterwards, answer value look-ups, and survive a failed batch untouched.
-TEST(Store, BulkIngestKeepsTheValueIndex) {
+Incident Domains(std::string id, std::vector<std::string> domains) {
+  Incident inc = Sample(std::move(id));
+  inc.indicators.clear();
+  for (std::string& d : domains) inc.indicators.push_back(Valid(IndicatorType::kDomain, d));
+  return inc;
+}
+
+// Exact correlation from the store: a big first load (one segment per value), a later call adding
+// a second segment, a failed call changing nothing.
+TEST(Store, IncidentsWithValueAcrossCalls) {
   std::string path = FreshPath("bulk.db");
   {
     auto store = Store::Open(path);
@@ -419,24 +474,14 @@ TEST(Store, BulkIngestKeepsTheValueIndex) {
     auto stats = (*store)->Stats();
     ASSERT_TRUE(stats.ok());
     EXPECT_EQ(stats->distinct_values, 50000u);
-  }
-  EXPECT_TRUE(HasValueIndex(path));
-  {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-    sqlite3_stmt* st = nullptr;
-    // h40000 is in big-1 (i = 40000) and in big-2 (i = 10000): two rows, found through the index.
-    ASSERT_EQ(
-        sqlite3_prepare_v2(db,
-                           "SELECT count(*) FROM indicator INDEXED BY indicator_value WHERE "
-                           "value_id = (SELECT id FROM value WHERE value = 'h40000.example.org')",
-                           -1, &st, nullptr),
-        SQLITE_OK)
-        << sqlite3_errmsg(db);
-    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-    EXPECT_EQ(sqlite3_column_int(st, 0), 2);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    // h40000 is in big-1 (i = 40000) and in big-2 (i = 10000); h5 in big-1 twice (i = 5, 50005).
+    EXPECT_THAT(Holders(**store, "h40000.example.org"), ElementsAre("big-1", "big-2"));
+    EXPECT_THAT(Holders(**store, "h5.example.org"), ElementsAre("big-1", "big-2"));
+    EXPECT_THAT(Holders(**store, "nowhere.example.org"), IsEmpty());
+    std::vector<Incident> more = {Domains("small", {"h40000.example.org", "new.example.org"})};
+    ASSERT_TRUE((*store)->Ingest(more).ok());
+    EXPECT_THAT(Holders(**store, "h40000.example.org"), ElementsAre("big-1", "big-2", "small"));
+    EXPECT_THAT(Holders(**store, "new.example.org"), ElementsAre("small"));
   }
   const std::string before = FileBytes(path);
   {
@@ -446,13 +491,49 @@ TEST(Store, BulkIngestKeepsTheValueIndex) {
     EXPECT_EQ((*store)->Ingest(batch).status().code(), absl::StatusCode::kInvalidArgument);
   }
   EXPECT_EQ(FileBytes(path), before);
-  EXPECT_TRUE(HasValueIndex(path));
+}
+
+// Replacing an incident takes it out of the values it held, whether it was stored by an earlier
+// call or written earlier in the same call, and even when the replacement reuses its rowid.
+TEST(Store, IncidentsWithValueFollowReplacement) {
+  auto store = Store::Open(FreshPath("holders.db"));
+  ASSERT_TRUE(store.ok());
+  std::vector<Incident> first = {Domains("a", {"one.example", "two.example"}),
+                                 Domains("b", {"two.example"})};
+  ASSERT_TRUE((*store)->Ingest(first).ok());
+  EXPECT_THAT(Holders(**store, "two.example"), ElementsAre("a", "b"));
+  // "b" has the largest rowid: its replacement may be given the same one.
+  std::vector<Incident> second = {Domains("b", {"three.example", "two.example"}),
+                                  Domains("a", {"three.example"})};
+  ASSERT_TRUE((*store)->Ingest(second).ok());
+  EXPECT_THAT(Holders(**store, "one.example"), IsEmpty());
+  EXPECT_THAT(Holders(**store, "two.example"), ElementsAre("b"));
+  EXPECT_THAT(Holders(**store, "three.example"), UnorderedElementsAre("a", "b"));
+  // Twice in one call: only the later one's values count.
+  std::vector<Incident> third = {Domains("c", {"four.example"}), Domains("c", {"five.example"})};
+  ASSERT_TRUE((*store)->Ingest(third).ok());
+  EXPECT_THAT(Holders(**store, "four.example"), IsEmpty());
+  EXPECT_THAT(Holders(**store, "five.example"), ElementsAre("c"));
+}
+
+TEST(ValueIncidents, VarintGapsRoundTripAndRejectTruncation) {
+  const std::vector<int64_t> ids = {1, 2, 127, 128, 300, 16384, 1LL << 40, (1LL << 62) + 5};
+  std::string bytes;
+  store::EncodeAscending(ids, &bytes);
+  EXPECT_EQ(bytes.substr(0, 3), std::string("\x01\x01\x7d", 3));  // gaps 1, 1, 125
+  std::vector<int64_t> back;
+  ASSERT_TRUE(store::DecodeAscending(bytes, &back).ok());
+  EXPECT_EQ(back, ids);
+  back.clear();
+  EXPECT_EQ(store::DecodeAscending(bytes.substr(0, bytes.size() - 1), &back).code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(store::DecodeAscending(std::string(11, '\xff'), &back).code(),
+            absl::StatusCode::kDataLoss);
 }
 
 // IngestBatches: batches written in order in one transaction; the store never reads a batch again
-// once it asks for the next (the source frees it: ASan would catch a late read); the value index
-// is dropped and rebuilt once the call's rows pass what was stored, even though no single batch
-// is that large; an error from the source rolls the whole call back.
+// once it asks for the next (the source frees it: ASan would catch a late read); values shared
+// across batches are correlated; an error from the source rolls the whole call back.
 TEST(Store, IngestBatchesStreamsFreesAndRollsBack) {
   std::string path = FreshPath("stream.db");
   {
@@ -476,8 +557,11 @@ TEST(Store, IngestBatchesStreamsFreesAndRollsBack) {
     ASSERT_TRUE(got.ok());
     ASSERT_EQ(got->indicators.size(), 25000u);
     EXPECT_EQ(got->indicators[0].value, "h0.example.org");  // (0 + 50000) % 50000
+    // h45000: i = 45000 - 10000 k in batch k, for k = 3 and 4 (0 <= i < 25000).
+    auto holders = (*store)->IncidentsWithValue(IndicatorType::kDomain, "h45000.example.org");
+    ASSERT_TRUE(holders.ok()) << holders.status();
+    EXPECT_THAT(holders->incident_ids, ElementsAre("s-3", "s-4"));
   }
-  EXPECT_TRUE(HasValueIndex(path));
   const std::string before = FileBytes(path);
   {
     auto store = Store::Open(path);
@@ -492,7 +576,6 @@ TEST(Store, IngestBatchesStreamsFreesAndRollsBack) {
     EXPECT_EQ(sum.status().message(), "feed/2.json: not valid JSON");
   }
   EXPECT_EQ(FileBytes(path), before);
-  EXPECT_TRUE(HasValueIndex(path));
 }
 
 TEST(Store, ForEachIncidentStreamsInInsertionOrderAndStopsEarly) {
