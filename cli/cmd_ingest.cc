@@ -418,6 +418,60 @@ absl::Status RunStats(GlobalOptions& g) {
   return absl::OkStatus();
 }
 
+struct PivotArgs {
+  std::string value;
+  std::string type;
+};
+
+// Exact correlation from the store: which incidents hold a value (refanged and canonicalised
+// first, so "176.31.112[.]10" finds 176.31.112.10).
+absl::Status RunPivot(GlobalOptions& g, const PivotArgs& args) {
+  const std::string raw = normalize::Refang(args.value);
+  std::optional<IndicatorType> type;
+  if (!args.type.empty()) {
+    type = IndicatorTypeFromName(args.type);
+    if (!type) return absl::InvalidArgumentError(absl::StrCat("unknown --type '", args.type, "'"));
+  } else {
+    type = normalize::DetectType(raw);
+    if (!type) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot tell the type of '", args.value, "'; give --type"));
+    }
+  }
+  type = normalize::CanonicalType(*type, raw);
+  auto canonical = normalize::Canonicalize(*type, raw);
+  if (!canonical.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("'", args.value, "' is not a valid ",
+                                                   AV(IndicatorTypeName(*type)), ": ",
+                                                   canonical.status().message()));
+  }
+  KINSHIP_ASSIGN_OR_RETURN(auto store, OpenStore(g, /*create=*/false));
+  KINSHIP_ASSIGN_OR_RETURN(Store::ValueHolders h, store->IncidentsWithValue(*type, *canonical));
+  if (g.json) {
+    nlohmann::json incidents = nlohmann::json::array();
+    for (size_t i = 0; i < h.incident_ids.size(); ++i) {
+      incidents.push_back(
+          {{"id", h.incident_ids[i]}, {"title", h.titles[i]}, {"first_seen", h.first_seen[i]}});
+    }
+    PrintJsonLine({{"type", IndicatorTypeName(*type)},
+                   {"value", *canonical},
+                   {"warninglists", h.warninglists},
+                   {"incidents", incidents}});
+    return absl::OkStatus();
+  }
+  std::printf(
+      "%s %s: held by %zu incident%s%s\n", std::string(IndicatorTypeName(*type)).c_str(),
+      canonical->c_str(), h.incident_ids.size(), h.incident_ids.size() == 1 ? "" : "s",
+      h.warninglists.empty()
+          ? ""
+          : absl::StrCat(" (known-benign: ", absl::StrJoin(h.warninglists, ", "), ")").c_str());
+  for (size_t i = 0; i < h.incident_ids.size(); ++i) {
+    std::printf("  %-40s  %-10s  %s\n", h.incident_ids[i].c_str(),
+                h.first_seen[i].substr(0, 10).c_str(), h.titles[i].c_str());
+  }
+  return absl::OkStatus();
+}
+
 void Setup(CLI::App& app, GlobalOptions& g) {
   auto args = std::make_shared<IngestArgs>();
   auto* ingest = app.add_subcommand(
@@ -437,6 +491,13 @@ void Setup(CLI::App& app, GlobalOptions& g) {
   auto* show = app.add_subcommand("show", "Show one incident with its canonical indicators");
   show->add_option("id", *id, "Incident id")->required();
   show->callback([&g, id] { g.exit_code = Finish(g, RunShow(g, *id)); });
+
+  auto pivot_args = std::make_shared<PivotArgs>();
+  auto* pivot = app.add_subcommand(
+      "pivot", "Which stored incidents hold a value (exact correlation; defanged values work)");
+  pivot->add_option("value", pivot_args->value, "An IP, domain, URL, hash, email, ...")->required();
+  pivot->add_option("--type", pivot_args->type, "The value's type when it is ambiguous");
+  pivot->callback([&g, pivot_args] { g.exit_code = Finish(g, RunPivot(g, *pivot_args)); });
 
   auto* stats = app.add_subcommand("stats", "What the store holds");
   stats->callback([&g] { g.exit_code = Finish(g, RunStats(g)); });

@@ -75,10 +75,13 @@ class Store {
   // Full incident by id. Errors: kNotFound.
   absl::StatusOr<Incident> GetIncident(const std::string& id);
 
-  // Exact correlation: which stored incidents hold canonical `value` of `type` (their ids, in
-  // insertion order), and the warninglists the value matched. An unknown value holds none.
+  // Exact correlation: which stored incidents hold canonical `value` of `type` (ids, titles and
+  // first-seen dates, in insertion order), and the warninglists the value matched. An unknown
+  // value holds none.
   struct ValueHolders {
     std::vector<std::string> incident_ids;
+    std::vector<std::string> titles;
+    std::vector<std::string> first_seen;
     std::vector<std::string> warninglists;
   };
   absl::StatusOr<ValueHolders> IncidentsWithValue(IndicatorType type, std::string_view value);

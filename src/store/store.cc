@@ -597,7 +597,8 @@ absl::StatusOr<Store::ValueHolders> Store::IncidentsWithValue(IndicatorType type
   out.warninglists = Split(find.ColumnText(1));
   find.Reset();
   KINSHIP_ASSIGN_OR_RETURN(std::vector<int64_t> rowids, store::IncidentsWithValue(db, value_id));
-  KINSHIP_ASSIGN_OR_RETURN(Statement id_of, db.Prepare("SELECT id FROM incident WHERE rowid = ?"));
+  KINSHIP_ASSIGN_OR_RETURN(
+      Statement id_of, db.Prepare("SELECT id, title, first_seen FROM incident WHERE rowid = ?"));
   for (int64_t r : rowids) {
     id_of.Bind(1, r);
     KINSHIP_ASSIGN_OR_RETURN(bool found, id_of.Step());
@@ -606,6 +607,8 @@ absl::StatusOr<Store::ValueHolders> Store::IncidentsWithValue(IndicatorType type
           absl::StrCat(impl_->path, ": value_incidents names missing incident rowid ", r));
     }
     out.incident_ids.push_back(id_of.ColumnString(0));
+    out.titles.push_back(id_of.ColumnString(1));
+    out.first_seen.push_back(id_of.ColumnString(2));
     id_of.Reset();
   }
   return out;
