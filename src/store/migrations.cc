@@ -113,10 +113,12 @@ CREATE TABLE actor_mention (
 ) WITHOUT ROWID;
 )sql";
 
-// Which incidents hold a value, as segments of varint-coded incident rowids (value_incidents.h)
-// instead of an SQL index on indicator(value_id), whose rebuild dominated bulk ingest.
-constexpr std::string_view kValueIncidentsSql = R"sql(
-DROP INDEX IF EXISTS indicator_value;
+// Bulk-ingest layout. Which incidents hold a value: segments of varint-coded incident rowids
+// (value_incidents.h) instead of an SQL index on indicator(value_id), whose rebuild dominated bulk
+// ingest. An incident's indicator rows: the id range [indicator_first, + indicator_count) (ingest
+// has always written an incident's rows together) instead of an index on indicator(incident,
+// seq), a second B-tree insert per row. The indexes go in UpgradeToV4, after the fill.
+constexpr std::string_view kBulkLayoutSql = R"sql(
 CREATE TABLE value_incidents (
   value_id INTEGER NOT NULL,
   segment INTEGER NOT NULL,     -- the ingest call that wrote it (store_meta 'segment')
@@ -128,7 +130,27 @@ CREATE TABLE store_meta (
   value INTEGER NOT NULL
 ) WITHOUT ROWID;
 INSERT INTO store_meta (name, value) VALUES ('segment', 0);
+ALTER TABLE incident ADD COLUMN indicator_first INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE incident ADD COLUMN indicator_count INTEGER NOT NULL DEFAULT 0;
+UPDATE incident SET
+  indicator_first = ifnull((SELECT min(id) FROM indicator WHERE incident = incident.rowid), 0),
+  indicator_count = (SELECT count(*) FROM indicator WHERE incident = incident.rowid);
 )sql";
+
+absl::Status UpgradeToV4(Db& db) {
+  KINSHIP_ASSIGN_OR_RETURN(
+      Statement gaps,
+      db.Prepare("SELECT id FROM incident WHERE indicator_count > 0 AND (SELECT max(id) FROM "
+                 "indicator WHERE incident = incident.rowid) != indicator_first + "
+                 "indicator_count - 1 LIMIT 1"));
+  KINSHIP_ASSIGN_OR_RETURN(bool scattered, gaps.Step());
+  if (scattered) {
+    return absl::DataLossError(absl::StrCat("the indicator rows of incident '",
+                                            AV(gaps.ColumnText(0)), "' are not contiguous"));
+  }
+  KINSHIP_RETURN_IF_ERROR(FillValueIncidents(db));
+  return db.Exec("DROP INDEX IF EXISTS indicator_value; DROP INDEX IF EXISTS indicator_incident;");
+}
 
 }  // namespace
 
@@ -137,7 +159,7 @@ const std::vector<Migration>& Migrations() {
       {1, "core", kCoreSql},
       {2, "knowledge-base", kb::SchemaSql()},
       {3, "locations", kLocationsSql},
-      {4, "value-incidents", kValueIncidentsSql, &FillValueIncidents},
+      {4, "bulk-layout", kBulkLayoutSql, &UpgradeToV4},
   };
   return *kMigrations;
 }

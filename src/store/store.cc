@@ -56,14 +56,14 @@ namespace {
 // (cursor open/close, VDBE set-up and halt) per 32 rows instead of per row, which measured as the
 // largest cost of bulk ingest after the B-tree work itself (bench/macro/ingest_bench.sh).
 constexpr int kRowsPerInsert = 32;
-constexpr int kIndicatorColumns = 12;
+constexpr int kIndicatorColumns = 13;
 
 std::string IndicatorInsertSql(int rows) {
   std::string sql =
-      "INSERT INTO indicator (incident, seq, value_id, type, raw, derivation, to_ids, category, "
-      "comment, location, snippet, error) VALUES ";
+      "INSERT INTO indicator (id, incident, seq, value_id, type, raw, derivation, to_ids, "
+      "category, comment, location, snippet, error) VALUES ";
   for (int r = 0; r < rows; ++r) {
-    absl::StrAppend(&sql, r == 0 ? "" : ",", "(?,?,?,?,?,?,?,?,?,?,?,?)");
+    absl::StrAppend(&sql, r == 0 ? "" : ",", "(?,?,?,?,?,?,?,?,?,?,?,?,?)");
   }
   return sql;
 }
@@ -79,9 +79,9 @@ class IndicatorWriter {
   }
 
   // `ind` is bound without a copy: it must stay unchanged until Flush().
-  absl::Status Add(int64_t incident, int64_t seq, std::optional<int64_t> value_id,
+  absl::Status Add(int64_t id, int64_t incident, int64_t seq, std::optional<int64_t> value_id,
                    const Indicator& ind) {
-    pending_.push_back(Row{incident, seq, value_id, &ind});
+    pending_.push_back(Row{id, incident, seq, value_id, &ind});
     if (pending_.size() == kRowsPerInsert) return Flush();
     return absl::OkStatus();
   }
@@ -104,6 +104,7 @@ class IndicatorWriter {
 
  private:
   struct Row {
+    int64_t id;
     int64_t incident;
     int64_t seq;
     std::optional<int64_t> value_id;
@@ -112,24 +113,25 @@ class IndicatorWriter {
 
   static void BindRow(Statement& s, int base, const Row& row) {
     const Indicator& ind = *row.ind;
-    s.Bind(base + 1, row.incident);
-    s.Bind(base + 2, row.seq);
+    s.Bind(base + 1, row.id);
+    s.Bind(base + 2, row.incident);
+    s.Bind(base + 3, row.seq);
     if (row.value_id) {
-      s.Bind(base + 3, *row.value_id);
+      s.Bind(base + 4, *row.value_id);
     } else {
-      s.BindNull(base + 3);
+      s.BindNull(base + 4);
     }
-    s.Bind(base + 4, static_cast<int64_t>(ind.type));
+    s.Bind(base + 5, static_cast<int64_t>(ind.type));
     // The raw form is stored only where it differs from the canonical value.
-    s.BindStatic(base + 5, row.value_id && ind.raw == ind.value ? std::string_view("")
+    s.BindStatic(base + 6, row.value_id && ind.raw == ind.value ? std::string_view("")
                                                                 : std::string_view(ind.raw));
-    s.Bind(base + 6, static_cast<int64_t>(ind.derivation));
-    s.Bind(base + 7, ind.to_ids ? 1 : 0);
-    s.BindStatic(base + 8, ind.category);
-    s.BindStatic(base + 9, ind.comment);
-    s.BindStatic(base + 10, ind.location);
-    s.BindStatic(base + 11, ind.snippet);
-    s.BindStatic(base + 12, ind.error);
+    s.Bind(base + 7, static_cast<int64_t>(ind.derivation));
+    s.Bind(base + 8, ind.to_ids ? 1 : 0);
+    s.BindStatic(base + 9, ind.category);
+    s.BindStatic(base + 10, ind.comment);
+    s.BindStatic(base + 11, ind.location);
+    s.BindStatic(base + 12, ind.snippet);
+    s.BindStatic(base + 13, ind.error);
   }
 
   store::Db* db_ = nullptr;
@@ -224,12 +226,20 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next) {
     last_stored_incident = row ? max_rowid.ColumnInt(0) : 0;
   }
   store::ValueIncidentsWriter occurs;
-  KINSHIP_ASSIGN_OR_RETURN(Statement find_incident,
-                           db.Prepare("SELECT rowid FROM incident WHERE id = ?"));
+  // Indicator ids are given explicitly, each incident's as one range (see delete_indicators).
+  int64_t next_indicator_id = 1;
+  {
+    KINSHIP_ASSIGN_OR_RETURN(Statement max_id,
+                             db.Prepare("SELECT ifnull(max(id), 0) + 1 FROM indicator"));
+    KINSHIP_ASSIGN_OR_RETURN(bool row, max_id.Step());
+    if (row) next_indicator_id = max_id.ColumnInt(0);
+  }
+  KINSHIP_ASSIGN_OR_RETURN(
+      Statement find_incident,
+      db.Prepare("SELECT rowid, indicator_first, indicator_count FROM incident WHERE id = ?"));
   // Children first: with foreign keys off for the bulk write, nothing cascades.
   std::vector<Statement> delete_incident;
-  for (std::string_view table :
-       {"indicator", "technique", "software", "attribution", "actor_mention"}) {
+  for (std::string_view table : {"technique", "software", "attribution", "actor_mention"}) {
     KINSHIP_ASSIGN_OR_RETURN(
         Statement s, db.Prepare(absl::StrCat("DELETE FROM ", AV(table), " WHERE incident = ?")));
     delete_incident.push_back(std::move(s));
@@ -238,11 +248,15 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next) {
     KINSHIP_ASSIGN_OR_RETURN(Statement s, db.Prepare("DELETE FROM incident WHERE rowid = ?"));
     delete_incident.push_back(std::move(s));
   }
+  // An incident's indicator rows are the id range [indicator_first, + indicator_count).
+  KINSHIP_ASSIGN_OR_RETURN(Statement delete_indicators,
+                           db.Prepare("DELETE FROM indicator WHERE id >= ?1 AND id < ?1 + ?2"));
   KINSHIP_ASSIGN_OR_RETURN(
       Statement insert_incident,
       db.Prepare("INSERT INTO incident (id, title, description, source, first_seen, last_seen, "
                  "victim_org, victim_sector, victim_country, tlp, tags, prov_file, prov_format, "
-                 "prov_sha256) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                 "prov_sha256, indicator_first, indicator_count) VALUES "
+                 "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   KINSHIP_ASSIGN_OR_RETURN(Statement find_value,
                            db.Prepare("SELECT id, benign FROM value WHERE type = ? AND value = ?"));
   // A new value is inserted straight away (one B-tree descent); only when it already exists
@@ -287,7 +301,9 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next) {
       find_incident.Bind(1, inc.id);
       KINSHIP_ASSIGN_OR_RETURN(bool exists, find_incident.Step());
       if (exists) {
-        int64_t old = find_incident.ColumnInt(0);
+        const int64_t old = find_incident.ColumnInt(0);
+        const int64_t old_first = find_incident.ColumnInt(1);
+        const int64_t old_count = find_incident.ColumnInt(2);
         find_incident.Reset();
         // The incident may have been written earlier in this same call: its last rows must be in
         // the table before they are deleted.
@@ -295,8 +311,9 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next) {
         if (old > last_stored_incident) {
           occurs.Forget(old);
         } else {
-          KINSHIP_RETURN_IF_ERROR(store::RemoveIncidentFromValues(db, old));
+          KINSHIP_RETURN_IF_ERROR(store::RemoveIncidentFromValues(db, old, old_first, old_count));
         }
+        KINSHIP_RETURN_IF_ERROR(delete_indicators.RunWith(old_first, old_count));
         for (Statement& del : delete_incident) {
           del.Bind(1, old);
           KINSHIP_RETURN_IF_ERROR(del.Run());
@@ -321,6 +338,8 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next) {
       s.Bind(12, inc.provenance.file);
       s.Bind(13, inc.provenance.format);
       s.Bind(14, inc.provenance.sha256);
+      s.Bind(15, next_indicator_id);
+      s.Bind(16, static_cast<int64_t>(inc.indicators.size()));
       KINSHIP_RETURN_IF_ERROR(s.Run());
       const int64_t rowid = db.LastInsertRowId();
 
@@ -367,7 +386,8 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next) {
         } else {
           ++summary.invalid_indicators;
         }
-        KINSHIP_RETURN_IF_ERROR(insert_indicators.Add(rowid, seq++, value_id, ind));
+        KINSHIP_RETURN_IF_ERROR(
+            insert_indicators.Add(next_indicator_id++, rowid, seq++, value_id, ind));
         ++summary.indicators;
       }
       seq = 0;
@@ -406,7 +426,8 @@ absl::StatusOr<std::vector<IncidentSummary>> Store::ListIncidents() {
   KINSHIP_ASSIGN_OR_RETURN(
       Statement s,
       db.Prepare("SELECT i.id, i.title, i.source, i.first_seen, i.prov_format, "
-                 "(SELECT count(*) FROM indicator n WHERE n.incident = i.rowid AND "
+                 "(SELECT count(*) FROM indicator n WHERE n.id >= i.indicator_first AND "
+                 "n.id < i.indicator_first + i.indicator_count AND "
                  "n.derivation = 0), "
                  "(SELECT count(*) FROM technique t WHERE t.incident = i.rowid), "
                  "(SELECT group_concat(CASE WHEN a.actor_id != '' THEN a.actor_id ELSE "
@@ -442,7 +463,7 @@ class IncidentReader {
         db.Prepare(
             "SELECT n.type, v.value, n.raw, n.derivation, n.to_ids, n.category, n.comment, "
             "n.location, n.error, v.benign, n.snippet FROM indicator n LEFT JOIN value v ON v.id = "
-            "n.value_id WHERE n.incident = ? ORDER BY n.seq"));
+            "n.value_id WHERE n.id >= ?1 AND n.id < ?1 + ?2 ORDER BY n.id"));
     KINSHIP_ASSIGN_OR_RETURN(
         r.techniques_,
         db.Prepare("SELECT id, name, location, snippet FROM technique WHERE incident = ? ORDER "
@@ -462,7 +483,8 @@ class IncidentReader {
 
   static constexpr std::string_view kColumns =
       "rowid, id, title, description, source, first_seen, last_seen, victim_org, victim_sector, "
-      "victim_country, tlp, tags, prov_file, prov_format, prov_sha256";
+      "victim_country, tlp, tags, prov_file, prov_format, prov_sha256, indicator_first, "
+      "indicator_count";
 
   // Fills `inc` from the current row of `s` (selected with kColumns) and the child tables.
   absl::Status Read(const Statement& s, Incident& inc) {
@@ -482,7 +504,8 @@ class IncidentReader {
     inc.provenance.format = s.ColumnString(13);
     inc.provenance.sha256 = s.ColumnString(14);
 
-    indicators_.Bind(1, rowid);
+    indicators_.Bind(1, s.ColumnInt(15));
+    indicators_.Bind(2, s.ColumnInt(16));
     while (true) {
       KINSHIP_ASSIGN_OR_RETURN(bool row, indicators_.Step());
       if (!row) break;

@@ -151,11 +151,11 @@ absl::Status ValueIncidentsWriter::Write(Db& db) {
   return absl::OkStatus();
 }
 
-absl::Status RemoveIncidentFromValues(Db& db, int64_t incident) {
+absl::Status RemoveIncidentFromValues(Db& db, int64_t incident, int64_t first, int64_t count) {
   KINSHIP_ASSIGN_OR_RETURN(
       Statement values,
-      db.Prepare("SELECT DISTINCT value_id FROM indicator WHERE incident = ? AND value_id IS "
-                 "NOT NULL"));
+      db.Prepare("SELECT DISTINCT value_id FROM indicator WHERE id >= ?1 AND id < ?1 + ?2 AND "
+                 "value_id IS NOT NULL"));
   KINSHIP_ASSIGN_OR_RETURN(
       Statement segments,
       db.Prepare("SELECT segment, incidents FROM value_incidents WHERE value_id = ?"));
@@ -166,7 +166,8 @@ absl::Status RemoveIncidentFromValues(Db& db, int64_t incident) {
       Statement remove,
       db.Prepare("DELETE FROM value_incidents WHERE value_id = ? AND segment = ?"));
   std::vector<int64_t> value_ids;
-  values.Bind(1, incident);
+  values.Bind(1, first);
+  values.Bind(2, count);
   while (true) {
     KINSHIP_ASSIGN_OR_RETURN(bool row, values.Step());
     if (!row) break;

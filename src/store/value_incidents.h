@@ -47,9 +47,9 @@ class ValueIncidentsWriter {
   absl::flat_hash_map<int64_t, size_t> forgotten_;  // incident -> pairs_.size() when forgotten
 };
 
-// Removes `incident` from the segments of every value its stored indicator rows reference (call
-// before deleting those rows); segments left empty are deleted.
-absl::Status RemoveIncidentFromValues(Db& db, int64_t incident);
+// Removes `incident` from the segments of every value its stored indicator rows (ids [first,
+// first + count)) reference; call before deleting those rows. Segments left empty are deleted.
+absl::Status RemoveIncidentFromValues(Db& db, int64_t incident, int64_t first, int64_t count);
 
 // The rowids of the incidents holding `value_id`, ascending.
 absl::StatusOr<std::vector<int64_t>> IncidentsWithValue(Db& db, int64_t value_id);

@@ -304,6 +304,11 @@ TEST(Store, UpgradesSchemaTwoStoreWithDataInPlace) {
     auto holders = (*store)->IncidentsWithValue(IndicatorType::kIpv4, "45.137.22.13");
     ASSERT_TRUE(holders.ok()) << holders.status();
     EXPECT_THAT(holders->incident_ids, ElementsAre("old-1"));
+    // ... and gave old-1 its indicator id range (the count reads it).
+    auto list = (*store)->ListIncidents();
+    ASSERT_TRUE(list.ok());
+    ASSERT_EQ(list->size(), 1u);
+    EXPECT_EQ((*list)[0].indicators, 1u);
 
     std::vector<Incident> batch = {WithPlaces("new-1")};
     ASSERT_TRUE((*store)->Ingest(batch).ok());
