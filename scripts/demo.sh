@@ -43,6 +43,9 @@ echo
 echo "== Which incidents does the Bundestag intrusion resemble, and why? =="
 k similar "$BUNDESTAG" --top 3
 echo
+echo "== Where else have we seen the Bundestag intruders' C2 address? (exact correlation) =="
+k pivot "176.31.112[.]10"
+echo
 echo "== The Bundestag and DNC intrusions side by side =="
 k compare "$BUNDESTAG" "$DNC"
 echo
