@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <span>
 #include <string>
 #include <thread>
@@ -52,9 +53,16 @@ void LinkToKb(const kb::KnowledgeBase& kb, Incident& inc) {
 
 // One listed input on its way through the pipeline: parsed and normalised by a worker, then
 // handed to the store by the main thread.
+// One listed input on its way through the pipeline: parsed by a worker, its incidents normalised
+// by any worker (a big file's many incidents in parallel), written by the main thread as they
+// become ready.
 struct Slot {
   absl::StatusOr<ingest::ParseOutput> out;
-  std::atomic<bool> ready{false};
+  std::atomic<bool> parsed{false};
+  size_t count = 0;                                  // incidents; set before `parsed`
+  std::atomic<size_t> next_normalise{0};             // next incident a worker claims
+  std::unique_ptr<std::atomic<bool>[]> ready;        // per incident: normalised
+  std::vector<std::vector<Diagnostic>> diagnostics;  // per incident, from normalising
 };
 
 absl::Status RunIngest(GlobalOptions& g, const IngestArgs& args) {
@@ -96,10 +104,11 @@ absl::Status RunIngest(GlobalOptions& g, const IngestArgs& args) {
   opts.skip_bad_records = args.skip_bad;
   opts.kb = kb.empty() ? nullptr : &kb;
 
-  // The pipeline: worker threads parse and normalise files (independent of each other) at most
-  // `lookahead` files ahead of the writer, which is this thread, writing them in input order in
-  // one transaction. Workers also free the files the store is done with, so neither parsing nor
-  // freeing is on the writer's path and memory holds only the files in flight.
+  // The pipeline: worker threads parse files (independent of each other) at most `lookahead`
+  // files ahead of the writer, normalise their incidents (any worker may take any parsed
+  // incident, oldest file first) and free the files the store is done with; the writer, this
+  // thread, writes incidents in input order as they become ready, in one transaction. Neither
+  // parsing nor freeing is on the writer's path, and memory holds only the files in flight.
   const auto start = std::chrono::steady_clock::now();
   const size_t n = inputs.size();
   const size_t workers = std::max<size_t>(1, util::WorkerCount() - 1);
@@ -108,36 +117,60 @@ absl::Status RunIngest(GlobalOptions& g, const IngestArgs& args) {
   std::atomic<size_t> next_file{0};  // next file a worker claims to parse
   std::atomic<size_t> done{0};       // files the store is done with (may be freed)
   std::atomic<size_t> next_free{0};  // next file a worker claims to free
+  std::atomic<uint64_t> epoch{0};    // bumped on every change a waiting worker may act on
   std::atomic<bool> stop{false};
+  auto bump = [&] {
+    epoch.fetch_add(1);
+    epoch.notify_all();
+  };
   auto work = [&] {
     while (!stop.load()) {
+      const uint64_t seen = epoch.load();
       // Free what the store is done with.
       for (size_t f = next_free.load(); f < done.load(); f = next_free.load()) {
-        if (next_free.compare_exchange_weak(f, f + 1)) slots[f].out = ingest::ParseOutput();
-      }
-      const size_t d = done.load();
-      const size_t i = next_file.load();
-      if (i >= n) {
-        if (next_free.load() >= n) return;
-        done.wait(d);  // until more can be freed (or the end)
-        continue;
-      }
-      if (i >= d + lookahead) {
-        done.wait(d);  // far enough ahead: wait for the writer
-        continue;
-      }
-      size_t claimed = i;
-      if (!next_file.compare_exchange_weak(claimed, i + 1)) continue;
-      Slot& slot = slots[i];
-      slot.out = ingest::ParseInput(inputs[i], opts);
-      if (slot.out.ok()) {
-        for (Incident& inc : slot.out->incidents) {
-          normalize::NormalizeIncident(inc, &slot.out->diagnostics);
-          if (!kb.empty()) LinkToKb(kb, inc);
+        if (next_free.compare_exchange_weak(f, f + 1)) {
+          slots[f].out = ingest::ParseOutput();
+          slots[f].ready.reset();
+          slots[f].diagnostics = {};
         }
       }
-      slot.ready.store(true, std::memory_order_release);
-      slot.ready.notify_all();
+      // Normalise an incident of the oldest parsed file that has some left.
+      const size_t d = done.load();
+      const size_t parsing = std::min(next_file.load(), n);
+      bool normalised = false;
+      for (size_t f = d; f < parsing && !normalised; ++f) {
+        Slot& slot = slots[f];
+        if (!slot.parsed.load(std::memory_order_acquire) || !slot.out.ok()) continue;
+        if (slot.next_normalise.load() >= slot.count) continue;
+        const size_t k = slot.next_normalise.fetch_add(1);
+        if (k >= slot.count) continue;
+        Incident& inc = slot.out->incidents[k];
+        normalize::NormalizeIncident(inc, &slot.diagnostics[k]);
+        if (!kb.empty()) LinkToKb(kb, inc);
+        slot.ready[k].store(true, std::memory_order_release);
+        slot.ready[k].notify_all();
+        normalised = true;
+      }
+      if (normalised) continue;
+      // Parse the next file, if not too far ahead of the writer.
+      const size_t i = next_file.load();
+      if (i < n && i < d + lookahead) {
+        size_t claimed = i;
+        if (!next_file.compare_exchange_weak(claimed, i + 1)) continue;
+        Slot& slot = slots[i];
+        slot.out = ingest::ParseInput(inputs[i], opts);
+        if (slot.out.ok()) {
+          slot.count = slot.out->incidents.size();
+          slot.ready = std::make_unique<std::atomic<bool>[]>(slot.count);
+          slot.diagnostics.resize(slot.count);
+        }
+        slot.parsed.store(true, std::memory_order_release);
+        slot.parsed.notify_all();
+        bump();
+        continue;
+      }
+      if (i >= n && next_free.load() >= n) return;
+      epoch.wait(seen);  // nothing to do until the writer or another worker moves on
     }
   };
 
@@ -145,35 +178,53 @@ absl::Status RunIngest(GlobalOptions& g, const IngestArgs& args) {
                            " to the store (one transaction)"));
   std::vector<std::string> ids;
   std::vector<Diagnostic> diagnostics;
-  size_t handed = 0;  // files handed to the store
+  size_t file = 0;      // the file being written
+  size_t position = 0;  // its next incident
+  bool entered = false;
   const size_t step = std::max<size_t>(1, n / 10);
   absl::StatusOr<IngestSummary> written;
   {
     std::vector<std::jthread> threads;
     for (size_t t = 0; t < workers && t < n; ++t) threads.emplace_back(work);
+    // Hands the store the next run of ready incidents, in input order.
     written = store->IngestBatches([&]() -> absl::StatusOr<std::span<Incident>> {
-      while (handed < n) {
-        const size_t i = handed++;
-        done.store(i);  // the store is done with every earlier file
-        done.notify_all();
-        if (i > 0 && i % step == 0 && n >= 100) {
-          Progress(g, absl::StrCat("  ", i, "/", n, " files written"));
+      while (file < n) {
+        Slot& slot = slots[file];
+        if (!entered) {
+          done.store(file);  // the store is done with every earlier file
+          bump();
+          if (file > 0 && file % step == 0 && n >= 100) {
+            Progress(g, absl::StrCat("  ", file, "/", n, " files written"));
+          }
+          slot.parsed.wait(false, std::memory_order_acquire);
+          if (!slot.out.ok()) return slot.out.status();
+          for (Diagnostic& d : slot.out->diagnostics) diagnostics.push_back(std::move(d));
+          entered = true;
         }
-        Slot& slot = slots[i];
-        slot.ready.wait(false, std::memory_order_acquire);
-        if (!slot.out.ok()) return slot.out.status();
-        for (Diagnostic& d : slot.out->diagnostics) diagnostics.push_back(std::move(d));
-        if (slot.out->incidents.empty()) continue;
-        for (const Incident& inc : slot.out->incidents) ids.push_back(inc.id);
-        return std::span<Incident>(slot.out->incidents);
+        if (position >= slot.count) {
+          ++file;
+          position = 0;
+          entered = false;
+          continue;
+        }
+        slot.ready[position].wait(false, std::memory_order_acquire);
+        size_t end = position + 1;
+        while (end < slot.count && slot.ready[end].load(std::memory_order_acquire)) ++end;
+        for (size_t k = position; k < end; ++k) {
+          ids.push_back(slot.out->incidents[k].id);
+          for (Diagnostic& d : slot.diagnostics[k]) diagnostics.push_back(std::move(d));
+        }
+        std::span<Incident> run(slot.out->incidents.data() + position, end - position);
+        position = end;
+        return run;
       }
-      done.store(n);  // the index rebuild and the commit overlap the last frees
-      done.notify_all();
+      done.store(n);  // the index writes and the commit overlap the last frees
+      bump();
       return std::span<Incident>();
     });
     stop.store(!written.ok());
     done.store(n);
-    done.notify_all();
+    bump();
   }
   if (!written.ok() && created) {
     // Nothing was committed; the file this call created goes again.
