@@ -19,6 +19,7 @@ for n in "${sizes[@]}"; do
   python3 "$root/bench/gen/gen_misp_feed.py" --events "$events" --indicators "$n" --seed 7 \
     --out "$feed" >/dev/null
   db="$work/store-$n.db"
+  sync  # the generator's files are written back now, not while kinship runs
   start=$(date +%s.%N)
   "$bin" --db "$db" --quiet --json ingest "$feed" >"$work/out-$n.json"
   end=$(date +%s.%N)
@@ -42,6 +43,7 @@ with open(out, "w", newline="") as f:
                 w.writerow([ev["uuid"], a["type"], a["value"]])
 PY
   bdb="$work/baseline-$n.db"
+  sync
   bstart=$(date +%s.%N)
   sqlite3 "$bdb" "PRAGMA journal_mode=WAL;" "CREATE TABLE a(event TEXT, type TEXT, value TEXT);" \
     ".mode csv" ".import $work/rows-$n.csv a" >/dev/null
