@@ -7,8 +7,10 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <queue>
 #include <set>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -350,66 +352,193 @@ Comparison Impl::CompareResolved(const std::vector<QueryFeature>& a,
   return out;
 }
 
+namespace {
+
+// Per-thread scratch of SimilarResolved: a slot per indexed incident, stamped with the query's
+// generation (nothing is cleared between queries), and the candidates' family sums in flat
+// arrays.
+struct Candidates {
+  std::vector<uint32_t> stamp, slot;
+  uint32_t generation = 0;
+  std::vector<uint32_t> docs;
+  std::vector<FamilyVector> sums;
+  std::vector<double> time;  // time evidence of each candidate against the query
+
+  void Begin(size_t n) {
+    if (stamp.size() < n) {
+      stamp.resize(n, 0);
+      slot.resize(n, 0);
+    }
+    if (++generation == 0) {
+      std::fill(stamp.begin(), stamp.end(), 0);
+      generation = 1;
+    }
+    docs.clear();
+    sums.clear();
+    time.clear();
+  }
+  size_t size() const { return docs.size(); }
+  // Slot of `doc`, or -1 when it is not a candidate.
+  int64_t Find(uint32_t doc) const {
+    return stamp[doc] == generation ? static_cast<int64_t>(slot[doc]) : -1;
+  }
+  uint32_t Insert(uint32_t doc, double time_evidence) {
+    stamp[doc] = generation;
+    slot[doc] = static_cast<uint32_t>(docs.size());
+    docs.push_back(doc);
+    sums.emplace_back();
+    time.push_back(time_evidence);
+    return slot[doc];
+  }
+  // Keeps the candidates `keep` says yes to, in order.
+  template <typename Keep>
+  void Filter(Keep keep) {
+    size_t out = 0;
+    for (size_t c = 0; c < docs.size(); ++c) {
+      if (!keep(c)) {
+        stamp[docs[c]] = 0;
+        continue;
+      }
+      docs[out] = docs[c];
+      sums[out] = sums[c];
+      time[out] = time[c];
+      slot[docs[out]] = static_cast<uint32_t>(out);
+      ++out;
+    }
+    docs.resize(out);
+    sums.resize(out);
+    time.resize(out);
+  }
+};
+
+Candidates& ThreadCandidates() {
+  thread_local Candidates c;
+  return c;
+}
+
+}  // namespace
+
 std::vector<Match> Impl::SimilarResolved(const std::vector<QueryFeature>& query,
                                          std::optional<int32_t> first, std::optional<int32_t> last,
                                          int64_t self, size_t top_k, bool explain) const {
   if (top_k == 0) return {};
   // Rarest first: the most informative postings are also the shortest to walk.
-  std::vector<const QueryFeature*> order;
+  struct Term {
+    uint32_t fid;
+    int family;
+    double weight;
+    size_t df;
+  };
+  std::vector<Term> order;
+  order.reserve(query.size());
   for (const QueryFeature& f : query) {
-    if (Df(f.fid) > 0) order.push_back(&f);
+    const size_t df = Df(f.fid);
+    if (df == 0) continue;
+    const double w = Idf(f.fid, f.strength);
+    if (w <= 0) continue;
+    order.push_back({f.fid, static_cast<int>(f.family), w, df});
   }
-  std::sort(order.begin(), order.end(), [&](const QueryFeature* x, const QueryFeature* y) {
-    size_t dx = Df(x->fid), dy = Df(y->fid);
-    if (dx != dy) return dx < dy;
-    return x->fid < y->fid;
+  std::sort(order.begin(), order.end(), [](const Term& x, const Term& y) {
+    if (x.df != y.df) return x.df < y.df;
+    return x.fid < y.fid;
   });
-  absl::flat_hash_map<uint32_t, FamilyVector> acc;
-  std::vector<const QueryFeature*> unwalked;
+  const std::vector<FuzzyDigest> query_fuzzy = FuzzyDigests(query);
+  // Early termination (max-score; Turtle and Flood 1995): an incident first met at term i holds
+  // at most terms i.. of the query, so its raw score is at most that of rest[i] (and full time
+  // evidence). Once that is below the k-th best score some candidates already have, no new
+  // candidate can enter the top k: the remaining terms only add to candidates found so far,
+  // and candidates that cannot reach the k-th score even with every remaining term are dropped.
+  // Needs scores monotone in each family sum (non-negative calibration weights) and no fuzzy
+  // evidence, which can raise any candidate's score apart from the terms.
+  bool prune = query_fuzzy.empty() || fuzzy.size() == 0;
+  for (double w : calibration.weight) prune = prune && w >= 0;
+  std::vector<FamilyVector> rest(order.size() + 1);
+  for (size_t i = order.size(); i-- > 0;) {
+    rest[i] = rest[i + 1];
+    rest[i][order[i].family] += order[i].weight;
+  }
+  auto raw_of = [&](const FamilyVector& sums, double time) {
+    Comparison c;
+    Finish(sums, time, &c);
+    return c.raw;
+  };
+  // Rounding: sums are added in other orders than the bounds'; prune only clearly below.
+  auto below = [](double bound, double threshold) {
+    return bound < threshold - 1e-9 * (1.0 + std::abs(threshold));
+  };
+
+  Candidates& acc = ThreadCandidates();
+  acc.Begin(N());
+  // The k-th best score the candidates have reached so far (a lower bound of the final k-th).
+  std::vector<double> scratch;
+  auto kth = [&]() {
+    if (acc.size() < top_k) return -std::numeric_limits<double>::infinity();
+    scratch.resize(acc.size());
+    for (size_t c = 0; c < acc.size(); ++c) scratch[c] = raw_of(acc.sums[c], acc.time[c]);
+    std::nth_element(scratch.begin(), scratch.begin() + (top_k - 1), scratch.end(),
+                     std::greater<double>());
+    return scratch[top_k - 1];
+  };
   const size_t walk_limit = options.max_candidate_df == 0
                                 ? limits::kMaxPostingWalk
                                 : std::min(options.max_candidate_df, limits::kMaxPostingWalk);
-  for (const QueryFeature* f : order) {
-    double w = Idf(f->fid, f->strength);
-    if (w <= 0) continue;
-    const auto& plist = postings[f->fid];
-    if (plist.size() > walk_limit) {
-      unwalked.push_back(f);
-      continue;
+  double threshold = -std::numeric_limits<double>::infinity();
+  size_t walked_since = 0;  // postings walked since the threshold was computed
+  size_t i = 0;
+  for (; i < order.size(); ++i) {
+    const Term& t = order[i];
+    // Postings longer than the walk limit (the rest, by df) bring no new candidates.
+    if (t.df > walk_limit) break;
+    if (prune && acc.size() >= top_k) {
+      const double bound = raw_of(rest[i], 1.0);
+      if (walked_since >= acc.size()) {  // amortised: O(postings walked)
+        threshold = kth();
+        walked_since = 0;
+      }
+      if (below(bound, threshold)) break;
     }
-    const int fam = static_cast<int>(f->family);
+    const std::span<const uint32_t> plist = postings[t.fid];
+    walked_since += plist.size();
     for (uint32_t doc : plist) {
       if (static_cast<int64_t>(doc) == self) continue;
       // Strength of a shared feature is the weaker of the two holders'; strengths are fixed per
       // key, so the query's is the document's.
-      auto it = acc.find(doc);
-      if (it == acc.end()) {
+      int64_t c = acc.Find(doc);
+      if (c < 0) {
         if (acc.size() >= limits::kMaxCandidatesPerQuery) continue;
-        it = acc.emplace(doc, FamilyVector{}).first;
+        c = acc.Insert(doc, internal::TimeEvidence(first, last, docs[doc].first_day,
+                                                   docs[doc].last_day, options.time_window_days));
       }
-      it->second[fam] += w;
+      acc.sums[c][t.family] += t.weight;
     }
   }
-  // Features too common to walk still count for the candidates found otherwise: look each
-  // candidate up in the postings or the postings up among the candidates, whichever is shorter.
-  for (const QueryFeature* f : unwalked) {
-    double w = Idf(f->fid, f->strength);
-    const int fam = static_cast<int>(f->family);
-    const auto& plist = postings[f->fid];
+  if (prune && i < order.size() && acc.size() >= top_k) {
+    threshold = kth();
+    acc.Filter([&](size_t c) {
+      FamilyVector most = acc.sums[c];
+      for (int f = 0; f < kFamilyCount; ++f) most[f] += rest[i][f];
+      return !below(raw_of(most, acc.time[c]), threshold);
+    });
+  }
+  // The remaining terms (too common to walk, or past the early termination) still count for the
+  // candidates: look each candidate up in the postings or the postings up among the candidates,
+  // whichever is shorter.
+  for (; i < order.size(); ++i) {
+    const Term& t = order[i];
+    const std::span<const uint32_t> plist = postings[t.fid];
     if (plist.size() < acc.size() * 8) {
       for (uint32_t doc : plist) {
-        auto it = acc.find(doc);
-        if (it != acc.end()) it->second[fam] += w;
+        int64_t c = acc.Find(doc);
+        if (c >= 0) acc.sums[c][t.family] += t.weight;
       }
     } else {
-      for (auto& [doc, sums] : acc) {
-        const auto& fs = docs[doc].features;
-        if (std::binary_search(fs.begin(), fs.end(), f->fid)) sums[fam] += w;
+      for (size_t c = 0; c < acc.size(); ++c) {
+        const auto& fs = docs[acc.docs[c]].features;
+        if (std::binary_search(fs.begin(), fs.end(), t.fid)) acc.sums[c][t.family] += t.weight;
       }
     }
   }
   // Near files of the query's TLSH / ssdeep digests bring their incidents as candidates.
-  const std::vector<FuzzyDigest> query_fuzzy = FuzzyDigests(query);
   std::vector<FuzzyHood> hoods;
   if (!query_fuzzy.empty() && fuzzy.size() > 0) {
     for (const FuzzyDigest& d : query_fuzzy) {
@@ -417,8 +546,10 @@ std::vector<Match> Impl::SimilarResolved(const std::vector<QueryFeature>& query,
       for (const std::string& incident : hoods.back().incidents) {
         auto id = doc_ids.find(incident);
         if (id == doc_ids.end() || static_cast<int64_t>(id->second) == self) continue;
-        if (!acc.contains(id->second) && acc.size() < limits::kMaxCandidatesPerQuery) {
-          acc.emplace(id->second, FamilyVector{});
+        const uint32_t doc = id->second;
+        if (acc.Find(doc) < 0 && acc.size() < limits::kMaxCandidatesPerQuery) {
+          acc.Insert(doc, internal::TimeEvidence(first, last, docs[doc].first_day,
+                                                 docs[doc].last_day, options.time_window_days));
         }
       }
     }
@@ -435,17 +566,16 @@ std::vector<Match> Impl::SimilarResolved(const std::vector<QueryFeature>& query,
   };
   std::vector<Cand> cands;
   cands.reserve(acc.size());
-  for (auto& [doc, sums] : acc) {
+  for (size_t c = 0; c < acc.size(); ++c) {
+    const uint32_t doc = acc.docs[c];
+    FamilyVector& sums = acc.sums[c];
     bool bound = false;
     if (!query_fuzzy.empty() && docs[doc].has_fuzzy) {
       sums[fz] = FuzzySum(query_fuzzy, FuzzyDigests(docs[doc]), nullptr, &hoods, true);
       bound = sums[fz] > 0;
     }
-    Comparison c;
-    double time = internal::TimeEvidence(first, last, docs[doc].first_day, docs[doc].last_day,
-                                         options.time_window_days);
-    Finish(sums, time, &c);
-    if (c.raw > 0) cands.push_back({c.raw, doc, bound});
+    const double raw = raw_of(sums, acc.time[c]);
+    if (raw > 0) cands.push_back({raw, doc, bound});
   }
   auto by_raw = [&](const Cand& x, const Cand& y) {
     if (x.raw != y.raw) return x.raw > y.raw;
@@ -474,14 +604,11 @@ std::vector<Match> Impl::SimilarResolved(const std::vector<QueryFeature>& query,
       keep(c.raw, c.doc);
       continue;
     }
-    FamilyVector& sums = acc[c.doc];
+    const uint32_t slot = static_cast<uint32_t>(acc.Find(c.doc));
+    FamilyVector& sums = acc.sums[slot];
     sums[fz] = FuzzySum(query_fuzzy, FuzzyDigests(docs[c.doc]), nullptr, &hoods, false);
-    Comparison exact;
-    Finish(sums,
-           internal::TimeEvidence(first, last, docs[c.doc].first_day, docs[c.doc].last_day,
-                                  options.time_window_days),
-           &exact);
-    if (exact.raw > 0) keep(exact.raw, c.doc);
+    const double exact = raw_of(sums, acc.time[slot]);
+    if (exact > 0) keep(exact, c.doc);
   }
   auto better = [&](const std::pair<double, uint32_t>& x, const std::pair<double, uint32_t>& y) {
     if (x.first != y.first) return x.first > y.first;
@@ -491,16 +618,16 @@ std::vector<Match> Impl::SimilarResolved(const std::vector<QueryFeature>& query,
   std::partial_sort(ranked.begin(), ranked.begin() + k, ranked.end(), better);
   std::vector<Match> out;
   out.reserve(k);
-  for (size_t i = 0; i < k; ++i) {
-    const Doc& d = docs[ranked[i].second];
+  for (size_t r = 0; r < k; ++r) {
+    const uint32_t doc = ranked[r].second;
+    const Doc& d = docs[doc];
     Match m;
     m.id = d.id;
     if (explain) {
       m.comparison = CompareResolved(query, FromDoc(d), first, last, d.first_day, d.last_day, true);
     } else {
-      Finish(acc[ranked[i].second],
-             internal::TimeEvidence(first, last, d.first_day, d.last_day, options.time_window_days),
-             &m.comparison);
+      const uint32_t slot = static_cast<uint32_t>(acc.Find(doc));
+      Finish(acc.sums[slot], acc.time[slot], &m.comparison);
     }
     out.push_back(std::move(m));
   }
