@@ -205,7 +205,8 @@ class SimilarityIndex {
                                                ScoringOptions options = {});
 
   // Indexes an incident and updates document frequencies. Errors: kInvalidArgument for an empty
-  // id; kAlreadyExists when the id is already indexed (nothing changes).
+  // id; kAlreadyExists when the id is already indexed (nothing changes); kResourceExhausted past
+  // 2^31 incidents or 4 GiB of distinct feature keys (nothing changes).
   absl::Status Add(const Incident& incident);
 
   size_t size() const;

@@ -10,7 +10,6 @@
 #include <limits>
 #include <queue>
 #include <set>
-#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -64,7 +63,7 @@ std::vector<Impl::FuzzyDigest> Impl::FuzzyDigests(const Doc& doc) const {
   std::vector<FuzzyDigest> out;
   if (!doc.has_fuzzy) return out;
   for (uint32_t fid : doc.features) {
-    if (auto d = ParseFuzzyKey(family[fid], keys[fid])) out.push_back(*d);
+    if (auto d = ParseFuzzyKey(FamilyOf(fid), KeyText(fid))) out.push_back(*d);
   }
   return out;
 }
@@ -196,28 +195,72 @@ double Impl::FuzzySum(const std::vector<FuzzyDigest>& a, const std::vector<Fuzzy
   return sum;
 }
 
-std::string_view Impl::KeyArena::Add(std::string_view key) {
-  if (key.size() > kBlock) {
+bool Impl::KeyArena::Add(std::string_view key) {
+  char len[10];
+  size_t n = 0;
+  for (size_t v = key.size();; v >>= 7) {
+    len[n++] = static_cast<char>((v & 0x7f) | (v >= 0x80 ? 0x80 : 0));
+    if (v < 0x80) break;
+  }
+  const size_t need = n + key.size();
+  size_t offset;
+  if (need > kBlock) {
     // A key longer than a block gets a block of its own.
-    blocks_.push_back(std::make_unique<char[]>(key.size()));
-    std::copy(key.begin(), key.end(), blocks_.back().get());
-    views_.emplace_back(blocks_.back().get(), key.size());
+    if (blocks_.size() >= kMaxBlocks) return false;
+    blocks_.push_back(std::make_unique<char[]>(need));
+    offset = 0;
     used_ = kBlock;
-    return views_.back();
+  } else {
+    if (used_ + need > kBlock) {
+      if (blocks_.size() >= kMaxBlocks) return false;
+      blocks_.push_back(std::make_unique<char[]>(kBlock));
+      used_ = 0;
+    }
+    offset = used_;
+    used_ += need;
   }
-  if (used_ + key.size() > kBlock) {
-    blocks_.push_back(std::make_unique<char[]>(kBlock));
-    used_ = 0;
+  char* dst = blocks_.back().get() + offset;
+  std::copy(len, len + n, dst);
+  std::copy(key.begin(), key.end(), dst + n);
+  starts_.push_back(static_cast<uint32_t>((blocks_.size() - 1) * kBlock + offset));
+  return true;
+}
+
+bool Impl::KeyArena::HasRoom(size_t key_bytes) const {
+  // Each block but the last holds more than half a block (or one key longer than a block).
+  return blocks_.size() + 2 * (key_bytes / kBlock + 1) + 1 <= kMaxBlocks;
+}
+
+std::string_view Impl::KeyArena::operator[](size_t i) const {
+  const uint32_t start = starts_[i];
+  const char* p = blocks_[start / kBlock].get() + start % kBlock;
+  size_t len = 0;
+  for (int shift = 0;; shift += 7) {
+    const auto b = static_cast<unsigned char>(*p++);
+    len |= static_cast<size_t>(b & 0x7f) << shift;
+    if ((b & 0x80) == 0) break;
   }
-  char* dst = blocks_.back().get() + used_;
-  std::copy(key.begin(), key.end(), dst);
-  used_ += key.size();
-  views_.emplace_back(dst, key.size());
-  return views_.back();
+  return {p, len};
 }
 
 size_t Impl::KeyArena::bytes() const {
-  return blocks_.size() * kBlock + views_.capacity() * sizeof(std::string_view);
+  return blocks_.size() * kBlock + blocks_.capacity() * sizeof(blocks_[0]) +
+         starts_.capacity() * sizeof(uint32_t);
+}
+
+void Impl::Postings::AddFeature(uint32_t doc, uint32_t text) {
+  if (text == kNoText) {
+    head_.push_back(doc);
+  } else {
+    lists_.push_back({{doc}, text});
+    head_.push_back(kList | static_cast<uint32_t>(lists_.size() - 1));
+  }
+}
+
+size_t Impl::Postings::bytes() const {
+  size_t b = head_.bytes() + lists_.capacity() * sizeof(lists_[0]);
+  for (const List& l : lists_) b += l.docs.capacity() * sizeof(uint32_t);
+  return b;
 }
 
 double Impl::Idf(uint32_t fid, float feature_strength) const {
@@ -230,18 +273,17 @@ std::vector<Impl::QueryFeature> Impl::Resolve(const Incident& incident) const {
   std::vector<Feature> features = ExtractFeatures(incident, kb, options);
   std::vector<QueryFeature> out;
   out.reserve(features.size());
-  uint32_t next_local = static_cast<uint32_t>(keys.size());
+  uint32_t next_local = static_cast<uint32_t>(FeatureCount());
   for (Feature& f : features) {
-    auto it = feature_ids.find(std::string_view(f.key));
-    if (it != feature_ids.end()) {
-      out.push_back({it->second, f.family, static_cast<float>(f.strength), {}});
+    if (std::optional<uint32_t> fid = FindFeature(f.key)) {
+      out.push_back({*fid, f.family, static_cast<float>(f.strength), std::move(f.key)});
     } else {
       out.push_back({next_local++, f.family, static_cast<float>(f.strength), std::move(f.key)});
     }
   }
   // Unknown features: order by key so two incidents' unknown features can be merged by key.
   std::sort(out.begin(), out.end(), [&](const QueryFeature& x, const QueryFeature& y) {
-    bool xk = x.fid < keys.size(), yk = y.fid < keys.size();
+    bool xk = x.fid < FeatureCount(), yk = y.fid < FeatureCount();
     if (xk != yk) return xk;
     if (xk) return x.fid < y.fid;
     return x.local_key < y.local_key;
@@ -252,7 +294,7 @@ std::vector<Impl::QueryFeature> Impl::Resolve(const Incident& incident) const {
 std::vector<Impl::QueryFeature> Impl::FromDoc(const Doc& doc) const {
   std::vector<QueryFeature> out;
   out.reserve(doc.features.size());
-  for (uint32_t fid : doc.features) out.push_back({fid, family[fid], strength[fid], {}});
+  for (uint32_t fid : doc.features) out.push_back({fid, FamilyOf(fid), StrengthOf(fid), {}});
   return out;
 }
 
@@ -277,7 +319,7 @@ Comparison Impl::CompareResolved(const std::vector<QueryFeature>& a,
   Comparison out;
   FamilyVector sums{};
   std::vector<std::pair<const QueryFeature*, double>> shared;
-  const size_t known = keys.size();
+  const size_t known = FeatureCount();
   size_t i = 0, j = 0;
   while (i < a.size() && j < b.size()) {
     const QueryFeature& x = a[i];
@@ -659,6 +701,9 @@ absl::Status SimilarityIndex::Add(const Incident& incident) {
     return absl::AlreadyExistsError(absl::StrCat("incident ", incident.id, " already indexed"));
   }
   Impl& im = *impl_;
+  if (im.docs.size() >= Impl::Postings::kList) {
+    return absl::ResourceExhaustedError("the similarity index holds at most 2^31 incidents");
+  }
   const uint32_t doc = static_cast<uint32_t>(im.docs.size());
   Impl::Doc d;
   d.id = incident.id;
@@ -672,21 +717,60 @@ absl::Status SimilarityIndex::Add(const Incident& incident) {
       d.actors.push_back(std::move(actor));
     }
   }
-  for (Feature& f : ExtractFeatures(incident, im.kb, im.options)) {
-    auto it = im.feature_ids.find(std::string_view(f.key));
-    uint32_t fid;
-    if (it == im.feature_ids.end()) {
-      fid = static_cast<uint32_t>(im.keys.size());
-      im.feature_ids.emplace(im.keys.Add(f.key), fid);
-      im.family.push_back(f.family);
-      im.strength.push_back(static_cast<float>(f.strength));
-      im.postings.emplace_back();
-    } else {
-      fid = it->second;
+  std::vector<Feature> features = ExtractFeatures(incident, im.kb, im.options);
+  size_t key_bytes = 0;
+  for (const Feature& f : features) key_bytes += f.key.size() + 10;
+  if (!im.texts.HasRoom(key_bytes)) {
+    return absl::ResourceExhaustedError("the similarity index's feature keys are full (4 GiB)");
+  }
+  // Keeps a key's text (room checked above) and returns its number.
+  auto keep_text = [&](std::string_view key) {
+    im.texts.Add(key);
+    return static_cast<uint32_t>(im.texts.size() - 1);
+  };
+  // The (family, strength) pairs: room checked before anything changes.
+  auto find_kind = [&](const Feature& f) -> std::optional<size_t> {
+    const std::pair<Family, float> k(f.family, static_cast<float>(f.strength));
+    for (size_t i = 0; i < im.kinds.size(); ++i) {
+      if (im.kinds[i] == k) return i;
     }
-    im.postings[fid].push_back(doc);
+    return std::nullopt;
+  };
+  {
+    std::vector<std::pair<Family, float>> fresh;
+    for (const Feature& f : features) {
+      const std::pair<Family, float> k(f.family, static_cast<float>(f.strength));
+      if (!find_kind(f) && std::find(fresh.begin(), fresh.end(), k) == fresh.end()) {
+        fresh.push_back(k);
+      }
+    }
+    if (im.kinds.size() + fresh.size() > Impl::kMaxKinds) {
+      return absl::ResourceExhaustedError(
+          "the similarity index holds at most 256 (family, strength) pairs");
+    }
+  }
+  auto kind_of = [&](const Feature& f) {
+    if (std::optional<size_t> k = find_kind(f)) return *k;
+    im.kinds.emplace_back(f.family, static_cast<float>(f.strength));
+    return im.kinds.size() - 1;
+  };
+  for (Feature& f : features) {
+    uint32_t fid;
+    std::optional<Impl::FuzzyDigest> fd = ParseFuzzyKey(f.family, f.key);
+    const uint64_t hash = Impl::HashKey(f.key);
+    if (auto found = im.feature_ids.find(Impl::HashedKey{hash}); found != im.feature_ids.end()) {
+      fid = *found;
+      // Now held by two incidents: explanations may name it.
+      im.postings.Add(fid, doc, [&] { return keep_text(f.key); });
+    } else {
+      fid = static_cast<uint32_t>(im.FeatureCount());
+      im.key_hash.push_back(hash);
+      im.feature_ids.insert(fid);
+      im.kind_of_feature.push_back(static_cast<uint8_t>(kind_of(f)));
+      im.postings.AddFeature(doc, fd ? keep_text(f.key) : Impl::Postings::kNoText);
+    }
     d.features.push_back(fid);
-    if (auto fd = ParseFuzzyKey(f.family, im.keys[fid])) {
+    if (fd) {
       d.has_fuzzy = im.fuzzy.Add(incident.id, fd->kind, fd->text).ok() || d.has_fuzzy;
     }
   }
@@ -764,14 +848,14 @@ Comparison SimilarityIndex::Compare(const Incident& a, const Incident& b) const 
 }
 
 double SimilarityIndex::FeatureIdf(std::string_view key) const {
-  auto it = impl_->feature_ids.find(key);
-  if (it == impl_->feature_ids.end()) return 0;
-  return impl_->Idf(it->second, impl_->strength[it->second]);
+  std::optional<uint32_t> fid = impl_->FindFeature(key);
+  if (!fid) return 0;
+  return impl_->Idf(*fid, impl_->StrengthOf(*fid));
 }
 
 size_t SimilarityIndex::DocumentFrequency(std::string_view key) const {
-  auto it = impl_->feature_ids.find(key);
-  return it == impl_->feature_ids.end() ? 0 : impl_->Df(it->second);
+  std::optional<uint32_t> fid = impl_->FindFeature(key);
+  return fid ? impl_->Df(*fid) : 0;
 }
 
 void SimilarityIndex::SetCalibration(const Calibration& calibration) {
@@ -780,30 +864,33 @@ void SimilarityIndex::SetCalibration(const Calibration& calibration) {
 const Calibration& SimilarityIndex::calibration() const { return impl_->calibration; }
 const ScoringOptions& SimilarityIndex::options() const { return impl_->options; }
 
+std::vector<std::pair<std::string_view, size_t>> Impl::MemoryParts() const {
+  std::vector<std::pair<std::string_view, size_t>> parts;
+  parts.emplace_back("feature key texts (shared features)", texts.bytes());
+  parts.emplace_back("feature key hashes", key_hash.bytes());
+  parts.emplace_back("feature dictionary", feature_ids.capacity() * (sizeof(uint32_t) + 1));
+  parts.emplace_back("feature family+strength", kind_of_feature.bytes());
+  parts.emplace_back("postings", postings.bytes());
+  size_t doc_bytes = 0, doc_features = 0;
+  for (const Doc& d : docs) {
+    doc_bytes += sizeof(Doc) + (d.id.capacity() > 15 ? d.id.capacity() + 1 : 0);
+    doc_bytes += d.actors.capacity() * sizeof(std::string);
+    doc_features += d.features.capacity() * sizeof(uint32_t);
+  }
+  doc_bytes += (docs.capacity() - docs.size()) * sizeof(Doc);
+  doc_bytes += doc_ids.capacity() * (sizeof(std::string) + sizeof(uint32_t) + 1);
+  parts.emplace_back("incidents", doc_bytes);
+  parts.emplace_back("incident feature ids", doc_features);
+  return parts;
+}
+
 IndexStats SimilarityIndex::Stats() const {
   const Impl& im = *impl_;
   IndexStats s;
   s.incidents = im.docs.size();
-  s.features = im.keys.size();
-  size_t bytes = 0;
-  bytes += im.keys.bytes();
-  bytes += im.feature_ids.capacity() * (sizeof(std::string_view) + sizeof(uint32_t) + 1);
-  bytes += im.family.capacity() * sizeof(Family) + im.strength.capacity() * sizeof(float);
-  bytes += im.postings.capacity() * sizeof(im.postings[0]);
-  for (const auto& p : im.postings) {
-    s.postings += p.size();
-    if (p.capacity() > 2) bytes += p.capacity() * sizeof(uint32_t);
-  }
-  for (const Impl::Doc& d : im.docs) {
-    bytes += sizeof(Impl::Doc) + d.features.capacity() * sizeof(uint32_t);
-    bytes += d.id.capacity() > 15 ? d.id.capacity() + 1 : 0;
-    bytes += d.actors.capacity() * sizeof(std::string);
-  }
-  bytes += im.docs.capacity() > im.docs.size()
-               ? (im.docs.capacity() - im.docs.size()) * sizeof(Impl::Doc)
-               : 0;
-  bytes += im.doc_ids.capacity() * (sizeof(std::string) + sizeof(uint32_t) + 1);
-  s.memory_bytes = bytes;
+  s.features = im.FeatureCount();
+  for (uint32_t fid = 0; fid < s.features; ++fid) s.postings += im.Df(fid);
+  for (const auto& [name, bytes] : im.MemoryParts()) s.memory_bytes += bytes;
   return s;
 }
 

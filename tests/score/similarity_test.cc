@@ -206,6 +206,43 @@ TEST(SimilarityIndex, DocumentFrequenciesFollowAdds) {
   EXPECT_LT(index.FeatureIdf("ipv4:1.2.3.4"), rare);
 }
 
+// The index keeps the text of a feature's key only once two incidents hold it (or for a fuzzy
+// digest): explanations must still name every shared feature, whether the other side is an
+// indexed incident, an incident object, or an incident indexed later.
+TEST(SimilarityIndex, ExplanationsNameFeaturesHeldByOneIndexedIncident) {
+  SimilarityIndex index;
+  Incident a = Inc("a");
+  a.indicators.push_back(Ind(IndicatorType::kIpv4, "176.31.112.10"));
+  a.indicators.push_back(Ind(IndicatorType::kDomain, "only-alpha-feed.com"));
+  ASSERT_TRUE(index.Add(a).ok());
+  for (int i = 0; i < 5; ++i) {
+    Incident e = Inc(absl::StrCat("e", i));
+    e.indicators.push_back(Ind(IndicatorType::kIpv4, absl::StrCat("91.121.7.", i)));
+    ASSERT_TRUE(index.Add(e).ok());
+  }
+  Incident q = Inc("q");  // not indexed
+  q.indicators.push_back(Ind(IndicatorType::kIpv4, "176.31.112.10"));
+  auto names = [](const Comparison& c) {
+    std::string out;
+    for (const FamilyEvidence& f : c.explanation.families) {
+      for (const EvidenceItem& item : f.items) absl::StrAppend(&out, item.feature, ";");
+    }
+    return out;
+  };
+  std::vector<Match> m = index.Similar(q, 3);
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_EQ(m[0].id, "a");
+  EXPECT_EQ(names(m[0].comparison), "ipv4:176.31.112.10;");
+  EXPECT_EQ(names(index.Compare(q, a)), "ipv4:176.31.112.10;");
+  ASSERT_TRUE(index.Add(q).ok());
+  auto c = index.Compare("a", "q");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(names(*c), "ipv4:176.31.112.10;");
+  EXPECT_EQ(index.DocumentFrequency("ipv4:176.31.112.10"), 2u);
+  EXPECT_EQ(index.DocumentFrequency("domain:only-alpha-feed.com"), 1u);
+  EXPECT_EQ(index.DocumentFrequency("domain:never-seen-feed.com"), 0u);
+}
+
 // Random corpus: Similar (postings, rarest first) must equal Compare against every incident.
 TEST(SimilarityIndex, SimilarMatchesBruteForceCompareOnRandomCorpus) {
   const uint32_t seed = 20260412;
@@ -424,9 +461,9 @@ TEST(Calibration, LabelledPairsFromIndexLabelsRetrievedAttributedPairs) {
     inc.attributions.push_back({actor, actor, -1, "test"});
     return inc;
   };
-  corpus.push_back(attributed("a1", "G1", "198.51.100.7"));
-  corpus.push_back(attributed("a2", "G1", "198.51.100.7"));
-  corpus.push_back(attributed("b1", "G2", "198.51.100.7"));
+  corpus.push_back(attributed("a1", "G1", "91.121.7.7"));
+  corpus.push_back(attributed("a2", "G1", "91.121.7.7"));
+  corpus.push_back(attributed("b1", "G2", "91.121.7.7"));
   corpus.push_back(attributed("c1", "G3", "203.0.113.9"));  // shares nothing: no pair
   auto index = SimilarityIndex::Build(corpus);
   ASSERT_TRUE(index.ok()) << index.status();
