@@ -22,6 +22,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "index/postings.h"
 #include "kinship/similarity.h"
 
@@ -306,7 +307,14 @@ int main(int argc, char** argv) {
     auto t1 = Clock::now();
     if (!cs.ok()) return 1;
     size_t members = 0;
-    for (const auto& c : *cs) members += c.members.size();
+    uint64_t digest = 0;  // checksum of the campaigns (members, cohesion, binding)
+    for (const auto& c : *cs) {
+      members += c.members.size();
+      digest = Mix(digest ^ std::hash<std::string>{}(absl::StrCat(
+                                absl::StrJoin(c.members, ","), " ", absl::SixDigits(c.cohesion),
+                                " ", c.binding.ToString(), " ", c.actor)));
+    }
+    std::printf("campaigns checksum %016llx\n", static_cast<unsigned long long>(digest));
     std::printf("campaigns: %zu campaigns covering %zu incidents in %.1f s (CPU %.1f s)\n",
                 cs->size(), members, Ms(t0, t1) / 1e3, cpu / 1e3);
   }

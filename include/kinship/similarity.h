@@ -188,6 +188,9 @@ struct IndexStats {
 // In-memory inverted index over incidents' features, with document frequencies kept current as
 // incidents are added. Stores, per incident, only its id, activity window, stated attributions
 // and feature ids (not the full incident), and its TLSH / ssdeep digests in a FuzzyEvidenceIndex.
+// Features are identified by a 64-bit hash of their key; the key's text is kept only once two
+// incidents hold it (what explanations name). Two different keys are taken for one feature only
+// if their hashes collide: probability about n^2 / 2^65 over n distinct features (~3e-6 at 10 M).
 class SimilarityIndex {
  public:
   // `kb` (may be null) must outlive the index.
