@@ -232,7 +232,9 @@ class SimilarityIndex {
   std::vector<Match> Similar(const Incident& query, size_t top_k) const;
 
   // Score and explanation of a pair. Document frequencies are those of the indexed corpus (a
-  // query incident not indexed is not counted). Errors: kNotFound for an unknown id.
+  // query incident not indexed is not counted). Errors: kNotFound for an unknown id. An indexed
+  // incident compared with itself: features no other incident holds have no kept key text and
+  // are named "" in the explanation.
   absl::StatusOr<Comparison> Compare(std::string_view a, std::string_view b) const;
   Comparison Compare(const Incident& a, const Incident& b) const;
 

@@ -241,6 +241,18 @@ TEST(SimilarityIndex, ExplanationsNameFeaturesHeldByOneIndexedIncident) {
   EXPECT_EQ(index.DocumentFrequency("ipv4:176.31.112.10"), 2u);
   EXPECT_EQ(index.DocumentFrequency("domain:only-alpha-feed.com"), 1u);
   EXPECT_EQ(index.DocumentFrequency("domain:never-seen-feed.com"), 0u);
+  // An incident against itself: what only it holds has no kept text (documented).
+  auto self = index.Compare("a", "a");
+  ASSERT_TRUE(self.ok());
+  bool shared_named = false, unnamed = false;
+  for (const FamilyEvidence& f : self->explanation.families) {
+    for (const EvidenceItem& item : f.items) {
+      shared_named = shared_named || item.feature == "ipv4:176.31.112.10";
+      unnamed = unnamed || (item.feature.empty() && item.df == 1);
+    }
+  }
+  EXPECT_TRUE(shared_named);
+  EXPECT_TRUE(unnamed);
 }
 
 // Random corpus: Similar (postings, rarest first) must equal Compare against every incident.
