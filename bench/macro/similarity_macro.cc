@@ -5,6 +5,8 @@
 //
 // Usage: similarity_macro [incidents=100000] [indicators_per_incident=100] [queries=1000]
 //                         [sqlite_queries=200] [campaigns=1] [max_candidate_df=0]
+// sqlite_queries=0 skips the baseline (no SQLite store is built). "answers" is a checksum of the
+// top-10 ids and scores of every query, to check that a change to the engine keeps its answers.
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -12,6 +14,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -19,6 +22,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "index/postings.h"
 #include "kinship/similarity.h"
 
@@ -27,6 +31,12 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double Ms(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
+}
+// CPU time of this thread in ms (wall time on a shared machine includes waiting for a core).
+double CpuMs() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 uint64_t Mix(uint64_t x) {  // splitmix64
@@ -128,35 +138,42 @@ int main(int argc, char** argv) {
 
   // The baseline store: one row per (incident, stated indicator value), indexed on value, as
   // MISP's correlation engine looks values up.
+  const bool baseline = sql_queries > 0;
   std::string db_path =
       (std::filesystem::temp_directory_path() / "kinship_similarity_macro.db").string();
   std::remove(db_path.c_str());
   sqlite3* db = nullptr;
-  Check(sqlite3_open(db_path.c_str(), &db), db);
-  Check(sqlite3_exec(db,
+  sqlite3_stmt* ins = nullptr;
+  if (baseline) {
+    Check(sqlite3_open(db_path.c_str(), &db), db);
+    Check(
+        sqlite3_exec(db,
                      "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-1000000;"
                      "CREATE TABLE attr(event INTEGER, value TEXT);",
                      nullptr, nullptr, nullptr),
         db);
-  sqlite3_stmt* ins = nullptr;
-  Check(sqlite3_prepare_v2(db, "INSERT INTO attr VALUES(?, ?)", -1, &ins, nullptr), db);
+    Check(sqlite3_prepare_v2(db, "INSERT INTO attr VALUES(?, ?)", -1, &ins, nullptr), db);
+    Check(sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr), db);
+  }
 
   const size_t rss0 = RssBytes();
   kinship::score::SimilarityIndex index(nullptr, options);
   size_t raw_bytes = 0, stated = 0;
-  double gen_ms = 0, add_ms = 0, sql_ms = 0;
-  Check(sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr), db);
+  double gen_ms = 0, add_ms = 0, add_cpu_ms = 0, sql_ms = 0;
   for (uint64_t i = 0; i < n; ++i) {
     auto t0 = Clock::now();
     kinship::Incident inc = Generate(i, per);
     auto t1 = Clock::now();
+    const double c1 = CpuMs();
     if (!index.Add(inc).ok()) return 1;
+    add_cpu_ms += CpuMs() - c1;
     auto t2 = Clock::now();
     raw_bytes += inc.id.size();
     for (const kinship::Indicator& ind : inc.indicators) {
       if (ind.derivation != kinship::Derivation::kNone) continue;
       ++stated;
       raw_bytes += ind.value.size() + kinship::IndicatorTypeName(ind.type).size() + 2;
+      if (!baseline) continue;
       sqlite3_bind_int64(ins, 1, static_cast<int64_t>(i));
       sqlite3_bind_text(ins, 2, ind.value.data(), static_cast<int>(ind.value.size()),
                         SQLITE_STATIC);
@@ -168,14 +185,16 @@ int main(int argc, char** argv) {
     add_ms += Ms(t1, t2);
     sql_ms += Ms(t2, t3);
   }
-  Check(sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr), db);
-  auto ti = Clock::now();
-  Check(sqlite3_exec(db,
-                     "CREATE INDEX attr_value ON attr(value); CREATE INDEX attr_event ON "
-                     "attr(event);",
-                     nullptr, nullptr, nullptr),
-        db);
-  sql_ms += Ms(ti, Clock::now());
+  if (baseline) {
+    Check(sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr), db);
+    auto ti = Clock::now();
+    Check(sqlite3_exec(db,
+                       "CREATE INDEX attr_value ON attr(value); CREATE INDEX attr_event ON "
+                       "attr(event);",
+                       nullptr, nullptr, nullptr),
+          db);
+    sql_ms += Ms(ti, Clock::now());
+  }
   const size_t rss1 = RssBytes();
   kinship::score::IndexStats st = index.Stats();
   std::printf("stated indicators: %zu; raw input (type+value+id bytes): %.1f MB\n", stated,
@@ -186,24 +205,37 @@ int main(int argc, char** argv) {
       st.features, st.postings, st.memory_bytes / 1e6,
       static_cast<double>(st.memory_bytes) / raw_bytes, (rss1 - rss0) / 1e6,
       static_cast<double>(rss1 - rss0) / raw_bytes);
-  std::printf("build: generate %.1f s, index add %.1f s, sqlite insert+index %.1f s\n",
-              gen_ms / 1e3, add_ms / 1e3, sql_ms / 1e3);
+  for (const auto& [part, bytes] : index.impl().MemoryParts()) {
+    std::printf("  %.*s: %.1f MB (%.2fx raw)\n", static_cast<int>(part.size()), part.data(),
+                bytes / 1e6, static_cast<double>(bytes) / raw_bytes);
+  }
+  std::printf("build: generate %.1f s, index add %.1f s (CPU %.1f s), sqlite insert+index %.1f s\n",
+              gen_ms / 1e3, add_ms / 1e3, add_cpu_ms / 1e3, sql_ms / 1e3);
+  std::fflush(stdout);
 
   // Queries: a fixed pseudo-random sample of incidents.
   std::vector<uint64_t> qs;
   for (size_t q = 0; q < queries; ++q) qs.push_back(Mix(q + 424242) % n);
   std::vector<double> lat;
   size_t nonempty = 0;
+  uint64_t answers = 0;
   for (uint64_t q : qs) {
     auto t0 = Clock::now();
     auto m = index.Similar(absl::StrCat("inc-", q), 10);
     lat.push_back(Ms(t0, Clock::now()));
     if (m.ok() && !m->empty()) ++nonempty;
+    if (!m.ok()) continue;
+    for (const kinship::score::Match& x : *m) {
+      answers = Mix(answers ^ std::hash<std::string>{}(
+                                  absl::StrCat(x.id, " ", absl::SixDigits(x.comparison.raw), " ",
+                                               x.comparison.explanation.ToString())));
+    }
   }
   std::printf(
       "similar top-10 (with explanations), %zu queries: p50 %.3f ms, p99 %.3f ms, max "
-      "%.3f ms; %zu with answers\n",
-      qs.size(), Pct(lat, 0.5), Pct(lat, 0.99), Pct(lat, 1.0), nonempty);
+      "%.3f ms; %zu with answers; answers %016llx\n",
+      qs.size(), Pct(lat, 0.5), Pct(lat, 0.99), Pct(lat, 1.0), nonempty,
+      static_cast<unsigned long long>(answers));
 
   // Exact overlap, kinship: incidents sharing a stated indicator value, from the postings.
   const auto& im = index.impl();
@@ -211,69 +243,80 @@ int main(int argc, char** argv) {
     absl::flat_hash_set<uint32_t> out;
     const auto& doc = im.docs[q];
     for (uint32_t fid : doc.features) {
-      if (im.family[fid] != kinship::score::Family::kIndicator) continue;
+      if (im.FamilyOf(fid) != kinship::score::Family::kIndicator) continue;
       for (uint32_t d : im.postings[fid]) {
         if (d != q) out.insert(d);
       }
     }
     return out;
   };
-  sqlite3_stmt* join = nullptr;
-  Check(sqlite3_prepare_v2(db,
-                           "SELECT DISTINCT b.event FROM attr a JOIN attr b ON a.value = b.value "
-                           "WHERE a.event = ?1 AND b.event != ?1",
-                           -1, &join, nullptr),
-        db);
-  std::vector<double> k_lat, s_lat;
-  size_t same = 0, checked = 0;
-  for (size_t qi = 0; qi < qs.size() && qi < sql_queries; ++qi) {
-    uint64_t q = qs[qi];
-    auto t0 = Clock::now();
-    absl::flat_hash_set<uint32_t> k = kinship_exact(q);
-    auto t1 = Clock::now();
-    absl::flat_hash_set<uint32_t> s;
-    sqlite3_bind_int64(join, 1, static_cast<int64_t>(q));
-    while (sqlite3_step(join) == SQLITE_ROW)
-      s.insert(static_cast<uint32_t>(sqlite3_column_int64(join, 0)));
-    sqlite3_reset(join);
-    auto t2 = Clock::now();
-    k_lat.push_back(Ms(t0, t1));
-    s_lat.push_back(Ms(t1, t2));
-    ++checked;
-    if (k == s) ++same;
+  if (baseline) {
+    sqlite3_stmt* join = nullptr;
+    Check(sqlite3_prepare_v2(db,
+                             "SELECT DISTINCT b.event FROM attr a JOIN attr b ON a.value = b.value "
+                             "WHERE a.event = ?1 AND b.event != ?1",
+                             -1, &join, nullptr),
+          db);
+    std::vector<double> k_lat, s_lat;
+    size_t same = 0, checked = 0;
+    for (size_t qi = 0; qi < qs.size() && qi < sql_queries; ++qi) {
+      uint64_t q = qs[qi];
+      auto t0 = Clock::now();
+      absl::flat_hash_set<uint32_t> k = kinship_exact(q);
+      auto t1 = Clock::now();
+      absl::flat_hash_set<uint32_t> s;
+      sqlite3_bind_int64(join, 1, static_cast<int64_t>(q));
+      while (sqlite3_step(join) == SQLITE_ROW)
+        s.insert(static_cast<uint32_t>(sqlite3_column_int64(join, 0)));
+      sqlite3_reset(join);
+      auto t2 = Clock::now();
+      k_lat.push_back(Ms(t0, t1));
+      s_lat.push_back(Ms(t1, t2));
+      ++checked;
+      if (k == s) ++same;
+    }
+    double k_sum = 0, s_sum = 0;
+    for (double x : k_lat) k_sum += x;
+    for (double x : s_lat) s_sum += x;
+    std::printf(
+        "exact overlap, %zu queries, same answers for %zu: kinship postings p50 %.3f ms "
+        "p99 %.3f ms; SQLite self-join p50 %.3f ms p99 %.3f ms; total %.1f ms vs %.1f ms "
+        "-> kinship %.1fx faster\n",
+        checked, same, Pct(k_lat, 0.5), Pct(k_lat, 0.99), Pct(s_lat, 0.5), Pct(s_lat, 0.99), k_sum,
+        s_sum, s_sum / std::max(k_sum, 1e-9));
+    double ratio_full = s_sum / std::max(1e-9, [&] {
+                          double t = 0;
+                          for (size_t i = 0; i < checked; ++i) t += lat[i];
+                          return t;
+                        }());
+    std::printf(
+        "SQLite exact self-join vs kinship full top-10 similar (scored + explained): "
+        "kinship %.1fx faster\n",
+        ratio_full);
+    sqlite3_finalize(join);
+    sqlite3_finalize(ins);
+    sqlite3_close(db);
+    std::remove(db_path.c_str());
   }
-  double k_sum = 0, s_sum = 0;
-  for (double x : k_lat) k_sum += x;
-  for (double x : s_lat) s_sum += x;
-  std::printf(
-      "exact overlap, %zu queries, same answers for %zu: kinship postings p50 %.3f ms "
-      "p99 %.3f ms; SQLite self-join p50 %.3f ms p99 %.3f ms; total %.1f ms vs %.1f ms "
-      "-> kinship %.1fx faster\n",
-      checked, same, Pct(k_lat, 0.5), Pct(k_lat, 0.99), Pct(s_lat, 0.5), Pct(s_lat, 0.99), k_sum,
-      s_sum, s_sum / std::max(k_sum, 1e-9));
-  double ratio_full = s_sum / std::max(1e-9, [&] {
-                        double t = 0;
-                        for (size_t i = 0; i < checked; ++i) t += lat[i];
-                        return t;
-                      }());
-  std::printf(
-      "SQLite exact self-join vs kinship full top-10 similar (scored + explained): "
-      "kinship %.1fx faster\n",
-      ratio_full);
-  sqlite3_finalize(join);
-  sqlite3_finalize(ins);
-  sqlite3_close(db);
-  std::remove(db_path.c_str());
 
   if (campaigns) {
     auto t0 = Clock::now();
+    const double c0 = CpuMs();
     auto cs = kinship::score::FindCampaigns(index);
+    const double cpu = CpuMs() - c0;
     auto t1 = Clock::now();
     if (!cs.ok()) return 1;
     size_t members = 0;
-    for (const auto& c : *cs) members += c.members.size();
-    std::printf("campaigns: %zu campaigns covering %zu incidents in %.1f s\n", cs->size(), members,
-                Ms(t0, t1) / 1e3);
+    uint64_t digest = 0;  // checksum of the campaigns (members, cohesion, binding)
+    for (const auto& c : *cs) {
+      members += c.members.size();
+      digest = Mix(digest ^ std::hash<std::string>{}(absl::StrCat(
+                                absl::StrJoin(c.members, ","), " ", absl::SixDigits(c.cohesion),
+                                " ", c.binding.ToString(), " ", c.actor)));
+    }
+    std::printf("campaigns checksum %016llx\n", static_cast<unsigned long long>(digest));
+    std::printf("campaigns: %zu campaigns covering %zu incidents in %.1f s (CPU %.1f s)\n",
+                cs->size(), members, Ms(t0, t1) / 1e3, cpu / 1e3);
   }
   return 0;
 }

@@ -188,6 +188,9 @@ struct IndexStats {
 // In-memory inverted index over incidents' features, with document frequencies kept current as
 // incidents are added. Stores, per incident, only its id, activity window, stated attributions
 // and feature ids (not the full incident), and its TLSH / ssdeep digests in a FuzzyEvidenceIndex.
+// Features are identified by a 64-bit hash of their key; the key's text is kept only once two
+// incidents hold it (what explanations name). Two different keys are taken for one feature only
+// if their hashes collide: probability about n^2 / 2^65 over n distinct features (~3e-6 at 10 M).
 class SimilarityIndex {
  public:
   // `kb` (may be null) must outlive the index.
@@ -205,7 +208,8 @@ class SimilarityIndex {
                                                ScoringOptions options = {});
 
   // Indexes an incident and updates document frequencies. Errors: kInvalidArgument for an empty
-  // id; kAlreadyExists when the id is already indexed (nothing changes).
+  // id; kAlreadyExists when the id is already indexed (nothing changes); kResourceExhausted past
+  // 2^31 incidents or 4 GiB of distinct feature keys (nothing changes).
   absl::Status Add(const Incident& incident);
 
   size_t size() const;
@@ -228,7 +232,9 @@ class SimilarityIndex {
   std::vector<Match> Similar(const Incident& query, size_t top_k) const;
 
   // Score and explanation of a pair. Document frequencies are those of the indexed corpus (a
-  // query incident not indexed is not counted). Errors: kNotFound for an unknown id.
+  // query incident not indexed is not counted). Errors: kNotFound for an unknown id. An indexed
+  // incident compared with itself: features no other incident holds have no kept key text and
+  // are named "" in the explanation.
   absl::StatusOr<Comparison> Compare(std::string_view a, std::string_view b) const;
   Comparison Compare(const Incident& a, const Incident& b) const;
 

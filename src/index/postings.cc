@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <queue>
 #include <set>
 #include <string>
@@ -62,7 +63,7 @@ std::vector<Impl::FuzzyDigest> Impl::FuzzyDigests(const Doc& doc) const {
   std::vector<FuzzyDigest> out;
   if (!doc.has_fuzzy) return out;
   for (uint32_t fid : doc.features) {
-    if (auto d = ParseFuzzyKey(family[fid], keys[fid])) out.push_back(*d);
+    if (auto d = ParseFuzzyKey(FamilyOf(fid), KeyText(fid))) out.push_back(*d);
   }
   return out;
 }
@@ -194,28 +195,72 @@ double Impl::FuzzySum(const std::vector<FuzzyDigest>& a, const std::vector<Fuzzy
   return sum;
 }
 
-std::string_view Impl::KeyArena::Add(std::string_view key) {
-  if (key.size() > kBlock) {
+bool Impl::KeyArena::Add(std::string_view key) {
+  char len[10];
+  size_t n = 0;
+  for (size_t v = key.size();; v >>= 7) {
+    len[n++] = static_cast<char>((v & 0x7f) | (v >= 0x80 ? 0x80 : 0));
+    if (v < 0x80) break;
+  }
+  const size_t need = n + key.size();
+  size_t offset;
+  if (need > kBlock) {
     // A key longer than a block gets a block of its own.
-    blocks_.push_back(std::make_unique<char[]>(key.size()));
-    std::copy(key.begin(), key.end(), blocks_.back().get());
-    views_.emplace_back(blocks_.back().get(), key.size());
+    if (blocks_.size() >= kMaxBlocks) return false;
+    blocks_.push_back(std::make_unique<char[]>(need));
+    offset = 0;
     used_ = kBlock;
-    return views_.back();
+  } else {
+    if (used_ + need > kBlock) {
+      if (blocks_.size() >= kMaxBlocks) return false;
+      blocks_.push_back(std::make_unique<char[]>(kBlock));
+      used_ = 0;
+    }
+    offset = used_;
+    used_ += need;
   }
-  if (used_ + key.size() > kBlock) {
-    blocks_.push_back(std::make_unique<char[]>(kBlock));
-    used_ = 0;
+  char* dst = blocks_.back().get() + offset;
+  std::copy(len, len + n, dst);
+  std::copy(key.begin(), key.end(), dst + n);
+  starts_.push_back(static_cast<uint32_t>((blocks_.size() - 1) * kBlock + offset));
+  return true;
+}
+
+bool Impl::KeyArena::HasRoom(size_t key_bytes) const {
+  // Each block but the last holds more than half a block (or one key longer than a block).
+  return blocks_.size() + 2 * (key_bytes / kBlock + 1) + 1 <= kMaxBlocks;
+}
+
+std::string_view Impl::KeyArena::operator[](size_t i) const {
+  const uint32_t start = starts_[i];
+  const char* p = blocks_[start / kBlock].get() + start % kBlock;
+  size_t len = 0;
+  for (int shift = 0;; shift += 7) {
+    const auto b = static_cast<unsigned char>(*p++);
+    len |= static_cast<size_t>(b & 0x7f) << shift;
+    if ((b & 0x80) == 0) break;
   }
-  char* dst = blocks_.back().get() + used_;
-  std::copy(key.begin(), key.end(), dst);
-  used_ += key.size();
-  views_.emplace_back(dst, key.size());
-  return views_.back();
+  return {p, len};
 }
 
 size_t Impl::KeyArena::bytes() const {
-  return blocks_.size() * kBlock + views_.capacity() * sizeof(std::string_view);
+  return blocks_.size() * kBlock + blocks_.capacity() * sizeof(blocks_[0]) +
+         starts_.capacity() * sizeof(uint32_t);
+}
+
+void Impl::Postings::AddFeature(uint32_t doc, uint32_t text) {
+  if (text == kNoText) {
+    head_.push_back(doc);
+  } else {
+    lists_.push_back({{doc}, text});
+    head_.push_back(kList | static_cast<uint32_t>(lists_.size() - 1));
+  }
+}
+
+size_t Impl::Postings::bytes() const {
+  size_t b = head_.bytes() + lists_.capacity() * sizeof(lists_[0]);
+  for (const List& l : lists_) b += l.docs.capacity() * sizeof(uint32_t);
+  return b;
 }
 
 double Impl::Idf(uint32_t fid, float feature_strength) const {
@@ -228,18 +273,17 @@ std::vector<Impl::QueryFeature> Impl::Resolve(const Incident& incident) const {
   std::vector<Feature> features = ExtractFeatures(incident, kb, options);
   std::vector<QueryFeature> out;
   out.reserve(features.size());
-  uint32_t next_local = static_cast<uint32_t>(keys.size());
+  uint32_t next_local = static_cast<uint32_t>(FeatureCount());
   for (Feature& f : features) {
-    auto it = feature_ids.find(std::string_view(f.key));
-    if (it != feature_ids.end()) {
-      out.push_back({it->second, f.family, static_cast<float>(f.strength), {}});
+    if (std::optional<uint32_t> fid = FindFeature(f.key)) {
+      out.push_back({*fid, f.family, static_cast<float>(f.strength), std::move(f.key)});
     } else {
       out.push_back({next_local++, f.family, static_cast<float>(f.strength), std::move(f.key)});
     }
   }
   // Unknown features: order by key so two incidents' unknown features can be merged by key.
   std::sort(out.begin(), out.end(), [&](const QueryFeature& x, const QueryFeature& y) {
-    bool xk = x.fid < keys.size(), yk = y.fid < keys.size();
+    bool xk = x.fid < FeatureCount(), yk = y.fid < FeatureCount();
     if (xk != yk) return xk;
     if (xk) return x.fid < y.fid;
     return x.local_key < y.local_key;
@@ -250,7 +294,7 @@ std::vector<Impl::QueryFeature> Impl::Resolve(const Incident& incident) const {
 std::vector<Impl::QueryFeature> Impl::FromDoc(const Doc& doc) const {
   std::vector<QueryFeature> out;
   out.reserve(doc.features.size());
-  for (uint32_t fid : doc.features) out.push_back({fid, family[fid], strength[fid], {}});
+  for (uint32_t fid : doc.features) out.push_back({fid, FamilyOf(fid), StrengthOf(fid), {}});
   return out;
 }
 
@@ -275,7 +319,7 @@ Comparison Impl::CompareResolved(const std::vector<QueryFeature>& a,
   Comparison out;
   FamilyVector sums{};
   std::vector<std::pair<const QueryFeature*, double>> shared;
-  const size_t known = keys.size();
+  const size_t known = FeatureCount();
   size_t i = 0, j = 0;
   while (i < a.size() && j < b.size()) {
     const QueryFeature& x = a[i];
@@ -350,66 +394,193 @@ Comparison Impl::CompareResolved(const std::vector<QueryFeature>& a,
   return out;
 }
 
+namespace {
+
+// Per-thread scratch of SimilarResolved: a slot per indexed incident, stamped with the query's
+// generation (nothing is cleared between queries), and the candidates' family sums in flat
+// arrays.
+struct Candidates {
+  std::vector<uint32_t> stamp, slot;
+  uint32_t generation = 0;
+  std::vector<uint32_t> docs;
+  std::vector<FamilyVector> sums;
+  std::vector<double> time;  // time evidence of each candidate against the query
+
+  void Begin(size_t n) {
+    if (stamp.size() < n) {
+      stamp.resize(n, 0);
+      slot.resize(n, 0);
+    }
+    if (++generation == 0) {
+      std::fill(stamp.begin(), stamp.end(), 0);
+      generation = 1;
+    }
+    docs.clear();
+    sums.clear();
+    time.clear();
+  }
+  size_t size() const { return docs.size(); }
+  // Slot of `doc`, or -1 when it is not a candidate.
+  int64_t Find(uint32_t doc) const {
+    return stamp[doc] == generation ? static_cast<int64_t>(slot[doc]) : -1;
+  }
+  uint32_t Insert(uint32_t doc, double time_evidence) {
+    stamp[doc] = generation;
+    slot[doc] = static_cast<uint32_t>(docs.size());
+    docs.push_back(doc);
+    sums.emplace_back();
+    time.push_back(time_evidence);
+    return slot[doc];
+  }
+  // Keeps the candidates `keep` says yes to, in order.
+  template <typename Keep>
+  void Filter(Keep keep) {
+    size_t out = 0;
+    for (size_t c = 0; c < docs.size(); ++c) {
+      if (!keep(c)) {
+        stamp[docs[c]] = 0;
+        continue;
+      }
+      docs[out] = docs[c];
+      sums[out] = sums[c];
+      time[out] = time[c];
+      slot[docs[out]] = static_cast<uint32_t>(out);
+      ++out;
+    }
+    docs.resize(out);
+    sums.resize(out);
+    time.resize(out);
+  }
+};
+
+Candidates& ThreadCandidates() {
+  thread_local Candidates c;
+  return c;
+}
+
+}  // namespace
+
 std::vector<Match> Impl::SimilarResolved(const std::vector<QueryFeature>& query,
                                          std::optional<int32_t> first, std::optional<int32_t> last,
                                          int64_t self, size_t top_k, bool explain) const {
   if (top_k == 0) return {};
   // Rarest first: the most informative postings are also the shortest to walk.
-  std::vector<const QueryFeature*> order;
+  struct Term {
+    uint32_t fid;
+    int family;
+    double weight;
+    size_t df;
+  };
+  std::vector<Term> order;
+  order.reserve(query.size());
   for (const QueryFeature& f : query) {
-    if (Df(f.fid) > 0) order.push_back(&f);
+    const size_t df = Df(f.fid);
+    if (df == 0) continue;
+    const double w = Idf(f.fid, f.strength);
+    if (w <= 0) continue;
+    order.push_back({f.fid, static_cast<int>(f.family), w, df});
   }
-  std::sort(order.begin(), order.end(), [&](const QueryFeature* x, const QueryFeature* y) {
-    size_t dx = Df(x->fid), dy = Df(y->fid);
-    if (dx != dy) return dx < dy;
-    return x->fid < y->fid;
+  std::sort(order.begin(), order.end(), [](const Term& x, const Term& y) {
+    if (x.df != y.df) return x.df < y.df;
+    return x.fid < y.fid;
   });
-  absl::flat_hash_map<uint32_t, FamilyVector> acc;
-  std::vector<const QueryFeature*> unwalked;
+  const std::vector<FuzzyDigest> query_fuzzy = FuzzyDigests(query);
+  // Early termination (max-score; Turtle and Flood 1995): an incident first met at term i holds
+  // at most terms i.. of the query, so its raw score is at most that of rest[i] (and full time
+  // evidence). Once that is below the k-th best score some candidates already have, no new
+  // candidate can enter the top k: the remaining terms only add to candidates found so far,
+  // and candidates that cannot reach the k-th score even with every remaining term are dropped.
+  // Needs scores monotone in each family sum (non-negative calibration weights) and no fuzzy
+  // evidence, which can raise any candidate's score apart from the terms.
+  bool prune = query_fuzzy.empty() || fuzzy.size() == 0;
+  for (double w : calibration.weight) prune = prune && w >= 0;
+  std::vector<FamilyVector> rest(order.size() + 1);
+  for (size_t i = order.size(); i-- > 0;) {
+    rest[i] = rest[i + 1];
+    rest[i][order[i].family] += order[i].weight;
+  }
+  auto raw_of = [&](const FamilyVector& sums, double time) {
+    Comparison c;
+    Finish(sums, time, &c);
+    return c.raw;
+  };
+  // Rounding: sums are added in other orders than the bounds'; prune only clearly below.
+  auto below = [](double bound, double threshold) {
+    return bound < threshold - 1e-9 * (1.0 + std::abs(threshold));
+  };
+
+  Candidates& acc = ThreadCandidates();
+  acc.Begin(N());
+  // The k-th best score the candidates have reached so far (a lower bound of the final k-th).
+  std::vector<double> scratch;
+  auto kth = [&]() {
+    if (acc.size() < top_k) return -std::numeric_limits<double>::infinity();
+    scratch.resize(acc.size());
+    for (size_t c = 0; c < acc.size(); ++c) scratch[c] = raw_of(acc.sums[c], acc.time[c]);
+    std::nth_element(scratch.begin(), scratch.begin() + (top_k - 1), scratch.end(),
+                     std::greater<double>());
+    return scratch[top_k - 1];
+  };
   const size_t walk_limit = options.max_candidate_df == 0
                                 ? limits::kMaxPostingWalk
                                 : std::min(options.max_candidate_df, limits::kMaxPostingWalk);
-  for (const QueryFeature* f : order) {
-    double w = Idf(f->fid, f->strength);
-    if (w <= 0) continue;
-    const auto& plist = postings[f->fid];
-    if (plist.size() > walk_limit) {
-      unwalked.push_back(f);
-      continue;
+  double threshold = -std::numeric_limits<double>::infinity();
+  size_t walked_since = 0;  // postings walked since the threshold was computed
+  size_t i = 0;
+  for (; i < order.size(); ++i) {
+    const Term& t = order[i];
+    // Postings longer than the walk limit (the rest, by df) bring no new candidates.
+    if (t.df > walk_limit) break;
+    if (prune && acc.size() >= top_k) {
+      const double bound = raw_of(rest[i], 1.0);
+      if (walked_since >= acc.size()) {  // amortised: O(postings walked)
+        threshold = kth();
+        walked_since = 0;
+      }
+      if (below(bound, threshold)) break;
     }
-    const int fam = static_cast<int>(f->family);
+    const std::span<const uint32_t> plist = postings[t.fid];
+    walked_since += plist.size();
     for (uint32_t doc : plist) {
       if (static_cast<int64_t>(doc) == self) continue;
       // Strength of a shared feature is the weaker of the two holders'; strengths are fixed per
       // key, so the query's is the document's.
-      auto it = acc.find(doc);
-      if (it == acc.end()) {
+      int64_t c = acc.Find(doc);
+      if (c < 0) {
         if (acc.size() >= limits::kMaxCandidatesPerQuery) continue;
-        it = acc.emplace(doc, FamilyVector{}).first;
+        c = acc.Insert(doc, internal::TimeEvidence(first, last, docs[doc].first_day,
+                                                   docs[doc].last_day, options.time_window_days));
       }
-      it->second[fam] += w;
+      acc.sums[c][t.family] += t.weight;
     }
   }
-  // Features too common to walk still count for the candidates found otherwise: look each
-  // candidate up in the postings or the postings up among the candidates, whichever is shorter.
-  for (const QueryFeature* f : unwalked) {
-    double w = Idf(f->fid, f->strength);
-    const int fam = static_cast<int>(f->family);
-    const auto& plist = postings[f->fid];
+  if (prune && i < order.size() && acc.size() >= top_k) {
+    threshold = kth();
+    acc.Filter([&](size_t c) {
+      FamilyVector most = acc.sums[c];
+      for (int f = 0; f < kFamilyCount; ++f) most[f] += rest[i][f];
+      return !below(raw_of(most, acc.time[c]), threshold);
+    });
+  }
+  // The remaining terms (too common to walk, or past the early termination) still count for the
+  // candidates: look each candidate up in the postings or the postings up among the candidates,
+  // whichever is shorter.
+  for (; i < order.size(); ++i) {
+    const Term& t = order[i];
+    const std::span<const uint32_t> plist = postings[t.fid];
     if (plist.size() < acc.size() * 8) {
       for (uint32_t doc : plist) {
-        auto it = acc.find(doc);
-        if (it != acc.end()) it->second[fam] += w;
+        int64_t c = acc.Find(doc);
+        if (c >= 0) acc.sums[c][t.family] += t.weight;
       }
     } else {
-      for (auto& [doc, sums] : acc) {
-        const auto& fs = docs[doc].features;
-        if (std::binary_search(fs.begin(), fs.end(), f->fid)) sums[fam] += w;
+      for (size_t c = 0; c < acc.size(); ++c) {
+        const auto& fs = docs[acc.docs[c]].features;
+        if (std::binary_search(fs.begin(), fs.end(), t.fid)) acc.sums[c][t.family] += t.weight;
       }
     }
   }
   // Near files of the query's TLSH / ssdeep digests bring their incidents as candidates.
-  const std::vector<FuzzyDigest> query_fuzzy = FuzzyDigests(query);
   std::vector<FuzzyHood> hoods;
   if (!query_fuzzy.empty() && fuzzy.size() > 0) {
     for (const FuzzyDigest& d : query_fuzzy) {
@@ -417,8 +588,10 @@ std::vector<Match> Impl::SimilarResolved(const std::vector<QueryFeature>& query,
       for (const std::string& incident : hoods.back().incidents) {
         auto id = doc_ids.find(incident);
         if (id == doc_ids.end() || static_cast<int64_t>(id->second) == self) continue;
-        if (!acc.contains(id->second) && acc.size() < limits::kMaxCandidatesPerQuery) {
-          acc.emplace(id->second, FamilyVector{});
+        const uint32_t doc = id->second;
+        if (acc.Find(doc) < 0 && acc.size() < limits::kMaxCandidatesPerQuery) {
+          acc.Insert(doc, internal::TimeEvidence(first, last, docs[doc].first_day,
+                                                 docs[doc].last_day, options.time_window_days));
         }
       }
     }
@@ -435,17 +608,16 @@ std::vector<Match> Impl::SimilarResolved(const std::vector<QueryFeature>& query,
   };
   std::vector<Cand> cands;
   cands.reserve(acc.size());
-  for (auto& [doc, sums] : acc) {
+  for (size_t c = 0; c < acc.size(); ++c) {
+    const uint32_t doc = acc.docs[c];
+    FamilyVector& sums = acc.sums[c];
     bool bound = false;
     if (!query_fuzzy.empty() && docs[doc].has_fuzzy) {
       sums[fz] = FuzzySum(query_fuzzy, FuzzyDigests(docs[doc]), nullptr, &hoods, true);
       bound = sums[fz] > 0;
     }
-    Comparison c;
-    double time = internal::TimeEvidence(first, last, docs[doc].first_day, docs[doc].last_day,
-                                         options.time_window_days);
-    Finish(sums, time, &c);
-    if (c.raw > 0) cands.push_back({c.raw, doc, bound});
+    const double raw = raw_of(sums, acc.time[c]);
+    if (raw > 0) cands.push_back({raw, doc, bound});
   }
   auto by_raw = [&](const Cand& x, const Cand& y) {
     if (x.raw != y.raw) return x.raw > y.raw;
@@ -474,14 +646,11 @@ std::vector<Match> Impl::SimilarResolved(const std::vector<QueryFeature>& query,
       keep(c.raw, c.doc);
       continue;
     }
-    FamilyVector& sums = acc[c.doc];
+    const uint32_t slot = static_cast<uint32_t>(acc.Find(c.doc));
+    FamilyVector& sums = acc.sums[slot];
     sums[fz] = FuzzySum(query_fuzzy, FuzzyDigests(docs[c.doc]), nullptr, &hoods, false);
-    Comparison exact;
-    Finish(sums,
-           internal::TimeEvidence(first, last, docs[c.doc].first_day, docs[c.doc].last_day,
-                                  options.time_window_days),
-           &exact);
-    if (exact.raw > 0) keep(exact.raw, c.doc);
+    const double exact = raw_of(sums, acc.time[slot]);
+    if (exact > 0) keep(exact, c.doc);
   }
   auto better = [&](const std::pair<double, uint32_t>& x, const std::pair<double, uint32_t>& y) {
     if (x.first != y.first) return x.first > y.first;
@@ -491,16 +660,16 @@ std::vector<Match> Impl::SimilarResolved(const std::vector<QueryFeature>& query,
   std::partial_sort(ranked.begin(), ranked.begin() + k, ranked.end(), better);
   std::vector<Match> out;
   out.reserve(k);
-  for (size_t i = 0; i < k; ++i) {
-    const Doc& d = docs[ranked[i].second];
+  for (size_t r = 0; r < k; ++r) {
+    const uint32_t doc = ranked[r].second;
+    const Doc& d = docs[doc];
     Match m;
     m.id = d.id;
     if (explain) {
       m.comparison = CompareResolved(query, FromDoc(d), first, last, d.first_day, d.last_day, true);
     } else {
-      Finish(acc[ranked[i].second],
-             internal::TimeEvidence(first, last, d.first_day, d.last_day, options.time_window_days),
-             &m.comparison);
+      const uint32_t slot = static_cast<uint32_t>(acc.Find(doc));
+      Finish(acc.sums[slot], acc.time[slot], &m.comparison);
     }
     out.push_back(std::move(m));
   }
@@ -532,6 +701,9 @@ absl::Status SimilarityIndex::Add(const Incident& incident) {
     return absl::AlreadyExistsError(absl::StrCat("incident ", incident.id, " already indexed"));
   }
   Impl& im = *impl_;
+  if (im.docs.size() >= Impl::Postings::kList) {
+    return absl::ResourceExhaustedError("the similarity index holds at most 2^31 incidents");
+  }
   const uint32_t doc = static_cast<uint32_t>(im.docs.size());
   Impl::Doc d;
   d.id = incident.id;
@@ -545,21 +717,60 @@ absl::Status SimilarityIndex::Add(const Incident& incident) {
       d.actors.push_back(std::move(actor));
     }
   }
-  for (Feature& f : ExtractFeatures(incident, im.kb, im.options)) {
-    auto it = im.feature_ids.find(std::string_view(f.key));
-    uint32_t fid;
-    if (it == im.feature_ids.end()) {
-      fid = static_cast<uint32_t>(im.keys.size());
-      im.feature_ids.emplace(im.keys.Add(f.key), fid);
-      im.family.push_back(f.family);
-      im.strength.push_back(static_cast<float>(f.strength));
-      im.postings.emplace_back();
-    } else {
-      fid = it->second;
+  std::vector<Feature> features = ExtractFeatures(incident, im.kb, im.options);
+  size_t key_bytes = 0;
+  for (const Feature& f : features) key_bytes += f.key.size() + 10;
+  if (!im.texts.HasRoom(key_bytes)) {
+    return absl::ResourceExhaustedError("the similarity index's feature keys are full (4 GiB)");
+  }
+  // Keeps a key's text (room checked above) and returns its number.
+  auto keep_text = [&](std::string_view key) {
+    im.texts.Add(key);
+    return static_cast<uint32_t>(im.texts.size() - 1);
+  };
+  // The (family, strength) pairs: room checked before anything changes.
+  auto find_kind = [&](const Feature& f) -> std::optional<size_t> {
+    const std::pair<Family, float> k(f.family, static_cast<float>(f.strength));
+    for (size_t i = 0; i < im.kinds.size(); ++i) {
+      if (im.kinds[i] == k) return i;
     }
-    im.postings[fid].push_back(doc);
+    return std::nullopt;
+  };
+  {
+    std::vector<std::pair<Family, float>> fresh;
+    for (const Feature& f : features) {
+      const std::pair<Family, float> k(f.family, static_cast<float>(f.strength));
+      if (!find_kind(f) && std::find(fresh.begin(), fresh.end(), k) == fresh.end()) {
+        fresh.push_back(k);
+      }
+    }
+    if (im.kinds.size() + fresh.size() > Impl::kMaxKinds) {
+      return absl::ResourceExhaustedError(
+          "the similarity index holds at most 256 (family, strength) pairs");
+    }
+  }
+  auto kind_of = [&](const Feature& f) {
+    if (std::optional<size_t> k = find_kind(f)) return *k;
+    im.kinds.emplace_back(f.family, static_cast<float>(f.strength));
+    return im.kinds.size() - 1;
+  };
+  for (Feature& f : features) {
+    uint32_t fid;
+    std::optional<Impl::FuzzyDigest> fd = ParseFuzzyKey(f.family, f.key);
+    const uint64_t hash = Impl::HashKey(f.key);
+    if (auto found = im.feature_ids.find(Impl::HashedKey{hash}); found != im.feature_ids.end()) {
+      fid = *found;
+      // Now held by two incidents: explanations may name it.
+      im.postings.Add(fid, doc, [&] { return keep_text(f.key); });
+    } else {
+      fid = static_cast<uint32_t>(im.FeatureCount());
+      im.key_hash.push_back(hash);
+      im.feature_ids.insert(fid);
+      im.kind_of_feature.push_back(static_cast<uint8_t>(kind_of(f)));
+      im.postings.AddFeature(doc, fd ? keep_text(f.key) : Impl::Postings::kNoText);
+    }
     d.features.push_back(fid);
-    if (auto fd = ParseFuzzyKey(f.family, im.keys[fid])) {
+    if (fd) {
       d.has_fuzzy = im.fuzzy.Add(incident.id, fd->kind, fd->text).ok() || d.has_fuzzy;
     }
   }
@@ -637,14 +848,14 @@ Comparison SimilarityIndex::Compare(const Incident& a, const Incident& b) const 
 }
 
 double SimilarityIndex::FeatureIdf(std::string_view key) const {
-  auto it = impl_->feature_ids.find(key);
-  if (it == impl_->feature_ids.end()) return 0;
-  return impl_->Idf(it->second, impl_->strength[it->second]);
+  std::optional<uint32_t> fid = impl_->FindFeature(key);
+  if (!fid) return 0;
+  return impl_->Idf(*fid, impl_->StrengthOf(*fid));
 }
 
 size_t SimilarityIndex::DocumentFrequency(std::string_view key) const {
-  auto it = impl_->feature_ids.find(key);
-  return it == impl_->feature_ids.end() ? 0 : impl_->Df(it->second);
+  std::optional<uint32_t> fid = impl_->FindFeature(key);
+  return fid ? impl_->Df(*fid) : 0;
 }
 
 void SimilarityIndex::SetCalibration(const Calibration& calibration) {
@@ -653,30 +864,33 @@ void SimilarityIndex::SetCalibration(const Calibration& calibration) {
 const Calibration& SimilarityIndex::calibration() const { return impl_->calibration; }
 const ScoringOptions& SimilarityIndex::options() const { return impl_->options; }
 
+std::vector<std::pair<std::string_view, size_t>> Impl::MemoryParts() const {
+  std::vector<std::pair<std::string_view, size_t>> parts;
+  parts.emplace_back("feature key texts (shared features)", texts.bytes());
+  parts.emplace_back("feature key hashes", key_hash.bytes());
+  parts.emplace_back("feature dictionary", feature_ids.capacity() * (sizeof(uint32_t) + 1));
+  parts.emplace_back("feature family+strength", kind_of_feature.bytes());
+  parts.emplace_back("postings", postings.bytes());
+  size_t doc_bytes = 0, doc_features = 0;
+  for (const Doc& d : docs) {
+    doc_bytes += sizeof(Doc) + (d.id.capacity() > 15 ? d.id.capacity() + 1 : 0);
+    doc_bytes += d.actors.capacity() * sizeof(std::string);
+    doc_features += d.features.capacity() * sizeof(uint32_t);
+  }
+  doc_bytes += (docs.capacity() - docs.size()) * sizeof(Doc);
+  doc_bytes += doc_ids.capacity() * (sizeof(std::string) + sizeof(uint32_t) + 1);
+  parts.emplace_back("incidents", doc_bytes);
+  parts.emplace_back("incident feature ids", doc_features);
+  return parts;
+}
+
 IndexStats SimilarityIndex::Stats() const {
   const Impl& im = *impl_;
   IndexStats s;
   s.incidents = im.docs.size();
-  s.features = im.keys.size();
-  size_t bytes = 0;
-  bytes += im.keys.bytes();
-  bytes += im.feature_ids.capacity() * (sizeof(std::string_view) + sizeof(uint32_t) + 1);
-  bytes += im.family.capacity() * sizeof(Family) + im.strength.capacity() * sizeof(float);
-  bytes += im.postings.capacity() * sizeof(im.postings[0]);
-  for (const auto& p : im.postings) {
-    s.postings += p.size();
-    if (p.capacity() > 2) bytes += p.capacity() * sizeof(uint32_t);
-  }
-  for (const Impl::Doc& d : im.docs) {
-    bytes += sizeof(Impl::Doc) + d.features.capacity() * sizeof(uint32_t);
-    bytes += d.id.capacity() > 15 ? d.id.capacity() + 1 : 0;
-    bytes += d.actors.capacity() * sizeof(std::string);
-  }
-  bytes += im.docs.capacity() > im.docs.size()
-               ? (im.docs.capacity() - im.docs.size()) * sizeof(Impl::Doc)
-               : 0;
-  bytes += im.doc_ids.capacity() * (sizeof(std::string) + sizeof(uint32_t) + 1);
-  s.memory_bytes = bytes;
+  s.features = im.FeatureCount();
+  for (uint32_t fid = 0; fid < s.features; ++fid) s.postings += im.Df(fid);
+  for (const auto& [name, bytes] : im.MemoryParts()) s.memory_bytes += bytes;
   return s;
 }
 

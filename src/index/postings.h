@@ -6,18 +6,26 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/inlined_vector.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
 #include "kinship/fuzzy.h"
 #include "kinship/similarity.h"
 
 namespace kinship::score {
 
 struct SimilarityIndex::Impl {
+  Impl() = default;
+  // The dictionary's hash and equality point into `key_hash`.
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+
   struct Doc {
     std::string id;
     std::string first_seen, last_seen;
@@ -27,8 +35,9 @@ struct SimilarityIndex::Impl {
     bool has_fuzzy = false;          // holds a TLSH or ssdeep digest
   };
 
-  // A feature of a query resolved against the dictionary: `fid` >= keys.size() for a feature the
-  // index has never seen (df 0), whose key then lives in `local_key`.
+  // A feature of a query resolved against the dictionary: `fid` >= FeatureCount() for a feature
+  // the index has never seen (df 0). `local_key` is the key of a feature resolved from an
+  // incident (empty for one read from an indexed incident: KeyText).
   struct QueryFeature {
     uint32_t fid;
     Family family;
@@ -40,27 +49,141 @@ struct SimilarityIndex::Impl {
   ScoringOptions options;
   Calibration calibration;
 
-  // Feature keys, stored back to back in fixed blocks so that views stay valid as it grows and
-  // each key costs its bytes plus a view (no per-key heap allocation).
+  // Key texts, stored back to back in fixed blocks, each as a varint length and its bytes
+  // (no per-key heap allocation), found by a 32-bit position (block * kBlock + offset). Views
+  // stay valid as it grows. Holds at most kMaxBlocks blocks.
   class KeyArena {
    public:
-    std::string_view Add(std::string_view key);
-    size_t size() const { return views_.size(); }
-    std::string_view operator[](size_t i) const { return views_[i]; }
+    // Appends `key` as number size(). False (and nothing added) when the arena is full.
+    bool Add(std::string_view key);
+    // Whether keys of `key_bytes` bytes in all (with their length prefixes) surely fit.
+    bool HasRoom(size_t key_bytes) const;
+    size_t size() const { return starts_.size(); }
+    std::string_view operator[](size_t i) const;
     size_t bytes() const;
 
    private:
     static constexpr size_t kBlock = 1 << 20;
+    static constexpr size_t kMaxBlocks = (size_t{1} << 32) / kBlock;
     std::vector<std::unique_ptr<char[]>> blocks_;
     size_t used_ = kBlock;
-    std::vector<std::string_view> views_;
+    std::vector<uint32_t> starts_;
   };
-  KeyArena keys;
-  absl::flat_hash_map<std::string_view, uint32_t> feature_ids;
-  std::vector<Family> family;
-  std::vector<float> strength;
-  // Most features are held by one or two incidents: keep those inline.
-  std::vector<absl::InlinedVector<uint32_t, 2>> postings;
+
+  // An array grown in fixed chunks: no doubling slack, elements never move.
+  template <typename T>
+  class Chunked {
+   public:
+    void push_back(T v) {
+      if ((size_ & (kChunk - 1)) == 0) chunks_.push_back(std::make_unique<T[]>(kChunk));
+      chunks_.back()[size_ & (kChunk - 1)] = v;
+      ++size_;
+    }
+    T& operator[](size_t i) { return chunks_[i >> kShift][i & (kChunk - 1)]; }
+    const T& operator[](size_t i) const { return chunks_[i >> kShift][i & (kChunk - 1)]; }
+    size_t size() const { return size_; }
+    size_t bytes() const {
+      return chunks_.size() * kChunk * sizeof(T) + chunks_.capacity() * sizeof(chunks_[0]);
+    }
+
+   private:
+    static constexpr size_t kShift = 16;
+    static constexpr size_t kChunk = size_t{1} << kShift;
+    std::vector<std::unique_ptr<T[]>> chunks_;
+    size_t size_ = 0;
+  };
+
+  // Features are identified by a 64-bit hash of their key (HashKey): the dictionary is a set of
+  // feature ids hashed and compared by `key_hash`, 4 bytes a slot. Two different keys share a
+  // feature only if their hashes collide, with probability about n^2 / 2^65 over n features
+  // (~3e-6 at 10 M). Key texts are kept only where an explanation can name them: for features
+  // held by two incidents or more (shared evidence) and for TLSH / ssdeep digests (fuzzy
+  // evidence); most features are held by one incident and cost no text.
+  static uint64_t HashKey(std::string_view key) { return absl::Hash<std::string_view>{}(key); }
+  struct HashedKey {
+    uint64_t hash;
+  };
+  struct FeatureHash {
+    using is_transparent = void;
+    const Chunked<uint64_t>* key_hash;
+    size_t operator()(uint32_t fid) const { return (*key_hash)[fid]; }
+    size_t operator()(HashedKey k) const { return k.hash; }
+  };
+  struct FeatureEq {
+    using is_transparent = void;
+    const Chunked<uint64_t>* key_hash;
+    bool operator()(uint32_t a, uint32_t b) const { return a == b; }
+    bool operator()(uint32_t a, HashedKey b) const { return (*key_hash)[a] == b.hash; }
+    bool operator()(HashedKey a, uint32_t b) const { return a.hash == (*key_hash)[b]; }
+  };
+  Chunked<uint64_t> key_hash;
+  absl::flat_hash_set<uint32_t, FeatureHash, FeatureEq> feature_ids{0, FeatureHash{&key_hash},
+                                                                    FeatureEq{&key_hash}};
+  // Feature id of a key, if indexed.
+  std::optional<uint32_t> FindFeature(std::string_view key) const {
+    auto it = feature_ids.find(HashedKey{HashKey(key)});
+    if (it == feature_ids.end()) return std::nullopt;
+    return *it;
+  }
+  size_t FeatureCount() const { return key_hash.size(); }
+  // Family and strength of every feature, as one byte: its number in `kinds` (distinct pairs).
+  Chunked<uint8_t> kind_of_feature;
+  std::vector<std::pair<Family, float>> kinds;
+  static constexpr size_t kMaxKinds = 256;
+  Family FamilyOf(uint32_t fid) const { return kinds[kind_of_feature[fid]].first; }
+  float StrengthOf(uint32_t fid) const { return kinds[kind_of_feature[fid]].second; }
+
+  // Postings of every feature, in 4 bytes a feature for the many held by one incident without
+  // a kept key: that incident's number; any other keeps kList | its list's index, and the list
+  // holds the incidents and the key's number in `texts`.
+  class Postings {
+   public:
+    static constexpr uint32_t kNoText = ~uint32_t{0};
+    // A new feature (number size()) held by `doc`, with its key text's number (or kNoText).
+    void AddFeature(uint32_t doc, uint32_t text);
+    // Adds `doc` to a feature's postings; `text` is called for the key text's number when the
+    // feature has none yet.
+    template <typename Text>
+    void Add(uint32_t fid, uint32_t doc, Text text) {
+      uint32_t& h = head_[fid];
+      if ((h & kList) == 0) {
+        lists_.push_back({{h, doc}, text()});
+        h = kList | static_cast<uint32_t>(lists_.size() - 1);
+      } else {
+        lists_[h & ~kList].docs.push_back(doc);
+      }
+    }
+    size_t size() const { return head_.size(); }
+    std::span<const uint32_t> operator[](uint32_t fid) const {
+      const uint32_t& h = head_[fid];
+      if ((h & kList) == 0) return {&h, 1};
+      return lists_[h & ~kList].docs;
+    }
+    // Number of the feature's key text in `texts`, or kNoText.
+    uint32_t Text(uint32_t fid) const {
+      const uint32_t h = head_[fid];
+      return (h & kList) == 0 ? kNoText : lists_[h & ~kList].text;
+    }
+    size_t bytes() const;
+    // Incident numbers must stay below this.
+    static constexpr uint32_t kList = uint32_t{1} << 31;
+
+   private:
+    struct List {
+      std::vector<uint32_t> docs;
+      uint32_t text = kNoText;
+    };
+    Chunked<uint32_t> head_;
+    std::vector<List> lists_;
+  };
+  Postings postings;
+  KeyArena texts;
+  // The key of a feature held by two incidents or more, or of a TLSH / ssdeep digest; "" for
+  // another feature (held by one incident: no explanation names it).
+  std::string_view KeyText(uint32_t fid) const {
+    const uint32_t t = postings.Text(fid);
+    return t == Postings::kNoText ? std::string_view() : texts[t];
+  }
 
   std::vector<Doc> docs;
   absl::flat_hash_map<std::string, uint32_t> doc_ids;
@@ -111,7 +234,7 @@ struct SimilarityIndex::Impl {
   std::vector<QueryFeature> Resolve(const Incident& incident) const;
   std::vector<QueryFeature> FromDoc(const Doc& doc) const;
   std::string_view Key(const QueryFeature& f) const {
-    return f.fid < keys.size() ? keys[f.fid] : std::string_view(f.local_key);
+    return f.local_key.empty() ? KeyText(f.fid) : std::string_view(f.local_key);
   }
 
   // Evidence of two resolved feature lists (each sorted by fid) plus activity windows.
@@ -121,6 +244,9 @@ struct SimilarityIndex::Impl {
                              bool explain) const;
   // Family sums -> saturated evidence (time family set separately) -> comparison numbers.
   void Finish(const FamilyVector& sums, double time_evidence, Comparison* out) const;
+
+  // Estimated heap use by part (IndexStats::memory_bytes is their sum).
+  std::vector<std::pair<std::string_view, size_t>> MemoryParts() const;
 
   std::vector<Match> SimilarResolved(const std::vector<QueryFeature>& query,
                                      std::optional<int32_t> first, std::optional<int32_t> last,

@@ -39,12 +39,12 @@ Explanation Binding(const Impl& im, const std::vector<uint32_t>& members) {
   FamilyVector sums{};
   for (const auto& [fid, c] : count) {
     if (c < 2) continue;
-    double w = im.Idf(fid, im.strength[fid]);
+    double w = im.Idf(fid, im.StrengthOf(fid));
     if (w <= 0) continue;
-    int f = static_cast<int>(im.family[fid]);
+    int f = static_cast<int>(im.FamilyOf(fid));
     sums[f] += w;
     EvidenceItem item;
-    item.feature = std::string(im.keys[fid]);
+    item.feature = std::string(im.KeyText(fid));  // held by two members: kept
     item.idf = w;
     item.df = im.Df(fid);
     item.weight = w;

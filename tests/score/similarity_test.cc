@@ -206,6 +206,55 @@ TEST(SimilarityIndex, DocumentFrequenciesFollowAdds) {
   EXPECT_LT(index.FeatureIdf("ipv4:1.2.3.4"), rare);
 }
 
+// The index keeps the text of a feature's key only once two incidents hold it (or for a fuzzy
+// digest): explanations must still name every shared feature, whether the other side is an
+// indexed incident, an incident object, or an incident indexed later.
+TEST(SimilarityIndex, ExplanationsNameFeaturesHeldByOneIndexedIncident) {
+  SimilarityIndex index;
+  Incident a = Inc("a");
+  a.indicators.push_back(Ind(IndicatorType::kIpv4, "176.31.112.10"));
+  a.indicators.push_back(Ind(IndicatorType::kDomain, "only-alpha-feed.com"));
+  ASSERT_TRUE(index.Add(a).ok());
+  for (int i = 0; i < 5; ++i) {
+    Incident e = Inc(absl::StrCat("e", i));
+    e.indicators.push_back(Ind(IndicatorType::kIpv4, absl::StrCat("91.121.7.", i)));
+    ASSERT_TRUE(index.Add(e).ok());
+  }
+  Incident q = Inc("q");  // not indexed
+  q.indicators.push_back(Ind(IndicatorType::kIpv4, "176.31.112.10"));
+  auto names = [](const Comparison& c) {
+    std::string out;
+    for (const FamilyEvidence& f : c.explanation.families) {
+      for (const EvidenceItem& item : f.items) absl::StrAppend(&out, item.feature, ";");
+    }
+    return out;
+  };
+  std::vector<Match> m = index.Similar(q, 3);
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_EQ(m[0].id, "a");
+  EXPECT_EQ(names(m[0].comparison), "ipv4:176.31.112.10;");
+  EXPECT_EQ(names(index.Compare(q, a)), "ipv4:176.31.112.10;");
+  ASSERT_TRUE(index.Add(q).ok());
+  auto c = index.Compare("a", "q");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(names(*c), "ipv4:176.31.112.10;");
+  EXPECT_EQ(index.DocumentFrequency("ipv4:176.31.112.10"), 2u);
+  EXPECT_EQ(index.DocumentFrequency("domain:only-alpha-feed.com"), 1u);
+  EXPECT_EQ(index.DocumentFrequency("domain:never-seen-feed.com"), 0u);
+  // An incident against itself: what only it holds has no kept text (documented).
+  auto self = index.Compare("a", "a");
+  ASSERT_TRUE(self.ok());
+  bool shared_named = false, unnamed = false;
+  for (const FamilyEvidence& f : self->explanation.families) {
+    for (const EvidenceItem& item : f.items) {
+      shared_named = shared_named || item.feature == "ipv4:176.31.112.10";
+      unnamed = unnamed || (item.feature.empty() && item.df == 1);
+    }
+  }
+  EXPECT_TRUE(shared_named);
+  EXPECT_TRUE(unnamed);
+}
+
 // Random corpus: Similar (postings, rarest first) must equal Compare against every incident.
 TEST(SimilarityIndex, SimilarMatchesBruteForceCompareOnRandomCorpus) {
   const uint32_t seed = 20260412;
@@ -276,6 +325,105 @@ TEST(SimilarityIndex, SimilarMatchesBruteForceCompareOnRandomCorpus) {
   }
 }
 
+// Similar stops taking new candidates once nothing unseen can reach the top k, and drops
+// candidates that cannot (max-score pruning). A corpus shaped for it: a few actors with pools of
+// rare indicators, every incident with its own values, common domains (naming n-grams) and
+// techniques, so the long postings come after the top k is settled. Every answer must equal
+// Compare against every incident, for several k, walk limits and calibrations (one with a
+// negative weight, where pruning is off). With a walk limit, only incidents sharing a feature
+// held by at most that many incidents are candidates (ScoringOptions::max_candidate_df).
+void ExpectSimilarEqualsBruteForce(const std::vector<Incident>& corpus,
+                                   const SimilarityIndex& index, size_t top_k, size_t walk,
+                                   const std::string& what) {
+  for (size_t q = 0; q < corpus.size(); q += 5) {
+    const std::string& qid = corpus[q].id;
+    std::vector<std::pair<double, std::string>> brute;
+    for (const Incident& other : corpus) {
+      if (other.id == qid) continue;
+      auto c = index.Compare(qid, other.id);
+      ASSERT_TRUE(c.ok());
+      bool reachable = walk == 0;
+      for (const FamilyEvidence& f : c->explanation.families) {
+        for (const EvidenceItem& item : f.items) {
+          reachable = reachable || (f.family != Family::kTime && item.df <= walk);
+        }
+      }
+      if (c->raw > 0 && reachable) brute.emplace_back(c->raw, other.id);
+    }
+    std::sort(brute.begin(), brute.end(), [](const auto& x, const auto& y) {
+      if (x.first != y.first) return x.first > y.first;
+      return x.second < y.second;
+    });
+    auto got = index.Similar(qid, top_k);
+    ASSERT_TRUE(got.ok());
+    ASSERT_EQ(got->size(), std::min(top_k, brute.size())) << what << " query " << qid;
+    for (size_t i = 0; i < got->size(); ++i) {
+      EXPECT_NEAR((*got)[i].comparison.raw, brute[i].first, 1e-9)
+          << what << " query " << qid << " rank " << i;
+      bool tie = (i > 0 && std::abs(brute[i - 1].first - brute[i].first) < 1e-9) ||
+                 (i + 1 < brute.size() && std::abs(brute[i + 1].first - brute[i].first) < 1e-9);
+      if (!tie) {
+        EXPECT_EQ((*got)[i].id, brute[i].second) << what << " query " << qid;
+      }
+    }
+    std::vector<Match> by_object = index.Similar(corpus[q], top_k);
+    ASSERT_EQ(by_object.size(), got->size()) << what << " query " << qid;
+    for (size_t i = 0; i < got->size(); ++i) {
+      EXPECT_EQ(by_object[i].id, (*got)[i].id) << what << " query " << qid;
+    }
+  }
+}
+
+TEST(SimilarityIndex, PrunedSimilarMatchesBruteForceCompare) {
+  const uint32_t seed = 20261129;
+  std::mt19937 rng(seed);
+  std::vector<Incident> corpus;
+  const int n = 400;
+  for (int i = 0; i < n; ++i) {
+    Incident inc = Inc(absl::StrCat("inc", i));
+    const uint32_t actor = rng() % 12;
+    for (int j = 0; j < 12; ++j) {
+      const uint32_t r = rng();
+      if (r % 4 == 0) {
+        // The actor's pool: rare shared values.
+        inc.indicators.push_back(
+            Ind(IndicatorType::kIpv4, absl::StrCat("77.", actor, ".", (r >> 8) % 6, ".1")));
+      } else if (r % 4 == 1) {
+        inc.indicators.push_back(Ind(IndicatorType::kDomain,
+                                     absl::StrCat("own", i, "x", j, "mail", (r >> 8) % 7, ".com")));
+      } else if (r % 4 == 2) {
+        // Common across the corpus: long postings (domain, its n-grams, its TLD).
+        inc.indicators.push_back(
+            Ind(IndicatorType::kDomain, absl::StrCat("common", (r >> 8) % 5, ".net")));
+      } else {
+        inc.indicators.push_back(
+            Ind(IndicatorType::kIpv4, absl::StrCat("9.", i % 256, ".", j, ".", i / 256)));
+      }
+    }
+    inc.techniques.push_back({"T1059.001", ""});
+    inc.techniques.push_back({absl::StrCat("T11", 10 + rng() % 20), ""});
+    inc.software.push_back({absl::StrCat("tool", rng() % 6), "", ""});
+    inc.first_seen = absl::StrCat("2021-0", 1 + rng() % 9, "-1", rng() % 10);
+    corpus.push_back(std::move(inc));
+  }
+  for (size_t walk : {size_t{0}, size_t{40}}) {
+    ScoringOptions options;
+    options.max_candidate_df = walk;
+    auto index = SimilarityIndex::Build(corpus, nullptr, options);
+    ASSERT_TRUE(index.ok());
+    for (size_t k : {size_t{1}, size_t{3}, size_t{10}, size_t{30}}) {
+      ExpectSimilarEqualsBruteForce(corpus, *index, k, walk,
+                                    absl::StrCat("seed ", seed, " walk ", walk, " k ", k));
+    }
+    if (walk != 0) continue;  // explanations leave the negative family out: no reachability
+    Calibration odd;
+    odd.weight[static_cast<int>(Family::kNaming)] = -0.5;  // not monotone: no pruning
+    index->SetCalibration(odd);
+    ExpectSimilarEqualsBruteForce(corpus, *index, 10, walk,
+                                  absl::StrCat("seed ", seed, " walk ", walk, " negative weight"));
+  }
+}
+
 TEST(Calibration, ProbabilityIsMonotoneInRawEvidence) {
   Calibration c;
   double prev = -1;
@@ -325,9 +473,9 @@ TEST(Calibration, LabelledPairsFromIndexLabelsRetrievedAttributedPairs) {
     inc.attributions.push_back({actor, actor, -1, "test"});
     return inc;
   };
-  corpus.push_back(attributed("a1", "G1", "198.51.100.7"));
-  corpus.push_back(attributed("a2", "G1", "198.51.100.7"));
-  corpus.push_back(attributed("b1", "G2", "198.51.100.7"));
+  corpus.push_back(attributed("a1", "G1", "91.121.7.7"));
+  corpus.push_back(attributed("a2", "G1", "91.121.7.7"));
+  corpus.push_back(attributed("b1", "G2", "91.121.7.7"));
   corpus.push_back(attributed("c1", "G3", "203.0.113.9"));  // shares nothing: no pair
   auto index = SimilarityIndex::Build(corpus);
   ASSERT_TRUE(index.ok()) << index.status();
