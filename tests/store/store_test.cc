@@ -550,7 +550,7 @@ TEST(Store, IngestBatchesStreamsFreesAndRollsBack) {
       current.reset();  // the store is done with the previous batch
       if (handed == 6) return std::span<Incident>();
       current = std::make_unique<std::vector<Incident>>();
-      // 25,000 rows a batch (under kRebuildIndexMinRows); values shared across batches.
+      // 25,000 rows a batch; values shared across batches.
       current->push_back(Big(absl::StrCat("s-", handed), 25000, 10000 * handed));
       ++handed;
       return std::span<Incident>(*current);
