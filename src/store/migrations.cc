@@ -166,15 +166,9 @@ const std::vector<Migration>& Migrations() {
 
 int LatestSchemaVersion() { return Migrations().back().version; }
 
-static absl::StatusOr<int64_t> PragmaInt(Db& db, std::string_view pragma) {
-  KINSHIP_ASSIGN_OR_RETURN(Statement s, db.Prepare(absl::StrCat("PRAGMA ", AV(pragma))));
-  KINSHIP_ASSIGN_OR_RETURN(bool row, s.Step());
-  return row ? s.ColumnInt(0) : 0;
-}
-
 absl::Status Migrate(Db& db) {
-  KINSHIP_ASSIGN_OR_RETURN(int64_t app_id, PragmaInt(db, "application_id"));
-  KINSHIP_ASSIGN_OR_RETURN(int64_t version, PragmaInt(db, "user_version"));
+  KINSHIP_ASSIGN_OR_RETURN(int64_t app_id, db.QueryInt("PRAGMA application_id"));
+  KINSHIP_ASSIGN_OR_RETURN(int64_t version, db.QueryInt("PRAGMA user_version"));
   if (app_id != kApplicationId) {
     KINSHIP_ASSIGN_OR_RETURN(Statement s, db.Prepare("SELECT count(*) FROM sqlite_schema"));
     KINSHIP_ASSIGN_OR_RETURN(bool row, s.Step());
@@ -191,16 +185,10 @@ absl::Status Migrate(Db& db) {
     if (m.version <= version) continue;
     KINSHIP_ASSIGN_OR_RETURN(auto txn, Transaction::Begin(db));
     absl::Status st = db.Exec(m.sql);
+    if (st.ok() && m.after != nullptr) st = m.after(db);
     if (!st.ok()) {
       return absl::InternalError(
           absl::StrCat("migration ", m.version, " (", AV(m.name), ") failed: ", st.message()));
-    }
-    if (m.after != nullptr) {
-      st = m.after(db);
-      if (!st.ok()) {
-        return absl::InternalError(
-            absl::StrCat("migration ", m.version, " (", AV(m.name), ") failed: ", st.message()));
-      }
     }
     KINSHIP_RETURN_IF_ERROR(db.Exec(absl::StrCat("PRAGMA application_id = ", kApplicationId,
                                                  "; PRAGMA user_version = ", m.version)));

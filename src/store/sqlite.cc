@@ -169,6 +169,12 @@ absl::StatusOr<Statement> Db::Prepare(std::string_view sql) {
   return Statement(db_, stmt);
 }
 
+absl::StatusOr<int64_t> Db::QueryInt(std::string_view sql) {
+  KINSHIP_ASSIGN_OR_RETURN(Statement s, Prepare(sql));
+  KINSHIP_ASSIGN_OR_RETURN(bool row, s.Step());
+  return row ? s.ColumnInt(0) : 0;
+}
+
 int64_t Db::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
 int Db::Changes() const { return sqlite3_changes(db_); }
 absl::Status Db::Error(int rc, std::string_view what) const { return MapError(db_, rc, what); }

@@ -82,6 +82,8 @@ class Db {
   // Runs one or more statements with no parameters.
   absl::Status Exec(std::string_view sql);
   absl::StatusOr<Statement> Prepare(std::string_view sql);
+  // The first column of the first row of `sql` as an integer; 0 when there is no row.
+  absl::StatusOr<int64_t> QueryInt(std::string_view sql);
   int64_t LastInsertRowId() const;
   int Changes() const;
   sqlite3* raw() { return db_; }

@@ -175,9 +175,8 @@ class FirstLoadJournal {
  public:
   static absl::StatusOr<FirstLoadJournal> Make(store::Db& db) {
     if (!db.fresh()) return FirstLoadJournal(nullptr);
-    KINSHIP_ASSIGN_OR_RETURN(Statement any, db.Prepare("SELECT 1 FROM incident LIMIT 1"));
-    KINSHIP_ASSIGN_OR_RETURN(bool stored, any.Step());
-    if (stored) return FirstLoadJournal(nullptr);
+    KINSHIP_ASSIGN_OR_RETURN(int64_t stored, db.QueryInt("SELECT 1 FROM incident LIMIT 1"));
+    if (stored != 0) return FirstLoadJournal(nullptr);
     KINSHIP_ASSIGN_OR_RETURN(Statement mode, db.Prepare("PRAGMA journal_mode=DELETE"));
     KINSHIP_ASSIGN_OR_RETURN(bool row, mode.Step());
     const bool switched = row && mode.ColumnText(0) == "delete";
@@ -220,22 +219,12 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next) {
 
   // Incidents of this call get rowids above every stored one: a replaced incident below that is
   // taken out of the stored value_incidents segments, one of this call is forgotten by `occurs`.
-  int64_t last_stored_incident = 0;
-  {
-    KINSHIP_ASSIGN_OR_RETURN(Statement max_rowid,
-                             db.Prepare("SELECT ifnull(max(rowid), 0) FROM incident"));
-    KINSHIP_ASSIGN_OR_RETURN(bool row, max_rowid.Step());
-    last_stored_incident = row ? max_rowid.ColumnInt(0) : 0;
-  }
+  KINSHIP_ASSIGN_OR_RETURN(const int64_t last_stored_incident,
+                           db.QueryInt("SELECT ifnull(max(rowid), 0) FROM incident"));
   store::ValueIncidentsWriter occurs;
   // Indicator ids are given explicitly, each incident's as one range (see delete_indicators).
-  int64_t next_indicator_id = 1;
-  {
-    KINSHIP_ASSIGN_OR_RETURN(Statement max_id,
-                             db.Prepare("SELECT ifnull(max(id), 0) + 1 FROM indicator"));
-    KINSHIP_ASSIGN_OR_RETURN(bool row, max_id.Step());
-    if (row) next_indicator_id = max_id.ColumnInt(0);
-  }
+  KINSHIP_ASSIGN_OR_RETURN(int64_t next_indicator_id,
+                           db.QueryInt("SELECT ifnull(max(id), 0) + 1 FROM indicator"));
   KINSHIP_ASSIGN_OR_RETURN(
       Statement find_incident,
       db.Prepare("SELECT rowid, indicator_first, indicator_count FROM incident WHERE id = ?"));
@@ -743,9 +732,8 @@ absl::StatusOr<StoreStats> Store::Stats() {
   StoreStats st;
   st.path = impl_->path;
   auto count = [&](std::string_view sql) -> absl::StatusOr<size_t> {
-    KINSHIP_ASSIGN_OR_RETURN(Statement s, impl_->db().Prepare(sql));
-    KINSHIP_ASSIGN_OR_RETURN(bool row, s.Step());
-    return row ? static_cast<size_t>(s.ColumnInt(0)) : 0;
+    KINSHIP_ASSIGN_OR_RETURN(int64_t n, impl_->db().QueryInt(sql));
+    return static_cast<size_t>(n);
   };
   KINSHIP_ASSIGN_OR_RETURN(st.incidents, count("SELECT count(*) FROM incident"));
   KINSHIP_ASSIGN_OR_RETURN(st.indicators, count("SELECT count(*) FROM indicator"));
