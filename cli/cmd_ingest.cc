@@ -51,8 +51,6 @@ void LinkToKb(const kb::KnowledgeBase& kb, Incident& inc) {
   }
 }
 
-// One listed input on its way through the pipeline: parsed and normalised by a worker, then
-// handed to the store by the main thread.
 // One listed input on its way through the pipeline: parsed by a worker, its incidents normalised
 // by any worker (a big file's many incidents in parallel), written by the main thread as they
 // become ready.

@@ -246,8 +246,8 @@ absl::StatusOr<ParseOutput> ParseInput(const InputFile& input, const Options& op
   const std::string& file = input.path;
   Options opts = options;
   if (input.format != Format::kAuto) opts.format = input.format;
-  const Format format = opts.format == Format::kAuto ? DetectFormat(data, file) : opts.format;
-  opts.format = format;
+  if (opts.format == Format::kAuto) opts.format = DetectFormat(data, file);
+  const Format format = opts.format;
   KINSHIP_ASSIGN_OR_RETURN(ParseOutput out, ParseBuffer(data, file, opts));
   const std::string sha = util::Sha256Hex(data);
   for (Incident& inc : out.incidents) {
