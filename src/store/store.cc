@@ -222,6 +222,8 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next) {
   KINSHIP_ASSIGN_OR_RETURN(const int64_t last_stored_incident,
                            db.QueryInt("SELECT ifnull(max(rowid), 0) FROM incident"));
   store::ValueIncidentsWriter occurs;
+  KINSHIP_ASSIGN_OR_RETURN(store::ValueIncidentsRemover unlink,
+                           store::ValueIncidentsRemover::Make(db));
   // Indicator ids are given explicitly, each incident's as one range (see delete_indicators).
   KINSHIP_ASSIGN_OR_RETURN(int64_t next_indicator_id,
                            db.QueryInt("SELECT ifnull(max(id), 0) + 1 FROM indicator"));
@@ -318,7 +320,7 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next) {
         if (old > last_stored_incident) {
           occurs.Forget(old);
         } else {
-          KINSHIP_RETURN_IF_ERROR(store::RemoveIncidentFromValues(db, old, old_first, old_count));
+          KINSHIP_RETURN_IF_ERROR(unlink.Remove(old, old_first, old_count));
         }
         KINSHIP_RETURN_IF_ERROR(delete_indicators.RunWith(old_first, old_count));
         for (Statement& del : delete_incident) {

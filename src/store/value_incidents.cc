@@ -151,20 +151,27 @@ absl::Status ValueIncidentsWriter::Write(Db& db) {
   return absl::OkStatus();
 }
 
-absl::Status RemoveIncidentFromValues(Db& db, int64_t incident, int64_t first, int64_t count) {
+absl::StatusOr<ValueIncidentsRemover> ValueIncidentsRemover::Make(Db& db) {
+  ValueIncidentsRemover r;
   KINSHIP_ASSIGN_OR_RETURN(
-      Statement values,
+      r.values_,
       db.Prepare("SELECT DISTINCT value_id FROM indicator WHERE id >= ?1 AND id < ?1 + ?2 AND "
                  "value_id IS NOT NULL"));
   KINSHIP_ASSIGN_OR_RETURN(
-      Statement segments,
-      db.Prepare("SELECT segment, incidents FROM value_incidents WHERE value_id = ?"));
+      r.segments_, db.Prepare("SELECT segment, incidents FROM value_incidents WHERE value_id = ?"));
   KINSHIP_ASSIGN_OR_RETURN(
-      Statement update,
+      r.update_,
       db.Prepare("UPDATE value_incidents SET incidents = ? WHERE value_id = ? AND segment = ?"));
   KINSHIP_ASSIGN_OR_RETURN(
-      Statement remove,
-      db.Prepare("DELETE FROM value_incidents WHERE value_id = ? AND segment = ?"));
+      r.remove_, db.Prepare("DELETE FROM value_incidents WHERE value_id = ? AND segment = ?"));
+  return r;
+}
+
+absl::Status ValueIncidentsRemover::Remove(int64_t incident, int64_t first, int64_t count) {
+  Statement& values = values_;
+  Statement& segments = segments_;
+  Statement& update = update_;
+  Statement& remove = remove_;
   std::vector<int64_t> value_ids;
   values.Bind(1, first);
   values.Bind(2, count);
@@ -173,6 +180,7 @@ absl::Status RemoveIncidentFromValues(Db& db, int64_t incident, int64_t first, i
     if (!row) break;
     value_ids.push_back(values.ColumnInt(0));
   }
+  values.Reset();
   std::vector<int64_t> ids;
   std::string blob;
   for (int64_t value : value_ids) {

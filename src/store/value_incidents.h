@@ -47,9 +47,18 @@ class ValueIncidentsWriter {
   absl::flat_hash_map<int64_t, size_t> forgotten_;  // incident -> pairs_.size() when forgotten
 };
 
-// Removes `incident` from the segments of every value its stored indicator rows (ids [first,
-// first + count)) reference; call before deleting those rows. Segments left empty are deleted.
-absl::Status RemoveIncidentFromValues(Db& db, int64_t incident, int64_t first, int64_t count);
+// Takes stored incidents out of the segments of their values (statements prepared once per ingest
+// call, not per replaced incident).
+class ValueIncidentsRemover {
+ public:
+  static absl::StatusOr<ValueIncidentsRemover> Make(Db& db);
+  // Removes `incident` from the segments of every value its stored indicator rows (ids [first,
+  // first + count)) reference; call before deleting those rows. Segments left empty are deleted.
+  absl::Status Remove(int64_t incident, int64_t first, int64_t count);
+
+ private:
+  Statement values_, segments_, update_, remove_;
+};
 
 // The rowids of the incidents holding `value_id`, ascending.
 absl::StatusOr<std::vector<int64_t>> IncidentsWithValue(Db& db, int64_t value_id);
