@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "kinship/limits.h"
 #include "score/internal.h"
+#include "util/varint.h"
 
 namespace kinship::score {
 
@@ -196,12 +197,8 @@ double Impl::FuzzySum(const std::vector<FuzzyDigest>& a, const std::vector<Fuzzy
 }
 
 bool Impl::KeyArena::Add(std::string_view key) {
-  char len[10];
-  size_t n = 0;
-  for (size_t v = key.size();; v >>= 7) {
-    len[n++] = static_cast<char>((v & 0x7f) | (v >= 0x80 ? 0x80 : 0));
-    if (v < 0x80) break;
-  }
+  char len[util::kMaxVarintBytes];
+  const size_t n = util::PutVarint(key.size(), len);
   const size_t need = n + key.size();
   size_t offset;
   if (need > kBlock) {
@@ -234,13 +231,9 @@ bool Impl::KeyArena::HasRoom(size_t key_bytes) const {
 std::string_view Impl::KeyArena::operator[](size_t i) const {
   const uint32_t start = starts_[i];
   const char* p = blocks_[start / kBlock].get() + start % kBlock;
-  size_t len = 0;
-  for (int shift = 0;; shift += 7) {
-    const auto b = static_cast<unsigned char>(*p++);
-    len |= static_cast<size_t>(b & 0x7f) << shift;
-    if ((b & 0x80) == 0) break;
-  }
-  return {p, len};
+  uint64_t len = 0;
+  p += util::GetVarint(p, util::kMaxVarintBytes, &len);  // written by Add: well formed
+  return {p, static_cast<size_t>(len)};
 }
 
 size_t Impl::KeyArena::bytes() const {

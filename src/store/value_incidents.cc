@@ -5,6 +5,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "util/varint.h"
 
 namespace kinship::store {
 namespace {
@@ -36,13 +37,9 @@ void EncodeAscending(std::span<const int64_t> ids, std::string* out) {
   out->clear();
   uint64_t prev = 0;
   for (int64_t id : ids) {
-    uint64_t gap = static_cast<uint64_t>(id) - prev;
+    char buf[util::kMaxVarintBytes];
+    out->append(buf, util::PutVarint(static_cast<uint64_t>(id) - prev, buf));
     prev = static_cast<uint64_t>(id);
-    while (gap >= 0x80) {
-      out->push_back(static_cast<char>((gap & 0x7f) | 0x80));
-      gap >>= 7;
-    }
-    out->push_back(static_cast<char>(gap));
   }
 }
 
@@ -51,16 +48,9 @@ absl::Status DecodeAscending(std::string_view bytes, std::vector<int64_t>* out) 
   size_t i = 0;
   while (i < bytes.size()) {
     uint64_t gap = 0;
-    int shift = 0;
-    while (true) {
-      if (i >= bytes.size() || shift > 63) {
-        return absl::DataLossError("value_incidents: truncated or overlong varint");
-      }
-      const auto b = static_cast<unsigned char>(bytes[i++]);
-      gap |= static_cast<uint64_t>(b & 0x7f) << shift;
-      shift += 7;
-      if ((b & 0x80) == 0) break;
-    }
+    const size_t n = util::GetVarint(bytes.data() + i, bytes.size() - i, &gap);
+    if (n == 0) return absl::DataLossError("value_incidents: truncated or overlong varint");
+    i += n;
     prev += gap;
     out->push_back(static_cast<int64_t>(prev));
   }
