@@ -20,6 +20,7 @@ struct AttributeArgs {
   bool unattributed = false;
   size_t top = 5;
   size_t neighbours = 20;
+  size_t style_neighbours = 10;  // as in `kinship eval`, which fitted the model with 10
 };
 
 nlohmann::json EvidenceJson(const attrib::EvidenceItem& e) {
@@ -83,8 +84,18 @@ absl::Status RunAttribute(const GlobalOptions& g, const AttributeArgs& args) {
   KINSHIP_ASSIGN_OR_RETURN(kb::KnowledgeBase kb, kb::KnowledgeBase::Load(*store));
   const kb::KnowledgeBase* kbp = kb.empty() ? nullptr : &kb;
   Progress(g, "indexing the store's incidents");
-  KINSHIP_ASSIGN_OR_RETURN(score::SimilarityIndex index,
-                           score::SimilarityIndex::Build(*store, kbp));
+  // One pass over the store: the similarity engine and the naming-style index of the attributed
+  // incidents.
+  score::SimilarityIndex index(kbp);
+  attrib::StyleIndex style;
+  absl::Status add_status;
+  KINSHIP_RETURN_IF_ERROR(store->ForEachIncident([&](const Incident& inc) {
+    add_status = index.Add(inc);
+    style.Add(inc);
+    return add_status.ok();
+  }));
+  KINSHIP_RETURN_IF_ERROR(add_status);
+  style.Finalize();
   attrib::ProfileMatcher profiles;
   attrib::KbView view;
   if (kbp != nullptr) {
@@ -98,7 +109,8 @@ absl::Status RunAttribute(const GlobalOptions& g, const AttributeArgs& args) {
   auto attribute = [&](const Incident& inc) {
     Incident q = inc;
     q.attributions.clear();  // its own stated attribution is never evidence of itself
-    PrintResult(g, attributor.Attribute(q, attrib::SimilarNeighbours(index, q, args.neighbours)));
+    PrintResult(g, attributor.Attribute(q, attrib::SimilarNeighbours(index, q, args.neighbours), {},
+                                        style.Nearest(q, args.style_neighbours)));
   };
   if (args.unattributed) {
     std::vector<Incident> todo;
@@ -124,6 +136,8 @@ void Setup(CLI::App& app, GlobalOptions& g) {
                 "Attribute every incident whose source states no attribution");
   cmd->add_option("--top", args->top, "Candidates listed per incident");
   cmd->add_option("--neighbours", args->neighbours, "Similar attributed incidents considered");
+  cmd->add_option("--style-neighbours", args->style_neighbours,
+                  "Attributed incidents nearest by naming style considered (0: none)");
   cmd->callback([&g, args] { g.exit_code = Finish(g, RunAttribute(g, *args)); });
 }
 

@@ -32,6 +32,8 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "kinship/model.h"
 #include "kinship/status.h"
 
@@ -211,6 +213,67 @@ absl::StatusOr<score::SimilarityIndex> BuildActorIndex(const std::vector<Inciden
                                                        const kb::KnowledgeBase* kb,
                                                        const std::vector<std::string>& exclude);
 
+// ---- (d) naming style: hostnames named alike ----
+
+// The naming-style terms of an incident's stated hostnames (domains and URL hosts; not IP
+// addresses, not derived registered domains): character 3- to 5-grams of each name without its
+// TLD, ends marked ("^upd", "ate$"), and the TLD ("tld:ru"), with counts. Exposed for tests.
+absl::flat_hash_map<std::string, int> StyleTerms(const Incident& incident);
+
+// One known incident whose hostnames are named like the query's.
+struct StyleMatch {
+  std::string incident_id;
+  std::string actor_id;
+  double cosine = 0.0;  // TF-IDF cosine of StyleTerms, in [0, 1]
+};
+
+// Nearest known incidents by naming style: TF-IDF cosine (log term frequency, idf over the
+// indexed incidents) of StyleTerms. Actors keep naming habits (word lists, the brands they
+// imitate, digit and hyphen patterns, favourite TLDs) after their addresses change, so this finds
+// the same actor's incidents when no value or registered domain is shared. Weaker than shared
+// infrastructure and easily shared by chance: the attribution model weighs it (`style`,
+// `style_best`) from the evaluation data. Only incidents with an actor and at least one hostname
+// are indexed.
+class StyleIndex {
+ public:
+  StyleIndex();
+  ~StyleIndex();
+  StyleIndex(StyleIndex&&) noexcept;
+  StyleIndex& operator=(StyleIndex&&) noexcept;
+
+  // Adds an incident whose actor is known. Must precede Finalize(). Duplicate ids are ignored.
+  void Add(const Incident& incident, const std::string& actor_id);
+  // Adds an incident under its first stated actor (actor_id, else actor_name), as the similarity
+  // engine names neighbours' actors; an incident without a stated actor is not added.
+  void Add(const Incident& incident);
+  // Computes idf and the normalised postings; Nearest() is valid only afterwards.
+  void Finalize();
+  size_t size() const;
+
+  // Up to `k` known incidents with the highest cosine (> 0), best first (ties by insertion
+  // order), never `query.id`. Postings are walked rarest term first, at most
+  // limits::kMaxPostingWalk entries after the first.
+  std::vector<StyleMatch> Nearest(const Incident& query, size_t k) const;
+
+ private:
+  struct Doc;
+  struct Term {
+    uint32_t id;
+    double idf;
+  };
+  struct Posting {
+    uint32_t doc;
+    float weight;  // normalised TF-IDF weight of the term in the document
+  };
+  double Idf(size_t df) const;
+  std::vector<Doc> docs_;
+  absl::flat_hash_set<std::string> ids_;
+  absl::flat_hash_map<std::string, Term> terms_;
+  std::vector<int> df_;  // by term id
+  std::vector<std::vector<Posting>> postings_;
+  size_t n_ = 0;
+};
+
 // ---- the model: combining evidence into calibrated probabilities ----
 
 // Per-actor features fed to the calibrated model (all in [0, 1]).
@@ -225,8 +288,13 @@ struct ActorFeatures {
                       // (calibrated contribution, nats) one of its neighbours shares with the query
   double first = 0.0;  // the nearest neighbour's probability when it is this actor's, else 0
   double actor = 0.0;  // "same actor" probability of the query against the actor's document (c)
+  // Naming style (d), over the query's nearest known incidents by StyleIndex: this actor's
+  // share of their summed cosine (divided by the larger of 1 and that sum, like `vote`), and
+  // its best single cosine.
+  double style = 0.0;
+  double style_best = 0.0;
 };
-inline constexpr int kModelInputs = 10;  // bias + the nine features above
+inline constexpr int kModelInputs = 12;  // bias + the eleven features above
 std::array<double, kModelInputs> ModelInputs(const ActorFeatures& f);
 
 // Isotonic regression (pool-adjacent-violators, Barlow et al. 1972) of labels on scores: a
@@ -335,18 +403,22 @@ class Attributor {
   // ignored. Never fails: no evidence at all gives an abstention with no candidates.
   // `actor_matches`: the query against actor documents (BuildActorIndex + SimilarNeighbours),
   // may be empty.
+  // `style`: the query's nearest known incidents by naming style (StyleIndex), may be empty.
   Result Attribute(const Incident& query, const std::vector<Neighbour>& neighbours,
-                   const std::vector<Neighbour>& actor_matches = {}) const;
+                   const std::vector<Neighbour>& actor_matches = {},
+                   const std::vector<StyleMatch>& style = {}) const;
 
   // The per-actor features before calibration (for fitting the model), best first by support.
   std::vector<std::pair<std::string, ActorFeatures>> Features(
       const Incident& query, const std::vector<Neighbour>& neighbours,
-      const std::vector<Neighbour>& actor_matches = {}) const;
+      const std::vector<Neighbour>& actor_matches = {},
+      const std::vector<StyleMatch>& style = {}) const;
 
  private:
   struct Support;
   std::vector<Support> Collect(const Incident& query, const std::vector<Neighbour>& neighbours,
-                               const std::vector<Neighbour>& actor_matches, int drop_family) const;
+                               const std::vector<Neighbour>& actor_matches,
+                               const std::vector<StyleMatch>& style, int drop_family) const;
   const ProfileMatcher* profiles_;
   KbView kb_;
   Model model_;

@@ -19,6 +19,11 @@ constexpr double kProfileWeight = 0.5;
 // An actor-document match counts this much against a noisy-or of neighbour probabilities: like
 // a profile it is broad (many incidents merged), so any one shared value says less.
 constexpr double kActorWeight = 0.5;
+// The naming-style vote counts this much against a noisy-or of neighbour probabilities: a style
+// is shared by chance far more often than an address.
+constexpr double kStyleWeight = 0.25;
+// Naming-style matches listed per actor in the evidence.
+constexpr size_t kStyleItemsShown = 3;
 // Below this absolute support a family does not count as supporting an actor.
 constexpr double kMinFamilySupport = 0.02;
 // Profile matches considered per query.
@@ -33,6 +38,7 @@ struct Attributor::Support {
   double neighbour = 0, best_neighbour = 0, profile = 0, total = 0;
   double vote = 0, hard = 0, first = 0;  // vote: probability mass of all its neighbours
   double actor = 0;                      // match against the actor's document
+  double style = 0, style_best = 0;      // naming style: summed and best cosine
   std::array<double, kFamilyCount> actor_family{};
   std::array<double, kFamilyCount> family{};
   std::vector<EvidenceItem> evidence;
@@ -46,6 +52,7 @@ Attributor::Attributor(const ProfileMatcher* profiles, KbView kb, Model model,
 std::vector<Attributor::Support> Attributor::Collect(const Incident& query,
                                                      const std::vector<Neighbour>& neighbours,
                                                      const std::vector<Neighbour>& actor_matches,
+                                                     const std::vector<StyleMatch>& style,
                                                      int drop_family) const {
   std::map<std::string, Support> by_actor;
   // (a) similar incidents with known actors; the query itself is never its own evidence.
@@ -122,6 +129,23 @@ std::vector<Attributor::Support> Attributor::Collect(const Incident& query,
       s.evidence.push_back({e.family, e.feature, "known incidents of " + m.actor_id, e.weight});
     }
   }
+  // (d) naming style: the nearest known incidents by how their hostnames are named.
+  double style_mass = 0;
+  absl::flat_hash_map<std::string, size_t> style_shown;
+  if (drop_family != static_cast<int>(Family::kNaming)) {
+    for (const StyleMatch& m : style) {
+      if (m.incident_id == query.id || m.actor_id.empty() || m.cosine <= 0) continue;
+      Support& s = by_actor[m.actor_id];
+      s.actor_id = m.actor_id;
+      s.style += m.cosine;
+      s.style_best = std::max(s.style_best, m.cosine);
+      style_mass += m.cosine;
+      if (style_shown[m.actor_id]++ < kStyleItemsShown) {
+        s.evidence.push_back(
+            {Family::kNaming, absl::StrCat("style:", m.incident_id), m.incident_id, m.cosine});
+      }
+    }
+  }
   // (b) knowledge-base profiles, from the query's own techniques and software.
   if (profiles_ != nullptr) {
     std::vector<std::string> techniques, software;
@@ -158,7 +182,11 @@ std::vector<Attributor::Support> Attributor::Collect(const Incident& query,
   double sum = 0;
   for (auto& [id, s] : by_actor) {
     for (int f = 0; f < kFamilyCount; ++f) s.family[f] += s.actor_family[f];
-    s.total = s.neighbour + kProfileWeight * s.profile + kActorWeight * s.actor;
+    // Like the kNN vote: the share of the style mass, never more than the mass itself.
+    s.style /= std::max(style_mass, 1.0);
+    s.family[static_cast<int>(Family::kNaming)] += kStyleWeight * s.style;
+    s.total =
+        s.neighbour + kProfileWeight * s.profile + kActorWeight * s.actor + kStyleWeight * s.style;
     sum += s.total;
     out.push_back(std::move(s));
   }
@@ -179,25 +207,28 @@ std::vector<Attributor::Support> Attributor::Collect(const Incident& query,
     s.features.hard = s.hard;
     s.features.first = s.first;
     s.features.actor = s.actor;
+    s.features.style = s.style;
+    s.features.style_best = s.style_best;
   }
   return out;
 }
 
 std::vector<std::pair<std::string, ActorFeatures>> Attributor::Features(
     const Incident& query, const std::vector<Neighbour>& neighbours,
-    const std::vector<Neighbour>& actor_matches) const {
+    const std::vector<Neighbour>& actor_matches, const std::vector<StyleMatch>& style) const {
   std::vector<std::pair<std::string, ActorFeatures>> out;
-  for (const Support& s : Collect(query, neighbours, actor_matches, -1)) {
+  for (const Support& s : Collect(query, neighbours, actor_matches, style, -1)) {
     out.emplace_back(s.actor_id, s.features);
   }
   return out;
 }
 
 Result Attributor::Attribute(const Incident& query, const std::vector<Neighbour>& neighbours,
-                             const std::vector<Neighbour>& actor_matches) const {
+                             const std::vector<Neighbour>& actor_matches,
+                             const std::vector<StyleMatch>& style) const {
   Result r;
   r.incident = query.id;
-  std::vector<Support> support = Collect(query, neighbours, actor_matches, -1);
+  std::vector<Support> support = Collect(query, neighbours, actor_matches, style, -1);
   if (support.empty()) {
     r.abstained = true;
     r.abstain_reason = "no similar attributed incident and no profile match";
@@ -262,7 +293,7 @@ Result Attributor::Attribute(const Incident& query, const std::vector<Neighbour>
       r.supporting_families.emplace_back(FamilyName(static_cast<Family>(f)));
     }
   }
-  std::vector<Support> without = Collect(query, neighbours, actor_matches, strongest);
+  std::vector<Support> without = Collect(query, neighbours, actor_matches, style, strongest);
   r.survives_strongest_removed = !without.empty() && without.front().actor_id == top &&
                                  without.front().total > 0 &&
                                  (without.size() < 2 || without[0].total > without[1].total);

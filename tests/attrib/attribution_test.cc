@@ -398,11 +398,24 @@ TEST(ActorIndex, MergesIncidentsPerActorAndLeavesOutThoseBeingAttributed) {
   for (const Neighbour& n : SimilarNeighbours(*without, q, 5)) EXPECT_NE(n.actor_id, "G1");
 }
 
+// The model input (ModelInputs order) that carries `field`.
+int InputOf(double ActorFeatures::*field) {
+  ActorFeatures f;
+  f.*field = 0.5;
+  const auto x = ModelInputs(f);
+  for (int i = 1; i < kModelInputs; ++i) {
+    if (x[i] == 0.5) return i;
+  }
+  ADD_FAILURE() << "feature is not a model input";
+  return 0;
+}
+
 TEST(Attributor, ActorDocumentMatchIsEvidenceOfItsOwn) {
   // The shipped model does not use actor documents (weight 0, evaluation.md); a model fitted
   // with them (`kinship eval --actor-documents`) gives the feature a positive weight.
   Model model = Model::Default();
-  model.weights[kModelInputs - 1] = 3.0;
+  EXPECT_EQ(model.weights[InputOf(&ActorFeatures::actor)], 0.0);
+  model.weights[InputOf(&ActorFeatures::actor)] = 3.0;
   Attributor a(nullptr, {}, model);
   Neighbour doc = {"actor:G1", "G1", 0.9, {{Family::kNaming, "ng:upda", "actor:G1", 2.0}}};
   // No similar incident at all: the actor document alone still names a candidate.
@@ -428,6 +441,102 @@ TEST(Attributor, ActorDocumentMatchIsEvidenceOfItsOwn) {
   const Result without = a.Attribute(Inc("q", {}), n);
   EXPECT_GT(p_of(with, "G1"), p_of(without, "G1"));
   EXPECT_EQ(with.candidates[0].actor_id, "G1");
+}
+
+Incident Hosts(const std::string& id, const std::vector<std::string>& hosts) {
+  std::vector<Indicator> v;
+  for (const std::string& h : hosts) v.push_back(Ind(IndicatorType::kDomain, h));
+  return Inc(id, std::move(v));
+}
+
+TEST(StyleTerms, NGramsOfTheNameWithoutItsTldAndTheTld) {
+  Incident inc = Hosts("a", {"upd.ru", "upd.ru"});  // the same host twice counts once
+  inc.indicators.push_back(Ind(IndicatorType::kIpv4, "10.1.2.3"));
+  inc.indicators.push_back(Ind(IndicatorType::kDomain, "mail.net", Derivation::kRegisteredDomain));
+  Indicator benign = Ind(IndicatorType::kDomain, "google.com");
+  benign.warninglists = {"google"};
+  inc.indicators.push_back(benign);
+  const auto terms = StyleTerms(inc);
+  // "^upd$": 3-grams ^up upd pd$, 4-grams ^upd upd$, 5-gram ^upd$; and the TLD.
+  EXPECT_EQ(terms.size(), 7u);
+  EXPECT_EQ(terms.at("tld:ru"), 1);
+  EXPECT_EQ(terms.at("^upd$"), 1);
+  EXPECT_EQ(terms.count("tld:net"), 0u);  // derived registered domains are not stated names
+  EXPECT_EQ(terms.count("tld:com"), 0u);  // known-benign values say nothing of style
+}
+
+TEST(StyleIndex, FindsIncidentsNamedAlikeWithoutASharedValue) {
+  StyleIndex idx;
+  idx.Add(Hosts("k1", {"update-microsoft-cdn.com", "microsoft-update-srv.com"}), "G1");
+  idx.Add(Hosts("k2", {"news-portal-today.info", "daily-news-portal.info"}), "G2");
+  idx.Add(Hosts("k3", {"wertyuzx.ru"}), "G3");
+  idx.Add(Hosts("k4", {"unrelated.org"}), "");  // no actor: not indexed
+  Incident self = Hosts("q", {"update-microsoft-cdn.com"});
+  idx.Add(self, "G9");
+  idx.Finalize();
+  EXPECT_EQ(idx.size(), 4u);
+  const std::vector<StyleMatch> m = idx.Nearest(Hosts("q", {"microsoft-cdn-update.com"}), 5);
+  ASSERT_FALSE(m.empty());
+  EXPECT_EQ(m[0].incident_id, "k1");  // no value shared, the same words and TLD
+  EXPECT_EQ(m[0].actor_id, "G1");
+  for (const StyleMatch& x : m) {
+    EXPECT_NE(x.incident_id, "q");  // never the query itself
+    EXPECT_GT(x.cosine, 0.0);
+    EXPECT_LE(x.cosine, 1.0);
+  }
+  for (size_t i = 1; i < m.size(); ++i) EXPECT_GE(m[i - 1].cosine, m[i].cosine);
+  // Nothing named alike, or nothing named at all: no match.
+  EXPECT_TRUE(idx.Nearest(Hosts("z", {"qqqq.zz"}), 5).empty());
+  EXPECT_TRUE(idx.Nearest(Inc("z", {Ind(IndicatorType::kIpv4, "10.1.2.3")}), 5).empty());
+}
+
+TEST(StyleIndex, AddUsesTheFirstStatedActor) {
+  StyleIndex idx;
+  Incident a = Hosts("a", {"update-microsoft.com"});
+  a.attributions.push_back({"Sofacy", "", -1, "misp"});  // not resolved: its name
+  a.attributions.push_back({"APT29", "G0016", -1, "misp"});
+  Incident b = Hosts("b", {"update-microsoft.net"});  // no stated actor
+  idx.Add(a);
+  idx.Add(b);
+  idx.Finalize();
+  ASSERT_EQ(idx.size(), 1u);
+  const auto m = idx.Nearest(Hosts("q", {"microsoft-update.com"}), 3);
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_EQ(m[0].actor_id, "Sofacy");
+}
+
+TEST(Attributor, NamingStyleIsEvidenceOfItsOwn) {
+  Attributor a(nullptr, {}, Model::Default());
+  // Naming style alone names a candidate, lists the incidents named alike, and is naming support.
+  const std::vector<StyleMatch> style = {{"k1", "G1", 0.8}, {"k2", "G1", 0.6}, {"k3", "G2", 0.2}};
+  Result r = a.Attribute(Inc("q", {}), {}, {}, style);
+  ASSERT_EQ(r.candidates.size(), 2u);
+  EXPECT_EQ(r.candidates[0].actor_id, "G1");
+  EXPECT_DOUBLE_EQ(r.candidates[0].features.style_best, 0.8);
+  EXPECT_NEAR(r.candidates[0].features.style, 1.4 / 1.6, 1e-9);  // its share of the style mass
+  EXPECT_GT(r.candidates[0].probability, r.candidates[1].probability);
+  bool listed = false;
+  for (const EvidenceItem& e : r.candidates[0].evidence) {
+    listed = listed || (e.feature == "style:k1" && e.via == "k1" && e.family == Family::kNaming);
+  }
+  EXPECT_TRUE(listed);
+  EXPECT_THAT(r.supporting_families, ::testing::Contains("naming"));
+  // A match with the query's own id is dropped.
+  Result self = a.Attribute(Inc("k1", {}), {}, {}, {{"k1", "G1", 1.0}});
+  EXPECT_TRUE(self.candidates.empty());
+  // With the same neighbours, style evidence for an actor raises its probability.
+  const std::vector<Neighbour> n = {N("n1", "G1", 0.3, Family::kInfrastructure),
+                                    N("n2", "G2", 0.3, Family::kInfrastructure)};
+  Result plain = a.Attribute(Inc("q", {}), n);
+  Result styled = a.Attribute(Inc("q", {}), n, {}, {{"k1", "G2", 0.7}});
+  auto prob = [](const Result& res, const std::string& actor) {
+    for (const Candidate& c : res.candidates) {
+      if (c.actor_id == actor) return c.probability;
+    }
+    return 0.0;
+  };
+  EXPECT_GT(prob(styled, "G2"), prob(plain, "G2"));
+  EXPECT_EQ(styled.candidates[0].actor_id, "G2");
 }
 
 TEST(IsotonicCalibrator, IsMonotoneAndPoolsViolators) {
