@@ -1,5 +1,6 @@
 // kinship similar / compare / campaigns: which incidents resemble this one, how strongly and why;
 // which incidents belong together.
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -7,8 +8,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "cli/analysis.h"
 #include "cli/command.h"
 #include "kinship/kb.h"
+#include "kinship/parallel.h"
 #include "kinship/similarity.h"
 
 namespace kinship::cli {
@@ -105,24 +108,61 @@ absl::Status RunCompare(const GlobalOptions& g, const std::string& a, const std:
   return absl::OkStatus();
 }
 
-absl::Status RunCampaigns(const GlobalOptions& g, double threshold) {
-  KINSHIP_ASSIGN_OR_RETURN(Loaded l, Load(g));
+// A campaign as one incident: every member's indicators, techniques and software, its span, and
+// the victim of the first member that names one.
+absl::StatusOr<Incident> MergedCampaign(Store& store, const score::Campaign& c, size_t number) {
+  Incident merged;
+  merged.id = absl::StrCat("campaign-", number);
+  merged.first_seen = c.first_seen;
+  merged.last_seen = c.last_seen;
+  for (const std::string& id : c.members) {
+    KINSHIP_ASSIGN_OR_RETURN(Incident inc, store.GetIncident(id));
+    if (merged.victim.sector.empty() && merged.victim.country.empty()) merged.victim = inc.victim;
+    for (auto& x : inc.indicators) merged.indicators.push_back(std::move(x));
+    for (auto& x : inc.techniques) merged.techniques.push_back(std::move(x));
+    for (auto& x : inc.software) merged.software.push_back(std::move(x));
+  }
+  return merged;
+}
+
+absl::Status RunCampaigns(const GlobalOptions& g, double threshold, bool attribute) {
+  KINSHIP_ASSIGN_OR_RETURN(std::unique_ptr<Analysis> analysis, Analysis::Load(g, {}));
   score::CampaignOptions opts;
   opts.threshold = threshold;
   Progress(g, "linking incidents");
-  KINSHIP_ASSIGN_OR_RETURN(std::vector<score::Campaign> cs, score::FindCampaigns(*l.index, opts));
+  KINSHIP_ASSIGN_OR_RETURN(std::vector<score::Campaign> cs,
+                           score::FindCampaigns(analysis->index(), opts));
+  // Each campaign attributed as one incident, its own members never evidence of it: an
+  // assessment independent of what the members' sources state. In batches: the members are read
+  // from the store one campaign after another, the batch is attributed on worker threads.
+  constexpr size_t kBatch = 16;
+  std::vector<attrib::Result> assessed(cs.size());
   for (size_t i = 0; i < cs.size(); ++i) {
     const score::Campaign& c = cs[i];
+    if (attribute && i % kBatch == 0) {
+      const size_t end = std::min(cs.size(), i + kBatch);
+      Progress(g, absl::StrCat("attributing campaigns ", i + 1, "-", end, " of ", cs.size()));
+      std::vector<Incident> merged;
+      for (size_t k = i; k < end; ++k) {
+        KINSHIP_ASSIGN_OR_RETURN(Incident m, MergedCampaign(analysis->store(), cs[k], k + 1));
+        merged.push_back(std::move(m));
+      }
+      util::ParallelFor(merged.size(), [&](size_t k) {
+        assessed[i + k] = analysis->Attribute(merged[k], cs[i + k].members);
+      });
+    }
     if (g.json) {
-      PrintJsonLine({{"campaign", i + 1},
-                     {"members", c.members},
-                     {"first_seen", c.first_seen},
-                     {"last_seen", c.last_seen},
-                     {"cohesion", c.cohesion},
-                     {"actor", c.actor},
-                     {"actor_votes", c.actor_votes},
-                     {"attributed_members", c.attributed_members},
-                     {"binding", ExplanationJson(c.binding)}});
+      nlohmann::json j = {{"campaign", i + 1},
+                          {"members", c.members},
+                          {"first_seen", c.first_seen},
+                          {"last_seen", c.last_seen},
+                          {"cohesion", c.cohesion},
+                          {"actor", c.actor},
+                          {"actor_votes", c.actor_votes},
+                          {"attributed_members", c.attributed_members},
+                          {"binding", ExplanationJson(c.binding)}};
+      if (attribute) j["attribution"] = AttributionJson(assessed[i]);
+      PrintJsonLine(j);
       continue;
     }
     std::printf("campaign %zu: %zu incidents, %s .. %s, cohesion %.2f\n", i + 1, c.members.size(),
@@ -136,6 +176,10 @@ absl::Status RunCampaigns(const GlobalOptions& g, double threshold) {
                   c.actor_votes, c.attributed_members);
     }
     PrintExplanation(c.binding, "  ");
+    if (attribute) {
+      std::printf("  assessed attribution (the members' own sources left out):\n");
+      PrintAttribution(assessed[i], "    ", 3);
+    }
   }
   if (!g.json && cs.empty()) std::printf("no campaigns above threshold %.2f\n", threshold);
   return absl::OkStatus();
@@ -145,6 +189,7 @@ struct Args {
   std::string id, a, b;
   size_t top = 10;
   double threshold = 0.5;
+  bool attribute = true;
 };
 
 void Setup(CLI::App& app, GlobalOptions& g) {
@@ -163,7 +208,10 @@ void Setup(CLI::App& app, GlobalOptions& g) {
   camp->add_option("--threshold", args->threshold,
                    "Same-actor probability that links two incidents (default 0.5)")
       ->check(CLI::Range(0.01, 1.0));
-  camp->callback([&g, args] { g.exit_code = Finish(g, RunCampaigns(g, args->threshold)); });
+  camp->add_flag("!--no-attribution", args->attribute,
+                 "Skip attributing each campaign (faster on large stores)");
+  camp->callback(
+      [&g, args] { g.exit_code = Finish(g, RunCampaigns(g, args->threshold, args->attribute)); });
 }
 
 CommandRegistrar reg(40, &Setup);

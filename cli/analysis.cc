@@ -1,0 +1,118 @@
+// Shared by `kinship attribute` and `kinship campaigns`: loading what attribution reads, and
+// printing its results.
+#include "cli/analysis.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_join.h"
+
+namespace kinship::cli {
+
+absl::StatusOr<std::unique_ptr<Analysis>> Analysis::Load(const GlobalOptions& g,
+                                                         AttributionSettings settings) {
+  std::unique_ptr<Analysis> a(new Analysis());
+  a->settings_ = settings;
+  KINSHIP_ASSIGN_OR_RETURN(a->store_, OpenStore(g, /*create=*/false));
+  KINSHIP_ASSIGN_OR_RETURN(kb::KnowledgeBase kb, kb::KnowledgeBase::Load(*a->store_));
+  a->kb_ = std::make_unique<kb::KnowledgeBase>(std::move(kb));
+  Progress(g, "indexing the store's incidents");
+  // One pass over the store: the similarity engine and the naming-style index of the attributed
+  // incidents.
+  a->index_ = std::make_unique<score::SimilarityIndex>(a->kb());
+  absl::Status add_status;
+  KINSHIP_RETURN_IF_ERROR(a->store_->ForEachIncident([&](const Incident& inc) {
+    add_status = a->index_->Add(inc);
+    a->style_.Add(inc);
+    return add_status.ok();
+  }));
+  KINSHIP_RETURN_IF_ERROR(add_status);
+  a->style_.Finalize();
+  attrib::KbView view;
+  if (a->kb() != nullptr) {
+    a->profiles_ = attrib::ProfileMatcher::FromKb(*a->kb());
+    view = attrib::KbViewOf(*a->kb());
+  }
+  attrib::AttributorOptions options;
+  options.max_candidates = settings.top;
+  a->attributor_ = std::make_unique<attrib::Attributor>(
+      a->kb() != nullptr ? &a->profiles_ : nullptr, view, attrib::Model::Default(), options);
+  return a;
+}
+
+attrib::Result Analysis::Attribute(const Incident& incident,
+                                   const std::vector<std::string>& exclude) const {
+  Incident q = incident;
+  q.attributions.clear();  // its own stated attribution is never evidence of itself
+  const absl::flat_hash_set<std::string> out(exclude.begin(), exclude.end());
+  // Ask for as many more as may be left out, then keep the first k of the others.
+  std::vector<attrib::Neighbour> neighbours =
+      attrib::SimilarNeighbours(*index_, q, settings_.neighbours + out.size());
+  std::erase_if(neighbours,
+                [&out](const attrib::Neighbour& n) { return out.contains(n.incident_id); });
+  if (neighbours.size() > settings_.neighbours) neighbours.resize(settings_.neighbours);
+  std::vector<attrib::StyleMatch> style =
+      style_.Nearest(q, settings_.style_neighbours + out.size());
+  std::erase_if(style, [&out](const attrib::StyleMatch& m) { return out.contains(m.incident_id); });
+  if (style.size() > settings_.style_neighbours) style.resize(settings_.style_neighbours);
+  return attributor_->Attribute(q, neighbours, {}, style);
+}
+
+namespace {
+
+nlohmann::json EvidenceJson(const attrib::EvidenceItem& e) {
+  nlohmann::json j = {{"family", std::string(attrib::FamilyName(e.family))},
+                      {"feature", e.feature},
+                      {"weight", std::round(e.weight * 1000) / 1000}};
+  if (!e.via.empty()) j["via"] = e.via;
+  return j;
+}
+
+}  // namespace
+
+nlohmann::json AttributionJson(const attrib::Result& r) {
+  nlohmann::json cands = nlohmann::json::array();
+  for (const attrib::Candidate& c : r.candidates) {
+    nlohmann::json ev = nlohmann::json::array();
+    for (const attrib::EvidenceItem& e : c.evidence) ev.push_back(EvidenceJson(e));
+    cands.push_back({{"actor", c.actor_id},
+                     {"name", c.name},
+                     {"probability", std::round(c.probability * 1000) / 1000},
+                     {"likelihood", c.likelihood},
+                     {"evidence", ev}});
+  }
+  nlohmann::json j = {{"abstained", r.abstained},
+                      {"confidence", std::string(attrib::ConfidenceName(r.confidence))},
+                      {"candidates", cands}};
+  if (r.abstained) j["abstain_reason"] = r.abstain_reason;
+  j["supporting_families"] = r.supporting_families;
+  j["survives_strongest_removed"] = r.survives_strongest_removed;
+  return j;
+}
+
+void PrintAttribution(const attrib::Result& r, const std::string& indent, size_t evidence_shown) {
+  const char* in = indent.c_str();
+  if (r.abstained) std::printf("%sabstained: %s\n", in, r.abstain_reason.c_str());
+  for (size_t i = 0; i < r.candidates.size(); ++i) {
+    const attrib::Candidate& c = r.candidates[i];
+    std::printf("%s%zu. %s (%s): %.0f %%, %s\n", in, i + 1, c.name.c_str(), c.actor_id.c_str(),
+                c.probability * 100, c.likelihood.c_str());
+    for (size_t k = 0; k < c.evidence.size() && k < evidence_shown; ++k) {
+      const attrib::EvidenceItem& e = c.evidence[k];
+      std::printf("%s     %-18s %-40s %.2f%s%s\n", in,
+                  std::string(attrib::FamilyName(e.family)).c_str(), e.feature.c_str(), e.weight,
+                  e.via.empty() ? "" : "  via ", e.via.c_str());
+    }
+  }
+  // ICD 203: the confidence in the evidence is its own statement, never mixed with likelihood.
+  std::printf(
+      "%sConfidence in the evidence: %s (supporting families: %s; ranking %s removing the "
+      "strongest).\n",
+      in, std::string(attrib::ConfidenceName(r.confidence)).c_str(),
+      r.supporting_families.empty() ? "none" : absl::StrJoin(r.supporting_families, ", ").c_str(),
+      r.survives_strongest_removed ? "survives" : "does not survive");
+}
+
+}  // namespace kinship::cli

@@ -1,0 +1,59 @@
+// What `kinship attribute` and `kinship campaigns` share: the store's incidents indexed once for
+// attribution (similarity engine, naming style, knowledge-base profiles), attributing an incident
+// or a campaign with some incidents kept out of its evidence, and printing the result.
+#ifndef KINSHIP_CLI_ANALYSIS_H_
+#define KINSHIP_CLI_ANALYSIS_H_
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "cli/command.h"
+#include "kinship/attribution.h"
+#include "kinship/kb.h"
+#include "kinship/similarity.h"
+
+namespace kinship::cli {
+
+struct AttributionSettings {
+  size_t top = 5;                // candidates listed
+  size_t neighbours = 20;        // similar attributed incidents considered
+  size_t style_neighbours = 10;  // as in `kinship eval`, which fitted the model with 10
+};
+
+// Everything attribution reads, built in one pass over the store.
+class Analysis {
+ public:
+  static absl::StatusOr<std::unique_ptr<Analysis>> Load(const GlobalOptions& g,
+                                                        AttributionSettings settings);
+
+  Store& store() { return *store_; }
+  const kb::KnowledgeBase* kb() const { return kb_->empty() ? nullptr : kb_.get(); }
+  const score::SimilarityIndex& index() const { return *index_; }
+
+  // Attributes `query` (its stated attribution ignored) with the shipped model. Incidents whose
+  // id is in `exclude` never count as evidence (a campaign is not evidence of itself).
+  attrib::Result Attribute(const Incident& query,
+                           const std::vector<std::string>& exclude = {}) const;
+
+ private:
+  Analysis() = default;
+  AttributionSettings settings_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<kb::KnowledgeBase> kb_;
+  std::unique_ptr<score::SimilarityIndex> index_;
+  attrib::StyleIndex style_;
+  attrib::ProfileMatcher profiles_;
+  std::unique_ptr<attrib::Attributor> attributor_;
+};
+
+// The `kinship attribute --json` object of one result (without "incident").
+nlohmann::json AttributionJson(const attrib::Result& r);
+// The human form: candidates with their evidence (at most `evidence_shown` items each), then
+// the confidence in its own sentence (ICD 203), each line prefixed by `indent`.
+void PrintAttribution(const attrib::Result& r, const std::string& indent, size_t evidence_shown);
+
+}  // namespace kinship::cli
+
+#endif  // KINSHIP_CLI_ANALYSIS_H_
