@@ -178,7 +178,7 @@ absl::Status RunCampaigns(const GlobalOptions& g, double threshold, bool attribu
     PrintExplanation(c.binding, "  ");
     if (attribute) {
       std::printf("  assessed attribution (the members' own sources left out):\n");
-      PrintAttribution(assessed[i], "    ", 3);
+      PrintAttribution(assessed[i], "    ", 6);
     }
   }
   if (!g.json && cs.empty()) std::printf("no campaigns above threshold %.2f\n", threshold);

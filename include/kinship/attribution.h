@@ -108,7 +108,11 @@ struct ProfileMatch {
   std::string actor_id;
   double score = 0.0;  // in [0, 1): 1 - exp(-log-likelihood ratio / 12), monotone in the evidence
   double technique_score = 0.0, software_score = 0.0;  // the two parts, each in [0, 1]
-  std::vector<EvidenceItem> evidence;                  // matched ids, strongest first
+  // Naive-Bayes posterior of this actor among ALL profiles (uniform prior): exp(llr) over the
+  // sum of exp(llr) of every profile, 0 for those matching nothing. Unlike `score`, it says
+  // whether the match stands out from the other actors'.
+  double posterior = 0.0;
+  std::vector<EvidenceItem> evidence;  // matched ids, strongest first
 };
 
 // Matches techniques and software against actors' profiles, rarity-weighted: query likelihood
@@ -293,8 +297,9 @@ struct ActorFeatures {
   // its best single cosine.
   double style = 0.0;
   double style_best = 0.0;
+  double profile_posterior = 0.0;  // ProfileMatch::posterior
 };
-inline constexpr int kModelInputs = 12;  // bias + the eleven features above
+inline constexpr int kModelInputs = 13;  // bias + the twelve features above
 std::array<double, kModelInputs> ModelInputs(const ActorFeatures& f);
 
 // Isotonic regression (pool-adjacent-violators, Barlow et al. 1972) of labels on scores: a

@@ -39,6 +39,7 @@ struct Attributor::Support {
   double vote = 0, hard = 0, first = 0;  // vote: probability mass of all its neighbours
   double actor = 0;                      // match against the actor's document
   double style = 0, style_best = 0;      // naming style: summed and best cosine
+  double profile_posterior = 0;          // ProfileMatch::posterior
   std::array<double, kFamilyCount> actor_family{};
   std::array<double, kFamilyCount> family{};
   std::vector<EvidenceItem> evidence;
@@ -170,6 +171,8 @@ std::vector<Attributor::Support> Attributor::Collect(const Incident& query,
         Support& s = by_actor[m.actor_id];
         s.actor_id = m.actor_id;
         s.profile = score;
+        // The posterior is of the whole match; dropping a part leaves it unknown, so it goes.
+        s.profile_posterior = drop_family < 0 ? m.posterior : 0.0;
         s.family[static_cast<int>(Family::kProfileTechniques)] += kProfileWeight * ts;
         s.family[static_cast<int>(Family::kProfileSoftware)] += kProfileWeight * ss;
         for (EvidenceItem& e : m.evidence) {
@@ -209,6 +212,7 @@ std::vector<Attributor::Support> Attributor::Collect(const Incident& query,
     s.features.actor = s.actor;
     s.features.style = s.style;
     s.features.style_best = s.style_best;
+    s.features.profile_posterior = s.profile_posterior;
   }
   return out;
 }

@@ -8,8 +8,9 @@
 namespace kinship::attrib {
 
 std::array<double, kModelInputs> ModelInputs(const ActorFeatures& f) {
-  return {1.0,    f.neighbour, f.best_neighbour, f.profile, f.share, f.margin,
-          f.vote, f.hard,      f.first,          f.actor,   f.style, f.style_best};
+  return {
+      1.0,    f.neighbour, f.best_neighbour, f.profile, f.share,      f.margin,           f.vote,
+      f.hard, f.first,     f.actor,          f.style,   f.style_best, f.profile_posterior};
 }
 
 // Weights, isotonic steps and abstention threshold printed by `kinship eval --only reports`
@@ -19,15 +20,15 @@ std::array<double, kModelInputs> ModelInputs(const ActorFeatures& f) {
 // plus a margin, evaluation.md); 2026-11-29; see docs/evaluation.md).
 Model Model::Default() {
   Model m;
-  m.weights = {-4.143, 2.691,  1.068, 2.946, 2.635, -1.259,
-               2.561,  -1.703, 0.535, 0.000, 2.568, 3.794};
+  m.weights = {-4.066, 2.473, 0.858, 0.297, 2.479, -1.536, 2.711,
+               -1.442, 0.708, 0.000, 2.644, 3.644, 4.187};
   m.exclusive = true;
   m.second_stage = IsotonicCalibrator::FromSteps(
-      {0.018, 0.038, 0.045, 0.058, 0.068, 0.092, 0.118, 0.126, 0.150, 0.185, 0.217, 0.342,
-       0.455, 0.518, 0.578, 0.685, 0.815, 0.849, 0.913, 0.974, 0.987, 0.993, 0.997},
-      {0.000, 0.048, 0.058, 0.064, 0.122, 0.136, 0.161, 0.167, 0.180, 0.250, 0.325, 0.390,
-       0.556, 0.577, 0.667, 0.692, 0.700, 0.818, 0.840, 0.900, 0.913, 0.938, 1.000});
-  m.abstain_below = 0.574;
+      {0.018, 0.047, 0.061, 0.068, 0.092, 0.120, 0.137, 0.149, 0.162, 0.191, 0.223, 0.239,
+       0.342, 0.451, 0.505, 0.575, 0.683, 0.788, 0.814, 0.834, 0.909, 0.977, 0.991, 0.997},
+      {0.000, 0.054, 0.062, 0.091, 0.116, 0.156, 0.160, 0.167, 0.190, 0.200, 0.320, 0.333,
+       0.372, 0.500, 0.596, 0.643, 0.656, 0.737, 0.750, 0.789, 0.847, 0.900, 0.950, 1.000});
+  m.abstain_below = 0.602;
   return m;
 }
 

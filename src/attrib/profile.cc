@@ -92,6 +92,7 @@ std::vector<ProfileMatch> ProfileMatcher::Match(const std::vector<std::string>& 
                                                 const std::vector<std::string>& software,
                                                 size_t top_k) const {
   std::vector<ProfileMatch> out;
+  std::vector<double> llr;  // per match: its log-likelihood ratio
   if (profiles_.empty()) return out;
   const std::vector<QueryFeature> q = QueryFeatures(techniques, software);
   double total_t = 0, total_s = 0;
@@ -121,7 +122,14 @@ std::vector<ProfileMatch> ProfileMatcher::Match(const std::vector<std::string>& 
     std::sort(m.evidence.begin(), m.evidence.end(),
               [](const EvidenceItem& a, const EvidenceItem& b) { return a.weight > b.weight; });
     out.push_back(std::move(m));
+    llr.push_back(llr_t + llr_s);
   }
+  // Posterior over all profiles: those matching nothing have llr 0 (exp = 1) and still count.
+  double top = 0;
+  for (double l : llr) top = std::max(top, l);
+  double sum = static_cast<double>(profiles_.size() - out.size()) * std::exp(-top);
+  for (double l : llr) sum += std::exp(l - top);
+  for (size_t i = 0; i < out.size(); ++i) out[i].posterior = std::exp(llr[i] - top) / sum;
   std::sort(out.begin(), out.end(), [](const ProfileMatch& a, const ProfileMatch& b) {
     return a.score != b.score ? a.score > b.score : a.actor_id < b.actor_id;
   });

@@ -92,6 +92,31 @@ TEST(ProfileMatcher, SubTechniqueMatchesParentWithLessCredit) {
   EXPECT_LT(r[1].score, r[0].score);
 }
 
+TEST(ProfileMatcher, PosteriorSaysWhetherAMatchStandsOutAmongAllActors) {
+  std::vector<ActorProfile> p = Profiles();
+  for (int i = 0; i < 20; ++i) p.push_back({"X" + std::to_string(i), "", {"T1059"}, {}});
+  p.push_back({"Y", "", {"T1027"}, {}});
+  ProfileMatcher m(p);
+  // A rare tool: one actor stands out, its posterior near 1; the others' are tiny.
+  auto tool = m.Match({"T1059"}, {"S0002"}, 50);
+  ASSERT_FALSE(tool.empty());
+  EXPECT_EQ(tool[0].actor_id, "G2");
+  EXPECT_GT(tool[0].posterior, 0.9);
+  double sum = 0;
+  for (const ProfileMatch& x : tool) sum += x.posterior;
+  EXPECT_LE(sum, 1.0 + 1e-9);
+  // A technique 23 of 24 actors use: matched, but no actor stands out, and the one actor that
+  // matches nothing still takes its share of the posterior.
+  auto common = m.Match({"T1059"}, {}, 50);
+  ASSERT_EQ(common.size(), 23u);
+  double common_sum = 0;
+  for (const ProfileMatch& x : common) {
+    EXPECT_LT(x.posterior, 0.2);
+    common_sum += x.posterior;
+  }
+  EXPECT_LT(common_sum, 1.0);
+}
+
 TEST(ProfileMatcher, NoSharedFeatureGivesNoMatch) {
   ProfileMatcher m(Profiles());
   EXPECT_TRUE(m.Match({"T9999"}, {"S9999"}, 10).empty());
