@@ -23,7 +23,7 @@ absl::StatusOr<std::unique_ptr<Analysis>> Analysis::Load(const GlobalOptions& g,
   // incidents.
   a->index_ = std::make_unique<score::SimilarityIndex>(a->kb());
   absl::Status add_status;
-  KINSHIP_RETURN_IF_ERROR(a->store_->ForEachIncident([&](const Incident& inc) {
+  KINSHIP_RETURN_IF_ERROR(a->store_->ForEachIncidentReadAhead([&](const Incident& inc) {
     add_status = a->index_->Add(inc);
     a->style_.Add(inc);
     return add_status.ok();

@@ -87,8 +87,14 @@ class Store {
   absl::StatusOr<ValueHolders> IncidentsWithValue(IndicatorType type, std::string_view value);
 
   // Streams every incident, in insertion order, to `fn` (which may stop early by returning
-  // false). Cheaper than GetIncident per id: one pass over each table.
-  absl::Status ForEachIncident(const std::function<bool(const Incident&)>& fn);
+  // false, and may move from the incident). Cheaper than GetIncident per id: one pass over each
+  // table.
+  absl::Status ForEachIncident(const std::function<bool(Incident&)>& fn);
+  // The same, with the store read on a thread of its own up to `ahead` incidents before `fn`
+  // (called on the caller's thread, in order) takes them, so reading overlaps with fn's work.
+  // Nothing else may use the store until it returns.
+  absl::Status ForEachIncidentReadAhead(const std::function<bool(Incident&)>& fn,
+                                        size_t ahead = 64);
 
   // Replaces the stored warninglists and re-marks every stored indicator, in one transaction.
   absl::Status ReplaceWarninglists(const std::vector<Warninglist>& lists);

@@ -11,7 +11,8 @@ absl::StatusOr<SimilarityIndex> SimilarityIndex::Build(Store& store, const kb::K
                                                        ScoringOptions options) {
   SimilarityIndex index(kb, std::move(options));
   absl::Status add_status;
-  absl::Status st = store.ForEachIncident([&](const Incident& inc) {
+  // Reading the store overlaps with indexing (ForEachIncidentReadAhead).
+  absl::Status st = store.ForEachIncidentReadAhead([&](const Incident& inc) {
     add_status = index.Add(inc);
     return add_status.ok();
   });

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "kinship/parallel.h"
 #include "store/migrations.h"
 #include "store/store_impl.h"
 #include "store/value_incidents.h"
@@ -649,7 +650,7 @@ absl::StatusOr<Store::ValueHolders> Store::IncidentsWithValue(IndicatorType type
   return out;
 }
 
-absl::Status Store::ForEachIncident(const std::function<bool(const Incident&)>& fn) {
+absl::Status Store::ForEachIncident(const std::function<bool(Incident&)>& fn) {
   store::Db& db = impl_->db();
   KINSHIP_ASSIGN_OR_RETURN(IncidentReader reader, IncidentReader::Make(db));
   KINSHIP_ASSIGN_OR_RETURN(Statement s,
@@ -663,6 +664,16 @@ absl::Status Store::ForEachIncident(const std::function<bool(const Incident&)>& 
     if (!fn(inc)) break;
   }
   return absl::OkStatus();
+}
+
+absl::Status Store::ForEachIncidentReadAhead(const std::function<bool(Incident&)>& fn,
+                                             size_t ahead) {
+  return util::Pipeline<Incident>(
+      ahead,
+      [this](const std::function<bool(Incident &&)>& emit) {
+        return ForEachIncident([&emit](Incident& inc) { return emit(std::move(inc)); });
+      },
+      fn);
 }
 
 absl::Status Store::ReplaceWarninglists(const std::vector<Warninglist>& lists) {

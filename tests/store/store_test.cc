@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -597,6 +598,44 @@ TEST(Store, ForEachIncidentStreamsInInsertionOrderAndStopsEarly) {
                   })
                   .ok());
   EXPECT_THAT(seen, ElementsAre("b", "a"));
+}
+
+TEST(Store, ForEachIncidentReadAheadGivesTheSameIncidentsInOrderAndStopsEarly) {
+  setenv("KINSHIP_THREADS", "2", 1);  // the threaded path, also on a one-core machine
+  auto store = Store::Open(FreshPath("readahead.db"));
+  ASSERT_TRUE(store.ok());
+  std::vector<Incident> batch;
+  for (int i = 0; i < 200; ++i) batch.push_back(Sample("inc-" + std::to_string(i)));
+  ASSERT_TRUE((*store)->Ingest(batch).ok());
+  std::vector<std::string> plain, ahead;
+  ASSERT_TRUE((*store)
+                  ->ForEachIncident([&](const Incident& inc) {
+                    plain.push_back(inc.id);
+                    return true;
+                  })
+                  .ok());
+  ASSERT_TRUE((*store)
+                  ->ForEachIncidentReadAhead(
+                      [&](const Incident& inc) {
+                        ahead.push_back(inc.id);
+                        EXPECT_EQ(inc.indicators.size(), 3u);
+                        return true;
+                      },
+                      /*ahead=*/4)
+                  .ok());
+  EXPECT_EQ(ahead, plain);
+  EXPECT_EQ(ahead.size(), 200u);
+  // Stopping early: nothing after the stop is taken, and the store is usable again after.
+  std::vector<std::string> first;
+  ASSERT_TRUE((*store)
+                  ->ForEachIncidentReadAhead([&](Incident& inc) {
+                    first.push_back(std::move(inc.id));
+                    return first.size() < 3;
+                  })
+                  .ok());
+  EXPECT_THAT(first, ElementsAre("inc-0", "inc-1", "inc-2"));
+  EXPECT_TRUE((*store)->GetIncident("inc-199").ok());
+  unsetenv("KINSHIP_THREADS");
 }
 
 TEST(Store, SharedValuesAreStoredOnce) {
