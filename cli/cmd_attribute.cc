@@ -1,12 +1,15 @@
 // kinship attribute ID... | --unattributed: ranked actors with a calibrated probability, its ICD
 // 203 likelihood term and the evidence, a separate confidence level, or an explicit abstention.
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "cli/analysis.h"
 #include "cli/command.h"
+#include "kinship/parallel.h"
 
 namespace kinship::cli {
 namespace {
@@ -35,11 +38,22 @@ absl::Status RunAttribute(const GlobalOptions& g, const AttributeArgs& args) {
   KINSHIP_ASSIGN_OR_RETURN(std::unique_ptr<Analysis> analysis, Analysis::Load(g, args.settings));
   if (args.unattributed) {
     std::vector<Incident> todo;
-    KINSHIP_RETURN_IF_ERROR(analysis->store().ForEachIncident([&](const Incident& inc) {
-      if (inc.attributions.empty()) todo.push_back(inc);
+    KINSHIP_RETURN_IF_ERROR(analysis->store().ForEachIncident([&](Incident& inc) {
+      if (inc.attributions.empty()) todo.push_back(std::move(inc));
       return true;
     }));
-    for (const Incident& inc : todo) PrintResult(g, analysis->Attribute(inc));
+    // In batches attributed on worker threads (Analysis::Attribute is const), printed in order.
+    constexpr size_t kBatch = 64;
+    std::vector<attrib::Result> results;
+    for (size_t i = 0; i < todo.size(); i += kBatch) {
+      const size_t n = std::min(kBatch, todo.size() - i);
+      if (todo.size() > kBatch) {
+        Progress(g, absl::StrCat("attributing incidents ", i + 1, "-", i + n, " of ", todo.size()));
+      }
+      results.assign(n, {});
+      util::ParallelFor(n, [&](size_t k) { results[k] = analysis->Attribute(todo[i + k]); });
+      for (const attrib::Result& r : results) PrintResult(g, r);
+    }
   }
   for (const std::string& id : args.ids) {
     KINSHIP_ASSIGN_OR_RETURN(Incident inc, analysis->store().GetIncident(id));

@@ -221,8 +221,9 @@ absl::StatusOr<score::SimilarityIndex> BuildActorIndex(const std::vector<Inciden
 
 // The naming-style terms of an incident's stated hostnames (domains and URL hosts; not IP
 // addresses, not derived registered domains): character 3- to 5-grams of each name without its
-// TLD, ends marked ("^upd", "ate$"), and the TLD ("tld:ru"), with counts. Exposed for tests.
-absl::flat_hash_map<std::string, int> StyleTerms(const Incident& incident);
+// TLD, ends marked ("^upd", "ate$"), and the TLD ("tld:ru"), with counts, sorted by term (so
+// that every sum over them runs in the same order in every run). Exposed for tests.
+std::vector<std::pair<std::string, int>> StyleTerms(const Incident& incident);
 
 // One known incident whose hostnames are named like the query's.
 struct StyleMatch {

@@ -29,7 +29,7 @@ bool IsHostname(const Indicator& ind) {
 
 }  // namespace
 
-absl::flat_hash_map<std::string, int> StyleTerms(const Incident& incident) {
+std::vector<std::pair<std::string, int>> StyleTerms(const Incident& incident) {
   absl::flat_hash_map<std::string, int> terms;
   absl::flat_hash_set<std::string_view> hosts;
   for (const Indicator& ind : incident.indicators) {
@@ -45,7 +45,9 @@ absl::flat_hash_map<std::string, int> StyleTerms(const Incident& incident) {
       for (size_t i = 0; i + n <= name.size(); ++i) ++terms[name.substr(i, n)];
     }
   }
-  return terms;
+  std::vector<std::pair<std::string, int>> sorted(terms.begin(), terms.end());
+  std::sort(sorted.begin(), sorted.end());
+  return sorted;
 }
 
 struct StyleIndex::Doc {

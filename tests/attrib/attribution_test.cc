@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -481,7 +483,9 @@ TEST(StyleTerms, NGramsOfTheNameWithoutItsTldAndTheTld) {
   Indicator benign = Ind(IndicatorType::kDomain, "google.com");
   benign.warninglists = {"google"};
   inc.indicators.push_back(benign);
-  const auto terms = StyleTerms(inc);
+  const auto sorted = StyleTerms(inc);
+  EXPECT_TRUE(std::is_sorted(sorted.begin(), sorted.end()));
+  const std::map<std::string, int> terms(sorted.begin(), sorted.end());
   // "^upd$": 3-grams ^up upd pd$, 4-grams ^upd upd$, 5-gram ^upd$; and the TLD.
   EXPECT_EQ(terms.size(), 7u);
   EXPECT_EQ(terms.at("tld:ru"), 1);
