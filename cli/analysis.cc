@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_join.h"
@@ -12,23 +13,22 @@
 namespace kinship::cli {
 
 absl::StatusOr<std::unique_ptr<Analysis>> Analysis::Load(const GlobalOptions& g,
-                                                         AttributionSettings settings) {
+                                                         AttributionSettings settings,
+                                                         bool attribution) {
   std::unique_ptr<Analysis> a(new Analysis());
   a->settings_ = settings;
   KINSHIP_ASSIGN_OR_RETURN(a->store_, OpenStore(g, /*create=*/false));
   KINSHIP_ASSIGN_OR_RETURN(kb::KnowledgeBase kb, kb::KnowledgeBase::Load(*a->store_));
   a->kb_ = std::make_unique<kb::KnowledgeBase>(std::move(kb));
   Progress(g, "indexing the store's incidents");
-  // One pass over the store: the similarity engine and the naming-style index of the attributed
-  // incidents.
-  a->index_ = std::make_unique<score::SimilarityIndex>(a->kb());
-  absl::Status add_status;
-  KINSHIP_RETURN_IF_ERROR(a->store_->ForEachIncidentReadAhead([&](const Incident& inc) {
-    add_status = a->index_->Add(inc);
-    a->style_.Add(inc);
-    return add_status.ok();
-  }));
-  KINSHIP_RETURN_IF_ERROR(add_status);
+  // One pass over the store: the similarity engine and, for attribution, the naming-style index
+  // of the attributed incidents.
+  std::function<void(const Incident&)> style;
+  if (attribution) style = [&a](const Incident& inc) { a->style_.Add(inc); };
+  KINSHIP_ASSIGN_OR_RETURN(score::SimilarityIndex index,
+                           score::SimilarityIndex::Build(*a->store_, a->kb(), {}, style));
+  a->index_ = std::make_unique<score::SimilarityIndex>(std::move(index));
+  if (!attribution) return a;
   a->style_.Finalize();
   attrib::KbView view;
   if (a->kb() != nullptr) {
@@ -47,17 +47,15 @@ attrib::Result Analysis::Attribute(const Incident& incident,
   Incident q = incident;
   q.attributions.clear();  // its own stated attribution is never evidence of itself
   const absl::flat_hash_set<std::string> out(exclude.begin(), exclude.end());
-  // Ask for as many more as may be left out, then keep the first k of the others.
-  std::vector<attrib::Neighbour> neighbours =
-      attrib::SimilarNeighbours(*index_, q, settings_.neighbours + out.size());
-  std::erase_if(neighbours,
-                [&out](const attrib::Neighbour& n) { return out.contains(n.incident_id); });
-  if (neighbours.size() > settings_.neighbours) neighbours.resize(settings_.neighbours);
-  std::vector<attrib::StyleMatch> style =
-      style_.Nearest(q, settings_.style_neighbours + out.size());
-  std::erase_if(style, [&out](const attrib::StyleMatch& m) { return out.contains(m.incident_id); });
-  if (style.size() > settings_.style_neighbours) style.resize(settings_.style_neighbours);
-  return attributor_->Attribute(q, neighbours, {}, style);
+  // Each source is asked for as many more as may be left out; the first k of the others stay.
+  auto keep = [&out](auto matches, size_t k) {
+    std::erase_if(matches, [&out](const auto& m) { return out.contains(m.incident_id); });
+    if (matches.size() > k) matches.resize(k);
+    return matches;
+  };
+  const size_t n = settings_.neighbours, s = settings_.style_neighbours;
+  return attributor_->Attribute(q, keep(attrib::SimilarNeighbours(*index_, q, n + out.size()), n),
+                                {}, keep(style_.Nearest(q, s + out.size()), s));
 }
 
 namespace {

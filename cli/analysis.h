@@ -25,8 +25,11 @@ struct AttributionSettings {
 // Everything attribution reads, built in one pass over the store.
 class Analysis {
  public:
+  // `attribution` false: the store, its KB and the similarity index only (similar, compare);
+  // Attribute() must then not be called.
   static absl::StatusOr<std::unique_ptr<Analysis>> Load(const GlobalOptions& g,
-                                                        AttributionSettings settings);
+                                                        AttributionSettings settings,
+                                                        bool attribution = true);
 
   Store& store() { return *store_; }
   const kb::KnowledgeBase* kb() const { return kb_->empty() ? nullptr : kb_.get(); }

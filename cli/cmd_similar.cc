@@ -10,31 +10,11 @@
 #include "absl/strings/str_join.h"
 #include "cli/analysis.h"
 #include "cli/command.h"
-#include "kinship/kb.h"
 #include "kinship/parallel.h"
 #include "kinship/similarity.h"
 
 namespace kinship::cli {
 namespace {
-
-struct Loaded {
-  std::unique_ptr<Store> store;
-  std::unique_ptr<kb::KnowledgeBase> kb;
-  std::unique_ptr<score::SimilarityIndex> index;
-};
-
-absl::StatusOr<Loaded> Load(const GlobalOptions& g) {
-  Loaded out;
-  KINSHIP_ASSIGN_OR_RETURN(out.store, OpenStore(g, /*create=*/false));
-  KINSHIP_ASSIGN_OR_RETURN(kb::KnowledgeBase kb, kb::KnowledgeBase::Load(*out.store));
-  out.kb = std::make_unique<kb::KnowledgeBase>(std::move(kb));
-  Progress(g, "indexing incidents");
-  KINSHIP_ASSIGN_OR_RETURN(
-      score::SimilarityIndex index,
-      score::SimilarityIndex::Build(*out.store, out.kb->empty() ? nullptr : out.kb.get()));
-  out.index = std::make_unique<score::SimilarityIndex>(std::move(index));
-  return out;
-}
 
 nlohmann::json ExplanationJson(const score::Explanation& e) {
   nlohmann::json fams = nlohmann::json::array();
@@ -63,15 +43,15 @@ void PrintExplanation(const score::Explanation& e, const char* indent) {
 }
 
 absl::Status RunSimilar(const GlobalOptions& g, const std::string& id, size_t top) {
-  KINSHIP_ASSIGN_OR_RETURN(Loaded l, Load(g));
-  KINSHIP_ASSIGN_OR_RETURN(std::vector<score::Match> matches, l.index->Similar(id, top));
+  KINSHIP_ASSIGN_OR_RETURN(auto l, Analysis::Load(g, {}, /*attribution=*/false));
+  KINSHIP_ASSIGN_OR_RETURN(std::vector<score::Match> matches, l->index().Similar(id, top));
   if (g.json) {
     nlohmann::json arr = nlohmann::json::array();
     for (const score::Match& m : matches) {
       arr.push_back({{"id", m.id},
                      {"probability", m.comparison.probability},
                      {"raw", m.comparison.raw},
-                     {"stated_actors", l.index->StatedActors(m.id)},
+                     {"stated_actors", l->index().StatedActors(m.id)},
                      {"explanation", ExplanationJson(m.comparison.explanation)}});
     }
     PrintJsonLine({{"incident", id}, {"similar", arr}});
@@ -80,7 +60,7 @@ absl::Status RunSimilar(const GlobalOptions& g, const std::string& id, size_t to
   if (matches.empty()) std::printf("no incident shares evidence with %s\n", id.c_str());
   for (size_t i = 0; i < matches.size(); ++i) {
     const score::Match& m = matches[i];
-    std::vector<std::string> actors = l.index->StatedActors(m.id);
+    std::vector<std::string> actors = l->index().StatedActors(m.id);
     std::printf("%2zu. %s  p=%.3f  raw=%.2f%s\n", i + 1, m.id.c_str(), m.comparison.probability,
                 m.comparison.raw,
                 actors.empty()
@@ -92,8 +72,8 @@ absl::Status RunSimilar(const GlobalOptions& g, const std::string& id, size_t to
 }
 
 absl::Status RunCompare(const GlobalOptions& g, const std::string& a, const std::string& b) {
-  KINSHIP_ASSIGN_OR_RETURN(Loaded l, Load(g));
-  KINSHIP_ASSIGN_OR_RETURN(score::Comparison c, l.index->Compare(a, b));
+  KINSHIP_ASSIGN_OR_RETURN(auto l, Analysis::Load(g, {}, /*attribution=*/false));
+  KINSHIP_ASSIGN_OR_RETURN(score::Comparison c, l->index().Compare(a, b));
   if (g.json) {
     PrintJsonLine({{"a", a},
                    {"b", b},

@@ -32,6 +32,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -199,9 +200,12 @@ class SimilarityIndex {
   SimilarityIndex(SimilarityIndex&&) noexcept;
   SimilarityIndex& operator=(SimilarityIndex&&) noexcept;
 
-  // Every incident of the store (Store::ForEachIncident). Errors: those of the store.
-  static absl::StatusOr<SimilarityIndex> Build(Store& store, const kb::KnowledgeBase* kb = nullptr,
-                                               ScoringOptions options = {});
+  // Every incident of the store (Store::ForEachIncidentReadAhead: reading overlaps with
+  // indexing). `also`, when set, sees every incident right after it is indexed, so that another
+  // index can be built in the same pass. Errors: those of the store and of Add.
+  static absl::StatusOr<SimilarityIndex> Build(
+      Store& store, const kb::KnowledgeBase* kb = nullptr, ScoringOptions options = {},
+      const std::function<void(const Incident&)>& also = {});
   // Errors: as Add (the first failing incident).
   static absl::StatusOr<SimilarityIndex> Build(const std::vector<Incident>& incidents,
                                                const kb::KnowledgeBase* kb = nullptr,

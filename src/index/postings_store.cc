@@ -7,13 +7,14 @@
 
 namespace kinship::score {
 
-absl::StatusOr<SimilarityIndex> SimilarityIndex::Build(Store& store, const kb::KnowledgeBase* kb,
-                                                       ScoringOptions options) {
+absl::StatusOr<SimilarityIndex> SimilarityIndex::Build(
+    Store& store, const kb::KnowledgeBase* kb, ScoringOptions options,
+    const std::function<void(const Incident&)>& also) {
   SimilarityIndex index(kb, std::move(options));
   absl::Status add_status;
-  // Reading the store overlaps with indexing (ForEachIncidentReadAhead).
   absl::Status st = store.ForEachIncidentReadAhead([&](const Incident& inc) {
     add_status = index.Add(inc);
+    if (add_status.ok() && also) also(inc);
     return add_status.ok();
   });
   KINSHIP_RETURN_IF_ERROR(st);
