@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cli/command.h"
+#include "cli/views.h"
 #include "kinship/ingest.h"
 #include "kinship/kb.h"
 #include "kinship/normalize.h"
@@ -300,26 +301,6 @@ absl::Status RunIncidents(GlobalOptions& g) {
   return absl::OkStatus();
 }
 
-// Adds "location" and "snippet" to `j` when the source gave them.
-void AddPlace(nlohmann::json& j, const std::string& location, const std::string& snippet) {
-  if (!location.empty()) j["location"] = location;
-  if (!snippet.empty()) j["snippet"] = snippet;
-}
-
-nlohmann::json IndicatorJson(const Indicator& ind) {
-  nlohmann::json j = {{"type", IndicatorTypeName(ind.type)},
-                      {"value", ind.value},
-                      {"raw", ind.raw},
-                      {"to_ids", ind.to_ids}};
-  if (ind.derivation != Derivation::kNone) j["derived"] = DerivationName(ind.derivation);
-  if (!ind.category.empty()) j["category"] = ind.category;
-  if (!ind.comment.empty()) j["comment"] = ind.comment;
-  AddPlace(j, ind.location, ind.snippet);
-  if (!ind.error.empty()) j["error"] = ind.error;
-  if (!ind.warninglists.empty()) j["warninglists"] = ind.warninglists;
-  return j;
-}
-
 // "  (at 12:5: \"...the snippet...\")" for human output, or "" when there is no place.
 std::string PlaceText(const std::string& location, const std::string& snippet) {
   if (location.empty() && snippet.empty()) return "";
@@ -332,55 +313,7 @@ absl::Status RunShow(GlobalOptions& g, const std::string& id) {
   KINSHIP_ASSIGN_OR_RETURN(auto store, OpenStore(g, /*create=*/false));
   KINSHIP_ASSIGN_OR_RETURN(Incident inc, store->GetIncident(id));
   if (g.json) {
-    nlohmann::json j = {{"id", inc.id},
-                        {"title", inc.title},
-                        {"description", inc.description},
-                        {"source", inc.source},
-                        {"first_seen", inc.first_seen},
-                        {"last_seen", inc.last_seen},
-                        {"tlp", TlpName(inc.tlp)},
-                        {"tags", inc.tags},
-                        {"victim",
-                         {{"organisation", inc.victim.organisation},
-                          {"sector", inc.victim.sector},
-                          {"country", inc.victim.country}}},
-                        {"provenance",
-                         {{"file", inc.provenance.file},
-                          {"format", inc.provenance.format},
-                          {"sha256", inc.provenance.sha256}}}};
-    nlohmann::json inds = nlohmann::json::array();
-    for (const Indicator& ind : inc.indicators) inds.push_back(IndicatorJson(ind));
-    j["indicators"] = inds;
-    nlohmann::json techs = nlohmann::json::array();
-    for (const Technique& t : inc.techniques) {
-      nlohmann::json x = {{"id", t.id}, {"name", t.name}};
-      AddPlace(x, t.location, t.snippet);
-      techs.push_back(std::move(x));
-    }
-    j["techniques"] = techs;
-    nlohmann::json sw = nlohmann::json::array();
-    for (const Software& s : inc.software) {
-      nlohmann::json x = {{"name", s.name}, {"id", s.id}, {"kind", s.kind}};
-      AddPlace(x, s.location, s.snippet);
-      sw.push_back(std::move(x));
-    }
-    j["software"] = sw;
-    nlohmann::json at = nlohmann::json::array();
-    for (const Attribution& a : inc.attributions) {
-      nlohmann::json x = {{"actor", a.actor_name}, {"actor_id", a.actor_id}, {"source", a.source}};
-      if (a.confidence >= 0) x["confidence"] = a.confidence;
-      AddPlace(x, a.location, a.snippet);
-      at.push_back(std::move(x));
-    }
-    j["attributions"] = at;
-    nlohmann::json mentions = nlohmann::json::array();
-    for (const ActorMention& m : inc.actor_mentions) {
-      nlohmann::json x = {{"name", m.name}, {"id", m.id}, {"occurrences", m.occurrences}};
-      AddPlace(x, m.location, m.snippet);
-      mentions.push_back(std::move(x));
-    }
-    j["actor_mentions"] = mentions;
-    PrintJsonLine(j);
+    PrintJsonLine(IncidentJson(inc));
     return absl::OkStatus();
   }
   std::printf("%s\n  id:       %s\n", inc.title.c_str(), inc.id.c_str());
@@ -475,42 +408,16 @@ struct PivotArgs {
 // Exact correlation from the store: which incidents hold a value (refanged and canonicalised
 // first, so "176.31.112[.]10" finds 176.31.112.10).
 absl::Status RunPivot(GlobalOptions& g, const PivotArgs& args) {
-  const std::string raw = normalize::Refang(args.value);
-  std::optional<IndicatorType> type;
-  if (!args.type.empty()) {
-    type = IndicatorTypeFromName(args.type);
-    if (!type) return absl::InvalidArgumentError(absl::StrCat("unknown --type '", args.type, "'"));
-  } else {
-    type = normalize::DetectType(raw);
-    if (!type) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("cannot tell the type of '", args.value, "'; give --type"));
-    }
-  }
-  type = normalize::CanonicalType(*type, raw);
-  auto canonical = normalize::Canonicalize(*type, raw);
-  if (!canonical.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("'", args.value, "' is not a valid ",
-                                                   AV(IndicatorTypeName(*type)), ": ",
-                                                   canonical.status().message()));
-  }
+  KINSHIP_ASSIGN_OR_RETURN(PivotValue v, ParsePivotValue(args.value, args.type));
   KINSHIP_ASSIGN_OR_RETURN(auto store, OpenStore(g, /*create=*/false));
-  KINSHIP_ASSIGN_OR_RETURN(Store::ValueHolders h, store->IncidentsWithValue(*type, *canonical));
+  KINSHIP_ASSIGN_OR_RETURN(Store::ValueHolders h, store->IncidentsWithValue(v.type, v.canonical));
   if (g.json) {
-    nlohmann::json incidents = nlohmann::json::array();
-    for (size_t i = 0; i < h.incident_ids.size(); ++i) {
-      incidents.push_back(
-          {{"id", h.incident_ids[i]}, {"title", h.titles[i]}, {"first_seen", h.first_seen[i]}});
-    }
-    PrintJsonLine({{"type", IndicatorTypeName(*type)},
-                   {"value", *canonical},
-                   {"warninglists", h.warninglists},
-                   {"incidents", incidents}});
+    PrintJsonLine(PivotJson(v, h));
     return absl::OkStatus();
   }
   std::printf(
-      "%s %s: held by %zu incident%s%s\n", std::string(IndicatorTypeName(*type)).c_str(),
-      canonical->c_str(), h.incident_ids.size(), h.incident_ids.size() == 1 ? "" : "s",
+      "%s %s: held by %zu incident%s%s\n", std::string(IndicatorTypeName(v.type)).c_str(),
+      v.canonical.c_str(), h.incident_ids.size(), h.incident_ids.size() == 1 ? "" : "s",
       h.warninglists.empty()
           ? ""
           : absl::StrCat(" (known-benign: ", absl::StrJoin(h.warninglists, ", "), ")").c_str());

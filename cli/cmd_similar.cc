@@ -10,25 +10,12 @@
 #include "absl/strings/str_join.h"
 #include "cli/analysis.h"
 #include "cli/command.h"
+#include "cli/views.h"
 #include "kinship/parallel.h"
 #include "kinship/similarity.h"
 
 namespace kinship::cli {
 namespace {
-
-nlohmann::json ExplanationJson(const score::Explanation& e) {
-  nlohmann::json fams = nlohmann::json::array();
-  for (const score::FamilyEvidence& f : e.families) {
-    nlohmann::json items = nlohmann::json::array();
-    for (const score::EvidenceItem& it : f.items) {
-      items.push_back({{"feature", it.feature}, {"weight", it.weight}, {"df", it.df}});
-    }
-    fams.push_back({{"family", std::string(score::FamilyName(f.family))},
-                    {"weight", f.weight},
-                    {"items", items}});
-  }
-  return fams;
-}
 
 void PrintExplanation(const score::Explanation& e, const char* indent) {
   for (const score::FamilyEvidence& f : e.families) {
@@ -46,15 +33,7 @@ absl::Status RunSimilar(const GlobalOptions& g, const std::string& id, size_t to
   KINSHIP_ASSIGN_OR_RETURN(auto l, Analysis::Load(g, {}, /*attribution=*/false));
   KINSHIP_ASSIGN_OR_RETURN(std::vector<score::Match> matches, l->index().Similar(id, top));
   if (g.json) {
-    nlohmann::json arr = nlohmann::json::array();
-    for (const score::Match& m : matches) {
-      arr.push_back({{"id", m.id},
-                     {"probability", m.comparison.probability},
-                     {"raw", m.comparison.raw},
-                     {"stated_actors", l->index().StatedActors(m.id)},
-                     {"explanation", ExplanationJson(m.comparison.explanation)}});
-    }
-    PrintJsonLine({{"incident", id}, {"similar", arr}});
+    PrintJsonLine(SimilarJson(l->index(), id, matches));
     return absl::OkStatus();
   }
   if (matches.empty()) std::printf("no incident shares evidence with %s\n", id.c_str());
@@ -75,11 +54,7 @@ absl::Status RunCompare(const GlobalOptions& g, const std::string& a, const std:
   KINSHIP_ASSIGN_OR_RETURN(auto l, Analysis::Load(g, {}, /*attribution=*/false));
   KINSHIP_ASSIGN_OR_RETURN(score::Comparison c, l->index().Compare(a, b));
   if (g.json) {
-    PrintJsonLine({{"a", a},
-                   {"b", b},
-                   {"probability", c.probability},
-                   {"raw", c.raw},
-                   {"explanation", ExplanationJson(c.explanation)}});
+    PrintJsonLine(CompareJson(a, b, c));
     return absl::OkStatus();
   }
   std::printf("%s vs %s: p=%.3f (raw evidence %.2f)\n", a.c_str(), b.c_str(), c.probability, c.raw);

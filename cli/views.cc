@@ -1,0 +1,157 @@
+// The JSON forms of the commands' answers, shared by the CLI and `kinship serve`.
+#include "cli/views.h"
+
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "kinship/normalize.h"
+#include "kinship/status.h"
+
+namespace kinship::cli {
+namespace {
+
+// Adds "location" and "snippet" to `j` when the source gave them.
+void AddPlace(nlohmann::json& j, const std::string& location, const std::string& snippet) {
+  if (!location.empty()) j["location"] = location;
+  if (!snippet.empty()) j["snippet"] = snippet;
+}
+
+nlohmann::json IndicatorJson(const Indicator& ind) {
+  nlohmann::json j = {{"type", IndicatorTypeName(ind.type)},
+                      {"value", ind.value},
+                      {"raw", ind.raw},
+                      {"to_ids", ind.to_ids}};
+  if (ind.derivation != Derivation::kNone) j["derived"] = DerivationName(ind.derivation);
+  if (!ind.category.empty()) j["category"] = ind.category;
+  if (!ind.comment.empty()) j["comment"] = ind.comment;
+  AddPlace(j, ind.location, ind.snippet);
+  if (!ind.error.empty()) j["error"] = ind.error;
+  if (!ind.warninglists.empty()) j["warninglists"] = ind.warninglists;
+  return j;
+}
+
+}  // namespace
+
+nlohmann::json IncidentJson(const Incident& inc) {
+  nlohmann::json j = {{"id", inc.id},
+                      {"title", inc.title},
+                      {"description", inc.description},
+                      {"source", inc.source},
+                      {"first_seen", inc.first_seen},
+                      {"last_seen", inc.last_seen},
+                      {"tlp", TlpName(inc.tlp)},
+                      {"tags", inc.tags},
+                      {"victim",
+                       {{"organisation", inc.victim.organisation},
+                        {"sector", inc.victim.sector},
+                        {"country", inc.victim.country}}},
+                      {"provenance",
+                       {{"file", inc.provenance.file},
+                        {"format", inc.provenance.format},
+                        {"sha256", inc.provenance.sha256}}}};
+  nlohmann::json inds = nlohmann::json::array();
+  for (const Indicator& ind : inc.indicators) inds.push_back(IndicatorJson(ind));
+  j["indicators"] = inds;
+  nlohmann::json techs = nlohmann::json::array();
+  for (const Technique& t : inc.techniques) {
+    nlohmann::json x = {{"id", t.id}, {"name", t.name}};
+    AddPlace(x, t.location, t.snippet);
+    techs.push_back(std::move(x));
+  }
+  j["techniques"] = techs;
+  nlohmann::json sw = nlohmann::json::array();
+  for (const Software& s : inc.software) {
+    nlohmann::json x = {{"name", s.name}, {"id", s.id}, {"kind", s.kind}};
+    AddPlace(x, s.location, s.snippet);
+    sw.push_back(std::move(x));
+  }
+  j["software"] = sw;
+  nlohmann::json at = nlohmann::json::array();
+  for (const Attribution& a : inc.attributions) {
+    nlohmann::json x = {{"actor", a.actor_name}, {"actor_id", a.actor_id}, {"source", a.source}};
+    if (a.confidence >= 0) x["confidence"] = a.confidence;
+    AddPlace(x, a.location, a.snippet);
+    at.push_back(std::move(x));
+  }
+  j["attributions"] = at;
+  nlohmann::json mentions = nlohmann::json::array();
+  for (const ActorMention& m : inc.actor_mentions) {
+    nlohmann::json x = {{"name", m.name}, {"id", m.id}, {"occurrences", m.occurrences}};
+    AddPlace(x, m.location, m.snippet);
+    mentions.push_back(std::move(x));
+  }
+  j["actor_mentions"] = mentions;
+  return j;
+}
+
+absl::StatusOr<PivotValue> ParsePivotValue(const std::string& value, const std::string& type_name) {
+  const std::string raw = normalize::Refang(value);
+  std::optional<IndicatorType> type;
+  if (!type_name.empty()) {
+    type = IndicatorTypeFromName(type_name);
+    if (!type) return absl::InvalidArgumentError(absl::StrCat("unknown --type '", type_name, "'"));
+  } else {
+    type = normalize::DetectType(raw);
+    if (!type) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot tell the type of '", value, "'; give --type"));
+    }
+  }
+  type = normalize::CanonicalType(*type, raw);
+  auto canonical = normalize::Canonicalize(*type, raw);
+  if (!canonical.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("'", value, "' is not a valid ",
+                                                   AV(IndicatorTypeName(*type)), ": ",
+                                                   canonical.status().message()));
+  }
+  return PivotValue{*type, *std::move(canonical)};
+}
+
+nlohmann::json PivotJson(const PivotValue& v, const Store::ValueHolders& h) {
+  nlohmann::json incidents = nlohmann::json::array();
+  for (size_t i = 0; i < h.incident_ids.size(); ++i) {
+    incidents.push_back(
+        {{"id", h.incident_ids[i]}, {"title", h.titles[i]}, {"first_seen", h.first_seen[i]}});
+  }
+  return {{"type", IndicatorTypeName(v.type)},
+          {"value", v.canonical},
+          {"warninglists", h.warninglists},
+          {"incidents", incidents}};
+}
+
+nlohmann::json ExplanationJson(const score::Explanation& e) {
+  nlohmann::json fams = nlohmann::json::array();
+  for (const score::FamilyEvidence& f : e.families) {
+    nlohmann::json items = nlohmann::json::array();
+    for (const score::EvidenceItem& it : f.items) {
+      items.push_back({{"feature", it.feature}, {"weight", it.weight}, {"df", it.df}});
+    }
+    fams.push_back({{"family", std::string(score::FamilyName(f.family))},
+                    {"weight", f.weight},
+                    {"items", items}});
+  }
+  return fams;
+}
+
+nlohmann::json SimilarJson(const score::SimilarityIndex& index, const std::string& id,
+                           const std::vector<score::Match>& matches) {
+  nlohmann::json arr = nlohmann::json::array();
+  for (const score::Match& m : matches) {
+    arr.push_back({{"id", m.id},
+                   {"probability", m.comparison.probability},
+                   {"raw", m.comparison.raw},
+                   {"stated_actors", index.StatedActors(m.id)},
+                   {"explanation", ExplanationJson(m.comparison.explanation)}});
+  }
+  return {{"incident", id}, {"similar", arr}};
+}
+
+nlohmann::json CompareJson(const std::string& a, const std::string& b, const score::Comparison& c) {
+  return {{"a", a},
+          {"b", b},
+          {"probability", c.probability},
+          {"raw", c.raw},
+          {"explanation", ExplanationJson(c.explanation)}};
+}
+
+}  // namespace kinship::cli
