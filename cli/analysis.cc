@@ -20,6 +20,13 @@ absl::StatusOr<std::unique_ptr<Analysis>> Analysis::Load(const GlobalOptions& g,
   KINSHIP_ASSIGN_OR_RETURN(a->store_, OpenStore(g, /*create=*/false));
   KINSHIP_ASSIGN_OR_RETURN(kb::KnowledgeBase kb, kb::KnowledgeBase::Load(*a->store_));
   a->kb_ = std::make_unique<kb::KnowledgeBase>(std::move(kb));
+  if (a->kb_->empty()) {
+    Progress(g,
+             "warning: this store has no knowledge base: actor and software names stay as the "
+             "sources wrote them and attribution has no ATT&CK profile evidence (`kinship kb "
+             "import` loads one)",
+             /*force=*/true);
+  }
   Progress(g, "indexing the store's incidents");
   // One pass over the store: the similarity engine and, for attribution, the naming-style index
   // of the attributed incidents.
@@ -40,6 +47,13 @@ absl::StatusOr<std::unique_ptr<Analysis>> Analysis::Load(const GlobalOptions& g,
   a->attributor_ = std::make_unique<attrib::Attributor>(
       a->kb() != nullptr ? &a->profiles_ : nullptr, view, attrib::Model::Default(), options);
   return a;
+}
+
+void AddAttributionOptions(CLI::App& cmd, AttributionSettings& settings) {
+  cmd.add_option("--top", settings.top, "Candidates listed per incident");
+  cmd.add_option("--neighbours", settings.neighbours, "Similar attributed incidents considered");
+  cmd.add_option("--style-neighbours", settings.style_neighbours,
+                 "Attributed incidents nearest by naming style considered (0: none)");
 }
 
 attrib::Result Analysis::Attribute(const Incident& incident,

@@ -22,6 +22,9 @@ struct AttributionSettings {
   size_t style_neighbours = 10;  // as in `kinship eval`, which fitted the model with 10
 };
 
+// --top, --neighbours, --style-neighbours of the commands that attribute.
+void AddAttributionOptions(CLI::App& cmd, AttributionSettings& settings);
+
 // Everything attribution reads, built in one pass over the store.
 class Analysis {
  public:

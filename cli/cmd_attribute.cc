@@ -69,11 +69,7 @@ void Setup(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("ids", args->ids, "Incident ids");
   cmd->add_flag("--unattributed", args->unattributed,
                 "Attribute every incident whose source states no attribution");
-  cmd->add_option("--top", args->settings.top, "Candidates listed per incident");
-  cmd->add_option("--neighbours", args->settings.neighbours,
-                  "Similar attributed incidents considered");
-  cmd->add_option("--style-neighbours", args->settings.style_neighbours,
-                  "Attributed incidents nearest by naming style considered (0: none)");
+  AddAttributionOptions(*cmd, args->settings);
   cmd->callback([&g, args] { g.exit_code = Finish(g, RunAttribute(g, *args)); });
 }
 

@@ -10,7 +10,7 @@ PACKAGES=(
   libpsl-dev publicsuffix libidn2-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libfuzzy-dev libtlsh-dev libre2-dev libhyperscan-dev
-  libgumbo-dev poppler-utils nlohmann-json3-dev
+  libgumbo-dev poppler-utils nlohmann-json3-dev libcpp-httplib-dev
   nettle-dev python3 ccache
 )
 

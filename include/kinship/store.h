@@ -102,6 +102,11 @@ class Store {
 
   absl::StatusOr<StoreStats> Stats();
 
+  // SQLite's `PRAGMA data_version` for this connection: it changes when another connection (another
+  // process's `kinship ingest`, say) commits a change to the file. A long-running reader (the
+  // server) compares it with the value it indexed at to know when to index again.
+  absl::StatusOr<int64_t> DataVersion();
+
   const std::string& path() const;
 
   struct Impl;

@@ -757,4 +757,6 @@ absl::StatusOr<StoreStats> Store::Stats() {
   return st;
 }
 
+absl::StatusOr<int64_t> Store::DataVersion() { return impl_->db().QueryInt("PRAGMA data_version"); }
+
 }  // namespace kinship

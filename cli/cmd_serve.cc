@@ -1,0 +1,328 @@
+// kinship serve: the analysis commands over HTTP. The store's incidents are indexed once, as
+// `kinship attribute` indexes them (similarity engine, naming style, knowledge-base profiles),
+// and kept in memory, so a query costs milliseconds instead of a rebuild of the index. When
+// another process commits to the store (`kinship ingest`), the next request indexes it again
+// before answering. Read-only: the server never writes to the store. Every answer is the JSON
+// object the matching CLI command prints with --json (cli/views.h, cli/analysis.h).
+//
+// The HTTP layer is cpp-httplib (Debian libcpp-httplib-dev).
+#include <httplib.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "cli/analysis.h"
+#include "cli/command.h"
+#include "cli/views.h"
+
+namespace kinship::cli {
+namespace {
+
+struct ServeArgs {
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  AttributionSettings settings;
+};
+
+using Json = nlohmann::json;
+
+// The indexed store, re-indexed when the store has changed since (PRAGMA data_version).
+class Service {
+ public:
+  Service(const GlobalOptions& g, const ServeArgs& args) : g_(g), args_(args) {}
+
+  absl::Status Index() {
+    std::unique_lock w(mu_);
+    return IndexLocked();
+  }
+
+  // Runs `fn` on an index of the store as it is now (indexing it again first if another
+  // connection committed a change). `fn` runs under a shared lock: many at once.
+  absl::StatusOr<Json> Run(const std::function<absl::StatusOr<Json>(Analysis&)>& fn) {
+    KINSHIP_RETURN_IF_ERROR(Refresh());
+    std::shared_lock r(mu_);
+    return fn(*analysis_);
+  }
+
+  // The store's connection answers one request at a time.
+  template <typename F>
+  auto WithStore(F&& fn) {
+    std::lock_guard s(store_mu_);
+    return fn(analysis_->store());
+  }
+
+  Json Status() {
+    std::shared_lock r(mu_);
+    const score::IndexStats st = analysis_->index().Stats();
+    return {{"store", analysis_->store().path()},
+            {"incidents", st.incidents},
+            {"features", st.features},
+            {"postings", st.postings},
+            {"index_memory_bytes", st.memory_bytes},
+            {"knowledge_base", analysis_->kb() != nullptr},
+            {"indexed_at", indexed_at_},
+            {"index_seconds", index_seconds_},
+            {"indexings", indexings_}};
+  }
+
+  // Indexes the store again if another connection has committed to it since it was indexed.
+  absl::Status Refresh() {
+    {
+      std::shared_lock r(mu_);
+      KINSHIP_ASSIGN_OR_RETURN(int64_t v, WithStore([](Store& s) { return s.DataVersion(); }));
+      if (v == version_) return absl::OkStatus();
+    }
+    std::unique_lock w(mu_);
+    // Another request may have re-indexed meanwhile (its new connection starts a new count).
+    KINSHIP_ASSIGN_OR_RETURN(int64_t v, WithStore([](Store& s) { return s.DataVersion(); }));
+    if (v == version_) return absl::OkStatus();
+    Progress(g_, "the store has changed: indexing it again", /*force=*/true);
+    return IndexLocked();
+  }
+
+ private:
+  absl::Status IndexLocked() {
+    const auto start = std::chrono::steady_clock::now();
+    KINSHIP_ASSIGN_OR_RETURN(std::unique_ptr<Analysis> a, Analysis::Load(g_, args_.settings));
+    KINSHIP_ASSIGN_OR_RETURN(int64_t v, a->store().DataVersion());
+    std::lock_guard s(store_mu_);
+    analysis_ = std::move(a);
+    version_ = v;
+    ++indexings_;
+    index_seconds_ =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    char when[32];
+    const std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    std::strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    indexed_at_ = when;
+    return absl::OkStatus();
+  }
+
+  const GlobalOptions& g_;
+  ServeArgs args_;
+  std::shared_mutex mu_;  // exclusive while (re-)indexing
+  std::mutex store_mu_;
+  std::unique_ptr<Analysis> analysis_;
+  int64_t version_ = 0;
+  size_t indexings_ = 0;
+  double index_seconds_ = 0;
+  std::string indexed_at_;
+};
+
+int HttpStatus(const absl::Status& s) {
+  switch (s.code()) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kOutOfRange:
+      return 400;
+    case absl::StatusCode::kNotFound:
+      return 404;
+    default:
+      return 500;
+  }
+}
+
+void Reply(httplib::Response& res, const absl::StatusOr<Json>& body) {
+  if (body.ok()) {
+    res.set_content(body->dump() + "\n", "application/json");
+    return;
+  }
+  res.status = HttpStatus(body.status());
+  res.set_content(Json({{"error", std::string(body.status().message())},
+                        {"code", absl::StatusCodeToString(body.status().code())}})
+                          .dump() +
+                      "\n",
+                  "application/json");
+}
+
+absl::StatusOr<std::string> Param(const httplib::Request& req, const char* name) {
+  if (!req.has_param(name)) {
+    return absl::InvalidArgumentError(absl::StrCat("missing query parameter '", name, "'"));
+  }
+  return req.get_param_value(name);
+}
+
+absl::StatusOr<size_t> SizeParam(const httplib::Request& req, const char* name, size_t def) {
+  if (!req.has_param(name)) return def;
+  size_t v = 0;
+  if (!absl::SimpleAtoi(req.get_param_value(name), &v) || v == 0 || v > 1000) {
+    return absl::InvalidArgumentError(absl::StrCat("'", name, "' must be a number in 1..1000"));
+  }
+  return v;
+}
+
+const Json& Endpoints() {
+  static const Json kEndpoints = {
+      {"GET /v1/status", "what is indexed, when, and how large"},
+      {"GET /v1/incident?id=ID", "one incident (kinship show --json)"},
+      {"GET /v1/similar?id=ID&top=K", "most similar incidents, explained (kinship similar)"},
+      {"GET /v1/compare?a=ID&b=ID", "one pair scored and explained (kinship compare)"},
+      {"GET /v1/attribute?id=ID", "ranked actors, likelihood, confidence (kinship attribute)"},
+      {"GET /v1/pivot?value=V&type=T", "incidents holding a value (kinship pivot)"}};
+  return kEndpoints;
+}
+
+void Routes(httplib::Server& svr, Service& service) {
+  // httplib's own errors (no such path, a method other than GET) get a JSON body too.
+  svr.set_error_handler(
+      httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        res.set_content(
+            Json({{"error", res.status == 404 ? absl::StrCat("no endpoint ", req.method, " ",
+                                                             req.path, " (GET / lists them)")
+                                              : absl::StrCat("HTTP ", res.status)},
+                  {"code", res.status == 404 ? "NOT_FOUND" : "INVALID_ARGUMENT"}})
+                    .dump() +
+                "\n",
+            "application/json");
+        return httplib::Server::HandlerResponse::Handled;
+      }));
+  svr.Get("/", [](const httplib::Request&, httplib::Response& res) {
+    Reply(res, Json({{"service", "kinship"}, {"endpoints", Endpoints()}}));
+  });
+  svr.Get("/v1/status", [&service](const httplib::Request&, httplib::Response& res) {
+    const absl::Status fresh = service.Refresh();
+    Reply(res, fresh.ok() ? absl::StatusOr<Json>(service.Status()) : absl::StatusOr<Json>(fresh));
+  });
+  svr.Get("/v1/incident", [&service](const httplib::Request& req, httplib::Response& res) {
+    Reply(res, service.Run([&](Analysis&) -> absl::StatusOr<Json> {
+      KINSHIP_ASSIGN_OR_RETURN(std::string id, Param(req, "id"));
+      KINSHIP_ASSIGN_OR_RETURN(Incident inc,
+                               service.WithStore([&](Store& s) { return s.GetIncident(id); }));
+      return IncidentJson(inc);
+    }));
+  });
+  svr.Get("/v1/similar", [&service](const httplib::Request& req, httplib::Response& res) {
+    Reply(res, service.Run([&](Analysis& a) -> absl::StatusOr<Json> {
+      KINSHIP_ASSIGN_OR_RETURN(std::string id, Param(req, "id"));
+      KINSHIP_ASSIGN_OR_RETURN(size_t top, SizeParam(req, "top", 10));
+      KINSHIP_ASSIGN_OR_RETURN(std::vector<score::Match> m, a.index().Similar(id, top));
+      return SimilarJson(a.index(), id, m);
+    }));
+  });
+  svr.Get("/v1/compare", [&service](const httplib::Request& req, httplib::Response& res) {
+    Reply(res, service.Run([&](Analysis& a) -> absl::StatusOr<Json> {
+      KINSHIP_ASSIGN_OR_RETURN(std::string x, Param(req, "a"));
+      KINSHIP_ASSIGN_OR_RETURN(std::string y, Param(req, "b"));
+      KINSHIP_ASSIGN_OR_RETURN(score::Comparison c, a.index().Compare(x, y));
+      return CompareJson(x, y, c);
+    }));
+  });
+  svr.Get("/v1/attribute", [&service](const httplib::Request& req, httplib::Response& res) {
+    Reply(res, service.Run([&](Analysis& a) -> absl::StatusOr<Json> {
+      KINSHIP_ASSIGN_OR_RETURN(std::string id, Param(req, "id"));
+      KINSHIP_ASSIGN_OR_RETURN(Incident inc,
+                               service.WithStore([&](Store& s) { return s.GetIncident(id); }));
+      const attrib::Result r = a.Attribute(inc);
+      Json j = {{"incident", r.incident}};
+      j.update(AttributionJson(r));
+      return j;
+    }));
+  });
+  svr.Get("/v1/pivot", [&service](const httplib::Request& req, httplib::Response& res) {
+    Reply(res, service.Run([&](Analysis&) -> absl::StatusOr<Json> {
+      KINSHIP_ASSIGN_OR_RETURN(std::string value, Param(req, "value"));
+      const std::string type = req.has_param("type") ? req.get_param_value("type") : "";
+      KINSHIP_ASSIGN_OR_RETURN(PivotValue v, ParsePivotValue(value, type));
+      KINSHIP_ASSIGN_OR_RETURN(Store::ValueHolders h, service.WithStore([&](Store& s) {
+        return s.IncidentsWithValue(v.type, v.canonical);
+      }));
+      return PivotJson(v, h);
+    }));
+  });
+}
+
+absl::Status RunServe(const GlobalOptions& g, const ServeArgs& args) {
+  if (args.port < 0 || args.port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat("--port ", args.port, " is not a TCP port"));
+  }
+  Service service(g, args);
+  KINSHIP_RETURN_IF_ERROR(service.Index());
+  // SIGINT / SIGTERM end the server cleanly: they are blocked in every thread (httplib's
+  // workers inherit the mask) and taken by one thread that stops the server.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  httplib::Server svr;
+  // httplib's default also sets SO_REUSEPORT, which would let a second server bind the same
+  // port and silently share its requests; SO_REUSEADDR alone still allows a quick restart.
+  svr.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
+  Routes(svr, service);
+  if (!g.quiet) {
+    svr.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+      std::fprintf(stderr, "%s %s%s%s %d\n", req.method.c_str(), req.path.c_str(),
+                   req.params.empty() ? "" : "?",
+                   httplib::detail::params_to_query_str(req.params).c_str(), res.status);
+    });
+  }
+  int port = args.port;
+  if (port == 0) {
+    port = svr.bind_to_any_port(args.host);
+  } else if (!svr.bind_to_port(args.host, port)) {
+    port = -1;
+  }
+  if (port < 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", args.host, ":", args.port));
+  }
+  const std::string url = absl::StrCat("http://", args.host, ":", port);
+  const Json status = service.Status();
+  if (g.json) {
+    PrintJsonLine({{"listening", url}, {"status", status}});
+  } else {
+    std::printf("kinship serving %s (%zu incidents indexed in %.2f s) on %s\n",
+                status["store"].get<std::string>().c_str(), status["incidents"].get<size_t>(),
+                status["index_seconds"].get<double>(), url.c_str());
+  }
+  std::fflush(stdout);
+  std::atomic<bool> signalled = false;
+  std::thread stopper([&svr, &stop_signals, &signalled] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    signalled = true;
+    svr.stop();
+  });
+  const bool served = svr.listen_after_bind();
+  // If the server ended on its own, the stopper is still waiting for a signal: send it one.
+  if (!signalled) pthread_kill(stopper.native_handle(), SIGTERM);
+  stopper.join();
+  pthread_sigmask(SIG_UNBLOCK, &stop_signals, nullptr);
+  if (!served && !signalled) {
+    return absl::UnavailableError(absl::StrCat("the server on ", url, " stopped"));
+  }
+  if (!g.json) std::printf("kinship serve: stopped\n");
+  return absl::OkStatus();
+}
+
+void Setup(CLI::App& app, GlobalOptions& g) {
+  auto args = std::make_shared<ServeArgs>();
+  auto* cmd = app.add_subcommand(
+      "serve", "Answer similar/compare/attribute/pivot over HTTP (JSON) from an in-memory index");
+  cmd->add_option("--host", args->host, "Address to listen on (default 127.0.0.1: this machine)");
+  cmd->add_option("--port", args->port, "TCP port (0: any free port, printed at start)");
+  AddAttributionOptions(*cmd, args->settings);
+  cmd->callback([&g, args] { g.exit_code = Finish(g, RunServe(g, *args)); });
+}
+
+CommandRegistrar reg(48, &Setup);
+
+}  // namespace
+}  // namespace kinship::cli

@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""End-to-end test of `kinship serve`: every endpoint gives the object its CLI command prints with
+--json, errors map to HTTP statuses, a commit by another process is indexed before the next
+answer, and SIGTERM ends the server with exit code 0.
+
+Usage: serve_test.py KINSHIP_BINARY SOURCE_DIR
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
+
+BIN, SRC = sys.argv[1], sys.argv[2]
+WORLD = os.path.join(SRC, "examples", "demo", "world")
+BUNDESTAG = "9c2d4b7e-1f3a-4e8b-a6d5-0b7c3e9f2a14"
+DNC = "report--d0dce87d-9092-4715-8ebd-346030d34ff0"
+CZECH = "e4a7c1d2-5b3f-4c8e-9d21-7f6a0b3c5e88"
+failures = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what)
+    if not cond:
+        failures.append(what)
+
+
+def cli(db, *args):
+    out = subprocess.run([BIN, "--db", db, "--quiet", "--json", *args], capture_output=True,
+                         text=True, timeout=120)
+    if out.returncode != 0:
+        raise SystemExit(f"kinship {' '.join(args)} failed ({out.returncode}): {out.stderr}")
+    return json.loads(out.stdout.splitlines()[-1])
+
+
+def get(base, path, **params):
+    url = base + path + ("?" + urllib.parse.urlencode(params) if params else "")
+    try:
+        with urllib.request.urlopen(url, timeout=120) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    db = os.path.join(tmp, "k.db")
+    first = [os.path.join(WORLD, f) for f in sorted(os.listdir(WORLD)) if f[:2] in ("01", "02", "03")]
+    rest = [os.path.join(WORLD, f) for f in sorted(os.listdir(WORLD)) if f[:2] not in ("01", "02", "03")]
+    cli(db, "ingest", *first)
+
+    server = subprocess.Popen([BIN, "--db", db, "serve", "--port", "0"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        line = server.stdout.readline()
+        check("http://127.0.0.1:" in line and "3 incidents indexed" in line,
+              f"start line names the address and the indexed incidents: {line.strip()!r}")
+        base = line.strip().rsplit(" on ", 1)[-1]
+
+        code, status = get(base, "/v1/status")
+        check(code == 200 and status["incidents"] == 3 and status["indexings"] == 1,
+              f"status: 3 incidents, indexed once ({code} {status})")
+
+        # Each endpoint answers what the CLI prints with --json.
+        for path, params, args in [
+            ("/v1/similar", {"id": BUNDESTAG, "top": 3}, ["similar", BUNDESTAG, "--top", "3"]),
+            ("/v1/compare", {"a": BUNDESTAG, "b": DNC}, ["compare", BUNDESTAG, DNC]),
+            ("/v1/attribute", {"id": BUNDESTAG}, ["attribute", BUNDESTAG]),
+            ("/v1/pivot", {"value": "176.31.112[.]10"}, ["pivot", "176.31.112[.]10"]),
+            ("/v1/incident", {"id": CZECH}, ["show", CZECH]),
+        ]:
+            code, body = get(base, path, **params)
+            check(code == 200 and body == cli(db, *args), f"{path} equals `kinship --json {args[0]}`")
+        code, body = get(base, "/v1/similar", id=BUNDESTAG, top=3)
+        check(body["similar"] and body["similar"][0]["id"] == DNC,
+              "the Bundestag intrusion's nearest incident is the DNC's")
+        code, body = get(base, "/v1/pivot", value="176.31.112[.]10")
+        check(sorted(i["id"] for i in body["incidents"]) == sorted([BUNDESTAG, DNC]),
+              "the shared C2 address is held by the DNC and Bundestag incidents")
+
+        # Errors: a JSON body naming the problem, with the matching HTTP status.
+        code, body = get(base, "/v1/similar", id="no-such-incident")
+        check(code == 404 and "no-such-incident" in body["error"], f"unknown id -> 404 ({code} {body})")
+        code, body = get(base, "/v1/compare", a=BUNDESTAG)
+        check(code == 400 and "'b'" in body["error"], f"missing parameter -> 400 ({code} {body})")
+        code, body = get(base, "/v1/similar", id=BUNDESTAG, top="lots")
+        check(code == 400 and "top" in body["error"], f"bad number -> 400 ({code} {body})")
+        code, body = get(base, "/v1/pivot", value="not a value at all")
+        check(code == 400, f"unparseable pivot value -> 400 ({code} {body})")
+        code, body = get(base, "/no/such/path")
+        check(code == 404, f"unknown path -> 404 ({code})")
+
+        # Another process ingests: the next request sees the new incidents.
+        cli(db, "ingest", *rest)
+        code, status = get(base, "/v1/status")
+        check(code == 200 and status["incidents"] == 10 and status["indexings"] == 2,
+              f"after an ingest by another process: 10 incidents, indexed twice ({status})")
+        code, body = get(base, "/v1/similar", id=BUNDESTAG, top=5)
+        check(code == 200 and body == cli(db, "similar", BUNDESTAG, "--top", "5"),
+              "answers after the ingest equal the CLI's")
+        code, status = get(base, "/v1/status")
+        check(status["indexings"] == 2, "no change, no new indexing")
+
+        # A second server on the same port is refused (no SO_REUSEPORT sharing).
+        port = base.rsplit(":", 1)[-1]
+        second = subprocess.run([BIN, "--db", db, "serve", "--port", port], capture_output=True,
+                                text=True, timeout=120)
+        check(second.returncode == 4 and "cannot listen" in second.stderr,
+              f"a port in use: exit 4, 'cannot listen' ({second.returncode} {second.stderr.strip()!r})")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            rc = server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            rc = None
+        rest_out = server.stdout.read()
+        log = server.stderr.read()
+    check(rc == 0 and "stopped" in rest_out, f"SIGTERM stops the server cleanly (exit {rc})")
+    check("GET /v1/similar?" in log and " 404" in log, "requests are logged on stderr")
+
+if failures:
+    print(f"{len(failures)} check(s) failed")
+    sys.exit(1)
+print("all checks passed")
