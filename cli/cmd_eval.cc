@@ -552,8 +552,16 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
                              {"p", n.probability},
                              {"families", fam}});
           }
+          // The first-stage features of every candidate (the model's inputs), for fitting
+          // other rankers offline.
+          json feats = json::array();
+          for (const auto& [actor, ft] : q.features) {
+            const auto x = attrib::ModelInputs(ft);
+            feats.push_back({{"actor", actor}, {"x", std::vector<double>(x.begin(), x.end())}});
+          }
           line["candidates"] = std::move(cands);
           line["neighbours"] = std::move(neigh);
+          line["features"] = std::move(feats);
           dump << line.dump() << '\n';
         }
         if (which == 0) {
