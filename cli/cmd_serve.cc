@@ -63,15 +63,15 @@ class Service {
     return fn(analysis_->store());
   }
 
-  Json Status() {
-    std::shared_lock r(mu_);
-    const score::IndexStats st = analysis_->index().Stats();
-    return {{"store", analysis_->store().path()},
+  // What is indexed, when and how large; called inside Run (its shared lock held).
+  Json Status(Analysis& a) const {
+    const score::IndexStats st = a.index().Stats();
+    return {{"store", a.store().path()},
             {"incidents", st.incidents},
             {"features", st.features},
             {"postings", st.postings},
             {"index_memory_bytes", st.memory_bytes},
-            {"knowledge_base", analysis_->kb() != nullptr},
+            {"knowledge_base", a.kb() != nullptr},
             {"indexed_at", indexed_at_},
             {"index_seconds", index_seconds_},
             {"indexings", indexings_}};
@@ -135,17 +135,19 @@ int HttpStatus(const absl::Status& s) {
   }
 }
 
+void SetJson(httplib::Response& res, const Json& body) {
+  res.set_content(body.dump() + "\n", "application/json");
+}
+
+Json ErrorJson(std::string_view message, std::string_view code) {
+  return {{"error", std::string(message)}, {"code", std::string(code)}};
+}
+
 void Reply(httplib::Response& res, const absl::StatusOr<Json>& body) {
-  if (body.ok()) {
-    res.set_content(body->dump() + "\n", "application/json");
-    return;
-  }
+  if (body.ok()) return SetJson(res, *body);
   res.status = HttpStatus(body.status());
-  res.set_content(Json({{"error", std::string(body.status().message())},
-                        {"code", absl::StatusCodeToString(body.status().code())}})
-                          .dump() +
-                      "\n",
-                  "application/json");
+  SetJson(res,
+          ErrorJson(SV(body.status().message()), absl::StatusCodeToString(body.status().code())));
 }
 
 absl::StatusOr<std::string> Param(const httplib::Request& req, const char* name) {
@@ -180,22 +182,18 @@ void Routes(httplib::Server& svr, Service& service) {
   svr.set_error_handler(
       httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
         if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-        res.set_content(
-            Json({{"error", res.status == 404 ? absl::StrCat("no endpoint ", req.method, " ",
-                                                             req.path, " (GET / lists them)")
-                                              : absl::StrCat("HTTP ", res.status)},
-                  {"code", res.status == 404 ? "NOT_FOUND" : "INVALID_ARGUMENT"}})
-                    .dump() +
-                "\n",
-            "application/json");
+        SetJson(res, res.status == 404
+                         ? ErrorJson(absl::StrCat("no endpoint ", req.method, " ", req.path,
+                                                  " (GET / lists them)"),
+                                     "NOT_FOUND")
+                         : ErrorJson(absl::StrCat("HTTP ", res.status), "INVALID_ARGUMENT"));
         return httplib::Server::HandlerResponse::Handled;
       }));
   svr.Get("/", [](const httplib::Request&, httplib::Response& res) {
     Reply(res, Json({{"service", "kinship"}, {"endpoints", Endpoints()}}));
   });
   svr.Get("/v1/status", [&service](const httplib::Request&, httplib::Response& res) {
-    const absl::Status fresh = service.Refresh();
-    Reply(res, fresh.ok() ? absl::StatusOr<Json>(service.Status()) : absl::StatusOr<Json>(fresh));
+    Reply(res, service.Run([&](Analysis& a) -> absl::StatusOr<Json> { return service.Status(a); }));
   });
   svr.Get("/v1/incident", [&service](const httplib::Request& req, httplib::Response& res) {
     Reply(res, service.Run([&](Analysis&) -> absl::StatusOr<Json> {
@@ -269,9 +267,7 @@ absl::Status RunServe(const GlobalOptions& g, const ServeArgs& args) {
   Routes(svr, service);
   if (!g.quiet) {
     svr.set_logger([](const httplib::Request& req, const httplib::Response& res) {
-      std::fprintf(stderr, "%s %s%s%s %d\n", req.method.c_str(), req.path.c_str(),
-                   req.params.empty() ? "" : "?",
-                   httplib::detail::params_to_query_str(req.params).c_str(), res.status);
+      std::fprintf(stderr, "%s %s %d\n", req.method.c_str(), req.target.c_str(), res.status);
     });
   }
   int port = args.port;
@@ -284,7 +280,9 @@ absl::Status RunServe(const GlobalOptions& g, const ServeArgs& args) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", args.host, ":", args.port));
   }
   const std::string url = absl::StrCat("http://", args.host, ":", port);
-  const Json status = service.Status();
+  KINSHIP_ASSIGN_OR_RETURN(const Json status, service.Run([&](Analysis& a) -> absl::StatusOr<Json> {
+    return service.Status(a);
+  }));
   if (g.json) {
     PrintJsonLine({{"listening", url}, {"status", status}});
   } else {
