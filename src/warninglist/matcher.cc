@@ -10,6 +10,7 @@
 //   regex     -> one RE2::Set (regex.cc).
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -165,11 +166,12 @@ struct WarninglistMatcher::Impl {
       if (applies[id] & bit) out->push_back(id);
     }
   }
+  // Probes `name` and each parent domain no shorter than `min_size`.
   void ProbeSuffixes(const absl::flat_hash_map<std::string, Ids>& map, std::string_view name,
-                     TypeMask bit, Ids* out) const {
+                     TypeMask bit, Ids* out, size_t min_size = 0) const {
     if (map.empty()) return;
     std::string_view s = name;
-    while (!s.empty()) {
+    while (!s.empty() && s.size() >= min_size) {
       if (auto it = map.find(AV(s)); it != map.end()) Add(it->second, bit, out);
       const size_t dot = s.find('.');
       if (dot == std::string_view::npos) break;
@@ -314,7 +316,14 @@ void WarninglistMatcher::Impl::Hits(const Indicator& ind, Ids* out) const {
   }
   if (auto it = exact.find(value); it != exact.end()) Add(it->second, bit, out);
   if (!host.empty()) {
-    ProbeSuffixes(hostnames, host, bit, out);
+    // A hostname entry covers its subdomains, but not across a registrable-domain boundary:
+    // when the entry is a public suffix (the PSL's private section: ddns.net, duckdns.org,
+    // github.io, ...), a name below it belongs to whoever registered it there, and the
+    // service's popularity (Tranco and Majestic list ddns.net) says nothing of that name.
+    // MISP probes every parent; here "office-constructor.ddns.net" stays an indicator while
+    // "ddns.net" itself and "mail.google.com" (below google.com) still match.
+    const std::optional<std::string> reg = normalize::RegisteredDomain(host);
+    ProbeSuffixes(hostnames, host, bit, out, reg ? reg->size() : host.size());
     ProbeSuffixes(dotted, host, bit, out);
   }
   for (const Substring& sub : substrings) {

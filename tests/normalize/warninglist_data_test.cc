@@ -86,5 +86,16 @@ TEST_F(RealWarninglists, AttackerInfrastructureDoesNotMatch) {
   EXPECT_THAT(Match(T::kIpv4, "8.8.8.9"), Not(Contains("public-dns-v4")));
 }
 
+TEST_F(RealWarninglists, NamesRegisteredUnderAPopularDynamicDnsSuffixStayIndicators) {
+  // Tranco and Majestic list ddns.net (No-IP), which the Public Suffix List's private section
+  // also holds: the service is popular, a name someone registered under it is theirs. (Invented
+  // names.)
+  ASSERT_THAT(Match(T::kDomain, "ddns.net"), Contains("tranco10k"));
+  EXPECT_THAT(Match(T::kDomain, "update-checker-7.ddns.net"), Not(Contains("tranco10k")));
+  EXPECT_THAT(Match(T::kUrl, "http://mail.update-checker-7.ddns.net/a"),
+              Not(Contains("tranco10k")));
+  EXPECT_THAT(Match(T::kDomain, "mail.google.com"), Contains("tranco10k"));  // below google.com
+}
+
 }  // namespace
 }  // namespace kinship

@@ -73,6 +73,21 @@ TEST(WarninglistMatcher, HostnameListsMatchDomainSubdomainsAndUrlHosts) {
   EXPECT_THAT(m.Match(Ind(T::kEmail, "a@google.com")), IsEmpty());  // "email" not in attrs
 }
 
+TEST(WarninglistMatcher, HostnameEntriesStopAtTheRegistrableDomain) {
+  // github.io is a public suffix (the PSL's private section): pages below it are their owners'.
+  std::vector<Warninglist> lists;
+  lists.push_back(List("top", "hostname", {"domain", "url"},
+                       {"github.io", "google.com", "kinship-demo.github.io"}));
+  WarninglistMatcher m(std::move(lists));
+  EXPECT_THAT(m.Match(Ind(T::kDomain, "github.io")), ElementsAre("top"));
+  EXPECT_THAT(m.Match(Ind(T::kDomain, "someone.github.io")), IsEmpty());
+  EXPECT_THAT(m.Match(Ind(T::kDomain, "www.someone.github.io")), IsEmpty());
+  EXPECT_THAT(m.Match(Ind(T::kUrl, "https://someone.github.io/x")), IsEmpty());
+  EXPECT_THAT(m.Match(Ind(T::kDomain, "kinship-demo.github.io")), ElementsAre("top"));
+  EXPECT_THAT(m.Match(Ind(T::kDomain, "docs.kinship-demo.github.io")), ElementsAre("top"));
+  EXPECT_THAT(m.Match(Ind(T::kDomain, "a.b.google.com")), ElementsAre("top"));
+}
+
 TEST(WarninglistMatcher, StringListsMatchExactlyAndDottedEntriesAsSuffix) {
   WarninglistMatcher m = Sample();
   EXPECT_THAT(m.Match(Ind(T::kDomain, "exact.example")), ElementsAre("exact"));
