@@ -69,7 +69,8 @@ attrib::Result Analysis::Attribute(const Incident& incident,
   };
   const size_t n = settings_.neighbours, s = settings_.style_neighbours;
   return attributor_->Attribute(q, keep(attrib::SimilarNeighbours(*index_, q, n + out.size()), n),
-                                {}, keep(style_.Nearest(q, s + out.size()), s));
+                                {}, keep(style_.Nearest(q, s + out.size()), s),
+                                style_.Classify(q, attrib::kClassifierVotes, exclude));
 }
 
 namespace {

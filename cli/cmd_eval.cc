@@ -40,6 +40,7 @@ struct EvalArgs {
   bool pivots = true;
   size_t k = 20;
   size_t style_k = 10;  // nearest known incidents by naming style (0 = no naming-style evidence)
+  bool style_classifier = true;  // the naming-style classifier's votes
   // Abstention on unknown-actor queries the threshold is fitted for: issue 4's goal (0.90) plus
   // a margin, since fitted for 0.90 on the training folds it gave 0.888 held out
   // (docs/evaluation.md).
@@ -320,6 +321,7 @@ struct Query {
   std::vector<attrib::Neighbour> neighbours;
   std::vector<attrib::Neighbour> actor_matches;  // against actor documents
   std::vector<attrib::StyleMatch> style;         // nearest known incidents by naming style
+  std::vector<attrib::StyleVote> votes;          // the naming-style classifier's best actors
   std::vector<std::pair<std::string, attrib::ActorFeatures>> features;
   bool truth_known = true;
 };
@@ -388,7 +390,7 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
       if (args.neighbours == "similarity") known.push_back(r.incident);
     }
     internal.Finalize();
-    style.Finalize();
+    style.Finalize(args.style_classifier);
     std::unique_ptr<score::SimilarityIndex> actors;
     if (args.actor_documents) {
       std::vector<Incident> known_side;
@@ -425,7 +427,8 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
           sim ? attrib::SimilarNeighbours(*sim, q, args.k) : internal.Neighbours(q, args.k);
       if (actors) qu.actor_matches = attrib::SimilarNeighbours(*actors, q, kActorMatches);
       qu.style = style.Nearest(q, args.style_k);
-      qu.features = first.Features(q, qu.neighbours, qu.actor_matches, qu.style);
+      qu.votes = style.Classify(q, attrib::kClassifierVotes);
+      qu.features = first.Features(q, qu.neighbours, qu.actor_matches, qu.style, qu.votes);
       auto v = VoteAnswer(internal.ExactOverlapVote(q), true);
       auto c = VoteAnswer(internal.TfidfCosineVote(q), false);
       for (auto* a : {&v, &c}) {
@@ -477,7 +480,7 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
       if (r.fold == exclude) continue;
       Incident inc = r.incident;
       inc.attributions.clear();
-      attrib::Result res = a.Attribute(inc, q.neighbours, q.actor_matches, q.style);
+      attrib::Result res = a.Attribute(inc, q.neighbours, q.actor_matches, q.style, q.votes);
       const bool any = !res.candidates.empty();
       out.emplace_back(any ? res.candidates[0].probability : 0.0,
                        any && res.candidates[0].actor_id == r.actor, q.truth_known);
@@ -521,8 +524,8 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
       Incident inc = r.incident;
       inc.attributions.clear();
       for (int which = 0; which < 2; ++which) {
-        attrib::Result res =
-            (which == 0 ? fitted : first).Attribute(inc, q.neighbours, q.actor_matches, q.style);
+        attrib::Result res = (which == 0 ? fitted : first)
+                                 .Attribute(inc, q.neighbours, q.actor_matches, q.style, q.votes);
         attrib::metrics::Answer a;
         a.truth = r.actor;
         a.truth_known = q.truth_known;
@@ -612,8 +615,9 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
     std::printf("model (%s) fitted on all out-of-fold features:",
                 all.exclusive ? "conditional logit" : "independent logistic");
     const char* names[attrib::kModelInputs] = {
-        "bias", "neighbour", "best",  "profile", "share",      "margin",   "vote",
-        "hard", "first",     "actor", "style",   "style_best", "posterior"};
+        "bias",   "neighbour",  "best",      "profile",    "share",
+        "margin", "vote",       "hard",      "first",      "actor",
+        "style",  "style_best", "posterior", "classifier", "classifier_first"};
     for (int i = 0; i < attrib::kModelInputs; ++i)
       std::printf(" %s %.3f", names[i], all.weights[i]);
     std::printf("\nabstention threshold: %.3f (all folds); per fold:", all.abstain_below);
@@ -774,6 +778,9 @@ void Setup(CLI::App& app, GlobalOptions& g) {
                   "Write one JSON line per query (answer, candidates, neighbours) to this file");
   cmd->add_option("--style-k", args->style_k,
                   "Nearest known incidents by naming style (0: no naming-style evidence)");
+  cmd->add_flag(
+      "--no-style-classifier", [args](int64_t) { args->style_classifier = false; },
+      "No naming-style classifier (its features stay 0)");
   cmd->add_option("--k", args->k, "Attributed neighbours per query");
   cmd->add_option("--abstain-unknown", args->abstain_unknown,
                   "Share of unknown-actor queries of the training folds that must abstain");

@@ -9,7 +9,7 @@ PACKAGES=(
   libsimdjson-dev libsqlite3-dev sqlite3 libabsl-dev libcli11-dev libfmt-dev
   libpsl-dev publicsuffix libidn2-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
-  libfuzzy-dev libtlsh-dev libre2-dev libhyperscan-dev
+  libfuzzy-dev libtlsh-dev libre2-dev libhyperscan-dev liblinear-dev
   libgumbo-dev poppler-utils nlohmann-json3-dev libcpp-httplib-dev
   nettle-dev python3 ccache
 )

@@ -232,6 +232,16 @@ struct StyleMatch {
   double cosine = 0.0;  // TF-IDF cosine of StyleTerms, in [0, 1]
 };
 
+// The naming-style classifier's score for one actor: its linear SVM decision value d mapped to
+// [0, 1] as clamp((d + 1.5) / 3, 0, 1) (d = 0 is the class boundary, 0.5 here).
+struct StyleVote {
+  std::string actor_id;
+  double score = 0.0;
+};
+// Actors asked of the classifier per query (StyleIndex::Classify) by `kinship eval` and the
+// analysis commands alike: the model was fitted with this many scored.
+inline constexpr size_t kClassifierVotes = 10;
+
 // Nearest known incidents by naming style: TF-IDF cosine (log term frequency, idf over the
 // indexed incidents) of StyleTerms. Actors keep naming habits (word lists, the brands they
 // imitate, digit and hyphen patterns, favourite TLDs) after their addresses change, so this finds
@@ -251,9 +261,21 @@ class StyleIndex {
   // Adds an incident under its first stated actor (actor_id, else actor_name), as the similarity
   // engine names neighbours' actors; an incident without a stated actor is not added.
   void Add(const Incident& incident);
-  // Computes idf and the normalised postings; Nearest() is valid only afterwards.
-  void Finalize();
+  // Computes idf and the normalised postings; Nearest() is valid only afterwards. With
+  // `classifier`, also trains the naming-style classifier: one-vs-rest linear SVMs (liblinear,
+  // L2-regularised squared hinge loss) over the same terms hashed into 2^16 buckets, TF-IDF
+  // weighted, one class per actor with at least two indexed incidents. Where the kNN finds the
+  // one known incident named most alike, the classifier learns which n-grams tell an actor's
+  // names from everyone else's (docs/attribution.md).
+  void Finalize(bool classifier = true);
   size_t size() const;
+
+  // The `k` actors the classifier scores highest for `query`, best first. Empty without a
+  // trained classifier, for a query without hostnames, and when `query` or any of `exclude` is
+  // one of the incidents it was trained on (a classifier has seen its own training incidents'
+  // labels; unlike Nearest it cannot leave one out).
+  std::vector<StyleVote> Classify(const Incident& query, size_t k,
+                                  const std::vector<std::string>& exclude = {}) const;
 
   // Up to `k` known incidents with the highest cosine (> 0), best first (ties by insertion
   // order), never `query.id`. Postings are walked rarest term first, at most
@@ -271,12 +293,15 @@ class StyleIndex {
     float weight;  // normalised TF-IDF weight of the term in the document
   };
   double Idf(size_t df) const;
+  void TrainClassifier();
   std::vector<Doc> docs_;
   absl::flat_hash_set<std::string> ids_;
   absl::flat_hash_map<std::string, Term> terms_;
   std::vector<int> df_;  // by term id
   std::vector<std::vector<Posting>> postings_;
   size_t n_ = 0;
+  struct Classifier;
+  std::unique_ptr<Classifier> classifier_;
 };
 
 // ---- the model: combining evidence into calibrated probabilities ----
@@ -299,8 +324,12 @@ struct ActorFeatures {
   double style = 0.0;
   double style_best = 0.0;
   double profile_posterior = 0.0;  // ProfileMatch::posterior
+  // The naming-style classifier (StyleIndex::Classify): its score for this actor (StyleVote),
+  // and 1 when this actor is its first choice.
+  double classifier = 0.0;
+  double classifier_first = 0.0;
 };
-inline constexpr int kModelInputs = 13;  // bias + the twelve features above
+inline constexpr int kModelInputs = 15;  // bias + the fourteen features above
 std::array<double, kModelInputs> ModelInputs(const ActorFeatures& f);
 
 // Isotonic regression (pool-adjacent-violators, Barlow et al. 1972) of labels on scores: a
@@ -410,21 +439,25 @@ class Attributor {
   // `actor_matches`: the query against actor documents (BuildActorIndex + SimilarNeighbours),
   // may be empty.
   // `style`: the query's nearest known incidents by naming style (StyleIndex), may be empty.
+  // `votes`: the naming-style classifier's best actors (StyleIndex::Classify), may be empty;
+  // the first kClassifierCandidates become candidates, the others only score candidates.
   Result Attribute(const Incident& query, const std::vector<Neighbour>& neighbours,
                    const std::vector<Neighbour>& actor_matches = {},
-                   const std::vector<StyleMatch>& style = {}) const;
+                   const std::vector<StyleMatch>& style = {},
+                   const std::vector<StyleVote>& votes = {}) const;
 
   // The per-actor features before calibration (for fitting the model), best first by support.
   std::vector<std::pair<std::string, ActorFeatures>> Features(
       const Incident& query, const std::vector<Neighbour>& neighbours,
-      const std::vector<Neighbour>& actor_matches = {},
-      const std::vector<StyleMatch>& style = {}) const;
+      const std::vector<Neighbour>& actor_matches = {}, const std::vector<StyleMatch>& style = {},
+      const std::vector<StyleVote>& votes = {}) const;
 
  private:
   struct Support;
   std::vector<Support> Collect(const Incident& query, const std::vector<Neighbour>& neighbours,
                                const std::vector<Neighbour>& actor_matches,
-                               const std::vector<StyleMatch>& style, int drop_family) const;
+                               const std::vector<StyleMatch>& style,
+                               const std::vector<StyleVote>& votes, int drop_family) const;
   const ProfileMatcher* profiles_;
   KbView kb_;
   Model model_;

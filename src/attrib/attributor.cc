@@ -22,6 +22,9 @@ constexpr double kActorWeight = 0.5;
 // The naming-style vote counts this much against a noisy-or of neighbour probabilities: a style
 // is shared by chance far more often than an address.
 constexpr double kStyleWeight = 0.25;
+// The naming-style classifier's best actors that become candidates (its others only score the
+// candidates other evidence found); 3 in the Python check of docs/evaluation.md.
+constexpr size_t kClassifierCandidates = 3;
 // Naming-style matches listed per actor in the evidence.
 constexpr size_t kStyleItemsShown = 3;
 // Below this absolute support a family does not count as supporting an actor.
@@ -36,10 +39,11 @@ constexpr size_t kSharedItemsShown = 5;
 struct Attributor::Support {
   std::string actor_id;
   double neighbour = 0, best_neighbour = 0, profile = 0, total = 0;
-  double vote = 0, hard = 0, first = 0;  // vote: probability mass of all its neighbours
-  double actor = 0;                      // match against the actor's document
-  double style = 0, style_best = 0;      // naming style: summed and best cosine
-  double profile_posterior = 0;          // ProfileMatch::posterior
+  double vote = 0, hard = 0, first = 0;         // vote: probability mass of all its neighbours
+  double actor = 0;                             // match against the actor's document
+  double style = 0, style_best = 0;             // naming style: summed and best cosine
+  double profile_posterior = 0;                 // ProfileMatch::posterior
+  double classifier = 0, classifier_first = 0;  // the naming-style classifier's vote
   std::array<double, kFamilyCount> actor_family{};
   std::array<double, kFamilyCount> family{};
   std::vector<EvidenceItem> evidence;
@@ -54,6 +58,7 @@ std::vector<Attributor::Support> Attributor::Collect(const Incident& query,
                                                      const std::vector<Neighbour>& neighbours,
                                                      const std::vector<Neighbour>& actor_matches,
                                                      const std::vector<StyleMatch>& style,
+                                                     const std::vector<StyleVote>& votes,
                                                      int drop_family) const {
   std::map<std::string, Support> by_actor;
   // (a) similar incidents with known actors; the query itself is never its own evidence.
@@ -181,6 +186,27 @@ std::vector<Attributor::Support> Attributor::Collect(const Incident& query,
       }
     }
   }
+  // (d') the naming-style classifier: its first choices are candidates, and it scores every
+  // candidate it ranked.
+  if (drop_family != static_cast<int>(Family::kNaming)) {
+    for (size_t i = 0; i < votes.size(); ++i) {
+      const StyleVote& v = votes[i];
+      if (v.actor_id.empty()) continue;
+      auto it = by_actor.find(v.actor_id);
+      if (it == by_actor.end()) {
+        if (i >= kClassifierCandidates) continue;
+        it = by_actor.emplace(v.actor_id, Support{}).first;
+        it->second.actor_id = v.actor_id;
+      }
+      Support& s = it->second;
+      s.classifier = v.score;
+      s.classifier_first = i == 0 ? 1.0 : 0.0;
+      if (i < kClassifierCandidates) {
+        s.evidence.push_back(
+            {Family::kNaming, absl::StrCat("style-classifier:rank ", i + 1), "", v.score});
+      }
+    }
+  }
   std::vector<Support> out;
   double sum = 0;
   for (auto& [id, s] : by_actor) {
@@ -213,15 +239,18 @@ std::vector<Attributor::Support> Attributor::Collect(const Incident& query,
     s.features.style = s.style;
     s.features.style_best = s.style_best;
     s.features.profile_posterior = s.profile_posterior;
+    s.features.classifier = s.classifier;
+    s.features.classifier_first = s.classifier_first;
   }
   return out;
 }
 
 std::vector<std::pair<std::string, ActorFeatures>> Attributor::Features(
     const Incident& query, const std::vector<Neighbour>& neighbours,
-    const std::vector<Neighbour>& actor_matches, const std::vector<StyleMatch>& style) const {
+    const std::vector<Neighbour>& actor_matches, const std::vector<StyleMatch>& style,
+    const std::vector<StyleVote>& votes) const {
   std::vector<std::pair<std::string, ActorFeatures>> out;
-  for (const Support& s : Collect(query, neighbours, actor_matches, style, -1)) {
+  for (const Support& s : Collect(query, neighbours, actor_matches, style, votes, -1)) {
     out.emplace_back(s.actor_id, s.features);
   }
   return out;
@@ -229,10 +258,11 @@ std::vector<std::pair<std::string, ActorFeatures>> Attributor::Features(
 
 Result Attributor::Attribute(const Incident& query, const std::vector<Neighbour>& neighbours,
                              const std::vector<Neighbour>& actor_matches,
-                             const std::vector<StyleMatch>& style) const {
+                             const std::vector<StyleMatch>& style,
+                             const std::vector<StyleVote>& votes) const {
   Result r;
   r.incident = query.id;
-  std::vector<Support> support = Collect(query, neighbours, actor_matches, style, -1);
+  std::vector<Support> support = Collect(query, neighbours, actor_matches, style, votes, -1);
   if (support.empty()) {
     r.abstained = true;
     r.abstain_reason = "no similar attributed incident and no profile match";
@@ -297,7 +327,7 @@ Result Attributor::Attribute(const Incident& query, const std::vector<Neighbour>
       r.supporting_families.emplace_back(FamilyName(static_cast<Family>(f)));
     }
   }
-  std::vector<Support> without = Collect(query, neighbours, actor_matches, style, strongest);
+  std::vector<Support> without = Collect(query, neighbours, actor_matches, style, votes, strongest);
   r.survives_strongest_removed = !without.empty() && without.front().actor_id == top &&
                                  without.front().total > 0 &&
                                  (without.size() < 2 || without[0].total > without[1].total);

@@ -8,27 +8,29 @@
 namespace kinship::attrib {
 
 std::array<double, kModelInputs> ModelInputs(const ActorFeatures& f) {
-  return {
-      1.0,    f.neighbour, f.best_neighbour, f.profile, f.share,      f.margin,           f.vote,
-      f.hard, f.first,     f.actor,          f.style,   f.style_best, f.profile_posterior};
+  return {1.0,  // one per line: the order is the weights' order in Model::Default()
+          f.neighbour,  f.best_neighbour,  f.profile, f.share, f.margin,     f.vote,
+          f.hard,       f.first,           f.actor,   f.style, f.style_best, f.profile_posterior,
+          f.classifier, f.classifier_first};
 }
 
 // Weights, isotonic steps and abstention threshold printed by `kinship eval --only reports`
-// (defaults: neighbours from the similarity engine, 10 naming-style neighbours, no actor
-// documents, conditional logit fitted on the out-of-fold features of all 5 grouped folds of
-// reports-dev + pivots-dev, threshold fitted for 93 % abstention on unknown actors (the 90 % goal
-// plus a margin, evaluation.md); 2026-11-29; see docs/evaluation.md).
+// (defaults: neighbours from the similarity engine, 10 naming-style neighbours and the naming-
+// style classifier's 10 best actors, no actor documents, conditional logit fitted on the
+// out-of-fold features of all 5 grouped folds of reports-dev + pivots-dev, threshold fitted for 93
+// % abstention on unknown actors (the 90 % goal plus a margin, evaluation.md); 2026-11-29; see
+// docs/evaluation.md).
 Model Model::Default() {
   Model m;
-  m.weights = {-4.066, 2.473, 0.858, 0.297, 2.479, -1.536, 2.711,
-               -1.442, 0.708, 0.000, 2.644, 3.644, 4.187};
+  m.weights = {-4.271, 1.439, 1.120, 0.387, 2.326, -1.145, 1.472, -0.493,
+               0.898,  0.000, 0.268, 3.066, 4.192, 3.955,  0.394};
   m.exclusive = true;
   m.second_stage = IsotonicCalibrator::FromSteps(
-      {0.018, 0.047, 0.061, 0.068, 0.092, 0.120, 0.137, 0.149, 0.162, 0.191, 0.223, 0.239,
-       0.342, 0.451, 0.505, 0.575, 0.683, 0.788, 0.814, 0.834, 0.909, 0.977, 0.991, 0.997},
-      {0.000, 0.054, 0.062, 0.091, 0.116, 0.156, 0.160, 0.167, 0.190, 0.200, 0.320, 0.333,
-       0.372, 0.500, 0.596, 0.643, 0.656, 0.737, 0.750, 0.789, 0.847, 0.900, 0.950, 1.000});
-  m.abstain_below = 0.602;
+      {0.000, 0.035, 0.053, 0.086, 0.124, 0.138, 0.156, 0.219, 0.270, 0.335, 0.418, 0.480, 0.584,
+       0.700, 0.818, 0.925, 0.972, 0.984, 0.996},
+      {0.000, 0.029, 0.071, 0.077, 0.097, 0.109, 0.169, 0.299, 0.333, 0.362, 0.406, 0.577, 0.606,
+       0.679, 0.808, 0.837, 0.917, 0.925, 1.000});
+  m.abstain_below = 0.583;
   return m;
 }
 
@@ -168,6 +170,21 @@ Model FitModel(const std::vector<ActorFeatures>& x, const std::vector<int>& y, M
   constexpr int k = kModelInputs;
   constexpr double kL2 = 1e-2;
   std::array<double, k> w = start.weights;
+  // The penalised negative log-likelihood, for the line search.
+  auto loss = [&](const std::array<double, k>& v) {
+    double l = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const auto xi = ModelInputs(x[i]);
+      double z = 0;
+      for (int a = 0; a < k; ++a) z += v[a] * xi[a];
+      // log(1 + e^-z) for a positive example, log(1 + e^z) for a negative, without overflow.
+      const double m = y[i] != 0 ? -z : z;
+      l += m > 0 ? m + std::log1p(std::exp(-m)) : std::log1p(std::exp(m));
+    }
+    for (int a = 1; a < k; ++a) l += 0.5 * kL2 * v[a] * v[a];
+    return l;
+  };
+  double current = loss(w);
   for (int iter = 0; iter < 50; ++iter) {
     double h[k][k] = {};
     double g[k] = {};
@@ -188,11 +205,21 @@ Model FitModel(const std::vector<ActorFeatures>& x, const std::vector<int>& y, M
     }
     h[0][0] += 1e-9;
     if (!SolveSmall<k>(h, g)) return start;  // g becomes the Newton step
-    double change = 0;
-    for (int a = 0; a < k; ++a) {
-      w[a] -= g[a];
-      change = std::max(change, std::fabs(g[a]));
+    // Backtracking: from a start where the logistic saturates (p(1-p) ~ 0) the full Newton step
+    // overshoots and can cycle for ever; halve it until the loss goes down.
+    double t = 1;
+    std::array<double, k> next = w;
+    double next_loss = current;
+    for (int halvings = 0; halvings < 40; ++halvings, t /= 2) {
+      for (int a = 0; a < k; ++a) next[a] = w[a] - t * g[a];
+      next_loss = loss(next);
+      if (next_loss <= current) break;
     }
+    if (next_loss > current) break;
+    double change = 0;
+    for (int a = 0; a < k; ++a) change = std::max(change, std::fabs(next[a] - w[a]));
+    w = next;
+    current = next_loss;
     if (change < 1e-8) break;
   }
   Model out = start;

@@ -1,7 +1,11 @@
-// Naming style of hostnames: TF-IDF cosine over character n-grams, nearest known incidents.
-// Written here rather than taken from a library: no Debian-packaged C++ library offers a small
-// in-memory TF-IDF index, and what is needed (an inverted list per n-gram, one accumulator
-// array per query) is short.
+// Naming style of hostnames: TF-IDF cosine over character n-grams, nearest known incidents, and
+// a linear classifier over the same terms.
+// The kNN index is written here rather than taken from a library: no Debian-packaged C++
+// library offers a small in-memory TF-IDF index, and what is needed (an inverted list per
+// n-gram, one accumulator array per query) is short. The classifier is liblinear's (Debian
+// liblinear-dev): one-vs-rest L2-regularised linear SVMs on sparse vectors.
+#include <linear.h>
+
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -21,6 +25,31 @@ namespace {
 // the same name.
 constexpr size_t kMinGram = 3;
 constexpr size_t kMaxGram = 5;
+
+// The classifier's terms are hashed into this many buckets: liblinear keeps a dense weight per
+// feature and class, so 2^16 buckets x ~300 actors is ~160 MB, where the ~600 k distinct
+// n-grams of the evaluation data would need 1.4 GB. (A Python check on the same folds: hashing
+// to 2^16 cost 0.003 of top-1.)
+constexpr uint32_t kBuckets = 1u << 16;
+// SVM cost C (liblinear's L2R_L2LOSS_SVC_DUAL), as scikit-learn's LinearSVC default; a Python
+// check on the evaluation folds found 0.1 far worse and 10 a little better alone, and kinship
+// eval found 0.3 and 10 no better in the model (docs/evaluation.md).
+constexpr double kCost = 1.0;
+// An actor with fewer indexed incidents gets no class: one incident is the kNN's job, and every
+// class costs kBuckets weights.
+constexpr size_t kMinClassDocs = 2;
+
+// FNV-1a: the same bucket for a term in every run (absl::Hash is seeded per process).
+uint32_t Bucket(std::string_view term) {
+  uint32_t h = 2166136261u;
+  for (unsigned char c : term) {
+    h ^= c;
+    h *= 16777619u;
+  }
+  return h & (kBuckets - 1);
+}
+
+void Silent(const char*) {}
 
 bool IsHostname(const Indicator& ind) {
   if (!ind.valid() || ind.benign() || ind.type != IndicatorType::kDomain) return false;
@@ -55,6 +84,42 @@ struct StyleIndex::Doc {
   std::vector<std::pair<uint32_t, int>> terms;  // (term id, count), until Finalize()
 };
 
+struct StyleIndex::Classifier {
+  std::vector<double> idf;                   // by bucket, over every indexed incident
+  std::vector<std::string> actors;           // by class label
+  absl::flat_hash_set<std::string> trained;  // incidents it was trained on
+  model* svm = nullptr;
+  Classifier() = default;
+  Classifier(const Classifier&) = delete;
+  Classifier& operator=(const Classifier&) = delete;
+  ~Classifier() {
+    if (svm != nullptr) free_and_destroy_model(&svm);
+  }
+  // (bucket, count) pairs, sorted by bucket, as liblinear's sparse vector: log-scaled TF-IDF,
+  // unit length, then the bias feature and the terminator.
+  void Vector(std::vector<std::pair<uint32_t, int>> counts, std::vector<feature_node>& out) const {
+    std::sort(counts.begin(), counts.end());
+    size_t first = out.size();
+    double norm = 0;
+    for (size_t i = 0; i < counts.size(); ++i) {
+      if (i > 0 && counts[i].first == counts[i - 1].first) {
+        continue;  // merged below
+      }
+      int n = 0;
+      for (size_t j = i; j < counts.size() && counts[j].first == counts[i].first; ++j) {
+        n += counts[j].second;
+      }
+      const double w = (1 + std::log(n)) * idf[counts[i].first];
+      norm += w * w;
+      out.push_back({static_cast<int>(counts[i].first) + 1, w});
+    }
+    norm = std::sqrt(norm);
+    for (size_t i = first; i < out.size(); ++i) out[i].value = norm > 0 ? out[i].value / norm : 0;
+    out.push_back({static_cast<int>(kBuckets) + 1, 1.0});  // bias
+    out.push_back({-1, 0.0});
+  }
+};
+
 StyleIndex::StyleIndex() = default;
 StyleIndex::~StyleIndex() = default;
 StyleIndex::StyleIndex(StyleIndex&&) noexcept = default;
@@ -82,8 +147,9 @@ void StyleIndex::Add(const Incident& incident) {
   }
 }
 
-void StyleIndex::Finalize() {
+void StyleIndex::Finalize(bool classifier) {
   n_ = docs_.size();
+  if (classifier) TrainClassifier();
   std::vector<double> idf(df_.size());
   for (size_t i = 0; i < df_.size(); ++i) idf[i] = Idf(df_[i]);
   for (auto& [t, term] : terms_) term.idf = idf[term.id];
@@ -153,6 +219,94 @@ std::vector<StyleMatch> StyleIndex::Nearest(const Incident& query, size_t k) con
   for (size_t i = 0; i < n; ++i) {
     const Doc& d = docs_[ranked[i].second];
     out.push_back({d.incident_id, d.actor_id, std::min(1.0, ranked[i].first)});
+  }
+  return out;
+}
+
+void StyleIndex::TrainClassifier() {
+  classifier_.reset();
+  absl::flat_hash_map<std::string_view, size_t> per_actor;
+  for (const Doc& d : docs_) ++per_actor[d.actor_id];
+  auto c = std::make_unique<Classifier>();
+  absl::flat_hash_map<std::string_view, int> label;
+  for (const Doc& d : docs_) {
+    if (per_actor[d.actor_id] < kMinClassDocs || label.contains(d.actor_id)) continue;
+    label[d.actor_id] = static_cast<int>(c->actors.size());
+    c->actors.push_back(d.actor_id);
+  }
+  if (c->actors.size() < 2) return;
+  // Term id -> bucket, and the buckets' document frequencies over every indexed incident.
+  std::vector<uint32_t> bucket(df_.size());
+  for (const auto& [t, term] : terms_) bucket[term.id] = Bucket(t);
+  std::vector<std::vector<std::pair<uint32_t, int>>> counts(docs_.size());
+  std::vector<int> df(kBuckets, 0);
+  for (size_t d = 0; d < docs_.size(); ++d) {
+    for (const auto& [id, n] : docs_[d].terms) counts[d].emplace_back(bucket[id], n);
+    std::sort(counts[d].begin(), counts[d].end());
+    for (size_t i = 0; i < counts[d].size(); ++i) {
+      if (i == 0 || counts[d][i].first != counts[d][i - 1].first) ++df[counts[d][i].first];
+    }
+  }
+  c->idf.resize(kBuckets);
+  for (uint32_t b = 0; b < kBuckets; ++b) c->idf[b] = Idf(df[b]);
+  std::vector<feature_node> nodes;
+  std::vector<size_t> start;
+  std::vector<double> y;
+  for (size_t d = 0; d < docs_.size(); ++d) {
+    auto it = label.find(docs_[d].actor_id);
+    if (it == label.end()) continue;
+    start.push_back(nodes.size());
+    c->Vector(std::move(counts[d]), nodes);
+    y.push_back(it->second);
+    c->trained.insert(docs_[d].incident_id);
+  }
+  std::vector<feature_node*> x;
+  for (size_t s : start) x.push_back(nodes.data() + s);
+  problem prob{};
+  prob.l = static_cast<int>(x.size());
+  prob.n = static_cast<int>(kBuckets) + 1;
+  prob.y = y.data();
+  prob.x = x.data();
+  prob.bias = 1;
+  parameter param{};
+  param.solver_type = L2R_L2LOSS_SVC_DUAL;
+  param.eps = 0.1;  // liblinear's default stopping tolerance for this solver
+  param.C = kCost;
+  param.p = 0.1;
+  if (check_parameter(&prob, &param) != nullptr) return;
+  set_print_string_function(&Silent);
+  c->svm = train(&prob, &param);
+  if (c->svm != nullptr) classifier_ = std::move(c);
+}
+
+std::vector<StyleVote> StyleIndex::Classify(const Incident& query, size_t k,
+                                            const std::vector<std::string>& exclude) const {
+  std::vector<StyleVote> out;
+  if (!classifier_ || k == 0 || classifier_->trained.contains(query.id)) return out;
+  for (const std::string& id : exclude) {
+    if (classifier_->trained.contains(id)) return out;
+  }
+  std::vector<std::pair<uint32_t, int>> counts;
+  for (const auto& [t, n] : StyleTerms(query)) counts.emplace_back(Bucket(t), n);
+  if (counts.empty()) return out;
+  std::vector<feature_node> x;
+  classifier_->Vector(std::move(counts), x);
+  const model* m = classifier_->svm;
+  std::vector<double> dec(static_cast<size_t>(m->nr_class), 0.0);
+  predict_values(m, x.data(), dec.data());
+  // With two classes liblinear keeps one decision value, for the first label.
+  if (m->nr_class == 2) dec[1] = -dec[0];
+  std::vector<std::pair<double, const std::string*>> ranked;
+  for (int i = 0; i < m->nr_class; ++i) {
+    ranked.emplace_back(dec[i], &classifier_->actors[static_cast<size_t>(m->label[i])]);
+  }
+  const size_t n = std::min(k, ranked.size());
+  std::partial_sort(ranked.begin(), ranked.begin() + n, ranked.end(),
+                    [](const auto& a, const auto& b) {
+                      return a.first != b.first ? a.first > b.first : *a.second < *b.second;
+                    });
+  for (size_t i = 0; i < n; ++i) {
+    out.push_back({*ranked[i].second, std::clamp((ranked[i].first + 1.5) / 3, 0.0, 1.0)});
   }
   return out;
 }

@@ -568,6 +568,72 @@ TEST(Attributor, NamingStyleIsEvidenceOfItsOwn) {
   EXPECT_EQ(styled.candidates[0].actor_id, "G2");
 }
 
+TEST(StyleIndex, ClassifierLearnsEachActorsNamingHabits) {
+  StyleIndex idx;
+  // G1 names its hosts after software updates, G2 after news sites; G3 has one incident (no
+  // class of its own: too few to learn from).
+  idx.Add(Hosts("a1", {"update-office-cdn.com", "office-update-srv.com"}), "G1");
+  idx.Add(Hosts("a2", {"win-update-cdn.com", "update-check-srv.com"}), "G1");
+  idx.Add(Hosts("a3", {"cdn-update-win.com"}), "G1");
+  idx.Add(Hosts("b1", {"daily-news-portal.info", "news-today-portal.info"}), "G2");
+  idx.Add(Hosts("b2", {"world-news-daily.info", "portal-news-world.info"}), "G2");
+  idx.Add(Hosts("c1", {"qwxzvb.ru"}), "G3");
+  idx.Finalize();
+  const std::vector<StyleVote> v = idx.Classify(Hosts("q", {"update-srv-office.com"}), 5);
+  ASSERT_EQ(v.size(), 2u);  // two classes: G1 and G2
+  EXPECT_EQ(v[0].actor_id, "G1");
+  EXPECT_GT(v[0].score, 0.5);  // on G1's side of its boundary
+  EXPECT_LT(v[1].score, 0.5);
+  EXPECT_GE(v[1].score, 0.0);
+  EXPECT_EQ(idx.Classify(Hosts("q2", {"news-world-portal.info"}), 1)[0].actor_id, "G2");
+  // A query the classifier was trained on, or one whose excluded incidents it was trained on,
+  // gets no vote: it has seen their labels. Nor does a query without hostnames.
+  EXPECT_TRUE(idx.Classify(Hosts("a1", {"update-office-cdn.com"}), 5).empty());
+  EXPECT_TRUE(idx.Classify(Hosts("q", {"update-srv-office.com"}), 5, {"b2"}).empty());
+  EXPECT_FALSE(idx.Classify(Hosts("q", {"update-srv-office.com"}), 5, {"c1"}).empty());
+  EXPECT_TRUE(idx.Classify(Inc("z", {Ind(IndicatorType::kIpv4, "10.1.2.3")}), 5).empty());
+  // Without the classifier, or with fewer than two actors to tell apart: no votes.
+  StyleIndex off;
+  off.Add(Hosts("a1", {"update-office-cdn.com"}), "G1");
+  off.Add(Hosts("a2", {"win-update-cdn.com"}), "G1");
+  off.Add(Hosts("b1", {"daily-news-portal.info"}), "G2");
+  off.Add(Hosts("b2", {"world-news-daily.info"}), "G2");
+  off.Finalize(/*classifier=*/false);
+  EXPECT_TRUE(off.Classify(Hosts("q", {"update-srv-office.com"}), 5).empty());
+  StyleIndex one;
+  one.Add(Hosts("a1", {"update-office-cdn.com"}), "G1");
+  one.Add(Hosts("a2", {"win-update-cdn.com"}), "G1");
+  one.Finalize();
+  EXPECT_TRUE(one.Classify(Hosts("q", {"update-srv-office.com"}), 5).empty());
+}
+
+TEST(Attributor, ClassifierVotesNameCandidatesAndScoreOthers) {
+  Attributor a(nullptr, {}, Model::Default());
+  // Votes 1-3 become candidates; the fourth only scores a candidate other evidence found.
+  const std::vector<StyleVote> votes = {
+      {"G1", 0.9}, {"G2", 0.4}, {"G3", 0.3}, {"G4", 0.2}, {"G5", 0.1}};
+  const std::vector<Neighbour> n = {N("n1", "G4", 0.05, Family::kInfrastructure)};
+  const auto f = a.Features(Inc("q", {}), n, {}, {}, votes);
+  std::map<std::string, ActorFeatures> by(f.begin(), f.end());
+  ASSERT_EQ(by.size(), 4u);  // G1-G3 from the votes, G4 from its neighbour; never G5
+  EXPECT_DOUBLE_EQ(by["G1"].classifier, 0.9);
+  EXPECT_DOUBLE_EQ(by["G1"].classifier_first, 1.0);
+  EXPECT_DOUBLE_EQ(by["G2"].classifier_first, 0.0);
+  EXPECT_DOUBLE_EQ(by["G4"].classifier, 0.2);
+  Result r = a.Attribute(Inc("q", {}), n, {}, {}, votes);
+  ASSERT_FALSE(r.candidates.empty());
+  EXPECT_EQ(r.candidates[0].actor_id, "G1");
+  bool listed = false;
+  for (const EvidenceItem& e : r.candidates[0].evidence) {
+    listed = listed || (e.feature == "style-classifier:rank 1" && e.family == Family::kNaming);
+  }
+  EXPECT_TRUE(listed);
+  // A stronger vote for an actor raises its probability, all else equal.
+  Result weak = a.Attribute(Inc("q", {}), n, {}, {}, {{"G4", 0.3}});
+  Result strong = a.Attribute(Inc("q", {}), n, {}, {}, {{"G4", 0.8}});
+  EXPECT_GT(strong.candidates[0].probability, weak.candidates[0].probability);
+}
+
 TEST(IsotonicCalibrator, IsMonotoneAndPoolsViolators) {
   IsotonicCalibrator c = IsotonicCalibrator::Fit({0.1, 0.2, 0.3, 0.4}, {0, 1, 0, 1});
   EXPECT_DOUBLE_EQ(c.Apply(0.0), 0.0);
