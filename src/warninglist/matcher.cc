@@ -140,6 +140,13 @@ void AddId(Map& map, Key&& key, uint16_t id) {
   if (ids.empty() || ids.back() != id) ids.push_back(id);
 }
 
+// Lists of providers whose customers name their own hosts below the provider's domain: a hit
+// on the provider's own name is a hit, a customer's name below it is the customer's, and the
+// provider's domain is a registrable boundary for every other list too (see Boundary()).
+// MISP's dynamic-dns list marks every name under 35 k dynamic-DNS domains; most of those
+// domains are not in the Public Suffix List (dns.army, v6.rocks, ...).
+constexpr std::string_view kCustomerNameLists[] = {"dynamic-dns"};
+
 }  // namespace
 
 struct WarninglistMatcher::Impl {
@@ -148,6 +155,9 @@ struct WarninglistMatcher::Impl {
   absl::flat_hash_map<std::string, Ids> exact;
   absl::flat_hash_map<std::string, Ids> dotted;  // string entries written ".example.com"
   absl::flat_hash_map<std::string, Ids> hostnames;
+  // Domains under which a provider's customers name their own hosts (kCustomerNameLists), as
+  // public suffixes are: see Boundary().
+  absl::flat_hash_set<std::string> providers;
   struct Substring {
     uint16_t list;
     absl::flat_hash_set<std::string> entries;
@@ -161,6 +171,7 @@ struct WarninglistMatcher::Impl {
 
   void Build();
   void Hits(const Indicator& ind, Ids* out) const;
+  size_t Boundary(std::string_view host) const;
   void Add(const Ids& ids, TypeMask bit, Ids* out) const {
     for (uint16_t id : ids) {
       if (applies[id] & bit) out->push_back(id);
@@ -216,11 +227,15 @@ void WarninglistMatcher::Impl::Build() {
         }
       }
     } else if (w.type == "hostname") {
+      const bool provider = std::find(std::begin(kCustomerNameLists), std::end(kCustomerNameLists),
+                                      w.name) != std::end(kCustomerNameLists);
       for (const std::string& e : w.entries) {
         const std::string_view v = TrimDots(e);
         if (v.empty()) continue;
         auto canon = normalize::Canonicalize(IndicatorType::kDomain, v);  // IDN entries too
-        AddId(hostnames, canon.ok() ? std::move(*canon) : Lower(v), id);
+        std::string name = canon.ok() ? std::move(*canon) : Lower(v);
+        if (provider) providers.insert(name);
+        AddId(hostnames, std::move(name), id);
       }
     } else if (w.type == "substring") {
       Substring sub{id, {}, {}};
@@ -259,6 +274,29 @@ void WarninglistMatcher::Impl::Build() {
   auto by_len = [](const auto& a, const auto& b) { return a.first < b.first; };
   std::sort(v4.begin(), v4.end(), by_len);
   std::sort(v6.begin(), v6.end(), by_len);
+}
+
+// The length of the shortest name a hostname, dotted or (for hosts) substring entry may match
+// for `host`: its registrable domain. A list entry covers names below it, but not across a
+// registrable-domain boundary: when the entry is a public suffix (the PSL's private section:
+// ddns.net, github.io, azurewebsites.net, ...) or a provider of kCustomerNameLists (dns.army),
+// a name below it belongs to whoever registered it there, and the service's popularity (Tranco
+// and Majestic list ddns.net) or its owner (Microsoft runs azurewebsites.net) says nothing of
+// that name. MISP probes every parent; here "x.ddns.net" and "x.dns.army" stay indicators while
+// "ddns.net" itself and "mail.google.com" (below google.com) still match.
+size_t WarninglistMatcher::Impl::Boundary(std::string_view host) const {
+  const std::optional<std::string> reg = normalize::RegisteredDomain(host);
+  size_t min = reg ? reg->size() : host.size();
+  if (providers.empty()) return min;
+  // The longest provider domain strictly above `host`: one more label is the customer's name.
+  for (size_t dot = host.find('.'); dot != std::string_view::npos; dot = host.find('.', dot + 1)) {
+    if (providers.contains(AV(host.substr(dot + 1)))) {
+      const size_t label = dot == 0 ? std::string_view::npos : host.rfind('.', dot - 1);
+      const size_t start = label == std::string_view::npos ? 0 : label + 1;
+      return std::max(min, host.size() - start);
+    }
+  }
+  return min;
 }
 
 void WarninglistMatcher::Impl::Hits(const Indicator& ind, Ids* out) const {
@@ -315,20 +353,27 @@ void WarninglistMatcher::Impl::Hits(const Indicator& ind, Ids* out) const {
       break;
   }
   if (auto it = exact.find(value); it != exact.end()) Add(it->second, bit, out);
+  const size_t boundary = host.empty() ? 0 : Boundary(host);
   if (!host.empty()) {
-    // A hostname entry covers its subdomains, but not across a registrable-domain boundary:
-    // when the entry is a public suffix (the PSL's private section: ddns.net, duckdns.org,
-    // github.io, ...), a name below it belongs to whoever registered it there, and the
-    // service's popularity (Tranco and Majestic list ddns.net) says nothing of that name.
-    // MISP probes every parent; here "office-constructor.ddns.net" stays an indicator while
-    // "ddns.net" itself and "mail.google.com" (below google.com) still match.
-    const std::optional<std::string> reg = normalize::RegisteredDomain(host);
-    ProbeSuffixes(hostnames, host, bit, out, reg ? reg->size() : host.size());
-    ProbeSuffixes(dotted, host, bit, out);
+    ProbeSuffixes(hostnames, host, bit, out, boundary);
+    ProbeSuffixes(dotted, host, bit, out, boundary);
   }
   for (const Substring& sub : substrings) {
     if (!(applies[sub.list] & bit)) continue;
     bool found = false;
+    if (ind.type == IndicatorType::kDomain) {
+      // A domain is matched on whole names, as by a hostname list: "x.dns.army" contains the
+      // disposable-email entry "dns.army" but is not that provider's name.
+      std::string_view s = host;
+      while (!found && !s.empty() && s.size() >= boundary) {
+        found = sub.entries.contains(AV(s));
+        const size_t dot = s.find('.');
+        if (dot == std::string_view::npos) break;
+        s.remove_prefix(dot + 1);
+      }
+      if (found) out->push_back(sub.list);
+      continue;
+    }
     for (size_t len : sub.lengths) {
       if (len > value.size()) break;
       for (size_t i = 0; i + len <= value.size() && !found; ++i) {

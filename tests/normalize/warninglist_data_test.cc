@@ -95,6 +95,10 @@ TEST_F(RealWarninglists, NamesRegisteredUnderAPopularDynamicDnsSuffixStayIndicat
   EXPECT_THAT(Match(T::kUrl, "http://mail.update-checker-7.ddns.net/a"),
               Not(Contains("tranco10k")));
   EXPECT_THAT(Match(T::kDomain, "mail.google.com"), Contains("tranco10k"));  // below google.com
+  // dns.army: a dynamic-DNS domain (dynamic-dns, and a disposable-email entry) that the PSL does
+  // not hold; a customer's name below it is no list's.
+  ASSERT_THAT(Match(T::kDomain, "dns.army"), Contains("dynamic-dns"));
+  EXPECT_THAT(Match(T::kDomain, "account-check.dns.army"), IsEmpty());
 }
 
 }  // namespace

@@ -88,6 +88,25 @@ TEST(WarninglistMatcher, HostnameEntriesStopAtTheRegistrableDomain) {
   EXPECT_THAT(m.Match(Ind(T::kDomain, "a.b.google.com")), ElementsAre("top"));
 }
 
+TEST(WarninglistMatcher, DynamicDnsProvidersAreRegistrableBoundariesForEveryList) {
+  // dns.example.org is no public suffix; listed by dynamic-dns it is a provider whose customers
+  // name hosts below it. Its own name matches every list that has it; a customer's name
+  // matches none of them (hostname, dotted string, or substring on whole names).
+  std::vector<Warninglist> lists;
+  lists.push_back(List("dynamic-dns", "hostname", {"domain"}, {".dns.example.org"}));
+  lists.push_back(List("top", "hostname", {"domain"}, {"example.org"}));
+  lists.push_back(List("owner", "string", {"domain"}, {".dns.example.org"}));
+  lists.push_back(List("disposable", "substring", {"domain|ip"}, {"dns.example.org"}));
+  WarninglistMatcher m(std::move(lists));
+  EXPECT_THAT(m.Match(Ind(T::kDomain, "dns.example.org")),
+              ElementsAre("dynamic-dns", "top", "owner", "disposable"));
+  EXPECT_THAT(m.Match(Ind(T::kDomain, "victim-login.dns.example.org")), IsEmpty());
+  EXPECT_THAT(m.Match(Ind(T::kDomain, "www.victim-login.dns.example.org")), IsEmpty());
+  EXPECT_THAT(m.Match(Ind(T::kDomain, "www.example.org")), ElementsAre("top"));
+  // A substring entry matches a domain only as a whole name, not inside a label.
+  EXPECT_THAT(m.Match(Ind(T::kDomain, "xdns.example.org")), ElementsAre("top"));
+}
+
 TEST(WarninglistMatcher, StringListsMatchExactlyAndDottedEntriesAsSuffix) {
   WarninglistMatcher m = Sample();
   EXPECT_THAT(m.Match(Ind(T::kDomain, "exact.example")), ElementsAre("exact"));
