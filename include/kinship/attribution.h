@@ -238,6 +238,8 @@ struct StyleVote {
   std::string actor_id;
   double score = 0.0;
 };
+// Classes (actors) the naming-style classifier keeps at most: 256 MB of weights.
+inline constexpr size_t kStyleMaxClasses = 512;
 // Actors asked of the classifier per query (StyleIndex::Classify) by `kinship eval` and the
 // analysis commands alike: the model was fitted with this many scored.
 inline constexpr size_t kClassifierVotes = 10;
@@ -264,10 +266,11 @@ class StyleIndex {
   // Computes idf and the normalised postings; Nearest() is valid only afterwards. With
   // `classifier`, also trains the naming-style classifier: one-vs-rest linear SVMs (liblinear,
   // L2-regularised squared hinge loss) over the same terms hashed into 2^16 buckets, TF-IDF
-  // weighted, one class per actor with at least two indexed incidents. Where the kNN finds the
-  // one known incident named most alike, the classifier learns which n-grams tell an actor's
-  // names from everyone else's (docs/attribution.md).
-  void Finalize(bool classifier = true);
+  // weighted, one class per actor with at least two indexed incidents, at most `max_classes`
+  // of them (the actors with the most incidents; each class holds 2^16 weights, 512 KB). Where
+  // the kNN finds the one known incident named most alike, the classifier learns which n-grams
+  // tell an actor's names from everyone else's (docs/attribution.md).
+  void Finalize(bool classifier = true, size_t max_classes = kStyleMaxClasses);
   size_t size() const;
 
   // The `k` actors the classifier scores highest for `query`, best first. Empty without a
@@ -293,7 +296,7 @@ class StyleIndex {
     float weight;  // normalised TF-IDF weight of the term in the document
   };
   double Idf(size_t df) const;
-  void TrainClassifier();
+  void TrainClassifier(size_t max_classes);
   std::vector<Doc> docs_;
   absl::flat_hash_set<std::string> ids_;
   absl::flat_hash_map<std::string, Term> terms_;

@@ -147,9 +147,9 @@ void StyleIndex::Add(const Incident& incident) {
   }
 }
 
-void StyleIndex::Finalize(bool classifier) {
+void StyleIndex::Finalize(bool classifier, size_t max_classes) {
   n_ = docs_.size();
-  if (classifier) TrainClassifier();
+  if (classifier) TrainClassifier(max_classes);
   std::vector<double> idf(df_.size());
   for (size_t i = 0; i < df_.size(); ++i) idf[i] = Idf(df_[i]);
   for (auto& [t, term] : terms_) term.idf = idf[term.id];
@@ -223,18 +223,27 @@ std::vector<StyleMatch> StyleIndex::Nearest(const Incident& query, size_t k) con
   return out;
 }
 
-void StyleIndex::TrainClassifier() {
+void StyleIndex::TrainClassifier(size_t max_classes) {
   classifier_.reset();
   absl::flat_hash_map<std::string_view, size_t> per_actor;
   for (const Doc& d : docs_) ++per_actor[d.actor_id];
+  // The classes: actors with enough incidents, the most incidents first (ties by id), at most
+  // max_classes of them; the others are left to the kNN.
+  std::vector<std::pair<size_t, std::string_view>> eligible;
+  for (const auto& [actor, n] : per_actor) {
+    if (n >= kMinClassDocs) eligible.emplace_back(n, actor);
+  }
+  std::sort(eligible.begin(), eligible.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  });
+  if (eligible.size() > max_classes) eligible.resize(max_classes);
+  if (eligible.size() < 2) return;
   auto c = std::make_unique<Classifier>();
   absl::flat_hash_map<std::string_view, int> label;
-  for (const Doc& d : docs_) {
-    if (per_actor[d.actor_id] < kMinClassDocs || label.contains(d.actor_id)) continue;
-    label[d.actor_id] = static_cast<int>(c->actors.size());
-    c->actors.push_back(d.actor_id);
+  for (const auto& [n, actor] : eligible) {
+    label[actor] = static_cast<int>(c->actors.size());
+    c->actors.emplace_back(actor);
   }
-  if (c->actors.size() < 2) return;
   // Term id -> bucket, and the buckets' document frequencies over every indexed incident.
   std::vector<uint32_t> bucket(df_.size());
   for (const auto& [t, term] : terms_) bucket[term.id] = Bucket(t);

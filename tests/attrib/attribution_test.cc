@@ -605,6 +605,24 @@ TEST(StyleIndex, ClassifierLearnsEachActorsNamingHabits) {
   one.Add(Hosts("a2", {"win-update-cdn.com"}), "G1");
   one.Finalize();
   EXPECT_TRUE(one.Classify(Hosts("q", {"update-srv-office.com"}), 5).empty());
+  // A cap on classes keeps the actors with the most incidents.
+  StyleIndex capped;
+  capped.Add(Hosts("a1", {"update-office-cdn.com"}), "G1");
+  capped.Add(Hosts("a2", {"win-update-cdn.com"}), "G1");
+  capped.Add(Hosts("a3", {"cdn-update-win.com"}), "G1");
+  capped.Add(Hosts("b1", {"daily-news-portal.info"}), "G2");
+  capped.Add(Hosts("b2", {"world-news-daily.info"}), "G2");
+  capped.Add(Hosts("b3", {"news-today-portal.info"}), "G2");
+  capped.Add(Hosts("c1", {"mail-secure-box.net"}), "G3");
+  capped.Add(Hosts("c2", {"secure-mail-login.net"}), "G3");
+  capped.Finalize(/*classifier=*/true, /*max_classes=*/2);
+  std::vector<std::string> actors;
+  for (const StyleVote& vote : capped.Classify(Hosts("q", {"secure-mail-box.net"}), 5)) {
+    actors.push_back(vote.actor_id);
+  }
+  EXPECT_THAT(actors, ::testing::UnorderedElementsAre("G1", "G2"));
+  // G3's incidents were not trained on, so leaving one of them out costs no vote.
+  EXPECT_FALSE(capped.Classify(Hosts("q", {"secure-mail-box.net"}), 5, {"c1"}).empty());
 }
 
 TEST(Attributor, ClassifierVotesNameCandidatesAndScoreOthers) {
