@@ -27,9 +27,9 @@ constexpr size_t kMinGram = 3;
 constexpr size_t kMaxGram = 5;
 
 // The classifier's terms are hashed into this many buckets: liblinear keeps a dense weight per
-// feature and class, so 2^16 buckets x ~300 actors is ~160 MB, where the ~600 k distinct
-// n-grams of the evaluation data would need 1.4 GB. (A Python check on the same folds: hashing
-// to 2^16 cost 0.003 of top-1.)
+// feature and class, so 2^16 buckets x the ~120 classes of an evaluation fold is ~60 MB, where
+// the ~600 k distinct n-grams of the evaluation data would need ~580 MB. (A Python check on the
+// same folds: hashing to 2^16 cost 0.003 of top-1.)
 constexpr uint32_t kBuckets = 1u << 16;
 // SVM cost C (liblinear's L2R_L2LOSS_SVC_DUAL), as scikit-learn's LinearSVC default; a Python
 // check on the evaluation folds found 0.1 far worse and 10 a little better alone, and kinship
