@@ -8,6 +8,7 @@
 #include <functional>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
 namespace kinship::cli {
@@ -36,6 +37,8 @@ absl::StatusOr<std::unique_ptr<Analysis>> Analysis::Load(const GlobalOptions& g,
                            score::SimilarityIndex::Build(*a->store_, a->kb(), {}, style));
   a->index_ = std::make_unique<score::SimilarityIndex>(std::move(index));
   if (!attribution) return a;
+  Progress(g, absl::StrCat("training the naming-style classifier on ", a->style_.size(),
+                           " attributed incidents with hostnames"));
   a->style_.Finalize();
   attrib::KbView view;
   if (a->kb() != nullptr) {
