@@ -177,17 +177,41 @@ struct WarninglistMatcher::Impl {
       if (applies[id] & bit) out->push_back(id);
     }
   }
-  // Probes `name` and each parent domain no shorter than `min_size`.
-  void ProbeSuffixes(const absl::flat_hash_map<std::string, Ids>& map, std::string_view name,
-                     TypeMask bit, Ids* out, size_t min_size = 0) const {
-    if (map.empty()) return;
-    std::string_view s = name;
-    while (!s.empty() && s.size() >= min_size) {
-      if (auto it = map.find(AV(s)); it != map.end()) Add(it->second, bit, out);
+  // A host being matched, and its registrable-domain length (Boundary()), looked up only once
+  // a parent of the host has an entry: most values match nothing, and libpsl costs more than
+  // the probes.
+  struct Host {
+    std::string_view name;
+    size_t boundary = std::string_view::npos;  // not looked up yet
+  };
+  // Walks `host` and each parent domain no shorter than its registrable domain; `find(suffix)`
+  // gives a hit (a pointer or bool), `on_hit` is called with each.
+  template <typename Find, typename OnHit>
+  void ForEachSuffix(Host& host, Find find, OnHit on_hit) const {
+    std::string_view s = host.name;
+    while (!s.empty()) {
+      if (auto hit = find(s)) {
+        if (s.size() < host.name.size()) {
+          if (host.boundary == std::string_view::npos) host.boundary = Boundary(host.name);
+          if (s.size() < host.boundary) return;  // every later parent is shorter still
+        }
+        on_hit(hit);
+      }
       const size_t dot = s.find('.');
       if (dot == std::string_view::npos) break;
       s.remove_prefix(dot + 1);
     }
+  }
+  void ProbeSuffixes(const absl::flat_hash_map<std::string, Ids>& map, Host& host, TypeMask bit,
+                     Ids* out) const {
+    if (map.empty()) return;
+    ForEachSuffix(
+        host,
+        [&map](std::string_view s) -> const Ids* {
+          auto it = map.find(AV(s));
+          return it == map.end() ? nullptr : &it->second;
+        },
+        [&](const Ids* ids) { Add(*ids, bit, out); });
   }
   void ProbeIp(const IpAddr& ip, int max_len, TypeMask bit, Ids* out) const {
     if (ip.v6) {
@@ -276,7 +300,7 @@ void WarninglistMatcher::Impl::Build() {
   std::sort(v6.begin(), v6.end(), by_len);
 }
 
-// The length of the shortest name a hostname, dotted or (for hosts) substring entry may match
+// The length of the shortest name a hostname, dotted or (for domains) substring entry may match
 // for `host`: its registrable domain. A list entry covers names below it, but not across a
 // registrable-domain boundary: when the entry is a public suffix (the PSL's private section:
 // ddns.net, github.io, azurewebsites.net, ...) or a provider of kCustomerNameLists (dns.army),
@@ -353,10 +377,10 @@ void WarninglistMatcher::Impl::Hits(const Indicator& ind, Ids* out) const {
       break;
   }
   if (auto it = exact.find(value); it != exact.end()) Add(it->second, bit, out);
-  const size_t boundary = host.empty() ? 0 : Boundary(host);
+  Host probed{host};
   if (!host.empty()) {
-    ProbeSuffixes(hostnames, host, bit, out, boundary);
-    ProbeSuffixes(dotted, host, bit, out, boundary);
+    ProbeSuffixes(hostnames, probed, bit, out);
+    ProbeSuffixes(dotted, probed, bit, out);
   }
   for (const Substring& sub : substrings) {
     if (!(applies[sub.list] & bit)) continue;
@@ -364,13 +388,9 @@ void WarninglistMatcher::Impl::Hits(const Indicator& ind, Ids* out) const {
     if (ind.type == IndicatorType::kDomain) {
       // A domain is matched on whole names, as by a hostname list: "x.dns.army" contains the
       // disposable-email entry "dns.army" but is not that provider's name.
-      std::string_view s = host;
-      while (!found && !s.empty() && s.size() >= boundary) {
-        found = sub.entries.contains(AV(s));
-        const size_t dot = s.find('.');
-        if (dot == std::string_view::npos) break;
-        s.remove_prefix(dot + 1);
-      }
+      ForEachSuffix(
+          probed, [&sub](std::string_view s) { return sub.entries.contains(AV(s)); },
+          [&found](bool) { found = true; });
       if (found) out->push_back(sub.list);
       continue;
     }
