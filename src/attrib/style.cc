@@ -99,19 +99,15 @@ struct StyleIndex::Classifier {
   // unit length, then the bias feature and the terminator.
   void Vector(std::vector<std::pair<uint32_t, int>> counts, std::vector<feature_node>& out) const {
     std::sort(counts.begin(), counts.end());
-    size_t first = out.size();
+    const size_t first = out.size();
     double norm = 0;
-    for (size_t i = 0; i < counts.size(); ++i) {
-      if (i > 0 && counts[i].first == counts[i - 1].first) {
-        continue;  // merged below
-      }
-      int n = 0;
-      for (size_t j = i; j < counts.size() && counts[j].first == counts[i].first; ++j) {
-        n += counts[j].second;
-      }
-      const double w = (1 + std::log(n)) * idf[counts[i].first];
+    for (size_t i = 0; i < counts.size();) {
+      const uint32_t b = counts[i].first;
+      int n = 0;  // terms that hash to one bucket count together
+      for (; i < counts.size() && counts[i].first == b; ++i) n += counts[i].second;
+      const double w = (1 + std::log(n)) * idf[b];
       norm += w * w;
-      out.push_back({static_cast<int>(counts[i].first) + 1, w});
+      out.push_back({static_cast<int>(b) + 1, w});
     }
     norm = std::sqrt(norm);
     for (size_t i = first; i < out.size(); ++i) out[i].value = norm > 0 ? out[i].value / norm : 0;
