@@ -491,6 +491,11 @@ struct Summary {
   size_t unknown_queries = 0;
   double brier = 0;  // mean (p_top - correct)^2 over answered-or-not top candidates
   double ece = 0;    // expected calibration error, 10 equal-width bins on p_top
+  // The same over every query, unknown actors' included (their answers are wrong unless a
+  // profile names the actor): the population the probabilities are calibrated on, since the
+  // abstention threshold and the isotonic stage are fitted on all the training folds' queries.
+  size_t all_queries = 0;
+  double top1_all = 0, brier_all = 0, ece_all = 0;
 };
 
 Summary Summarize(const std::vector<Answer>& answers);

@@ -4,14 +4,55 @@
 #include <cmath>
 #include <map>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "kinship/attribution.h"
 
 namespace kinship::attrib::metrics {
+namespace {
+
+// Correct at rank 1 (ignoring abstention), and the top probability.
+std::pair<bool, double> Top(const Answer& a) {
+  if (a.ranked.empty()) return {false, 0.0};
+  return {a.ranked[0].first == a.truth, a.ranked[0].second};
+}
+
+// Brier score and expected calibration error (10 equal-width bins) of (probability, correct).
+std::pair<double, double> Calibration(const std::vector<std::pair<double, int>>& py) {
+  if (py.empty()) return {0, 0};
+  constexpr int kBins = 10;
+  double bin_p[kBins] = {}, bin_y[kBins] = {}, bin_n[kBins] = {};
+  double brier = 0;
+  for (const auto& [p, y] : py) {
+    brier += (p - y) * (p - y);
+    const int b = std::min(kBins - 1, static_cast<int>(p * kBins));
+    bin_p[b] += p;
+    bin_y[b] += y;
+    bin_n[b] += 1;
+  }
+  const double n = static_cast<double>(py.size());
+  double ece = 0;
+  for (int b = 0; b < kBins; ++b) {
+    if (bin_n[b] > 0) ece += bin_n[b] / n * std::fabs(bin_p[b] / bin_n[b] - bin_y[b] / bin_n[b]);
+  }
+  return {brier / n, ece};
+}
+
+}  // namespace
 
 Summary Summarize(const std::vector<Answer>& answers) {
   Summary s;
+  std::vector<std::pair<double, int>> all;
+  for (const Answer& a : answers) {
+    const auto [correct, p] = Top(a);
+    all.emplace_back(p, correct ? 1 : 0);
+    s.top1_all += correct && !a.abstained;
+  }
+  s.all_queries = answers.size();
+  if (!answers.empty()) s.top1_all /= static_cast<double>(answers.size());
+  std::tie(s.brier_all, s.ece_all) = Calibration(all);
   std::vector<const Answer*> known;
   size_t unknown_abstained = 0;
   for (const Answer& a : answers) {
@@ -30,9 +71,6 @@ Summary Summarize(const std::vector<Answer>& answers) {
   std::vector<std::pair<double, int>> by_prob;      // (p_top, correct top-1 ignoring abstention)
   std::map<std::string, std::array<double, 3>> f1;  // actor -> tp, fp, fn
   size_t answered = 0, answered_correct = 0;
-  double brier = 0;
-  constexpr int kBins = 10;
-  double bin_p[kBins] = {}, bin_y[kBins] = {}, bin_n[kBins] = {};
   for (const Answer* a : known) {
     const bool answer = !a->abstained && !a->ranked.empty();
     size_t rank = 0;
@@ -54,24 +92,15 @@ Summary Summarize(const std::vector<Answer>& answers) {
     } else {
       f1[a->truth][2] += 1;
     }
-    const double p = a->ranked.empty() ? 0.0 : a->ranked[0].second;
-    by_prob.emplace_back(p, correct1 ? 1 : 0);
-    brier += (p - (correct1 ? 1 : 0)) * (p - (correct1 ? 1 : 0));
-    const int b = std::min(kBins - 1, static_cast<int>(p * kBins));
-    bin_p[b] += p;
-    bin_y[b] += correct1;
-    bin_n[b] += 1;
+    by_prob.emplace_back(Top(*a).second, correct1 ? 1 : 0);
   }
+  std::tie(s.brier, s.ece) = Calibration(by_prob);
   const double n = static_cast<double>(known.size());
   s.top1 /= n;
   s.top3 /= n;
   s.mrr /= n;
   s.answered = answered / n;
   s.precision_answered = answered > 0 ? double(answered_correct) / answered : 0;
-  s.brier = brier / n;
-  for (int b = 0; b < kBins; ++b) {
-    if (bin_n[b] > 0) s.ece += bin_n[b] / n * std::fabs(bin_p[b] / bin_n[b] - bin_y[b] / bin_n[b]);
-  }
   std::stable_sort(by_prob.begin(), by_prob.end(),
                    [](const auto& x, const auto& y) { return x.first > y.first; });
   const double coverage[3] = {0.10, 0.30, 0.50};

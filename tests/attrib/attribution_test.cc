@@ -677,6 +677,26 @@ TEST(Metrics, CountsAbstentionAsWrongAndMeasuresCalibration) {
   EXPECT_NEAR(s.brier, (0.01 + 0.36 + 0.36) / 3, 1e-12);
   // Macro-F1: G1 tp1 fp1 -> 2/3; G2 tp0 -> 0.
   EXPECT_NEAR(s.macro_f1, (2.0 / 3) / 2, 1e-12);
+  // ECE over the known-actor queries: bins 0.9 (1 right), 0.6 (0 right), 0.4 (1 right).
+  EXPECT_NEAR(s.ece, (0.1 + 0.6 + 0.6) / 3, 1e-12);
+  // Over every query, the unknown actor's (no candidate: probability 0, wrong) included.
+  EXPECT_EQ(s.all_queries, 4u);
+  EXPECT_DOUBLE_EQ(s.top1_all, 1.0 / 4);
+  EXPECT_NEAR(s.brier_all, (0.01 + 0.36 + 0.36 + 0) / 4, 1e-12);
+  EXPECT_NEAR(s.ece_all, (0.1 + 0.6 + 0.6 + 0) / 4, 1e-12);
+}
+
+TEST(Metrics, UnknownActorAnswersLowerCalibrationOverAllQueriesOnly) {
+  // A confident answer for an actor the store does not know is wrong over all queries, and
+  // not counted at all over the known-actor ones.
+  std::vector<metrics::Answer> a(2);
+  a[0] = {"G1", {{"G1", 0.8}}, false, true, "g0"};
+  a[1] = {"G9", {{"G1", 0.8}}, false, false, "g1"};
+  metrics::Summary s = metrics::Summarize(a);
+  EXPECT_NEAR(s.ece, 0.2, 1e-12);      // 0.8 stated, 1 of 1 right
+  EXPECT_NEAR(s.ece_all, 0.3, 1e-12);  // 0.8 stated, 1 of 2 right
+  EXPECT_DOUBLE_EQ(s.top1_all, 0.5);
+  EXPECT_DOUBLE_EQ(s.abstain_unknown, 0.0);
 }
 
 }  // namespace
