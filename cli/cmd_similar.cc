@@ -120,9 +120,11 @@ absl::Status RunCampaigns(const GlobalOptions& g, double threshold, bool attribu
       PrintJsonLine(j);
       continue;
     }
+    // The span as days: sources state times as dates (MISP) or timestamps (STIX); --json keeps
+    // them as stated.
+    auto day = [](const std::string& t) { return t.empty() ? std::string("?") : t.substr(0, 10); };
     std::printf("campaign %zu: %zu incidents, %s .. %s, cohesion %.2f\n", i + 1, c.members.size(),
-                c.first_seen.empty() ? "?" : c.first_seen.c_str(),
-                c.last_seen.empty() ? "?" : c.last_seen.c_str(), c.cohesion);
+                day(c.first_seen).c_str(), day(c.last_seen).c_str(), c.cohesion);
     std::printf("  members: %s\n", absl::StrJoin(c.members, ", ").c_str());
     if (c.actor.empty()) {
       std::printf("  stated attribution: none\n");
