@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -46,6 +47,9 @@ struct EvalArgs {
   // (docs/evaluation.md).
   double abstain_unknown = 0.93;
   bool fit_pairs = false;  // fit the similarity family weights per fold
+  // Fit the "same actor" probability's isotonic steps per fold on the known side's labelled
+  // pairs (else the hand-set logistic of the raw score).
+  bool pair_steps = true;
   size_t pair_stride = 1;
   bool actor_documents = false;
   bool ranking_model = true;  // conditional logit (else one logistic per candidate)
@@ -380,6 +384,11 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
 
   std::vector<Query> queries;
   std::vector<attrib::metrics::Answer> vote_answers, cosine_answers;
+  // The similarity engine's weights without pair steps: fold f's steps are fitted below on the
+  // other folds' (query, neighbour) pairs, as a query meets a store that does not hold its
+  // duplicates.
+  score::Calibration hand_set = score::Calibration::Default();
+  hand_set.steps = {};
   for (int f = 0; f < args.folds; ++f) {
     Progress(g, absl::StrCat("fold ", f + 1, "/", args.folds), true);
     std::set<std::string> known_actors;
@@ -403,11 +412,14 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
       }
       KINSHIP_ASSIGN_OR_RETURN(auto built, attrib::BuildActorIndex(known_side, nullptr, {}));
       actors = std::make_unique<score::SimilarityIndex>(std::move(built));
+      actors->SetCalibration(hand_set);
     }
     std::unique_ptr<score::SimilarityIndex> sim;
     if (args.neighbours == "similarity") {
       KINSHIP_ASSIGN_OR_RETURN(auto built, score::SimilarityIndex::Build(known, nullptr));
       sim = std::make_unique<score::SimilarityIndex>(std::move(built));
+      // The hand-set logistic here; the pair steps are fitted across folds below.
+      sim->SetCalibration(hand_set);
       if (args.fit_pairs) {
         // Family weights learned from the known side's own labelled pairs (this fold only).
         auto fitted = score::Fit(score::LabelledPairsFromIndex(*sim, args.k, args.pair_stride));
@@ -432,7 +444,6 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
       if (actors) qu.actor_matches = attrib::SimilarNeighbours(*actors, q, kActorMatches);
       qu.style = style.Nearest(q, args.style_k);
       qu.votes = style.Classify(q, attrib::kClassifierVotes);
-      qu.features = first.Features(q, qu.neighbours, qu.actor_matches, qu.style, qu.votes);
       auto v = VoteAnswer(internal.ExactOverlapVote(q), true);
       auto c = VoteAnswer(internal.TfidfCosineVote(q), false);
       for (auto* a : {&v, &c}) {
@@ -445,6 +456,44 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
       queries.push_back(std::move(qu));
     }
   }
+  // Pair steps: isotonic regression of "same actor" on the raw score of the (query, retrieved
+  // attributed neighbour) pairs of every fold but `exclude` (-1: all, the steps to ship).
+  const bool pair_steps = args.pair_steps && !args.fit_pairs && args.neighbours == "similarity";
+  auto fit_pair_steps = [&](int exclude) {
+    std::vector<double> raw;
+    std::vector<int> same;
+    for (const Query& q : queries) {
+      const Record& r = records[q.record];
+      if (r.fold == exclude) continue;
+      for (const attrib::Neighbour& n : q.neighbours) {
+        raw.push_back(n.raw);
+        same.push_back(n.actor_id == r.actor ? 1 : 0);
+      }
+    }
+    auto fitted = score::FitSteps(raw, same, hand_set);
+    return fitted.ok() ? *fitted : hand_set;
+  };
+  std::vector<score::Calibration> fold_pairs(static_cast<size_t>(args.folds), hand_set);
+  if (pair_steps) {
+    for (int f = 0; f < args.folds; ++f) fold_pairs[static_cast<size_t>(f)] = fit_pair_steps(f);
+  }
+  const score::Calibration all_pairs = pair_steps ? fit_pair_steps(-1) : hand_set;
+  // (pair probability, same actor) of every query and its neighbours, each with its fold's steps.
+  std::vector<std::pair<double, int>> pairs_held_out;
+  for (Query& q : queries) {
+    const Record& r = records[q.record];
+    for (attrib::Neighbour& n : q.neighbours) {
+      if (args.neighbours == "similarity" && !args.fit_pairs) {
+        n.probability = fold_pairs[static_cast<size_t>(r.fold)].Calibrate(n.raw);
+      }
+      pairs_held_out.emplace_back(n.probability, n.actor_id == r.actor ? 1 : 0);
+    }
+    Incident inc = r.incident;
+    inc.attributions.clear();
+    q.features = first.Features(inc, q.neighbours, q.actor_matches, q.style, q.votes);
+  }
+  const attrib::metrics::Reliability pair_reliability = attrib::metrics::Measure(pairs_held_out);
+
   // Calibration by grouped cross-validation: the model for fold f is fitted on the out-of-fold
   // features of the other folds' queries only (exclude = f; -1 = every fold, for the shipped
   // model). Default: the conditional logit over each query's candidates.
@@ -609,6 +658,19 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
   PrintRow(g, "reports", "baseline: exact-overlap vote", attrib::metrics::Summarize(vote_answers));
   PrintRow(g, "reports", "baseline: tf-idf cosine", attrib::metrics::Summarize(cosine_answers));
   if (g.json) {
+    json steps = json::array();
+    for (size_t i = 0; i < all_pairs.steps.xs().size(); ++i) {
+      steps.push_back({all_pairs.steps.xs()[i], all_pairs.steps.ys()[i]});
+    }
+    PrintJsonLine({{"section", "reports"},
+                   {"method", "pair probabilities (query, retrieved neighbour)"},
+                   {"pairs", pair_reliability.n},
+                   {"same_actor", pair_reliability.positive_rate},
+                   {"mean_probability", pair_reliability.mean_probability},
+                   {"brier", pair_reliability.brier},
+                   {"ece", pair_reliability.ece},
+                   {"steps_fitted", pair_steps},
+                   {"shipped_steps", steps}});
     PrintJsonLine({{"section", "reports"},
                    {"model_weights", all.weights},
                    {"model_exclusive", all.exclusive},
@@ -639,6 +701,22 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
       std::printf(" %.3f:%.3f", all.second_stage.xs()[i], all.second_stage.ys()[i]);
     }
     std::printf("\n");
+    std::printf(
+        "pair probabilities (each query and its %zu retrieved attributed neighbours, %s): %zu "
+        "pairs, same actor %.3f, mean probability %.3f, Brier %.3f, ECE %.3f\n",
+        args.k,
+        args.fit_pairs ? "family weights fitted per fold"
+        : pair_steps   ? "isotonic steps fitted on the other folds' pairs"
+                       : "hand-set logistic",
+        pair_reliability.n, pair_reliability.positive_rate, pair_reliability.mean_probability,
+        pair_reliability.brier, pair_reliability.ece);
+    if (pair_steps) {
+      std::printf("pair calibration steps (raw:probability, all folds' pairs):");
+      for (size_t i = 0; i < all_pairs.steps.xs().size(); ++i) {
+        std::printf(" %.6f:%.3f", all_pairs.steps.xs()[i], all_pairs.steps.ys()[i]);
+      }
+      std::printf("\n");
+    }
     std::printf("confidence of answered queries:");
     for (const auto& [k, v] : confidence_counts) std::printf(" %s %d", k.c_str(), v);
     std::printf("\n");
@@ -799,6 +877,8 @@ void Setup(CLI::App& app, GlobalOptions& g) {
                 "Fit the similarity engine's family weights on the known side's labelled pairs");
   cmd->add_option("--pair-stride", args->pair_stride,
                   "Fit family weights on every n-th known incident's pairs");
+  cmd->add_flag("!--no-pair-steps", args->pair_steps,
+                "Pair probabilities from the hand-set logistic (no isotonic steps)");
   cmd->add_flag("--actor-documents", args->actor_documents,
                 "Also match each query against actor documents (attrib::BuildActorIndex)");
   cmd->add_flag("!--no-campaign-profiles", args->campaign_profiles,

@@ -34,6 +34,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "kinship/isotonic.h"
 #include "kinship/model.h"
 #include "kinship/status.h"
 
@@ -93,6 +94,7 @@ struct Neighbour {
   std::string actor_id;              // KB id ("G0007") or a stable label for actors outside the KB
   double probability = 0.0;          // calibrated probability that both are the same actor's work
   std::vector<EvidenceItem> shared;  // the shared evidence, strongest first
+  double raw = 0.0;  // the similarity engine's raw score (score::Comparison::raw), if from it
 };
 
 // ---- (b) knowledge-base profiles ----
@@ -335,21 +337,8 @@ struct ActorFeatures {
 inline constexpr int kModelInputs = 15;  // bias + the fourteen features above
 std::array<double, kModelInputs> ModelInputs(const ActorFeatures& f);
 
-// Isotonic regression (pool-adjacent-violators, Barlow et al. 1972) of labels on scores: a
-// monotone step map usable as a second-stage calibration. Apply() interpolates between steps.
-class IsotonicCalibrator {
- public:
-  static IsotonicCalibrator Fit(const std::vector<double>& scores, const std::vector<int>& y);
-  // From fitted steps (x ascending, y non-decreasing), e.g. constants printed by `kinship eval`.
-  static IsotonicCalibrator FromSteps(std::vector<double> xs, std::vector<double> ys);
-  double Apply(double score) const;  // identity when empty
-  bool empty() const { return xs_.empty(); }
-  const std::vector<double>& xs() const { return xs_; }
-  const std::vector<double>& ys() const { return ys_; }
-
- private:
-  std::vector<double> xs_, ys_;
-};
+// The isotonic map of the second stage (kinship/isotonic.h; also the similarity engine's).
+using IsotonicCalibrator = ::kinship::IsotonicCalibrator;
 
 // Multi-feature logistic calibration (Platt 1999 generalised to several inputs), fitted on the
 // development split with grouped cross-validation (`kinship eval`); Default() holds the weights
@@ -499,6 +488,14 @@ struct Summary {
 };
 
 Summary Summarize(const std::vector<Answer>& answers);
+
+// Reliability of probabilities against outcomes: Brier score and expected calibration error
+// (10 equal-width bins), e.g. of the similarity engine's pair probabilities.
+struct Reliability {
+  size_t n = 0;
+  double positive_rate = 0, mean_probability = 0, brier = 0, ece = 0;
+};
+Reliability Measure(const std::vector<std::pair<double, int>>& probability_outcome);
 
 }  // namespace metrics
 }  // namespace attrib

@@ -38,6 +38,7 @@
 #include <string_view>
 #include <vector>
 
+#include "kinship/isotonic.h"
 #include "kinship/model.h"
 #include "kinship/status.h"
 
@@ -109,11 +110,19 @@ std::vector<Feature> ExtractFeatures(const Incident& incident, const kb::Knowled
                                      const ScoringOptions& options = {});
 
 // Maps evidence to a probability of "same actor":
-//   raw = sum_f weight[f] * evidence[f];  probability = 1 / (1 + exp(-(intercept + raw))).
-// Non-negative family weights make the probability monotone in every family's evidence.
+//   raw = sum_f weight[f] * evidence[f];
+//   probability = steps(raw), the isotonic map fitted on labelled pairs (FitSteps), or, without
+//   steps, 1 / (1 + exp(-(intercept + raw))).
+// Non-negative family weights make the probability monotone in every family's evidence. The
+// weights are set by hand (they rank); the steps make the probability mean what it says.
 struct Calibration {
   FamilyVector weight = {1.0, 0.7, 0.6, 0.25, 0.3, 0.15, 0.5, 0.8};
   double intercept = -4.0;
+  IsotonicCalibrator steps;
+
+  // The hand-set weights with the steps `kinship eval` fitted on the development data
+  // (docs/evaluation.md, "Pair calibration"); what every index starts with.
+  static Calibration Default();
 
   double Raw(const FamilyVector& evidence) const;
   // Probability for a raw score; monotone non-decreasing in raw.
@@ -132,6 +141,14 @@ struct LabelledPair {
 // labelled pairs (Platt-style calibration). Deterministic. Errors: kInvalidArgument when `pairs`
 // lacks a positive or a negative example.
 absl::StatusOr<Calibration> Fit(const std::vector<LabelledPair>& pairs, double l2 = 1e-3);
+
+// `base` (its weights and intercept kept) with steps fitted by isotonic regression of
+// `same_actor` (0/1) on the pairs' `raw` scores (base.Raw of their evidence), each step's
+// probability kept within [0.01, 0.99]: a few hundred pairs of one kind never make a pair
+// certain, or impossible. Errors: kInvalidArgument when the sizes differ or the pairs lack a
+// same-actor or an other-actor example.
+absl::StatusOr<Calibration> FitSteps(const std::vector<double>& raw,
+                                     const std::vector<int>& same_actor, const Calibration& base);
 
 class SimilarityIndex;
 

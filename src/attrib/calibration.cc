@@ -1,4 +1,5 @@
-// Calibration: the logistic model over per-actor features (fitted by IRLS) and isotonic regression.
+// Calibration: the logistic model over per-actor features (fitted by IRLS); its isotonic second
+// stage is kinship/isotonic.h.
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -22,15 +23,15 @@ std::array<double, kModelInputs> ModelInputs(const ActorFeatures& f) {
 // docs/evaluation.md).
 Model Model::Default() {
   Model m;
-  m.weights = {-4.191, 1.778, 0.415, 0.313, 2.123, -0.949, 1.575, -0.383,
-               0.942,  0.000, 0.590, 2.899, 4.230, 3.547,  0.410};
+  m.weights = {-4.407, 1.978, 1.778, 0.516, 1.890, -1.031, 0.962, -0.438,
+               1.640,  0.000, 0.702, 1.943, 4.185, 3.620,  0.401};
   m.exclusive = true;
   m.second_stage = IsotonicCalibrator::FromSteps(
-      {0.025, 0.060, 0.075, 0.083, 0.097, 0.124, 0.140, 0.146, 0.157, 0.175, 0.222, 0.307,
-       0.387, 0.442, 0.516, 0.580, 0.628, 0.722, 0.822, 0.914, 0.972, 0.983, 0.995},
-      {0.000, 0.047, 0.048, 0.053, 0.081, 0.109, 0.143, 0.148, 0.149, 0.235, 0.286, 0.361,
-       0.395, 0.500, 0.594, 0.667, 0.686, 0.730, 0.778, 0.817, 0.905, 0.914, 1.000});
-  m.abstain_below = 0.650;
+      {0.015, 0.053, 0.089, 0.102, 0.112, 0.124, 0.141, 0.190, 0.236, 0.259, 0.275,
+       0.288, 0.344, 0.418, 0.522, 0.631, 0.693, 0.805, 0.894, 0.923, 0.970, 0.995},
+      {0.000, 0.058, 0.062, 0.111, 0.123, 0.125, 0.155, 0.229, 0.243, 0.273, 0.333,
+       0.375, 0.376, 0.444, 0.588, 0.655, 0.686, 0.793, 0.800, 0.846, 0.909, 1.000});
+  m.abstain_below = 0.664;
   return m;
 }
 
@@ -236,54 +237,6 @@ double AbstentionThreshold(std::vector<double> unknown_top, double target) {
   if (need == 0) return 0;
   // Just above the need-th smallest: "below the threshold" then holds for it and its ties.
   return std::nextafter(unknown_top[need - 1], 2.0);
-}
-
-// Pool-adjacent-violators (Barlow et al. 1972; Zadrozny & Elkan 2002 for calibration).
-IsotonicCalibrator IsotonicCalibrator::Fit(const std::vector<double>& scores,
-                                           const std::vector<int>& y) {
-  IsotonicCalibrator c;
-  const size_t n = std::min(scores.size(), y.size());
-  std::vector<std::pair<double, int>> v;
-  for (size_t i = 0; i < n; ++i) v.emplace_back(scores[i], y[i] != 0);
-  std::sort(v.begin(), v.end());
-  struct Block {
-    double sum, count, x_lo, x_hi;
-  };
-  std::vector<Block> blocks;
-  for (const auto& [s, label] : v) {
-    blocks.push_back({static_cast<double>(label), 1, s, s});
-    while (blocks.size() > 1) {
-      Block& b = blocks.back();
-      Block& a = blocks[blocks.size() - 2];
-      if (a.sum / a.count < b.sum / b.count) break;
-      a.sum += b.sum;
-      a.count += b.count;
-      a.x_hi = b.x_hi;
-      blocks.pop_back();
-    }
-  }
-  for (const Block& b : blocks) {
-    c.xs_.push_back((b.x_lo + b.x_hi) / 2);
-    c.ys_.push_back(b.sum / b.count);
-  }
-  return c;
-}
-
-IsotonicCalibrator IsotonicCalibrator::FromSteps(std::vector<double> xs, std::vector<double> ys) {
-  IsotonicCalibrator c;
-  if (xs.size() != ys.size()) return c;
-  c.xs_ = std::move(xs);
-  c.ys_ = std::move(ys);
-  return c;
-}
-
-double IsotonicCalibrator::Apply(double score) const {
-  if (xs_.empty()) return score;
-  if (score <= xs_.front()) return ys_.front();
-  if (score >= xs_.back()) return ys_.back();
-  const size_t i = std::upper_bound(xs_.begin(), xs_.end(), score) - xs_.begin();
-  const double t = (score - xs_[i - 1]) / (xs_[i] - xs_[i - 1]);
-  return ys_[i - 1] + t * (ys_[i] - ys_[i - 1]);
 }
 
 }  // namespace kinship::attrib

@@ -20,7 +20,7 @@ std::pair<bool, double> Top(const Answer& a) {
 }
 
 // Brier score and expected calibration error (10 equal-width bins) of (probability, correct).
-std::pair<double, double> Calibration(const std::vector<std::pair<double, int>>& py) {
+std::pair<double, double> BrierAndEce(const std::vector<std::pair<double, int>>& py) {
   if (py.empty()) return {0, 0};
   constexpr int kBins = 10;
   double bin_p[kBins] = {}, bin_y[kBins] = {}, bin_n[kBins] = {};
@@ -42,6 +42,20 @@ std::pair<double, double> Calibration(const std::vector<std::pair<double, int>>&
 
 }  // namespace
 
+Reliability Measure(const std::vector<std::pair<double, int>>& probability_outcome) {
+  Reliability r;
+  r.n = probability_outcome.size();
+  if (r.n == 0) return r;
+  for (const auto& [p, y] : probability_outcome) {
+    r.mean_probability += p;
+    r.positive_rate += y;
+  }
+  r.mean_probability /= static_cast<double>(r.n);
+  r.positive_rate /= static_cast<double>(r.n);
+  std::tie(r.brier, r.ece) = BrierAndEce(probability_outcome);
+  return r;
+}
+
 Summary Summarize(const std::vector<Answer>& answers) {
   Summary s;
   std::vector<std::pair<double, int>> all;
@@ -52,7 +66,7 @@ Summary Summarize(const std::vector<Answer>& answers) {
   }
   s.all_queries = answers.size();
   if (!answers.empty()) s.top1_all /= static_cast<double>(answers.size());
-  std::tie(s.brier_all, s.ece_all) = Calibration(all);
+  std::tie(s.brier_all, s.ece_all) = BrierAndEce(all);
   std::vector<const Answer*> known;
   size_t unknown_abstained = 0;
   for (const Answer& a : answers) {
@@ -94,7 +108,7 @@ Summary Summarize(const std::vector<Answer>& answers) {
     }
     by_prob.emplace_back(Top(*a).second, correct1 ? 1 : 0);
   }
-  std::tie(s.brier, s.ece) = Calibration(by_prob);
+  std::tie(s.brier, s.ece) = BrierAndEce(by_prob);
   const double n = static_cast<double>(known.size());
   s.top1 /= n;
   s.top3 /= n;

@@ -47,6 +47,7 @@ std::vector<Neighbour> SimilarNeighbours(const score::SimilarityIndex& index, co
     n.incident_id = m.id;
     n.actor_id = actors.front();
     n.probability = m.comparison.probability;
+    n.raw = m.comparison.raw;
     for (const score::FamilyEvidence& fam : m.comparison.explanation.families) {
       for (const score::EvidenceItem& item : fam.items) {
         n.shared.push_back({FromScore(fam.family), item.feature, m.id, item.weight});

@@ -47,7 +47,7 @@ struct SimilarityIndex::Impl {
 
   const kb::KnowledgeBase* kb = nullptr;
   ScoringOptions options;
-  Calibration calibration;
+  Calibration calibration = Calibration::Default();
 
   // Key texts, stored back to back in fixed blocks, each as a varint length and its bytes
   // (no per-key heap allocation), found by a 32-bit position (block * kBlock + offset). Views

@@ -660,6 +660,15 @@ TEST(IsotonicCalibrator, IsMonotoneAndPoolsViolators) {
   EXPECT_LE(c.Apply(0.2), c.Apply(0.35));
 }
 
+TEST(IsotonicCalibrator, PoolsEqualScoresIntoOneStep) {
+  // Four pairs at one score, one of them positive: one step at 0.25, not a rising run of steps
+  // at the same score (which Apply would read as 1.0).
+  IsotonicCalibrator c = IsotonicCalibrator::Fit({0.5, 0.5, 0.5, 0.5, 0.9}, {1, 0, 0, 0, 1});
+  ASSERT_EQ(c.xs().size(), 2u);
+  EXPECT_DOUBLE_EQ(c.Apply(0.5), 0.25);
+  EXPECT_DOUBLE_EQ(c.Apply(0.9), 1.0);
+}
+
 TEST(Metrics, CountsAbstentionAsWrongAndMeasuresCalibration) {
   std::vector<metrics::Answer> a(4);
   a[0] = {"G1", {{"G1", 0.9}, {"G2", 0.05}}, false, true, "g0"};

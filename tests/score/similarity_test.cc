@@ -1,6 +1,7 @@
 #include "kinship/similarity.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <random>
 #include <string>
@@ -425,15 +426,52 @@ TEST(SimilarityIndex, PrunedSimilarMatchesBruteForceCompare) {
 }
 
 TEST(Calibration, ProbabilityIsMonotoneInRawEvidence) {
-  Calibration c;
-  double prev = -1;
-  for (double raw = 0; raw < 30; raw += 0.25) {
-    double p = c.Calibrate(raw);
-    EXPECT_GE(p, prev);
-    EXPECT_GE(p, 0);
-    EXPECT_LE(p, 1);
-    prev = p;
+  for (const Calibration& c : {Calibration(), Calibration::Default()}) {
+    double prev = -1;
+    for (double raw = 0; raw < 30; raw += 0.25) {
+      double p = c.Calibrate(raw);
+      EXPECT_GE(p, prev);
+      EXPECT_GE(p, 0);
+      EXPECT_LE(p, 1);
+      prev = p;
+    }
   }
+}
+
+TEST(Calibration, DefaultStepsStateFittedPairFrequenciesNeverCertainty) {
+  const Calibration c = Calibration::Default();
+  ASSERT_FALSE(c.steps.empty());
+  // Sharing nothing, or a little naming, is rarely the same actor; the strongest shared
+  // evidence is likely but not certain (the dev pairs: 84 % at raw ~20).
+  EXPECT_LE(c.Calibrate(0), 0.02);
+  EXPECT_GE(c.Calibrate(100), 0.9);
+  EXPECT_LE(c.Calibrate(100), 0.99);
+  // The steps keep the hand-set weights: ranking (by raw) is unchanged.
+  EXPECT_EQ(c.weight, Calibration().weight);
+}
+
+TEST(Calibration, FitStepsStatesObservedFrequenciesWithinBounds) {
+  // raw 1: 1 of 4 pairs same actor; raw 2: 3 of 4; raw 3: all. Ties pool into one step.
+  std::vector<double> raw = {1, 1, 1, 1, 2, 2, 2, 2, 3, 3};
+  std::vector<int> same = {1, 0, 0, 0, 1, 1, 0, 1, 1, 1};
+  auto fit = FitSteps(raw, same, Calibration());
+  ASSERT_TRUE(fit.ok()) << fit.status();
+  EXPECT_DOUBLE_EQ(fit->Calibrate(1), 0.25);
+  EXPECT_DOUBLE_EQ(fit->Calibrate(2), 0.75);
+  EXPECT_DOUBLE_EQ(fit->Calibrate(3), 0.99);   // all same actor, stated as 99 %
+  EXPECT_DOUBLE_EQ(fit->Calibrate(1.5), 0.5);  // interpolated between steps
+  EXPECT_DOUBLE_EQ(fit->Calibrate(0), 0.25);   // below the first step: the first step
+  // Without a same-actor pair (or an other-actor one) nothing is fitted.
+  EXPECT_EQ(FitSteps({1, 2}, {0, 0}, Calibration()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(FitSteps({1, 2}, {1}, Calibration()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(Calibration, HandSetLogisticWithoutSteps) {
+  Calibration c;  // no steps: 1 / (1 + exp(-(intercept + raw)))
+  EXPECT_NEAR(c.Calibrate(0), 1 / (1 + std::exp(4.0)), 1e-12);
+  EXPECT_NEAR(c.Calibrate(4), 0.5, 1e-12);
 }
 
 TEST(Calibration, FitSeparatesLabelledPairsAndStaysMonotone) {
