@@ -705,9 +705,10 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
         "pair probabilities (each query and its %zu retrieved attributed neighbours, %s): %zu "
         "pairs, same actor %.3f, mean probability %.3f, Brier %.3f, ECE %.3f\n",
         args.k,
-        args.fit_pairs ? "family weights fitted per fold"
-        : pair_steps   ? "isotonic steps fitted on the other folds' pairs"
-                       : "hand-set logistic",
+        args.neighbours != "similarity" ? "attribution's own index"
+        : args.fit_pairs                ? "family weights fitted per fold"
+        : pair_steps                    ? "isotonic steps fitted on the other folds' pairs"
+                                        : "hand-set logistic",
         pair_reliability.n, pair_reliability.positive_rate, pair_reliability.mean_probability,
         pair_reliability.brier, pair_reliability.ece);
     if (pair_steps) {
