@@ -561,6 +561,7 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
   };
   std::vector<attrib::metrics::Answer> answers, unfitted;
   std::map<std::string, int> confidence_counts;
+  std::map<std::string, int> confidence_right;  // of those, the top actor is the query's
   std::ofstream dump;
   if (!args.dump.empty()) {
     dump.open(args.dump, std::ios::binary | std::ios::trunc);
@@ -621,8 +622,11 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
           dump << line.dump() << '\n';
         }
         if (which == 0) {
-          if (!res.abstained)
-            ++confidence_counts[std::string(attrib::ConfidenceName(res.confidence))];
+          if (!res.abstained) {
+            const std::string level(attrib::ConfidenceName(res.confidence));
+            ++confidence_counts[level];
+            confidence_right[level] += res.candidates.front().actor_id == r.actor;
+          }
           answers.push_back(std::move(a));
         } else {
           unfitted.push_back(std::move(a));
@@ -677,6 +681,7 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
                    {"abstain_below", all.abstain_below},
                    {"fold_abstain_below", fold_thresholds},
                    {"confidence_of_answers", confidence_counts},
+                   {"confidence_right", confidence_right},
                    {"seconds", secs}});
   } else {
     // The columns above are over the known-actor queries; the probabilities are calibrated on
@@ -718,8 +723,12 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
       }
       std::printf("\n");
     }
-    std::printf("confidence of answered queries:");
-    for (const auto& [k, v] : confidence_counts) std::printf(" %s %d", k.c_str(), v);
+    // Confidence is about the evidence, not the conclusion (ICD 203); how often each level's
+    // answer names the query's actor is printed so the two can be read side by side.
+    std::printf("confidence of answered queries (answers, of them right):");
+    for (const auto& [k, v] : confidence_counts) {
+      std::printf(" %s %d (%.3f)", k.c_str(), v, v > 0 ? double(confidence_right[k]) / v : 0.0);
+    }
     std::printf("\n");
   }
   return absl::OkStatus();
