@@ -35,9 +35,13 @@ Explanation Binding(const Impl& im, const std::vector<uint32_t>& members) {
   for (uint32_t m : members) {
     for (uint32_t fid : im.docs[m].features) ++count[fid];
   }
+  // In feature-id order: the family sums below are then added in the same order in every
+  // process (a hash map's order is not, and the last bits of the weights followed it).
+  std::vector<std::pair<uint32_t, int>> held(count.begin(), count.end());
+  std::sort(held.begin(), held.end());
   std::vector<FamilyEvidence> fams(kFamilyCount);
   FamilyVector sums{};
-  for (const auto& [fid, c] : count) {
+  for (const auto& [fid, c] : held) {
     if (c < 2) continue;
     double w = im.Idf(fid, im.StrengthOf(fid));
     if (w <= 0) continue;
