@@ -10,8 +10,78 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "cli/views.h"
+#include "kinship/parallel.h"
 
 namespace kinship::cli {
+namespace {
+
+// A campaign as one incident: every member's indicators, techniques and software, its span, and
+// the victim of the first member that names one.
+absl::StatusOr<Incident> MergedCampaign(
+    const score::Campaign& c, size_t number,
+    const std::function<absl::StatusOr<Incident>(const std::string&)>& get) {
+  Incident merged;
+  merged.id = absl::StrCat("campaign-", number);
+  merged.first_seen = c.first_seen;
+  merged.last_seen = c.last_seen;
+  for (const std::string& id : c.members) {
+    KINSHIP_ASSIGN_OR_RETURN(Incident inc, get(id));
+    if (merged.victim.sector.empty() && merged.victim.country.empty()) merged.victim = inc.victim;
+    for (auto& x : inc.indicators) merged.indicators.push_back(std::move(x));
+    for (auto& x : inc.techniques) merged.techniques.push_back(std::move(x));
+    for (auto& x : inc.software) merged.software.push_back(std::move(x));
+  }
+  return merged;
+}
+
+}  // namespace
+
+absl::StatusOr<AssessedCampaigns> FindAssessedCampaigns(
+    const Analysis& analysis, double threshold, bool attribute,
+    const std::function<absl::StatusOr<Incident>(const std::string&)>& get,
+    const std::function<void(const std::string&)>& progress) {
+  score::CampaignOptions opts;
+  opts.threshold = threshold;
+  AssessedCampaigns out;
+  KINSHIP_ASSIGN_OR_RETURN(out.campaigns, score::FindCampaigns(analysis.index(), opts));
+  if (!attribute) return out;
+  // Each campaign attributed as one incident, its own members never evidence of it: an
+  // assessment independent of what the members' sources state. In batches: the members are read
+  // from the store one campaign after another, the batch is attributed on worker threads.
+  constexpr size_t kBatch = 16;
+  const std::vector<score::Campaign>& cs = out.campaigns;
+  out.assessed.resize(cs.size());
+  for (size_t i = 0; i < cs.size(); i += kBatch) {
+    const size_t end = std::min(cs.size(), i + kBatch);
+    if (progress)
+      progress(absl::StrCat("attributing campaigns ", i + 1, "-", end, " of ", cs.size()));
+    std::vector<Incident> merged;
+    for (size_t k = i; k < end; ++k) {
+      KINSHIP_ASSIGN_OR_RETURN(Incident m, MergedCampaign(cs[k], k + 1, get));
+      merged.push_back(std::move(m));
+    }
+    util::ParallelFor(merged.size(), [&](size_t k) {
+      out.assessed[i + k] = analysis.Attribute(merged[k], cs[i + k].members);
+    });
+  }
+  return out;
+}
+
+nlohmann::json CampaignJson(const score::Campaign& c, size_t number,
+                            const attrib::Result* assessed) {
+  nlohmann::json j = {{"campaign", number},
+                      {"members", c.members},
+                      {"first_seen", c.first_seen},
+                      {"last_seen", c.last_seen},
+                      {"cohesion", c.cohesion},
+                      {"actor", c.actor},
+                      {"actor_votes", c.actor_votes},
+                      {"attributed_members", c.attributed_members},
+                      {"binding", ExplanationJson(c.binding)}};
+  if (assessed != nullptr) j["attribution"] = AttributionJson(*assessed);
+  return j;
+}
 
 absl::StatusOr<std::unique_ptr<Analysis>> Analysis::Load(const GlobalOptions& g,
                                                          AttributionSettings settings,

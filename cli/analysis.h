@@ -4,6 +4,7 @@
 #ifndef KINSHIP_CLI_ANALYSIS_H_
 #define KINSHIP_CLI_ANALYSIS_H_
 
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -53,6 +54,23 @@ class Analysis {
   attrib::ProfileMatcher profiles_;
   std::unique_ptr<attrib::Attributor> attributor_;
 };
+
+// Campaigns over the indexed store (score::FindCampaigns, linking at `threshold`), each, when
+// `attribute`, attributed as one incident holding its members' indicators, techniques and
+// software, its own members never evidence of it. `get` reads a member from the store (the
+// server serialises its store reads); `progress` hears of each batch attributed.
+struct AssessedCampaigns {
+  std::vector<score::Campaign> campaigns;
+  std::vector<attrib::Result> assessed;  // one per campaign; empty without attribution
+};
+absl::StatusOr<AssessedCampaigns> FindAssessedCampaigns(
+    const Analysis& analysis, double threshold, bool attribute,
+    const std::function<absl::StatusOr<Incident>(const std::string&)>& get,
+    const std::function<void(const std::string&)>& progress = {});
+// The `kinship campaigns --json` object of campaign `number` (1-based); "attribution" when
+// `assessed` is given.
+nlohmann::json CampaignJson(const score::Campaign& c, size_t number,
+                            const attrib::Result* assessed);
 
 // The `kinship attribute --json` object of one result (without "incident").
 nlohmann::json AttributionJson(const attrib::Result& r);

@@ -15,11 +15,13 @@
 #include <cstdio>
 #include <ctime>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -77,6 +79,27 @@ class Service {
             {"indexings", indexings_}};
   }
 
+  // Campaigns of the indexed store (called inside Run): computed once per index and setting,
+  // since linking every incident costs a Similar per incident (seconds on 10,000 incidents).
+  absl::StatusOr<Json> Campaigns(Analysis& a, double threshold, bool attribute) {
+    std::lock_guard c(campaigns_mu_);
+    const std::pair<double, bool> key(threshold, attribute);
+    if (auto it = campaigns_.find(key); it != campaigns_.end()) return it->second;
+    KINSHIP_ASSIGN_OR_RETURN(
+        AssessedCampaigns found,
+        FindAssessedCampaigns(a, threshold, attribute, [this](const std::string& id) {
+          return WithStore([&](Store& s) { return s.GetIncident(id); });
+        }));
+    Json list = Json::array();
+    for (size_t i = 0; i < found.campaigns.size(); ++i) {
+      list.push_back(
+          CampaignJson(found.campaigns[i], i + 1, attribute ? &found.assessed[i] : nullptr));
+    }
+    Json body = {{"threshold", threshold}, {"campaigns", std::move(list)}};
+    campaigns_.emplace(key, body);
+    return body;
+  }
+
   // Indexes the store again if another connection has committed to it since it was indexed.
   absl::Status Refresh() {
     {
@@ -97,6 +120,10 @@ class Service {
     const auto start = std::chrono::steady_clock::now();
     KINSHIP_ASSIGN_OR_RETURN(std::unique_ptr<Analysis> a, Analysis::Load(g_, args_.settings));
     KINSHIP_ASSIGN_OR_RETURN(int64_t v, a->store().DataVersion());
+    {
+      std::lock_guard c(campaigns_mu_);  // the old index's campaigns
+      campaigns_.clear();
+    }
     std::lock_guard s(store_mu_);
     analysis_ = std::move(a);
     version_ = v;
@@ -116,6 +143,8 @@ class Service {
   ServeArgs args_;
   std::shared_mutex mu_;  // exclusive while (re-)indexing
   std::mutex store_mu_;
+  std::mutex campaigns_mu_;  // one campaigns computation at a time; guards campaigns_
+  std::map<std::pair<double, bool>, Json> campaigns_;  // of the current index
   std::unique_ptr<Analysis> analysis_;
   int64_t version_ = 0;
   size_t indexings_ = 0;
@@ -166,6 +195,24 @@ absl::StatusOr<size_t> SizeParam(const httplib::Request& req, const char* name, 
   return v;
 }
 
+// A same-actor probability in (0, 1] (as `kinship campaigns --threshold`), default `def`.
+absl::StatusOr<double> ThresholdParam(const httplib::Request& req, double def) {
+  if (!req.has_param("threshold")) return def;
+  double v = 0;
+  if (!absl::SimpleAtod(req.get_param_value("threshold"), &v) || !(v >= 0.01 && v <= 1.0)) {
+    return absl::InvalidArgumentError("'threshold' must be a probability in 0.01..1");
+  }
+  return v;
+}
+
+absl::StatusOr<bool> BoolParam(const httplib::Request& req, const char* name, bool def) {
+  if (!req.has_param(name)) return def;
+  const std::string v = req.get_param_value(name);
+  if (v == "true" || v == "1") return true;
+  if (v == "false" || v == "0") return false;
+  return absl::InvalidArgumentError(absl::StrCat("'", name, "' must be true or false"));
+}
+
 const Json& Endpoints() {
   static const Json kEndpoints = {
       {"GET /v1/status", "what is indexed, when, and how large"},
@@ -173,7 +220,9 @@ const Json& Endpoints() {
       {"GET /v1/similar?id=ID&top=K", "most similar incidents, explained (kinship similar)"},
       {"GET /v1/compare?a=ID&b=ID", "one pair scored and explained (kinship compare)"},
       {"GET /v1/attribute?id=ID", "ranked actors, likelihood, confidence (kinship attribute)"},
-      {"GET /v1/pivot?value=V&type=T", "incidents holding a value (kinship pivot)"}};
+      {"GET /v1/pivot?value=V&type=T", "incidents holding a value (kinship pivot)"},
+      {"GET /v1/campaigns?threshold=P&attribution=true|false",
+       "linked incidents as campaigns, each attributed (kinship campaigns)"}};
   return kEndpoints;
 }
 
@@ -228,6 +277,13 @@ void Routes(httplib::Server& svr, Service& service) {
       Json j = {{"incident", r.incident}};
       j.update(AttributionJson(r));
       return j;
+    }));
+  });
+  svr.Get("/v1/campaigns", [&service](const httplib::Request& req, httplib::Response& res) {
+    Reply(res, service.Run([&](Analysis& a) -> absl::StatusOr<Json> {
+      KINSHIP_ASSIGN_OR_RETURN(double threshold, ThresholdParam(req, 0.5));
+      KINSHIP_ASSIGN_OR_RETURN(bool attribute, BoolParam(req, "attribution", true));
+      return service.Campaigns(a, threshold, attribute);
     }));
   });
   svr.Get("/v1/pivot", [&service](const httplib::Request& req, httplib::Response& res) {
@@ -313,7 +369,8 @@ absl::Status RunServe(const GlobalOptions& g, const ServeArgs& args) {
 void Setup(CLI::App& app, GlobalOptions& g) {
   auto args = std::make_shared<ServeArgs>();
   auto* cmd = app.add_subcommand(
-      "serve", "Answer similar/compare/attribute/pivot over HTTP (JSON) from an in-memory index");
+      "serve",
+      "Answer similar/compare/attribute/pivot/campaigns over HTTP (JSON) from an in-memory index");
   cmd->add_option("--host", args->host, "Address to listen on (default 127.0.0.1: this machine)");
   cmd->add_option("--port", args->port, "TCP port (0: any free port, printed at start)");
   AddAttributionOptions(*cmd, args->settings);

@@ -11,7 +11,6 @@
 #include "cli/analysis.h"
 #include "cli/command.h"
 #include "cli/views.h"
-#include "kinship/parallel.h"
 #include "kinship/similarity.h"
 
 namespace kinship::cli {
@@ -63,61 +62,21 @@ absl::Status RunCompare(const GlobalOptions& g, const std::string& a, const std:
   return absl::OkStatus();
 }
 
-// A campaign as one incident: every member's indicators, techniques and software, its span, and
-// the victim of the first member that names one.
-absl::StatusOr<Incident> MergedCampaign(Store& store, const score::Campaign& c, size_t number) {
-  Incident merged;
-  merged.id = absl::StrCat("campaign-", number);
-  merged.first_seen = c.first_seen;
-  merged.last_seen = c.last_seen;
-  for (const std::string& id : c.members) {
-    KINSHIP_ASSIGN_OR_RETURN(Incident inc, store.GetIncident(id));
-    if (merged.victim.sector.empty() && merged.victim.country.empty()) merged.victim = inc.victim;
-    for (auto& x : inc.indicators) merged.indicators.push_back(std::move(x));
-    for (auto& x : inc.techniques) merged.techniques.push_back(std::move(x));
-    for (auto& x : inc.software) merged.software.push_back(std::move(x));
-  }
-  return merged;
-}
-
 absl::Status RunCampaigns(const GlobalOptions& g, double threshold, bool attribute) {
   KINSHIP_ASSIGN_OR_RETURN(std::unique_ptr<Analysis> analysis, Analysis::Load(g, {}));
-  score::CampaignOptions opts;
-  opts.threshold = threshold;
   Progress(g, "linking incidents");
-  KINSHIP_ASSIGN_OR_RETURN(std::vector<score::Campaign> cs,
-                           score::FindCampaigns(analysis->index(), opts));
-  // Each campaign attributed as one incident, its own members never evidence of it: an
-  // assessment independent of what the members' sources state. In batches: the members are read
-  // from the store one campaign after another, the batch is attributed on worker threads.
-  constexpr size_t kBatch = 16;
-  std::vector<attrib::Result> assessed(cs.size());
+  KINSHIP_ASSIGN_OR_RETURN(
+      AssessedCampaigns found,
+      FindAssessedCampaigns(
+          *analysis, threshold, attribute,
+          [&analysis](const std::string& id) { return analysis->store().GetIncident(id); },
+          [&g](const std::string& what) { Progress(g, what); }));
+  const std::vector<score::Campaign>& cs = found.campaigns;
   for (size_t i = 0; i < cs.size(); ++i) {
     const score::Campaign& c = cs[i];
-    if (attribute && i % kBatch == 0) {
-      const size_t end = std::min(cs.size(), i + kBatch);
-      Progress(g, absl::StrCat("attributing campaigns ", i + 1, "-", end, " of ", cs.size()));
-      std::vector<Incident> merged;
-      for (size_t k = i; k < end; ++k) {
-        KINSHIP_ASSIGN_OR_RETURN(Incident m, MergedCampaign(analysis->store(), cs[k], k + 1));
-        merged.push_back(std::move(m));
-      }
-      util::ParallelFor(merged.size(), [&](size_t k) {
-        assessed[i + k] = analysis->Attribute(merged[k], cs[i + k].members);
-      });
-    }
+    const attrib::Result* assessed = attribute ? &found.assessed[i] : nullptr;
     if (g.json) {
-      nlohmann::json j = {{"campaign", i + 1},
-                          {"members", c.members},
-                          {"first_seen", c.first_seen},
-                          {"last_seen", c.last_seen},
-                          {"cohesion", c.cohesion},
-                          {"actor", c.actor},
-                          {"actor_votes", c.actor_votes},
-                          {"attributed_members", c.attributed_members},
-                          {"binding", ExplanationJson(c.binding)}};
-      if (attribute) j["attribution"] = AttributionJson(assessed[i]);
-      PrintJsonLine(j);
+      PrintJsonLine(CampaignJson(c, i + 1, assessed));
       continue;
     }
     // The span as days: sources state times as dates (MISP) or timestamps (STIX); --json keeps
@@ -133,9 +92,9 @@ absl::Status RunCampaigns(const GlobalOptions& g, double threshold, bool attribu
                   c.actor_votes, c.attributed_members);
     }
     PrintExplanation(c.binding, "  ");
-    if (attribute) {
+    if (assessed != nullptr) {
       std::printf("  assessed attribution (the members' own sources left out):\n");
-      PrintAttribution(assessed[i], "    ", 6);
+      PrintAttribution(*assessed, "    ", 6);
     }
   }
   if (!g.json && cs.empty()) std::printf("no campaigns above threshold %.2f\n", threshold);

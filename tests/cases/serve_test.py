@@ -37,6 +37,14 @@ def cli(db, *args):
     return json.loads(out.stdout.splitlines()[-1])
 
 
+def cli_lines(db, *args):
+    out = subprocess.run([BIN, "--db", db, "--quiet", "--json", *args], capture_output=True,
+                         text=True, timeout=120)
+    if out.returncode != 0:
+        raise SystemExit(f"kinship {' '.join(args)} failed ({out.returncode}): {out.stderr}")
+    return [json.loads(l) for l in out.stdout.splitlines() if l.strip()]
+
+
 def get(base, path, **params):
     url = base + path + ("?" + urllib.parse.urlencode(params) if params else "")
     try:
@@ -103,6 +111,23 @@ with tempfile.TemporaryDirectory() as tmp:
               "answers after the ingest equal the CLI's")
         code, status = get(base, "/v1/status")
         check(status["indexings"] == 2, "no change, no new indexing")
+
+        # Campaigns: the CLI's lines as one list, computed once per index and setting.
+        code, body = get(base, "/v1/campaigns")
+        check(code == 200 and body["threshold"] == 0.5 and body["campaigns"] == cli_lines(db, "campaigns"),
+              "/v1/campaigns equals `kinship --json campaigns`")
+        check(any(BUNDESTAG in c["members"] and DNC in c["members"] for c in body["campaigns"]),
+              "the Bundestag and DNC incidents form one campaign")
+        code, again = get(base, "/v1/campaigns")
+        check(code == 200 and again == body, "asked again, the same campaigns")
+        code, bare = get(base, "/v1/campaigns", threshold=0.3, attribution="false")
+        check(code == 200 and bare["campaigns"] == cli_lines(db, "campaigns", "--threshold", "0.3", "--no-attribution")
+              and all("attribution" not in c for c in bare["campaigns"]),
+              "threshold and attribution=false as the CLI's --threshold and --no-attribution")
+        code, err = get(base, "/v1/campaigns", threshold="2")
+        check(code == 400 and "threshold" in err["error"], f"threshold out of range -> 400 ({code} {err})")
+        code, status = get(base, "/v1/status")
+        check(status["indexings"] == 2, "campaigns do not index the store again")
 
         # A second server on the same port is refused (no SO_REUSEPORT sharing).
         port = base.rsplit(":", 1)[-1]
