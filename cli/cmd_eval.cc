@@ -11,7 +11,6 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
-#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -47,8 +46,8 @@ struct EvalArgs {
   // (docs/evaluation.md).
   double abstain_unknown = 0.93;
   bool fit_pairs = false;  // fit the similarity family weights per fold
-  // Fit the "same actor" probability's isotonic steps per fold on the known side's labelled
-  // pairs (else the hand-set logistic of the raw score).
+  // Map the neighbours' raw scores to "same actor" probabilities by isotonic steps, fold f's
+  // fitted on the other folds' (query, neighbour) pairs (else the hand-set logistic).
   bool pair_steps = true;
   size_t pair_stride = 1;
   bool actor_documents = false;
