@@ -39,11 +39,11 @@ absl::Status RunSimilar(const GlobalOptions& g, const std::string& id, size_t to
   for (size_t i = 0; i < matches.size(); ++i) {
     const score::Match& m = matches[i];
     std::vector<std::string> actors = l->index().StatedActors(m.id);
-    std::printf("%2zu. %s  p=%.3f  raw=%.2f%s\n", i + 1, m.id.c_str(), m.comparison.probability,
-                m.comparison.raw,
-                actors.empty()
-                    ? ""
-                    : absl::StrCat("  (stated: ", absl::StrJoin(actors, ", "), ")").c_str());
+    std::printf(
+        "%2zu. %s  p=%.3f (%s)  raw=%.2f%s\n", i + 1, m.id.c_str(), m.comparison.probability,
+        std::string(attrib::LikelihoodTerm(m.comparison.probability)).c_str(), m.comparison.raw,
+        actors.empty() ? ""
+                       : absl::StrCat("  (stated: ", absl::StrJoin(actors, ", "), ")").c_str());
     PrintExplanation(m.comparison.explanation, "      ");
   }
   return absl::OkStatus();
@@ -56,7 +56,8 @@ absl::Status RunCompare(const GlobalOptions& g, const std::string& a, const std:
     PrintJsonLine(CompareJson(a, b, c));
     return absl::OkStatus();
   }
-  std::printf("%s vs %s: p=%.3f (raw evidence %.2f)\n", a.c_str(), b.c_str(), c.probability, c.raw);
+  std::printf("%s vs %s: p=%.3f, %s (raw evidence %.2f)\n", a.c_str(), b.c_str(), c.probability,
+              std::string(attrib::LikelihoodTerm(c.probability)).c_str(), c.raw);
   if (c.explanation.families.empty()) std::printf("  no shared evidence\n");
   PrintExplanation(c.explanation, "  ");
   return absl::OkStatus();

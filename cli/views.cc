@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "kinship/attribution.h"
 #include "kinship/normalize.h"
 #include "kinship/status.h"
 
@@ -139,6 +140,7 @@ nlohmann::json SimilarJson(const score::SimilarityIndex& index, const std::strin
   for (const score::Match& m : matches) {
     arr.push_back({{"id", m.id},
                    {"probability", m.comparison.probability},
+                   {"likelihood", attrib::LikelihoodTerm(m.comparison.probability)},
                    {"raw", m.comparison.raw},
                    {"stated_actors", index.StatedActors(m.id)},
                    {"explanation", ExplanationJson(m.comparison.explanation)}});
@@ -150,6 +152,7 @@ nlohmann::json CompareJson(const std::string& a, const std::string& b, const sco
   return {{"a", a},
           {"b", b},
           {"probability", c.probability},
+          {"likelihood", attrib::LikelihoodTerm(c.probability)},
           {"raw", c.raw},
           {"explanation", ExplanationJson(c.explanation)}};
 }
