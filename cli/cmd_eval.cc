@@ -383,11 +383,10 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
 
   std::vector<Query> queries;
   std::vector<attrib::metrics::Answer> vote_answers, cosine_answers;
-  // The similarity engine's weights without pair steps: fold f's steps are fitted below on the
-  // other folds' (query, neighbour) pairs, as a query meets a store that does not hold its
-  // duplicates.
-  score::Calibration hand_set = score::Calibration::Default();
-  hand_set.steps = {};
+  // The similarity engine's hand-set weights and logistic, without pair steps: fold f's steps
+  // are fitted below on the other folds' (query, neighbour) pairs, as a query meets a store that
+  // does not hold its duplicates.
+  const score::Calibration hand_set;
   for (int f = 0; f < args.folds; ++f) {
     Progress(g, absl::StrCat("fold ", f + 1, "/", args.folds), true);
     std::set<std::string> known_actors;
@@ -482,9 +481,7 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
   for (Query& q : queries) {
     const Record& r = records[q.record];
     for (attrib::Neighbour& n : q.neighbours) {
-      if (args.neighbours == "similarity" && !args.fit_pairs) {
-        n.probability = fold_pairs[static_cast<size_t>(r.fold)].Calibrate(n.raw);
-      }
+      if (pair_steps) n.probability = fold_pairs[static_cast<size_t>(r.fold)].Calibrate(n.raw);
       pairs_held_out.emplace_back(n.probability, n.actor_id == r.actor ? 1 : 0);
     }
     Incident inc = r.incident;
