@@ -38,13 +38,11 @@ absl::StatusOr<Incident> MergedCampaign(
 }  // namespace
 
 absl::StatusOr<AssessedCampaigns> FindAssessedCampaigns(
-    const Analysis& analysis, double threshold, bool attribute,
+    const Analysis& analysis, const score::CampaignOptions& options, bool attribute,
     const std::function<absl::StatusOr<Incident>(const std::string&)>& get,
     const std::function<void(const std::string&)>& progress) {
-  score::CampaignOptions opts;
-  opts.threshold = threshold;
   AssessedCampaigns out;
-  KINSHIP_ASSIGN_OR_RETURN(out.campaigns, score::FindCampaigns(analysis.index(), opts));
+  KINSHIP_ASSIGN_OR_RETURN(out.campaigns, score::FindCampaigns(analysis.index(), options));
   if (!attribute) return out;
   // Each campaign attributed as one incident, its own members never evidence of it: an
   // assessment independent of what the members' sources state. In batches: the members are read
@@ -79,6 +77,11 @@ nlohmann::json CampaignJson(const score::Campaign& c, size_t number,
                       {"actor_votes", c.actor_votes},
                       {"attributed_members", c.attributed_members},
                       {"binding", ExplanationJson(c.binding)}};
+  nlohmann::json linked = nlohmann::json::array();
+  for (const score::LinkedIncident& l : c.linked) {
+    linked.push_back({{"incident", l.id}, {"via", l.via}, {"probability", l.probability}});
+  }
+  j["linked"] = std::move(linked);
   if (assessed != nullptr) j["attribution"] = AttributionJson(*assessed);
   return j;
 }

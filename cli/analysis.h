@@ -55,7 +55,7 @@ class Analysis {
   std::unique_ptr<attrib::Attributor> attributor_;
 };
 
-// Campaigns over the indexed store (score::FindCampaigns, linking at `threshold`), each, when
+// Campaigns over the indexed store (score::FindCampaigns with `options`), each, when
 // `attribute`, attributed as one incident holding its members' indicators, techniques and
 // software, its own members never evidence of it. `get` reads a member from the store (the
 // server serialises its store reads); `progress` hears of each batch attributed.
@@ -64,7 +64,7 @@ struct AssessedCampaigns {
   std::vector<attrib::Result> assessed;  // one per campaign; empty without attribution
 };
 absl::StatusOr<AssessedCampaigns> FindAssessedCampaigns(
-    const Analysis& analysis, double threshold, bool attribute,
+    const Analysis& analysis, const score::CampaignOptions& options, bool attribute,
     const std::function<absl::StatusOr<Incident>(const std::string&)>& get,
     const std::function<void(const std::string&)>& progress = {});
 // The `kinship campaigns --json` object of campaign `number` (1-based); "attribution" when

@@ -87,9 +87,10 @@ class Service {
     if (auto it = campaigns_.find(key); it != campaigns_.end()) return it->second;
     KINSHIP_ASSIGN_OR_RETURN(
         AssessedCampaigns found,
-        FindAssessedCampaigns(a, threshold, attribute, [this](const std::string& id) {
-          return WithStore([&](Store& s) { return s.GetIncident(id); });
-        }));
+        FindAssessedCampaigns(a, {.threshold = threshold}, attribute,
+                              [this](const std::string& id) {
+                                return WithStore([&](Store& s) { return s.GetIncident(id); });
+                              }));
     Json list = Json::array();
     for (size_t i = 0; i < found.campaigns.size(); ++i) {
       list.push_back(

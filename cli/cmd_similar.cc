@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "cli/analysis.h"
 #include "cli/command.h"
@@ -63,13 +64,14 @@ absl::Status RunCompare(const GlobalOptions& g, const std::string& a, const std:
   return absl::OkStatus();
 }
 
-absl::Status RunCampaigns(const GlobalOptions& g, double threshold, bool attribute) {
+absl::Status RunCampaigns(const GlobalOptions& g, const score::CampaignOptions& options,
+                          bool attribute) {
   KINSHIP_ASSIGN_OR_RETURN(std::unique_ptr<Analysis> analysis, Analysis::Load(g, {}));
   Progress(g, "linking incidents");
   KINSHIP_ASSIGN_OR_RETURN(
       AssessedCampaigns found,
       FindAssessedCampaigns(
-          *analysis, threshold, attribute,
+          *analysis, options, attribute,
           [&analysis](const std::string& id) { return analysis->store().GetIncident(id); },
           [&g](const std::string& what) { Progress(g, what); }));
   const std::vector<score::Campaign>& cs = found.campaigns;
@@ -92,13 +94,28 @@ absl::Status RunCampaigns(const GlobalOptions& g, double threshold, bool attribu
       std::printf("  stated attribution: %s (%zu of %zu attributed members)\n", c.actor.c_str(),
                   c.actor_votes, c.attributed_members);
     }
+    if (!c.linked.empty()) {
+      // Linked to one member but not, on average, to the campaign: beside it, not in it.
+      constexpr size_t kShown = 5;
+      std::vector<std::string> shown;
+      for (size_t k = 0; k < c.linked.size() && k < kShown; ++k) {
+        const score::LinkedIncident& l = c.linked[k];
+        shown.push_back(absl::StrFormat("%s (to %s, p=%.2f)", l.id, l.via, l.probability));
+      }
+      if (c.linked.size() > kShown)
+        shown.push_back(absl::StrCat(c.linked.size() - kShown, " more"));
+      std::printf("  linked to a member, not to the campaign: %s\n",
+                  absl::StrJoin(shown, ", ").c_str());
+    }
     PrintExplanation(c.binding, "  ");
     if (assessed != nullptr) {
       std::printf("  assessed attribution (the members' own sources left out):\n");
       PrintAttribution(*assessed, "    ", 6);
     }
   }
-  if (!g.json && cs.empty()) std::printf("no campaigns above threshold %.2f\n", threshold);
+  if (!g.json && cs.empty()) {
+    std::printf("no campaigns above threshold %.2f\n", options.threshold);
+  }
   return absl::OkStatus();
 }
 
@@ -106,6 +123,7 @@ struct Args {
   std::string id, a, b;
   size_t top = 10;
   double threshold = 0.5;
+  std::string linkage = "average";
   bool attribute = true;
 };
 
@@ -127,8 +145,17 @@ void Setup(CLI::App& app, GlobalOptions& g) {
       ->check(CLI::Range(0.01, 1.0));
   camp->add_flag("!--no-attribution", args->attribute,
                  "Skip attributing each campaign (faster on large stores)");
-  camp->callback(
-      [&g, args] { g.exit_code = Finish(g, RunCampaigns(g, args->threshold, args->attribute)); });
+  camp->add_option("--linkage", args->linkage,
+                   "average (default: no chains through a bridge incident) | single (connected "
+                   "components of the links, as a correlation graph; chains)")
+      ->check(CLI::IsMember({"average", "single"}));
+  camp->callback([&g, args] {
+    score::CampaignOptions options;
+    options.threshold = args->threshold;
+    options.linkage =
+        args->linkage == "single" ? score::Linkage::kSingle : score::Linkage::kAverage;
+    g.exit_code = Finish(g, RunCampaigns(g, options, args->attribute));
+  });
 }
 
 CommandRegistrar reg(40, &Setup);

@@ -281,14 +281,29 @@ class SimilarityIndex {
 // Campaigns
 // ---------------------------------------------------------------------------------------------
 
+// How linked incidents are grouped. kAverage (the default): clusters merge while the average
+// link over all their member pairs (unlinked pairs count 0) stays >= the threshold, so a bridge
+// incident cannot chain unrelated groups. kSingle: every connected component of the link graph
+// (what an exact-correlation graph does); it chains, and is kept for comparison
+// (docs/evaluation.md "Campaign linking").
+enum class Linkage { kAverage, kSingle };
+
 struct CampaignOptions {
-  // Two incidents link when their "same actor" probability is >= this; clusters merge by average
-  // linkage (unlinked pairs count 0) while the average stays >= this, so no single-link chains.
+  // Two incidents link when their "same actor" probability is >= this.
   double threshold = 0.5;
   // Neighbours retrieved per incident to build the sparse link graph.
   size_t neighbours = 30;
   // Smallest campaign reported.
   size_t min_members = 2;
+  Linkage linkage = Linkage::kAverage;
+};
+
+// An incident linked to a campaign member although average linkage left it out of every
+// campaign (its own links do not reach the threshold on average over the members).
+struct LinkedIncident {
+  std::string id;
+  std::string via;     // the member it links to most strongly
+  double probability;  // that link's "same actor" probability
 };
 
 struct Campaign {
@@ -301,6 +316,10 @@ struct Campaign {
   std::string actor;
   size_t actor_votes = 0;
   size_t attributed_members = 0;
+  // Average linkage only: incidents in no campaign that link to a member, strongest first. They
+  // are shown beside the campaign, not counted in it (members, span, binding, attribution), so
+  // a bridge incident cannot pull in what it links to. An incident may stand beside several.
+  std::vector<LinkedIncident> linked;
 };
 
 // Campaigns over every indexed incident, largest first (ties: first member id). Deterministic.

@@ -1,7 +1,9 @@
 // Campaigns: incidents linked when their "same actor" probability passes a threshold, clustered
 // by average linkage on the sparse link graph (unlinked pairs count 0). Unlike single linkage,
 // a bridge incident B between unrelated A and C cannot chain them: merging {A,B} with C needs
-// the average over A-C and B-C to pass the threshold (DESIGN.md "Campaigns").
+// the average over A-C and B-C to pass the threshold (DESIGN.md "Campaigns"); C is then listed
+// beside the campaign as linked to B, not in it. Single linkage (connected components) is kept
+// for comparison (docs/evaluation.md, "3. Campaign linking").
 #include <algorithm>
 #include <map>
 #include <queue>
@@ -75,6 +77,91 @@ Explanation Binding(const Impl& im, const std::vector<uint32_t>& members) {
   return out;
 }
 
+// Merges clusters (each starting as one incident with its links) by average linkage: the pair
+// whose average link over all member pairs is highest merges next, while it is >= threshold.
+void AverageLinkage(std::vector<Cluster>& clusters, double threshold) {
+  const uint32_t n = static_cast<uint32_t>(clusters.size());
+  using Entry = std::tuple<double, uint32_t, uint32_t, int, int>;  // avg, a, b, va, vb
+  auto worse = [](const Entry& x, const Entry& y) {
+    if (std::get<0>(x) != std::get<0>(y)) return std::get<0>(x) < std::get<0>(y);
+    return std::tie(std::get<1>(x), std::get<2>(x)) > std::tie(std::get<1>(y), std::get<2>(y));
+  };
+  std::priority_queue<Entry, std::vector<Entry>, decltype(worse)> heap(worse);
+  auto average = [&](uint32_t a, uint32_t b, double sum) {
+    return sum / (static_cast<double>(clusters[a].members.size()) * clusters[b].members.size());
+  };
+  for (uint32_t i = 0; i < n; ++i) {
+    for (const auto& [j, p] : clusters[i].links) {
+      if (i < j && p >= threshold) heap.emplace(p, i, j, 0, 0);
+    }
+  }
+  while (!heap.empty()) {
+    auto [avg, a, b, va, vb] = heap.top();
+    heap.pop();
+    if (!clusters[a].alive || !clusters[b].alive || clusters[a].version != va ||
+        clusters[b].version != vb) {
+      continue;
+    }
+    if (avg < threshold) break;
+    // Merge the smaller into the larger (ties: into the lower id) to keep link maps small.
+    if (clusters[b].members.size() > clusters[a].members.size() ||
+        (clusters[b].members.size() == clusters[a].members.size() && b < a)) {
+      std::swap(a, b);
+    }
+    Cluster& ca = clusters[a];
+    Cluster& cb = clusters[b];
+    ca.internal += cb.internal + ca.links[b];
+    ca.links.erase(b);
+    cb.links.erase(a);
+    for (const auto& [c, s] : cb.links) {
+      ca.links[c] += s;
+      auto& cl = clusters[c].links;
+      cl[a] += s;
+      cl.erase(b);
+    }
+    ca.members.insert(ca.members.end(), cb.members.begin(), cb.members.end());
+    cb.members.clear();
+    cb.links.clear();
+    cb.alive = false;
+    ++ca.version;
+    ++cb.version;
+    for (const auto& [c, s] : ca.links) {
+      double avg2 = average(a, c, s);
+      if (avg2 >= threshold) {
+        heap.emplace(avg2, std::min(a, c), std::max(a, c), a < c ? ca.version : clusters[c].version,
+                     a < c ? clusters[c].version : ca.version);
+      }
+    }
+  }
+}
+
+// Connected components of the link graph (union-find with path halving).
+void SingleLinkage(std::vector<Cluster>& clusters) {
+  const uint32_t n = static_cast<uint32_t>(clusters.size());
+  std::vector<uint32_t> parent(n);
+  for (uint32_t i = 0; i < n; ++i) parent[i] = i;
+  auto find = [&parent](uint32_t x) {
+    while (parent[x] != x) x = parent[x] = parent[parent[x]];
+    return x;
+  };
+  for (uint32_t i = 0; i < n; ++i) {
+    for (const auto& [j, p] : clusters[i].links) {
+      uint32_t a = find(i), b = find(j);
+      if (a != b) parent[std::max(a, b)] = std::min(a, b);
+    }
+  }
+  for (uint32_t i = 0; i < n; ++i) {
+    const uint32_t r = find(i);
+    for (const auto& [j, p] : clusters[i].links) {
+      if (i < j) clusters[r].internal += p;
+    }
+    if (r == i) continue;
+    clusters[r].members.push_back(i);
+    clusters[i].members.clear();
+    clusters[i].alive = false;
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<Campaign>> FindCampaigns(const SimilarityIndex& index,
@@ -104,64 +191,24 @@ absl::StatusOr<std::vector<Campaign>> FindCampaigns(const SimilarityIndex& index
       b = p;
     }
   }
+  // The links as found (the clusters' maps become sums between clusters as they merge).
+  std::vector<absl::flat_hash_map<uint32_t, double>> graph(n);
+  for (uint32_t i = 0; i < n; ++i) graph[i] = clusters[i].links;
 
-  using Entry = std::tuple<double, uint32_t, uint32_t, int, int>;  // avg, a, b, va, vb
-  auto worse = [](const Entry& x, const Entry& y) {
-    if (std::get<0>(x) != std::get<0>(y)) return std::get<0>(x) < std::get<0>(y);
-    return std::tie(std::get<1>(x), std::get<2>(x)) > std::tie(std::get<1>(y), std::get<2>(y));
-  };
-  std::priority_queue<Entry, std::vector<Entry>, decltype(worse)> heap(worse);
-  auto average = [&](uint32_t a, uint32_t b, double sum) {
-    return sum / (static_cast<double>(clusters[a].members.size()) * clusters[b].members.size());
-  };
-  for (uint32_t i = 0; i < n; ++i) {
-    for (const auto& [j, p] : clusters[i].links) {
-      if (i < j && p >= options.threshold) heap.emplace(p, i, j, 0, 0);
-    }
-  }
-  while (!heap.empty()) {
-    auto [avg, a, b, va, vb] = heap.top();
-    heap.pop();
-    if (!clusters[a].alive || !clusters[b].alive || clusters[a].version != va ||
-        clusters[b].version != vb) {
-      continue;
-    }
-    if (avg < options.threshold) break;
-    // Merge the smaller into the larger (ties: into the lower id) to keep link maps small.
-    if (clusters[b].members.size() > clusters[a].members.size() ||
-        (clusters[b].members.size() == clusters[a].members.size() && b < a)) {
-      std::swap(a, b);
-    }
-    Cluster& ca = clusters[a];
-    Cluster& cb = clusters[b];
-    ca.internal += cb.internal + ca.links[b];
-    ca.links.erase(b);
-    cb.links.erase(a);
-    for (const auto& [c, s] : cb.links) {
-      ca.links[c] += s;
-      auto& cl = clusters[c].links;
-      cl[a] += s;
-      cl.erase(b);
-    }
-    ca.members.insert(ca.members.end(), cb.members.begin(), cb.members.end());
-    cb.members.clear();
-    cb.links.clear();
-    cb.alive = false;
-    ++ca.version;
-    ++cb.version;
-    for (const auto& [c, s] : ca.links) {
-      double avg2 = average(a, c, s);
-      if (avg2 >= options.threshold) {
-        heap.emplace(avg2, std::min(a, c), std::max(a, c), a < c ? ca.version : clusters[c].version,
-                     a < c ? clusters[c].version : ca.version);
-      }
-    }
+  if (options.linkage == Linkage::kSingle) {
+    SingleLinkage(clusters);
+  } else {
+    AverageLinkage(clusters, options.threshold);
   }
 
+  // Which reported campaign (index into `out`) each incident is a member of.
+  const size_t min_members = std::max<size_t>(options.min_members, 2);
+  std::vector<int> campaign_of(n, -1);
   std::vector<Campaign> out;
   for (uint32_t i = 0; i < n; ++i) {
     Cluster& c = clusters[i];
-    if (!c.alive || c.members.size() < std::max<size_t>(options.min_members, 2)) continue;
+    if (!c.alive || c.members.size() < min_members) continue;
+    for (uint32_t m : c.members) campaign_of[m] = static_cast<int>(out.size());
     std::sort(c.members.begin(), c.members.end());
     Campaign camp;
     std::map<std::string, size_t> votes;
@@ -186,6 +233,29 @@ absl::StatusOr<std::vector<Campaign>> FindCampaigns(const SimilarityIndex& index
     camp.cohesion = c.internal / pairs;
     camp.binding = Binding(im, c.members);
     out.push_back(std::move(camp));
+  }
+  // Incidents in no campaign, beside each campaign they link to (their strongest link into it).
+  for (uint32_t i = 0; i < n; ++i) {
+    if (campaign_of[i] >= 0 || graph[i].empty()) continue;
+    std::map<int, std::pair<double, uint32_t>> best;  // campaign -> (probability, member)
+    for (const auto& [j, p] : graph[i]) {
+      const int k = campaign_of[j];
+      if (k < 0) continue;
+      auto [it, added] = best.try_emplace(k, p, j);
+      if (!added && (p > it->second.first || (p == it->second.first && j < it->second.second))) {
+        it->second = {p, j};
+      }
+    }
+    for (const auto& [k, link] : best) {
+      out[k].linked.push_back({im.docs[i].id, im.docs[link.second].id, link.first});
+    }
+  }
+  for (Campaign& c : out) {
+    std::sort(c.linked.begin(), c.linked.end(),
+              [](const LinkedIncident& x, const LinkedIncident& y) {
+                if (x.probability != y.probability) return x.probability > y.probability;
+                return x.id < y.id;
+              });
   }
   std::sort(out.begin(), out.end(), [](const Campaign& x, const Campaign& y) {
     if (x.members.size() != y.members.size()) return x.members.size() > y.members.size();

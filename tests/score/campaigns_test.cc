@@ -54,7 +54,35 @@ TEST(Campaigns, DoesNotChainThroughABridgeIncident) {
   ASSERT_TRUE(cs.ok()) << cs.status();
   EXPECT_FALSE(Together(*cs, "A", "C"));
   ASSERT_EQ(cs->size(), 1u);
-  EXPECT_EQ((*cs)[0].members.size(), 2u);
+  const Campaign& c = (*cs)[0];
+  ASSERT_EQ(c.members.size(), 2u);
+  // The one left out stands beside the campaign, linked through the bridge, not in it.
+  const std::string out = std::count(c.members.begin(), c.members.end(), "A") ? "C" : "A";
+  ASSERT_EQ(c.linked.size(), 1u);
+  EXPECT_EQ(c.linked[0].id, out);
+  EXPECT_EQ(c.linked[0].via, "B");
+  EXPECT_NEAR(c.linked[0].probability, index->Compare(out, "B")->probability, 1e-9);
+}
+
+TEST(Campaigns, SingleLinkageChainsThroughTheBridge) {
+  // The same three as above: as connected components, A and C end up together through B.
+  auto index = SimilarityIndex::Build(WithBackground({
+      Inc("A", {"1.1.1.1", "1.1.1.2"}),
+      Inc("B", {"1.1.1.1", "1.1.1.2", "2.2.2.1", "2.2.2.2"}),
+      Inc("C", {"2.2.2.1", "2.2.2.2"}),
+  }));
+  ASSERT_TRUE(index.ok());
+  CampaignOptions single;
+  single.linkage = Linkage::kSingle;
+  auto cs = FindCampaigns(*index, single);
+  ASSERT_TRUE(cs.ok()) << cs.status();
+  ASSERT_EQ(cs->size(), 1u);
+  EXPECT_EQ((*cs)[0].members, (std::vector<std::string>{"A", "B", "C"}));
+  // Two links over three member pairs: A-C counts 0.
+  const double ab = index->Compare("A", "B")->probability;
+  const double bc = index->Compare("B", "C")->probability;
+  EXPECT_NEAR((*cs)[0].cohesion, (ab + bc) / 3, 1e-9);
+  EXPECT_TRUE((*cs)[0].linked.empty());  // every linked incident is a member
 }
 
 TEST(Campaigns, GroupsAClusterWithSpanEvidenceAndMajorityActor) {
@@ -81,6 +109,7 @@ TEST(Campaigns, GroupsAClusterWithSpanEvidenceAndMajorityActor) {
   EXPECT_EQ(c.actor_votes, 2u);
   EXPECT_EQ(c.attributed_members, 3u);
   EXPECT_GE(c.cohesion, 0.5);
+  EXPECT_TRUE(c.linked.empty());  // "lone" shares nothing
   ASSERT_FALSE(c.binding.families.empty());
   EXPECT_EQ(c.binding.families[0].family, Family::kIndicator);
   EXPECT_EQ(c.binding.families[0].items.size(), 2u);
