@@ -177,6 +177,7 @@ nlohmann::json AttributionJson(const attrib::Result& r) {
                       {"candidates", cands}};
   if (r.abstained) j["abstain_reason"] = r.abstain_reason;
   j["supporting_families"] = r.supporting_families;
+  j["supporting_lines"] = r.supporting_lines;
   j["survives_strongest_removed"] = r.survives_strongest_removed;
   return j;
 }
@@ -197,9 +198,10 @@ void PrintAttribution(const attrib::Result& r, const std::string& indent, size_t
   }
   // ICD 203: the confidence in the evidence is its own statement, never mixed with likelihood.
   std::printf(
-      "%sConfidence in the evidence: %s (supporting families: %s; ranking %s removing the "
-      "strongest).\n",
+      "%sConfidence in the evidence: %s (independent lines: %s; families: %s; ranking %s "
+      "removing the strongest line).\n",
       in, std::string(attrib::ConfidenceName(r.confidence)).c_str(),
+      r.supporting_lines.empty() ? "none" : absl::StrJoin(r.supporting_lines, ", ").c_str(),
       r.supporting_families.empty() ? "none" : absl::StrJoin(r.supporting_families, ", ").c_str(),
       r.survives_strongest_removed ? "survives" : "does not survive");
 }

@@ -79,6 +79,8 @@ inline constexpr int kFamilyCount = 8;
 // "indicator", "infrastructure", "behaviour", "software", "naming", "context",
 // "profile-techniques", "profile-software".
 std::string_view FamilyName(Family f);
+// A set of families, bit f for Family f.
+using FamilyMask = uint32_t;
 
 // One piece of evidence: what is shared or matched, and its weight (>= 0, larger is stronger).
 struct EvidenceItem {
@@ -400,8 +402,11 @@ struct Result {
   std::string abstain_reason;  // why, when abstained
   Confidence confidence = Confidence::kLow;
   std::vector<std::string> supporting_families;  // families that support the top candidate
-  bool survives_strongest_removed = false;       // the top stays first without its strongest family
-  std::vector<Candidate> candidates;             // best first (still listed when abstained)
+  // Independent lines of evidence among them (infrastructure, naming, techniques, tools,
+  // context): families resting on one observation count once. The confidence level counts these.
+  std::vector<std::string> supporting_lines;
+  bool survives_strongest_removed = false;  // the top stays first without its strongest line
+  std::vector<Candidate> candidates;        // best first (still listed when abstained)
 };
 
 // What attribution needs from the knowledge base: an actor's preferred name and the S-id of a
@@ -449,7 +454,7 @@ class Attributor {
   std::vector<Support> Collect(const Incident& query, const std::vector<Neighbour>& neighbours,
                                const std::vector<Neighbour>& actor_matches,
                                const std::vector<StyleMatch>& style,
-                               const std::vector<StyleVote>& votes, int drop_family) const;
+                               const std::vector<StyleVote>& votes, FamilyMask drop) const;
   const ProfileMatcher* profiles_;
   KbView kb_;
   Model model_;

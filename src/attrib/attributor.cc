@@ -34,6 +34,43 @@ constexpr size_t kProfileTopK = 50;
 // Shared items listed per similar incident in the evidence.
 constexpr size_t kSharedItemsShown = 5;
 
+bool Dropped(FamilyMask drop, int f) { return (drop >> f) & 1u; }
+bool Dropped(FamilyMask drop, Family f) { return Dropped(drop, static_cast<int>(f)); }
+double DroppedWeight(const std::array<double, kFamilyCount>& w, FamilyMask drop) {
+  double sum = 0;
+  for (int f = 0; f < kFamilyCount; ++f) {
+    if (Dropped(drop, f)) sum += w[f];
+  }
+  return sum;
+}
+
+// Lines of evidence for the confidence level: families that rest on one observation of the query
+// count once. A shared value and its registered domain or network are one observation of the
+// query's indicators; a KB profile match of techniques (software) rests on the same techniques
+// (software) as the behaviour (software) shared with similar incidents. Naming style stays a
+// line of its own: merged into infrastructure, almost every answer was "low" (docs/attribution.md).
+constexpr int kLineCount = 5;
+constexpr const char* kLineNames[kLineCount] = {"infrastructure", "naming", "techniques", "tools",
+                                                "context"};
+int LineOf(int family) {
+  switch (static_cast<Family>(family)) {
+    case Family::kIndicator:
+    case Family::kInfrastructure:
+      return 0;
+    case Family::kNaming:
+      return 1;
+    case Family::kBehaviour:
+    case Family::kProfileTechniques:
+      return 2;
+    case Family::kSoftware:
+    case Family::kProfileSoftware:
+      return 3;
+    case Family::kContext:
+      return 4;
+  }
+  return 4;
+}
+
 }  // namespace
 
 struct Attributor::Support {
@@ -59,7 +96,7 @@ std::vector<Attributor::Support> Attributor::Collect(const Incident& query,
                                                      const std::vector<Neighbour>& actor_matches,
                                                      const std::vector<StyleMatch>& style,
                                                      const std::vector<StyleVote>& votes,
-                                                     int drop_family) const {
+                                                     FamilyMask drop) const {
   std::map<std::string, Support> by_actor;
   // (a) similar incidents with known actors; the query itself is never its own evidence.
   std::vector<const Neighbour*> sorted;
@@ -80,7 +117,7 @@ std::vector<Attributor::Support> Attributor::Collect(const Incident& query,
       total += e.weight;
     }
     double p = n->probability;
-    if (drop_family >= 0 && total > 0) p *= 1 - w[drop_family] / total;
+    if (drop != 0 && total > 0) p *= 1 - DroppedWeight(w, drop) / total;
     Support& s = by_actor[n->actor_id];
     s.actor_id = n->actor_id;
     mass += p;
@@ -88,14 +125,14 @@ std::vector<Attributor::Support> Attributor::Collect(const Incident& query,
     if (n == sorted.front()) s.first = p;
     double hard = 0;
     for (Family f : {Family::kIndicator, Family::kInfrastructure, Family::kSoftware}) {
-      if (static_cast<int>(f) != drop_family) hard += w[static_cast<int>(f)];
+      if (!Dropped(drop, f)) hard += w[static_cast<int>(f)];
     }
     s.hard = std::max(s.hard, 1 - std::exp(-hard));
     if (used[n->actor_id]++ >= options_.neighbours_per_actor) continue;
     int dominant = 0;
     for (int f = 0; f < kFamilyCount; ++f) {
       const double share = total > 0 ? w[f] / total : (f == 0 ? 1.0 : 0.0);
-      if (f != drop_family) s.family[f] += p * share;
+      if (!Dropped(drop, f)) s.family[f] += p * share;
       if (w[f] > w[dominant]) dominant = f;
     }
     s.neighbour = 1 - (1 - s.neighbour) * (1 - p);
@@ -104,7 +141,7 @@ std::vector<Attributor::Support> Attributor::Collect(const Incident& query,
                           n->incident_id, p});
     size_t shown = 0;
     for (const EvidenceItem& e : n->shared) {
-      if (static_cast<int>(e.family) == drop_family) continue;
+      if (Dropped(drop, e.family)) continue;
       if (shown++ >= kSharedItemsShown) break;
       s.evidence.push_back(e);
     }
@@ -119,18 +156,18 @@ std::vector<Attributor::Support> Attributor::Collect(const Incident& query,
       total += e.weight;
     }
     double p = m.probability;
-    if (drop_family >= 0 && total > 0) p *= 1 - w[drop_family] / total;
+    if (drop != 0 && total > 0) p *= 1 - DroppedWeight(w, drop) / total;
     Support& s = by_actor[m.actor_id];
     s.actor_id = m.actor_id;
     if (p <= s.actor) continue;
     s.actor = p;
     for (int f = 0; f < kFamilyCount; ++f) {
       const double share = total > 0 ? w[f] / total : (f == 0 ? 1.0 : 0.0);
-      if (f != drop_family) s.actor_family[f] = kActorWeight * p * share;
+      if (!Dropped(drop, f)) s.actor_family[f] = kActorWeight * p * share;
     }
     size_t shown = 0;
     for (const EvidenceItem& e : m.shared) {
-      if (static_cast<int>(e.family) == drop_family) continue;
+      if (Dropped(drop, e.family)) continue;
       if (shown++ >= kSharedItemsShown) break;
       s.evidence.push_back({e.family, e.feature, "known incidents of " + m.actor_id, e.weight});
     }
@@ -138,7 +175,7 @@ std::vector<Attributor::Support> Attributor::Collect(const Incident& query,
   // (d) naming style: the nearest known incidents by how their hostnames are named.
   double style_mass = 0;
   absl::flat_hash_map<std::string, size_t> style_shown;
-  if (drop_family != static_cast<int>(Family::kNaming)) {
+  if (!Dropped(drop, Family::kNaming)) {
     for (const StyleMatch& m : style) {
       if (m.incident_id == query.id || m.actor_id.empty() || m.cosine <= 0) continue;
       Support& s = by_actor[m.actor_id];
@@ -169,26 +206,26 @@ std::vector<Attributor::Support> Attributor::Collect(const Incident& query,
     if (!techniques.empty() || !software.empty()) {
       for (ProfileMatch& m : profiles_->Match(techniques, software, kProfileTopK)) {
         double ts = m.technique_score, ss = m.software_score;
-        if (drop_family == static_cast<int>(Family::kProfileTechniques)) ts = 0;
-        if (drop_family == static_cast<int>(Family::kProfileSoftware)) ss = 0;
+        if (Dropped(drop, Family::kProfileTechniques)) ts = 0;
+        if (Dropped(drop, Family::kProfileSoftware)) ss = 0;
         const double score = 1 - (1 - ts) * (1 - ss);  // = m.score when nothing is dropped
         if (score <= 0) continue;
         Support& s = by_actor[m.actor_id];
         s.actor_id = m.actor_id;
         s.profile = score;
         // The posterior is of the whole match; dropping a part leaves it unknown, so it goes.
-        s.profile_posterior = drop_family < 0 ? m.posterior : 0.0;
+        s.profile_posterior = drop == 0 ? m.posterior : 0.0;
         s.family[static_cast<int>(Family::kProfileTechniques)] += kProfileWeight * ts;
         s.family[static_cast<int>(Family::kProfileSoftware)] += kProfileWeight * ss;
         for (EvidenceItem& e : m.evidence) {
-          if (static_cast<int>(e.family) != drop_family) s.evidence.push_back(std::move(e));
+          if (!Dropped(drop, e.family)) s.evidence.push_back(std::move(e));
         }
       }
     }
   }
   // (d') the naming-style classifier: its first choices are candidates, and it scores every
   // candidate it ranked.
-  if (drop_family != static_cast<int>(Family::kNaming)) {
+  if (!Dropped(drop, Family::kNaming)) {
     for (size_t i = 0; i < votes.size(); ++i) {
       const StyleVote& v = votes[i];
       if (v.actor_id.empty()) continue;
@@ -250,7 +287,7 @@ std::vector<std::pair<std::string, ActorFeatures>> Attributor::Features(
     const std::vector<Neighbour>& actor_matches, const std::vector<StyleMatch>& style,
     const std::vector<StyleVote>& votes) const {
   std::vector<std::pair<std::string, ActorFeatures>> out;
-  for (const Support& s : Collect(query, neighbours, actor_matches, style, votes, -1)) {
+  for (const Support& s : Collect(query, neighbours, actor_matches, style, votes, 0)) {
     out.emplace_back(s.actor_id, s.features);
   }
   return out;
@@ -262,7 +299,7 @@ Result Attributor::Attribute(const Incident& query, const std::vector<Neighbour>
                              const std::vector<StyleVote>& votes) const {
   Result r;
   r.incident = query.id;
-  std::vector<Support> support = Collect(query, neighbours, actor_matches, style, votes, -1);
+  std::vector<Support> support = Collect(query, neighbours, actor_matches, style, votes, 0);
   if (support.empty()) {
     r.abstained = true;
     r.abstain_reason = "no similar attributed incident and no profile match";
@@ -313,25 +350,37 @@ Result Attributor::Attribute(const Incident& query, const std::vector<Neighbour>
   if (cands.size() > options_.max_candidates) cands.resize(options_.max_candidates);
   for (Candidate& c : cands) c.likelihood = std::string(LikelihoodTerm(c.probability));
 
-  // Confidence: independent families behind the top actor, and robustness of the ranking.
+  // Confidence: independent lines of evidence behind the top actor, and robustness of the
+  // ranking without its strongest line.
   const std::string top = cands.front().actor_id;
   const Support* ts = nullptr;
   for (const Support& s : support) {
     if (s.actor_id == top) ts = &s;
   }
-  int strongest = 0;
+  std::array<double, kLineCount> line{};
+  std::array<bool, kLineCount> line_supports{};
   for (int f = 0; f < kFamilyCount; ++f) {
     const double v = ts->family[f];
-    if (v > ts->family[strongest]) strongest = f;
+    line[LineOf(f)] += v;
     if (v >= kMinFamilySupport && v >= options_.min_family_weight * ts->total) {
       r.supporting_families.emplace_back(FamilyName(static_cast<Family>(f)));
+      line_supports[LineOf(f)] = true;
     }
   }
-  std::vector<Support> without = Collect(query, neighbours, actor_matches, style, votes, strongest);
+  int strongest = 0;
+  for (int l = 0; l < kLineCount; ++l) {
+    if (line[l] > line[strongest]) strongest = l;
+    if (line_supports[l]) r.supporting_lines.emplace_back(kLineNames[l]);
+  }
+  FamilyMask drop = 0;
+  for (int f = 0; f < kFamilyCount; ++f) {
+    if (LineOf(f) == strongest) drop |= FamilyMask{1} << f;
+  }
+  std::vector<Support> without = Collect(query, neighbours, actor_matches, style, votes, drop);
   r.survives_strongest_removed = !without.empty() && without.front().actor_id == top &&
                                  without.front().total > 0 &&
                                  (without.size() < 2 || without[0].total > without[1].total);
-  const size_t n = r.supporting_families.size();
+  const size_t n = r.supporting_lines.size();
   if (n >= 3 && r.survives_strongest_removed) {
     r.confidence = Confidence::kHigh;
   } else if (n >= 2 && r.survives_strongest_removed) {

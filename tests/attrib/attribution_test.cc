@@ -267,6 +267,32 @@ TEST(Attributor, StrongMultiFamilyEvidenceGivesHighConfidence) {
   EXPECT_TRUE(r.survives_strongest_removed);
   EXPECT_EQ(r.confidence, Confidence::kHigh);
   EXPECT_GE(r.supporting_families.size(), 3u);
+  EXPECT_EQ(r.supporting_lines,
+            (std::vector<std::string>{"infrastructure", "techniques", "tools"}));
+}
+
+TEST(Attributor, FamiliesFromOneObservationAreOneLine) {
+  // A shared value and its registered domain or network are one observation of the query's
+  // indicators: two families, one line of evidence, so never more than low confidence.
+  Attributor a(nullptr, {}, Model::Default());
+  Result r = a.Attribute(Inc("q", {}), {N("n1", "G1", 0.97, Family::kIndicator),
+                                        N("n2", "G1", 0.95, Family::kInfrastructure),
+                                        N("n3", "G2", 0.3, Family::kInfrastructure)});
+  ASSERT_FALSE(r.candidates.empty());
+  EXPECT_EQ(r.candidates[0].actor_id, "G1");
+  EXPECT_THAT(r.supporting_families, ::testing::IsSupersetOf({"indicator", "infrastructure"}));
+  EXPECT_EQ(r.supporting_lines, std::vector<std::string>{"infrastructure"});
+  // Without the whole line (both families) nothing is left for G1.
+  EXPECT_FALSE(r.survives_strongest_removed);
+  EXPECT_EQ(r.confidence, Confidence::kLow);
+  // Behaviour is another observation (the query's techniques): a second line.
+  Result two = a.Attribute(
+      Inc("q", {}),
+      {N("n1", "G1", 0.97, Family::kIndicator), N("n2", "G1", 0.95, Family::kBehaviour),
+       N("n4", "G1", 0.9, Family::kInfrastructure), N("n3", "G2", 0.3, Family::kInfrastructure)});
+  EXPECT_EQ(two.supporting_lines, (std::vector<std::string>{"infrastructure", "techniques"}));
+  EXPECT_TRUE(two.survives_strongest_removed);
+  EXPECT_EQ(two.confidence, Confidence::kModerate);
 }
 
 TEST(Attributor, SingleFamilyEvidenceGivesLowConfidence) {
