@@ -14,7 +14,6 @@
 #include "kinship/parallel.h"
 
 namespace kinship::cli {
-namespace {
 
 // A campaign as one incident: every member's indicators, techniques and software, its span, and
 // the victim of the first member that names one.
@@ -34,8 +33,6 @@ absl::StatusOr<Incident> MergedCampaign(
   }
   return merged;
 }
-
-}  // namespace
 
 absl::StatusOr<AssessedCampaigns> FindAssessedCampaigns(
     const Analysis& analysis, const score::CampaignOptions& options, bool attribute,

@@ -55,6 +55,12 @@ class Analysis {
   std::unique_ptr<attrib::Attributor> attributor_;
 };
 
+// A campaign as one incident: every member's indicators, techniques and software, its span, and
+// the victim of the first member that names one. `get` reads a member.
+absl::StatusOr<Incident> MergedCampaign(
+    const score::Campaign& c, size_t number,
+    const std::function<absl::StatusOr<Incident>(const std::string&)>& get);
+
 // Campaigns over the indexed store (score::FindCampaigns with `options`), each, when
 // `attribute`, attributed as one incident holding its members' indicators, techniques and
 // software, its own members never evidence of it. `get` reads a member from the store (the
