@@ -21,6 +21,7 @@
 #include <shared_mutex>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -81,13 +82,14 @@ class Service {
 
   // Campaigns of the indexed store (called inside Run): computed once per index and setting,
   // since linking every incident costs a Similar per incident (seconds on 10,000 incidents).
-  absl::StatusOr<Json> Campaigns(Analysis& a, double threshold, bool attribute) {
+  absl::StatusOr<Json> Campaigns(Analysis& a, double threshold, score::Linkage linkage,
+                                 bool attribute) {
     std::lock_guard c(campaigns_mu_);
-    const std::pair<double, bool> key(threshold, attribute);
+    const std::tuple<double, score::Linkage, bool> key(threshold, linkage, attribute);
     if (auto it = campaigns_.find(key); it != campaigns_.end()) return it->second;
     KINSHIP_ASSIGN_OR_RETURN(
         AssessedCampaigns found,
-        FindAssessedCampaigns(a, {.threshold = threshold}, attribute,
+        FindAssessedCampaigns(a, {.threshold = threshold, .linkage = linkage}, attribute,
                               [this](const std::string& id) {
                                 return WithStore([&](Store& s) { return s.GetIncident(id); });
                               }));
@@ -96,7 +98,9 @@ class Service {
       list.push_back(
           CampaignJson(found.campaigns[i], i + 1, attribute ? &found.assessed[i] : nullptr));
     }
-    Json body = {{"threshold", threshold}, {"campaigns", std::move(list)}};
+    Json body = {{"threshold", threshold},
+                 {"linkage", linkage == score::Linkage::kSingle ? "single" : "average"},
+                 {"campaigns", std::move(list)}};
     campaigns_.emplace(key, body);
     return body;
   }
@@ -145,7 +149,7 @@ class Service {
   std::shared_mutex mu_;  // exclusive while (re-)indexing
   std::mutex store_mu_;
   std::mutex campaigns_mu_;  // one campaigns computation at a time; guards campaigns_
-  std::map<std::pair<double, bool>, Json> campaigns_;  // of the current index
+  std::map<std::tuple<double, score::Linkage, bool>, Json> campaigns_;  // of the current index
   std::unique_ptr<Analysis> analysis_;
   int64_t version_ = 0;
   size_t indexings_ = 0;
@@ -206,6 +210,14 @@ absl::StatusOr<double> ThresholdParam(const httplib::Request& req, double def) {
   return v;
 }
 
+// How linked incidents are grouped (as `kinship campaigns --linkage`), default average.
+absl::StatusOr<score::Linkage> LinkageParam(const httplib::Request& req) {
+  const std::string v = req.has_param("linkage") ? req.get_param_value("linkage") : "average";
+  if (v == "average") return score::Linkage::kAverage;
+  if (v == "single") return score::Linkage::kSingle;
+  return absl::InvalidArgumentError("'linkage' must be average or single");
+}
+
 absl::StatusOr<bool> BoolParam(const httplib::Request& req, const char* name, bool def) {
   if (!req.has_param(name)) return def;
   const std::string v = req.get_param_value(name);
@@ -222,7 +234,7 @@ const Json& Endpoints() {
       {"GET /v1/compare?a=ID&b=ID", "one pair scored and explained (kinship compare)"},
       {"GET /v1/attribute?id=ID", "ranked actors, likelihood, confidence (kinship attribute)"},
       {"GET /v1/pivot?value=V&type=T", "incidents holding a value (kinship pivot)"},
-      {"GET /v1/campaigns?threshold=P&attribution=true|false",
+      {"GET /v1/campaigns?threshold=P&linkage=average|single&attribution=true|false",
        "linked incidents as campaigns, each attributed (kinship campaigns)"}};
   return kEndpoints;
 }
@@ -283,8 +295,9 @@ void Routes(httplib::Server& svr, Service& service) {
   svr.Get("/v1/campaigns", [&service](const httplib::Request& req, httplib::Response& res) {
     Reply(res, service.Run([&](Analysis& a) -> absl::StatusOr<Json> {
       KINSHIP_ASSIGN_OR_RETURN(double threshold, ThresholdParam(req, 0.5));
+      KINSHIP_ASSIGN_OR_RETURN(score::Linkage linkage, LinkageParam(req));
       KINSHIP_ASSIGN_OR_RETURN(bool attribute, BoolParam(req, "attribution", true));
-      return service.Campaigns(a, threshold, attribute);
+      return service.Campaigns(a, threshold, linkage, attribute);
     }));
   });
   svr.Get("/v1/pivot", [&service](const httplib::Request& req, httplib::Response& res) {

@@ -124,6 +124,12 @@ with tempfile.TemporaryDirectory() as tmp:
         check(code == 200 and bare["campaigns"] == cli_lines(db, "campaigns", "--threshold", "0.3", "--no-attribution")
               and all("attribution" not in c for c in bare["campaigns"]),
               "threshold and attribution=false as the CLI's --threshold and --no-attribution")
+        code, single = get(base, "/v1/campaigns", threshold=0.1, linkage="single", attribution="false")
+        check(code == 200 and single["linkage"] == "single"
+              and single["campaigns"] == cli_lines(db, "campaigns", "--threshold", "0.1", "--linkage", "single", "--no-attribution"),
+              "linkage=single as the CLI's --linkage single")
+        code, err = get(base, "/v1/campaigns", linkage="complete")
+        check(code == 400 and "linkage" in err["error"], f"unknown linkage -> 400 ({code} {err})")
         code, err = get(base, "/v1/campaigns", threshold="2")
         check(code == 400 and "threshold" in err["error"], f"threshold out of range -> 400 ({code} {err})")
         code, status = get(base, "/v1/status")
