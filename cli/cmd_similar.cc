@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -75,6 +76,12 @@ absl::Status RunCampaigns(const GlobalOptions& g, const score::CampaignOptions& 
           [&analysis](const std::string& id) { return analysis->store().GetIncident(id); },
           [&g](const std::string& what) { Progress(g, what); }));
   const std::vector<score::Campaign>& cs = found.campaigns;
+  // The human view lists each member with its date, title and stated actors.
+  absl::flat_hash_map<std::string, IncidentSummary> summaries;
+  if (!g.json && !cs.empty()) {
+    KINSHIP_ASSIGN_OR_RETURN(std::vector<IncidentSummary> list, analysis->store().ListIncidents());
+    for (IncidentSummary& s : list) summaries.emplace(s.id, std::move(s));
+  }
   for (size_t i = 0; i < cs.size(); ++i) {
     const score::Campaign& c = cs[i];
     const attrib::Result* assessed = attribute ? &found.assessed[i] : nullptr;
@@ -87,7 +94,20 @@ absl::Status RunCampaigns(const GlobalOptions& g, const score::CampaignOptions& 
     auto day = [](const std::string& t) { return t.empty() ? std::string("?") : t.substr(0, 10); };
     std::printf("campaign %zu: %zu incidents, %s .. %s, cohesion %.2f\n", i + 1, c.members.size(),
                 day(c.first_seen).c_str(), day(c.last_seen).c_str(), c.cohesion);
-    std::printf("  members: %s\n", absl::StrJoin(c.members, ", ").c_str());
+    std::printf("  members:\n");
+    for (const std::string& id : c.members) {
+      auto it = summaries.find(id);
+      if (it == summaries.end()) {
+        std::printf("    %s\n", id.c_str());
+        continue;
+      }
+      const IncidentSummary& m = it->second;
+      std::printf("    %-40s  %-10s  %s%s\n", id.c_str(), day(m.first_seen).c_str(),
+                  m.title.c_str(),
+                  m.attributed_to.empty()
+                      ? ""
+                      : absl::StrCat("  [", absl::StrJoin(m.attributed_to, ", "), "]").c_str());
+    }
     if (c.actor.empty()) {
       std::printf("  stated attribution: none\n");
     } else {
