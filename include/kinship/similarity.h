@@ -302,8 +302,8 @@ struct CampaignOptions {
 // campaign (its own links do not reach the threshold on average over the members).
 struct LinkedIncident {
   std::string id;
-  std::string via;     // the member it links to most strongly
-  double probability;  // that link's "same actor" probability
+  std::string via;         // the member it links to most strongly
+  double probability = 0;  // that link's "same actor" probability
 };
 
 struct Campaign {
