@@ -58,8 +58,8 @@ echo
 echo "== Which incidents form campaigns? =="
 k campaigns
 echo
-echo "== Linking loosely (p >= 0.1): SolarWinds shares two techniques with the DNC report alone =="
-echo "== (p=0.19, very unlikely); it stands beside the campaign and does not chain into it. =="
+echo "== Linking loosely (p >= 0.1): SolarWinds shares a few techniques with the DNC report alone =="
+echo "== (a weak link); it stands beside the campaign and does not chain into it. =="
 k campaigns --threshold 0.1 --no-attribution
 
 cat <<TXT
