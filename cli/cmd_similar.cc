@@ -134,7 +134,8 @@ absl::Status RunCampaigns(const GlobalOptions& g, const score::CampaignOptions& 
     }
   }
   if (!g.json && cs.empty()) {
-    std::printf("no campaigns above threshold %.2f\n", options.threshold);
+    std::printf("no campaigns of %zu or more incidents linked at threshold %.2f\n",
+                std::max<size_t>(options.min_members, 2), options.threshold);
   }
   return absl::OkStatus();
 }
@@ -144,6 +145,7 @@ struct Args {
   size_t top = 10;
   double threshold = 0.5;
   std::string linkage = "average";
+  size_t min_members = 2;
   bool attribute = true;
 };
 
@@ -169,9 +171,14 @@ void Setup(CLI::App& app, GlobalOptions& g) {
                    "average (default: no chains through a bridge incident) | single (connected "
                    "components of the links, as a correlation graph; chains)")
       ->check(CLI::IsMember({"average", "single"}));
+  camp->add_option("--min-members", args->min_members,
+                   "Smallest campaign shown (default 2); members of smaller groups may still be "
+                   "listed as linked to a larger one")
+      ->check(CLI::Range(size_t{2}, size_t{1000000}));
   camp->callback([&g, args] {
     score::CampaignOptions options;
     options.threshold = args->threshold;
+    options.min_members = args->min_members;
     options.linkage =
         args->linkage == "single" ? score::Linkage::kSingle : score::Linkage::kAverage;
     g.exit_code = Finish(g, RunCampaigns(g, options, args->attribute));
