@@ -129,8 +129,11 @@ void AddAttributionOptions(CLI::App& cmd, AttributionSettings& settings) {
                  "Attributed incidents nearest by naming style considered (0: none)");
 }
 
-attrib::Result Analysis::Attribute(const Incident& incident,
-                                   const std::vector<std::string>& exclude) const {
+attrib::Result AttributeWithout(const attrib::Attributor& attributor,
+                                const score::SimilarityIndex& index,
+                                const attrib::StyleIndex& style, const Incident& incident,
+                                const std::vector<std::string>& exclude, size_t neighbours,
+                                size_t style_neighbours) {
   Incident q = incident;
   q.attributions.clear();  // its own stated attribution is never evidence of itself
   const absl::flat_hash_set<std::string> out(exclude.begin(), exclude.end());
@@ -140,10 +143,26 @@ attrib::Result Analysis::Attribute(const Incident& incident,
     if (matches.size() > k) matches.resize(k);
     return matches;
   };
-  const size_t n = settings_.neighbours, s = settings_.style_neighbours;
-  return attributor_->Attribute(q, keep(attrib::SimilarNeighbours(*index_, q, n + out.size()), n),
-                                {}, keep(style_.Nearest(q, s + out.size()), s),
-                                style_.Classify(q, attrib::kClassifierVotes, exclude));
+  const size_t n = neighbours, s = style_neighbours;
+  return attributor.Attribute(q, keep(attrib::SimilarNeighbours(index, q, n + out.size()), n), {},
+                              keep(style.Nearest(q, s + out.size()), s),
+                              style.Classify(q, attrib::kClassifierVotes, exclude));
+}
+
+attrib::Result Analysis::Attribute(const Incident& incident,
+                                   const std::vector<std::string>& exclude) const {
+  return AttributeWithout(*attributor_, *index_, style_, incident, exclude, settings_.neighbours,
+                          settings_.style_neighbours);
+}
+
+std::optional<score::Linkage> ParseLinkage(std::string_view name) {
+  if (name == "average") return score::Linkage::kAverage;
+  if (name == "single") return score::Linkage::kSingle;
+  return std::nullopt;
+}
+
+const char* LinkageName(score::Linkage linkage) {
+  return linkage == score::Linkage::kSingle ? "single" : "average";
 }
 
 namespace {

@@ -7,7 +7,9 @@
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cli/command.h"
@@ -54,6 +56,20 @@ class Analysis {
   attrib::ProfileMatcher profiles_;
   std::unique_ptr<attrib::Attributor> attributor_;
 };
+
+// `incident` (its stated attribution ignored) attributed by `attributor` with the `neighbours`
+// most similar incidents of `index` and the `style_neighbours` nearest by naming style as
+// evidence; incidents whose id is in `exclude` never count (a campaign is not evidence of
+// itself). Analysis::Attribute with the store's indexes; `kinship eval` with its own.
+attrib::Result AttributeWithout(const attrib::Attributor& attributor,
+                                const score::SimilarityIndex& index,
+                                const attrib::StyleIndex& style, const Incident& incident,
+                                const std::vector<std::string>& exclude, size_t neighbours,
+                                size_t style_neighbours);
+
+// `kinship campaigns --linkage` and `GET /v1/campaigns?linkage=`: "average" or "single".
+std::optional<score::Linkage> ParseLinkage(std::string_view name);
+const char* LinkageName(score::Linkage linkage);
 
 // A campaign as one incident: every member's indicators, techniques and software, its span, and
 // the victim of the first member that names one. `get` reads a member.

@@ -21,12 +21,12 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "cli/analysis.h"
 #include "cli/command.h"
 #include "kinship/attribution.h"
+#include "kinship/disjoint_sets.h"
 #include "kinship/ingest.h"
 #include "kinship/normalize.h"
 #include "kinship/parallel.h"
@@ -903,25 +903,18 @@ LinkScore ScoreGroups(const std::vector<Record>& records,
 
 // MISP-style exact correlation: the connected components of "holds the same (non-benign) value".
 std::vector<std::vector<size_t>> ExactCorrelationComponents(const std::vector<Record>& records) {
-  std::vector<size_t> parent(records.size());
-  for (size_t i = 0; i < parent.size(); ++i) parent[i] = i;
-  auto find = [&parent](size_t x) {
-    while (parent[x] != x) x = parent[x] = parent[parent[x]];
-    return x;
-  };
+  util::DisjointSets sets(records.size());
   absl::flat_hash_map<std::string, size_t> first_holder;
   for (size_t i = 0; i < records.size(); ++i) {
     for (const Indicator& ind : records[i].incident.indicators) {
       if (!ind.valid() || ind.benign()) continue;
       auto [it, added] =
           first_holder.emplace(absl::StrCat(static_cast<int>(ind.type), ":", ind.value), i);
-      if (added) continue;
-      size_t a = find(it->second), b = find(i);
-      if (a != b) parent[std::max(a, b)] = std::min(a, b);
+      if (!added) sets.Union(it->second, i);
     }
   }
   std::map<size_t, std::vector<size_t>> by_root;
-  for (size_t i = 0; i < records.size(); ++i) by_root[find(i)].push_back(i);
+  for (size_t i = 0; i < records.size(); ++i) by_root[sets.Find(i)].push_back(i);
   std::vector<std::vector<size_t>> out;
   for (auto& [root, members] : by_root) out.push_back(std::move(members));
   return out;
@@ -988,17 +981,8 @@ CampaignAttribution AttributeCampaigns(const std::vector<Record>& records,
     merged[k] = *MergedCampaign(found[k], k + 1, get);  // `get` cannot fail here
   }
   util::ParallelFor(n, [&](size_t k) {
-    const absl::flat_hash_set<std::string> out(left_out[k].begin(), left_out[k].end());
-    auto keep = [&out](auto matches, size_t most) {
-      std::erase_if(matches, [&out](const auto& m) { return out.contains(m.incident_id); });
-      if (matches.size() > most) matches.resize(most);
-      return matches;
-    };
-    const Incident& q = merged[k];
-    results[k] = attributor.Attribute(
-        q, keep(attrib::SimilarNeighbours(index, q, args.k + out.size()), args.k), {},
-        keep(style.Nearest(q, args.style_k + out.size()), args.style_k),
-        style.Classify(q, attrib::kClassifierVotes, left_out[k]));
+    results[k] =
+        AttributeWithout(attributor, index, style, merged[k], left_out[k], args.k, args.style_k);
   });
   CampaignAttribution a;
   for (size_t k = 0; k < n; ++k) {

@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <thread>
@@ -99,7 +100,7 @@ class Service {
           CampaignJson(found.campaigns[i], i + 1, attribute ? &found.assessed[i] : nullptr));
     }
     Json body = {{"threshold", threshold},
-                 {"linkage", linkage == score::Linkage::kSingle ? "single" : "average"},
+                 {"linkage", LinkageName(linkage)},
                  {"campaigns", std::move(list)}};
     campaigns_.emplace(key, body);
     return body;
@@ -212,10 +213,10 @@ absl::StatusOr<double> ThresholdParam(const httplib::Request& req, double def) {
 
 // How linked incidents are grouped (as `kinship campaigns --linkage`), default average.
 absl::StatusOr<score::Linkage> LinkageParam(const httplib::Request& req) {
-  const std::string v = req.has_param("linkage") ? req.get_param_value("linkage") : "average";
-  if (v == "average") return score::Linkage::kAverage;
-  if (v == "single") return score::Linkage::kSingle;
-  return absl::InvalidArgumentError("'linkage' must be average or single");
+  if (!req.has_param("linkage")) return score::Linkage::kAverage;
+  std::optional<score::Linkage> linkage = ParseLinkage(req.get_param_value("linkage"));
+  if (!linkage) return absl::InvalidArgumentError("'linkage' must be average or single");
+  return *linkage;
 }
 
 absl::StatusOr<bool> BoolParam(const httplib::Request& req, const char* name, bool def) {

@@ -179,8 +179,7 @@ void Setup(CLI::App& app, GlobalOptions& g) {
     score::CampaignOptions options;
     options.threshold = args->threshold;
     options.min_members = args->min_members;
-    options.linkage =
-        args->linkage == "single" ? score::Linkage::kSingle : score::Linkage::kAverage;
+    options.linkage = *ParseLinkage(args->linkage);  // checked by IsMember above
     g.exit_code = Finish(g, RunCampaigns(g, options, args->attribute));
   });
 }

@@ -15,6 +15,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "index/postings.h"
+#include "kinship/disjoint_sets.h"
 #include "kinship/similarity.h"
 #include "score/internal.h"
 
@@ -135,23 +136,15 @@ void AverageLinkage(std::vector<Cluster>& clusters, double threshold) {
   }
 }
 
-// Connected components of the link graph (union-find with path halving).
+// Connected components of the link graph.
 void SingleLinkage(std::vector<Cluster>& clusters) {
   const uint32_t n = static_cast<uint32_t>(clusters.size());
-  std::vector<uint32_t> parent(n);
-  for (uint32_t i = 0; i < n; ++i) parent[i] = i;
-  auto find = [&parent](uint32_t x) {
-    while (parent[x] != x) x = parent[x] = parent[parent[x]];
-    return x;
-  };
+  util::DisjointSets sets(n);
   for (uint32_t i = 0; i < n; ++i) {
-    for (const auto& [j, p] : clusters[i].links) {
-      uint32_t a = find(i), b = find(j);
-      if (a != b) parent[std::max(a, b)] = std::min(a, b);
-    }
+    for (const auto& [j, p] : clusters[i].links) sets.Union(i, j);
   }
   for (uint32_t i = 0; i < n; ++i) {
-    const uint32_t r = find(i);
+    const uint32_t r = static_cast<uint32_t>(sets.Find(i));
     for (const auto& [j, p] : clusters[i].links) {
       if (i < j) clusters[r].internal += p;
     }
@@ -191,13 +184,15 @@ absl::StatusOr<std::vector<Campaign>> FindCampaigns(const SimilarityIndex& index
       b = p;
     }
   }
-  // The links as found (the clusters' maps become sums between clusters as they merge).
-  std::vector<absl::flat_hash_map<uint32_t, double>> graph(n);
-  for (uint32_t i = 0; i < n; ++i) graph[i] = clusters[i].links;
-
+  // Average linkage: the links as found, for the incidents it leaves beside a campaign (the
+  // clusters' maps become sums between clusters as they merge). Single linkage leaves none: every
+  // linked incident is in its component.
+  std::vector<absl::flat_hash_map<uint32_t, double>> graph;
   if (options.linkage == Linkage::kSingle) {
     SingleLinkage(clusters);
   } else {
+    graph.resize(n);
+    for (uint32_t i = 0; i < n; ++i) graph[i] = clusters[i].links;
     AverageLinkage(clusters, options.threshold);
   }
 
@@ -235,7 +230,7 @@ absl::StatusOr<std::vector<Campaign>> FindCampaigns(const SimilarityIndex& index
     out.push_back(std::move(camp));
   }
   // Incidents in no campaign, beside each campaign they link to (their strongest link into it).
-  for (uint32_t i = 0; i < n; ++i) {
+  for (uint32_t i = 0; i < graph.size(); ++i) {
     if (campaign_of[i] >= 0 || graph[i].empty()) continue;
     std::map<int, std::pair<double, uint32_t>> best;  // campaign -> (probability, member)
     for (const auto& [j, p] : graph[i]) {
