@@ -58,9 +58,9 @@ echo
 echo "== Which incidents form campaigns? =="
 k campaigns
 echo
-echo "== Linking loosely (p >= 0.1): SolarWinds shares a few techniques with the DNC report alone =="
-echo "== (a weak link); it stands beside the campaign and does not chain into it. =="
-k campaigns --threshold 0.1 --no-attribution
+echo "== Linking very loosely (p >= 0.02): SolarWinds shares two techniques with the DNC report alone =="
+echo "== (almost no chance); it stands beside the campaign and does not chain into it. =="
+k campaigns --threshold 0.02 --no-attribution
 
 cat <<TXT
 

@@ -85,7 +85,9 @@ struct ScoringOptions {
   // cap * (1 - exp(-sum / cap)), so fifty indicators of one toolkit are not fifty witnesses.
   FamilyVector saturation = {12, 10, 8, 4, 4, 2, 1, 6};
   // Character n-gram length and most naming features kept per incident (a consistent bottom-k
-  // sample by hash, so two incidents with the same names keep the same n-grams).
+  // sample by hash, so two incidents with the same names keep the same n-grams). N-grams of
+  // stated domains without their TLD (the TLD is its own feature), of URL paths and of file
+  // names, the last two without a file extension (".exe" says what a file is, not who named it).
   int ngram = 4;
   size_t max_naming_features = 64;
   // Activity windows within this many days count as time evidence (linearly less with the gap).

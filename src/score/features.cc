@@ -117,6 +117,25 @@ std::string_view UrlPath(std::string_view url) {
   return path.substr(0, std::min<size_t>(path.size(), 200));
 }
 
+// A file name or URL path without its extension (".exe", ".php", ".docx"): the extension says
+// what kind of file it is, not who named it, and in a small store its n-grams ("ng:.exe",
+// "ng:exe$") would be rare enough to read as shared naming style. Only a final extension of one to
+// five letters or digits after the last '/' is dropped ("a.tar.gz" keeps "a.tar"); a URL with a
+// query or fragment is kept whole ("x.php?id=1").
+std::string_view WithoutExtension(std::string_view name) {
+  if (name.find_first_of("?#") != std::string_view::npos) return name;
+  const size_t dot = name.rfind('.');
+  if (dot == std::string_view::npos || dot == 0) return name;
+  const size_t slash = name.rfind('/');
+  if (slash != std::string_view::npos && (dot < slash || dot == slash + 1)) return name;
+  const std::string_view ext = name.substr(dot + 1);
+  if (ext.empty() || ext.size() > 5) return name;
+  for (char c : ext) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) return name;
+  }
+  return name.substr(0, dot);
+}
+
 }  // namespace
 
 std::vector<Feature> ExtractFeatures(const Incident& incident, const kb::KnowledgeBase* kb,
@@ -152,9 +171,9 @@ std::vector<Feature> ExtractFeatures(const Incident& incident, const kb::Knowled
         AddNgrams(std::string_view(ind.value).substr(0, dot), options.ngram, &grams);
       }
     } else if (ind.type == IndicatorType::kUrl) {
-      AddNgrams(Lower(UrlPath(ind.value)), options.ngram, &grams);
+      AddNgrams(WithoutExtension(Lower(UrlPath(ind.value))), options.ngram, &grams);
     } else if (ind.type == IndicatorType::kFilename) {
-      AddNgrams(Lower(ind.value), options.ngram, &grams);
+      AddNgrams(WithoutExtension(Lower(ind.value)), options.ngram, &grams);
     }
   }
   // Consistent bottom-k sample of the n-grams (smallest stable hashes), as in MinHash sketches

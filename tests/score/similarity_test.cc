@@ -552,6 +552,30 @@ TEST(Features, WarninglistedAndDerivedIndicatorsMapToFamilies) {
   EXPECT_TRUE(has("net:1.2.3.0/24", Family::kInfrastructure));
   EXPECT_TRUE(has("sector:government", Family::kVictim));
   EXPECT_TRUE(has("ng:gate", Family::kNaming));
+  EXPECT_TRUE(has("ng:ate$", Family::kNaming));   // the path ends at its stem
+  EXPECT_FALSE(has("ng:.php", Family::kNaming));  // and ".php" says nothing of who named it
+  EXPECT_FALSE(has("ng:php$", Family::kNaming));
+}
+
+TEST(Features, FileNameExtensionsAreNotNamingStyle) {
+  Incident inc = Inc("x");
+  inc.indicators.push_back(Ind(IndicatorType::kFilename, "XAPS_Objective.dll"));
+  inc.indicators.push_back(Ind(IndicatorType::kFilename, "payload"));
+  inc.indicators.push_back(Ind(IndicatorType::kUrl, "http://evil.com/in.dex/get?id=1.zip"));
+  ScoringOptions options;
+  options.max_naming_features = 1000;  // every n-gram, not the bottom-k sample
+  std::vector<Feature> fs = ExtractFeatures(inc, nullptr, options);
+  auto has = [&](const std::string& key) {
+    return std::any_of(fs.begin(), fs.end(), [&](const Feature& x) { return x.key == key; });
+  };
+  EXPECT_TRUE(has("ng:^xap"));  // n-grams of 4, lower-cased, the name padded with ^ and $
+  EXPECT_TRUE(has("ng:ive$"));
+  EXPECT_FALSE(has("ng:.dll"));
+  EXPECT_FALSE(has("ng:dll$"));
+  EXPECT_TRUE(has("ng:oad$"));  // no extension: the whole name
+  // A dot before the last '/' is not an extension, and a URL with a query is kept whole.
+  EXPECT_TRUE(has("ng:in.d"));
+  EXPECT_TRUE(has("ng:.zip"));
 }
 
 }  // namespace
