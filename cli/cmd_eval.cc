@@ -52,6 +52,9 @@ struct EvalArgs {
   // (docs/evaluation.md).
   double abstain_unknown = 0.93;
   bool fit_pairs = false;  // fit the similarity family weights per fold
+  // Fit the family weights on the other folds' (query, retrieved neighbour) pairs, then retrieve
+  // fold f's neighbours again with them (the pair steps on top, fitted the same way).
+  bool family_weights = false;
   // Map the neighbours' raw scores to "same actor" probabilities by isotonic steps, fold f's
   // fitted on the other folds' (query, neighbour) pairs (else the hand-set logistic).
   bool pair_steps = true;
@@ -332,9 +335,10 @@ constexpr size_t kActorMatches = 10;
 struct Query {
   size_t record;
   std::vector<attrib::Neighbour> neighbours;
-  std::vector<attrib::Neighbour> actor_matches;  // against actor documents
-  std::vector<attrib::StyleMatch> style;         // nearest known incidents by naming style
-  std::vector<attrib::StyleVote> votes;          // the naming-style classifier's best actors
+  std::vector<attrib::Neighbour> first_neighbours;  // with the hand-set weights (--family-weights)
+  std::vector<attrib::Neighbour> actor_matches;     // against actor documents
+  std::vector<attrib::StyleMatch> style;            // nearest known incidents by naming style
+  std::vector<attrib::StyleVote> votes;             // the naming-style classifier's best actors
   std::vector<std::pair<std::string, attrib::ActorFeatures>> features;
   bool truth_known = true;
 };
@@ -401,6 +405,7 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
   // are fitted below on the other folds' (query, neighbour) pairs, as a query meets a store that
   // does not hold its duplicates.
   const score::Calibration hand_set;
+  std::vector<std::unique_ptr<score::SimilarityIndex>> fold_sims(static_cast<size_t>(args.folds));
   for (int f = 0; f < args.folds; ++f) {
     Progress(g, absl::StrCat("fold ", f + 1, "/", args.folds), true);
     std::set<std::string> known_actors;
@@ -467,23 +472,74 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
       cosine_answers.push_back(std::move(c));
       queries.push_back(std::move(qu));
     }
+    fold_sims[static_cast<size_t>(f)] = std::move(sim);
+  }
+  const bool family_weights =
+      args.family_weights && args.neighbours == "similarity" && !args.fit_pairs;
+  // Family weights fitted on the (query, neighbour) pairs of every fold but `exclude` (-1: all),
+  // by logistic regression on each pair's per-family evidence (score::Fit).
+  auto fit_family_weights = [&](int exclude) {
+    std::vector<score::LabelledPair> pairs;
+    for (const Query& q : queries) {
+      const Record& r = records[q.record];
+      if (r.fold == exclude) continue;
+      for (const attrib::Neighbour& n : q.neighbours) {
+        score::LabelledPair lp;
+        std::copy(n.pair_evidence.begin(), n.pair_evidence.end(), lp.evidence.begin());
+        lp.same_actor = n.actor_id == r.actor;
+        pairs.push_back(lp);
+      }
+    }
+    auto fitted = score::Fit(pairs);
+    score::Calibration c = hand_set;
+    if (fitted.ok()) {
+      c.weight = fitted->weight;
+      c.intercept = fitted->intercept;
+    }
+    return c;
+  };
+  std::vector<score::Calibration> fold_weights(static_cast<size_t>(args.folds), hand_set);
+  score::Calibration all_weights = hand_set;
+  if (family_weights) {
+    all_weights = fit_family_weights(-1);
+    for (int f = 0; f < args.folds; ++f) {
+      fold_weights[static_cast<size_t>(f)] = fit_family_weights(f);
+    }
+    // Pair steps below are fitted on the first retrieval's pairs, rescored with each fold's
+    // weights; keep that retrieval's evidence before fold f retrieves again with its own.
+    for (Query& q : queries) {
+      const Record& r = records[q.record];
+      score::SimilarityIndex& sim = *fold_sims[static_cast<size_t>(r.fold)];
+      sim.SetCalibration(fold_weights[static_cast<size_t>(r.fold)]);
+      q.first_neighbours = q.neighbours;
+      Incident inc = r.incident;
+      inc.attributions.clear();
+      q.neighbours = attrib::SimilarNeighbours(sim, inc, args.k);
+    }
+    std::fprintf(stderr, "family weights (all folds' pairs):");
+    for (double w : all_weights.weight) std::fprintf(stderr, " %.3f", w);
+    std::fprintf(stderr, "\n");
   }
   // Pair steps: isotonic regression of "same actor" on the raw score of the (query, retrieved
   // attributed neighbour) pairs of every fold but `exclude` (-1: all, the steps to ship).
   const bool pair_steps = args.pair_steps && !args.fit_pairs && args.neighbours == "similarity";
   auto fit_pair_steps = [&](int exclude) {
+    const score::Calibration& base =
+        exclude < 0 ? all_weights : fold_weights[static_cast<size_t>(exclude)];
     std::vector<double> raw;
     std::vector<int> same;
     for (const Query& q : queries) {
       const Record& r = records[q.record];
       if (r.fold == exclude) continue;
-      for (const attrib::Neighbour& n : q.neighbours) {
-        raw.push_back(n.raw);
+      for (const attrib::Neighbour& n : family_weights ? q.first_neighbours : q.neighbours) {
+        score::FamilyVector e;
+        std::copy(n.pair_evidence.begin(), n.pair_evidence.end(), e.begin());
+        raw.push_back(family_weights ? base.Raw(e) : n.raw);
         same.push_back(n.actor_id == r.actor ? 1 : 0);
       }
     }
-    auto fitted = score::FitSteps(raw, same, hand_set);
-    return fitted.ok() ? *fitted : hand_set;
+    auto fitted = score::FitSteps(raw, same, base);
+    return fitted.ok() ? *fitted : base;
   };
   std::vector<score::Calibration> fold_pairs(static_cast<size_t>(args.folds), hand_set);
   if (pair_steps) {
@@ -1171,6 +1227,9 @@ void Setup(CLI::App& app, GlobalOptions& g) {
                   "Share of unknown-actor queries of the training folds that must abstain");
   cmd->add_flag("--fit-pair-weights", args->fit_pairs,
                 "Fit the similarity engine's family weights on the known side's labelled pairs");
+  cmd->add_flag("--family-weights", args->family_weights,
+                "Fit the family weights on the other folds' (query, neighbour) pairs and "
+                "retrieve again with them");
   cmd->add_option("--pair-stride", args->pair_stride,
                   "Fit family weights on every n-th known incident's pairs");
   cmd->add_flag("!--no-pair-steps", args->pair_steps,

@@ -97,6 +97,9 @@ struct Neighbour {
   double probability = 0.0;          // calibrated probability that both are the same actor's work
   std::vector<EvidenceItem> shared;  // the shared evidence, strongest first
   double raw = 0.0;  // the similarity engine's raw score (score::Comparison::raw), if from it
+  // Its per-family saturated evidence before the family weights (score::Comparison::evidence,
+  // in score::Family order), for fitting the weights on retrieved pairs.
+  std::array<double, 8> pair_evidence{};
 };
 
 // ---- (b) knowledge-base profiles ----

@@ -444,6 +444,14 @@ TEST(ActorIndex, MergesIncidentsPerActorAndLeavesOutThoseBeingAttributed) {
   EXPECT_EQ(m[0].incident_id, "actor:G1");
   EXPECT_EQ(m[0].actor_id, "G1");
   EXPECT_GE(m[0].shared.size(), 2u);
+  // Its per-family evidence is what the raw score weighs (kinship eval --family-weights fits
+  // the weights on it): an indicator and an infrastructure share, nothing of the other families.
+  score::FamilyVector e;
+  std::copy(m[0].pair_evidence.begin(), m[0].pair_evidence.end(), e.begin());
+  EXPECT_NEAR(index->calibration().Raw(e), m[0].raw, 1e-9);
+  EXPECT_GT(e[static_cast<int>(score::Family::kIndicator)], 0);
+  EXPECT_GT(e[static_cast<int>(score::Family::kInfrastructure)], 0);
+  EXPECT_EQ(e[static_cast<int>(score::Family::kTechnique)], 0);
   // Leaving out both G1 incidents (being attributed) leaves no G1 document.
   auto without = BuildActorIndex(known, nullptr, {"a1", "a2"});
   ASSERT_TRUE(without.ok());
