@@ -271,7 +271,13 @@ void Routes(httplib::Server& svr, Service& service) {
       KINSHIP_ASSIGN_OR_RETURN(std::string id, Param(req, "id"));
       KINSHIP_ASSIGN_OR_RETURN(size_t top, SizeParam(req, "top", 10));
       KINSHIP_ASSIGN_OR_RETURN(std::vector<score::Match> m, a.index().Similar(id, top));
-      return SimilarJson(a.index(), id, m);
+      std::vector<NamingSourceMap> names;
+      service.WithStore([&](Store& s) {
+        for (const score::Match& x : m) {
+          names.push_back(NamingSourcesOf(s, id, x.id, x.comparison.explanation));
+        }
+      });
+      return SimilarJson(a.index(), id, m, &names);
     }));
   });
   svr.Get("/v1/compare", [&service](const httplib::Request& req, httplib::Response& res) {
@@ -279,7 +285,9 @@ void Routes(httplib::Server& svr, Service& service) {
       KINSHIP_ASSIGN_OR_RETURN(std::string x, Param(req, "a"));
       KINSHIP_ASSIGN_OR_RETURN(std::string y, Param(req, "b"));
       KINSHIP_ASSIGN_OR_RETURN(score::Comparison c, a.index().Compare(x, y));
-      return CompareJson(x, y, c);
+      const NamingSourceMap names =
+          service.WithStore([&](Store& s) { return NamingSourcesOf(s, x, y, c.explanation); });
+      return CompareJson(x, y, c, &names);
     }));
   });
   svr.Get("/v1/attribute", [&service](const httplib::Request& req, httplib::Response& res) {

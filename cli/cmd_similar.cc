@@ -18,12 +18,32 @@
 namespace kinship::cli {
 namespace {
 
-void PrintExplanation(const score::Explanation& e, const char* indent) {
+// "dllhost.dat" or "a.com, b.com +2": the values behind a naming item on one side.
+std::string SourceList(const std::vector<std::string>& values) {
+  if (values.empty()) return "?";
+  std::string out = values[0];
+  if (values.size() > 1) absl::StrAppend(&out, ", ", values[1]);
+  if (values.size() > 2) absl::StrAppend(&out, " +", values.size() - 2);
+  return out;
+}
+
+// Each family on one line; a naming item also shows the values behind it on each side
+// ("ng:host (0.40: dllhost.dat ~ host-update.net)"), when `names` has them.
+void PrintExplanation(const score::Explanation& e, const char* indent,
+                      const NamingSourceMap* names = nullptr) {
   for (const score::FamilyEvidence& f : e.families) {
     std::printf("%s%-15s %.2f:", indent, std::string(score::FamilyName(f.family)).c_str(),
                 f.weight);
     for (size_t i = 0; i < f.items.size() && i < 5; ++i) {
-      std::printf("%s %s (%.2f)", i == 0 ? "" : ",", f.items[i].feature.c_str(), f.items[i].weight);
+      const score::EvidenceItem& it = f.items[i];
+      std::string sources;
+      if (names != nullptr) {
+        if (auto n = names->find(it.feature); n != names->end()) {
+          sources = absl::StrCat(": ", SourceList(n->second.a), " ~ ", SourceList(n->second.b));
+        }
+      }
+      std::printf("%s %s (%.2f%s)", i == 0 ? "" : ",", it.feature.c_str(), it.weight,
+                  sources.c_str());
     }
     if (f.items.size() > 5) std::printf(", +%zu more", f.items.size() - 5);
     std::printf("\n");
@@ -33,8 +53,12 @@ void PrintExplanation(const score::Explanation& e, const char* indent) {
 absl::Status RunSimilar(const GlobalOptions& g, const std::string& id, size_t top) {
   KINSHIP_ASSIGN_OR_RETURN(auto l, Analysis::Load(g, {}, /*attribution=*/false));
   KINSHIP_ASSIGN_OR_RETURN(std::vector<score::Match> matches, l->index().Similar(id, top));
+  std::vector<NamingSourceMap> names;
+  for (const score::Match& m : matches) {
+    names.push_back(NamingSourcesOf(l->store(), id, m.id, m.comparison.explanation));
+  }
   if (g.json) {
-    PrintJsonLine(SimilarJson(l->index(), id, matches));
+    PrintJsonLine(SimilarJson(l->index(), id, matches, &names));
     return absl::OkStatus();
   }
   if (matches.empty()) std::printf("no incident shares evidence with %s\n", id.c_str());
@@ -46,7 +70,7 @@ absl::Status RunSimilar(const GlobalOptions& g, const std::string& id, size_t to
         std::string(attrib::LikelihoodTerm(m.comparison.probability)).c_str(), m.comparison.raw,
         actors.empty() ? ""
                        : absl::StrCat("  (stated: ", absl::StrJoin(actors, ", "), ")").c_str());
-    PrintExplanation(m.comparison.explanation, "      ");
+    PrintExplanation(m.comparison.explanation, "      ", &names[i]);
   }
   return absl::OkStatus();
 }
@@ -54,14 +78,15 @@ absl::Status RunSimilar(const GlobalOptions& g, const std::string& id, size_t to
 absl::Status RunCompare(const GlobalOptions& g, const std::string& a, const std::string& b) {
   KINSHIP_ASSIGN_OR_RETURN(auto l, Analysis::Load(g, {}, /*attribution=*/false));
   KINSHIP_ASSIGN_OR_RETURN(score::Comparison c, l->index().Compare(a, b));
+  const NamingSourceMap names = NamingSourcesOf(l->store(), a, b, c.explanation);
   if (g.json) {
-    PrintJsonLine(CompareJson(a, b, c));
+    PrintJsonLine(CompareJson(a, b, c, &names));
     return absl::OkStatus();
   }
   std::printf("%s vs %s: p=%.3f, %s (raw evidence %.2f)\n", a.c_str(), b.c_str(), c.probability,
               std::string(attrib::LikelihoodTerm(c.probability)).c_str(), c.raw);
   if (c.explanation.families.empty()) std::printf("  no shared evidence\n");
-  PrintExplanation(c.explanation, "  ");
+  PrintExplanation(c.explanation, "  ", &names);
   return absl::OkStatus();
 }
 

@@ -1,6 +1,7 @@
 // The JSON forms of the commands' answers, shared by the CLI and `kinship serve`.
 #include "cli/views.h"
 
+#include <algorithm>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
@@ -120,12 +121,36 @@ nlohmann::json PivotJson(const PivotValue& v, const Store::ValueHolders& h) {
           {"incidents", incidents}};
 }
 
-nlohmann::json ExplanationJson(const score::Explanation& e) {
+NamingSourceMap NamingSourcesOf(Store& store, const std::string& a, const std::string& b,
+                                const score::Explanation& e) {
+  NamingSourceMap out;
+  const auto naming = std::find_if(e.families.begin(), e.families.end(), [](const auto& f) {
+    return f.family == score::Family::kNaming;
+  });
+  if (naming == e.families.end()) return out;
+  absl::StatusOr<Incident> ia = store.GetIncident(a);
+  absl::StatusOr<Incident> ib = store.GetIncident(b);
+  if (!ia.ok() || !ib.ok()) return out;
+  for (const score::EvidenceItem& it : naming->items) {
+    out[it.feature] = {score::NamingSources(*ia, it.feature),
+                       score::NamingSources(*ib, it.feature)};
+  }
+  return out;
+}
+
+nlohmann::json ExplanationJson(const score::Explanation& e, const NamingSourceMap* names,
+                               const std::string& a, const std::string& b) {
   nlohmann::json fams = nlohmann::json::array();
   for (const score::FamilyEvidence& f : e.families) {
     nlohmann::json items = nlohmann::json::array();
     for (const score::EvidenceItem& it : f.items) {
-      items.push_back({{"feature", it.feature}, {"weight", it.weight}, {"df", it.df}});
+      nlohmann::json item = {{"feature", it.feature}, {"weight", it.weight}, {"df", it.df}};
+      if (names != nullptr) {
+        if (auto n = names->find(it.feature); n != names->end()) {
+          item["sources"] = {{a, n->second.a}, {b, n->second.b}};
+        }
+      }
+      items.push_back(std::move(item));
     }
     fams.push_back({{"family", std::string(score::FamilyName(f.family))},
                     {"weight", f.weight},
@@ -135,26 +160,30 @@ nlohmann::json ExplanationJson(const score::Explanation& e) {
 }
 
 nlohmann::json SimilarJson(const score::SimilarityIndex& index, const std::string& id,
-                           const std::vector<score::Match>& matches) {
+                           const std::vector<score::Match>& matches,
+                           const std::vector<NamingSourceMap>* names) {
   nlohmann::json arr = nlohmann::json::array();
-  for (const score::Match& m : matches) {
+  for (size_t i = 0; i < matches.size(); ++i) {
+    const score::Match& m = matches[i];
+    const NamingSourceMap* n = names != nullptr && i < names->size() ? &(*names)[i] : nullptr;
     arr.push_back({{"id", m.id},
                    {"probability", m.comparison.probability},
                    {"likelihood", attrib::LikelihoodTerm(m.comparison.probability)},
                    {"raw", m.comparison.raw},
                    {"stated_actors", index.StatedActors(m.id)},
-                   {"explanation", ExplanationJson(m.comparison.explanation)}});
+                   {"explanation", ExplanationJson(m.comparison.explanation, n, id, m.id)}});
   }
   return {{"incident", id}, {"similar", arr}};
 }
 
-nlohmann::json CompareJson(const std::string& a, const std::string& b, const score::Comparison& c) {
+nlohmann::json CompareJson(const std::string& a, const std::string& b, const score::Comparison& c,
+                           const NamingSourceMap* names) {
   return {{"a", a},
           {"b", b},
           {"probability", c.probability},
           {"likelihood", attrib::LikelihoodTerm(c.probability)},
           {"raw", c.raw},
-          {"explanation", ExplanationJson(c.explanation)}};
+          {"explanation", ExplanationJson(c.explanation, names, a, b)}};
 }
 
 }  // namespace kinship::cli

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "kinship/model.h"
 #include "kinship/similarity.h"
@@ -29,13 +30,27 @@ absl::StatusOr<PivotValue> ParsePivotValue(const std::string& value, const std::
 // `kinship pivot --json`: the value, its warninglists and the incidents holding it.
 nlohmann::json PivotJson(const PivotValue& v, const Store::ValueHolders& h);
 
-// Shared evidence grouped by family, strongest first, each item with its weight and df.
-nlohmann::json ExplanationJson(const score::Explanation& e);
-// `kinship similar --json`.
+// The stated values behind each naming item ("ng:host", "tld:com") of an explanation of a vs b,
+// on each side (score::NamingSources): feature -> (a's values, b's values). Empty when either
+// incident cannot be read from the store (the explanation then shows the n-grams alone).
+struct NamingSides {
+  std::vector<std::string> a, b;
+};
+using NamingSourceMap = absl::flat_hash_map<std::string, NamingSides>;
+NamingSourceMap NamingSourcesOf(Store& store, const std::string& a, const std::string& b,
+                                const score::Explanation& e);
+
+// Shared evidence grouped by family, strongest first, each item with its weight and df; with
+// `names`, naming items also carry "sources": {a: [values], b: [values]}.
+nlohmann::json ExplanationJson(const score::Explanation& e, const NamingSourceMap* names = nullptr,
+                               const std::string& a = "", const std::string& b = "");
+// `kinship similar --json`; `names`, if given, one map per match.
 nlohmann::json SimilarJson(const score::SimilarityIndex& index, const std::string& id,
-                           const std::vector<score::Match>& matches);
+                           const std::vector<score::Match>& matches,
+                           const std::vector<NamingSourceMap>* names = nullptr);
 // `kinship compare --json`.
-nlohmann::json CompareJson(const std::string& a, const std::string& b, const score::Comparison& c);
+nlohmann::json CompareJson(const std::string& a, const std::string& b, const score::Comparison& c,
+                           const NamingSourceMap* names = nullptr);
 
 }  // namespace kinship::cli
 

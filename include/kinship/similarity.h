@@ -111,6 +111,13 @@ struct ScoringOptions {
 std::vector<Feature> ExtractFeatures(const Incident& incident, const kb::KnowledgeBase* kb,
                                      const ScoringOptions& options = {});
 
+// The incident's stated values behind a naming feature of an explanation, so that "ng:host"
+// reads as "dllhost.dat" on one side and "host-update.net" on the other: the domains, URLs and
+// file names whose naming text holds the n-gram ("tld:com": the .com domains), at most `limit`,
+// in the incident's order. Empty for any other feature.
+std::vector<std::string> NamingSources(const Incident& incident, std::string_view feature,
+                                       size_t limit = 3);
+
 // Maps evidence to a probability of "same actor":
 //   raw = sum_f weight[f] * evidence[f];
 //   probability = steps(raw), the isotonic map fitted on labelled pairs (FitSteps), or, without

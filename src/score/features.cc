@@ -136,7 +136,54 @@ std::string_view WithoutExtension(std::string_view name) {
   return name.substr(0, dot);
 }
 
+// Whether a stated indicator takes part in the features at all (ExtractFeatures' filter).
+bool Featured(const Indicator& ind) {
+  return ind.valid() && !ind.benign() && ind.type != IndicatorType::kOther &&
+         ind.derivation == Derivation::kNone;
+}
+
+// The text whose n-grams stand for a stated indicator's naming style: a domain without its TLD
+// (the TLD is a feature of its own), a URL's path, a file name; the last two without their
+// extension. Empty for other indicators.
+std::string NamingText(const Indicator& ind) {
+  if (ind.type == IndicatorType::kDomain) {
+    size_t dot = ind.value.rfind('.');
+    if (dot == std::string::npos || dot + 1 >= ind.value.size()) return "";
+    return ind.value.substr(0, dot);
+  }
+  if (ind.type == IndicatorType::kUrl) {
+    return std::string(WithoutExtension(Lower(UrlPath(ind.value))));
+  }
+  if (ind.type == IndicatorType::kFilename) return std::string(WithoutExtension(Lower(ind.value)));
+  return "";
+}
+
 }  // namespace
+
+std::vector<std::string> NamingSources(const Incident& incident, std::string_view feature,
+                                       size_t limit) {
+  std::vector<std::string> out;
+  const bool tld = feature.starts_with("tld:");
+  if (!tld && !feature.starts_with("ng:")) return out;
+  const std::string_view what = feature.substr(tld ? 4 : 3);
+  for (const Indicator& ind : incident.indicators) {
+    if (out.size() >= limit) break;
+    if (!Featured(ind)) continue;
+    bool hit = false;
+    if (tld) {
+      const size_t dot = ind.value.rfind('.');
+      hit = ind.type == IndicatorType::kDomain && dot != std::string::npos &&
+            std::string_view(ind.value).substr(dot + 1) == what;
+    } else {
+      const std::string text = NamingText(ind);
+      hit = !text.empty() && absl::StrCat("^", text, "$").find(what) != std::string::npos;
+    }
+    if (hit && std::find(out.begin(), out.end(), ind.value) == out.end()) {
+      out.push_back(ind.value);
+    }
+  }
+  return out;
+}
 
 std::vector<Feature> ExtractFeatures(const Incident& incident, const kb::KnowledgeBase* kb,
                                      const ScoringOptions& options) {
@@ -168,13 +215,9 @@ std::vector<Feature> ExtractFeatures(const Incident& incident, const kb::Knowled
       size_t dot = ind.value.rfind('.');
       if (dot != std::string::npos && dot + 1 < ind.value.size()) {
         features.Add(Family::kNaming, absl::StrCat("tld:", ind.value.substr(dot + 1)));
-        AddNgrams(std::string_view(ind.value).substr(0, dot), options.ngram, &grams);
       }
-    } else if (ind.type == IndicatorType::kUrl) {
-      AddNgrams(WithoutExtension(Lower(UrlPath(ind.value))), options.ngram, &grams);
-    } else if (ind.type == IndicatorType::kFilename) {
-      AddNgrams(WithoutExtension(Lower(ind.value)), options.ngram, &grams);
     }
+    AddNgrams(NamingText(ind), options.ngram, &grams);
   }
   // Consistent bottom-k sample of the n-grams (smallest stable hashes), as in MinHash sketches
   // (Broder 1997): two incidents with the same names keep the same n-grams.

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace kinship::score {
@@ -555,6 +556,34 @@ TEST(Features, WarninglistedAndDerivedIndicatorsMapToFamilies) {
   EXPECT_TRUE(has("ng:ate$", Family::kNaming));   // the path ends at its stem
   EXPECT_FALSE(has("ng:.php", Family::kNaming));  // and ".php" says nothing of who named it
   EXPECT_FALSE(has("ng:php$", Family::kNaming));
+}
+
+TEST(Features, NamingSourcesNameTheValuesBehindANamingItem) {
+  Incident inc = Inc("x");
+  inc.indicators.push_back(Ind(IndicatorType::kFilename, "dllhost.dat"));
+  inc.indicators.push_back(Ind(IndicatorType::kDomain, "host-update.net"));
+  inc.indicators.push_back(Ind(IndicatorType::kDomain, "mail.example.com"));
+  inc.indicators.push_back(Ind(IndicatorType::kFilename, "report.exe"));
+  Indicator benign = Ind(IndicatorType::kDomain, "hostgator.com");
+  benign.warninglists.push_back("alexa");
+  inc.indicators.push_back(benign);
+  // Every source really yields the feature it is listed for.
+  auto features = ExtractFeatures(inc, nullptr, ScoringOptions{.max_naming_features = 1000});
+  auto has = [&](const std::string& key) {
+    return std::any_of(features.begin(), features.end(),
+                       [&](const Feature& f) { return f.key == key; });
+  };
+  ASSERT_TRUE(has("ng:host"));
+  EXPECT_THAT(NamingSources(inc, "ng:host"),
+              testing::ElementsAre("dllhost.dat", "host-update.net"));  // not the benign one
+  EXPECT_THAT(NamingSources(inc, "ng:^hos"), testing::ElementsAre("host-update.net"));
+  EXPECT_THAT(NamingSources(inc, "ng:host", 1), testing::ElementsAre("dllhost.dat"));
+  ASSERT_TRUE(has("tld:com"));
+  EXPECT_THAT(NamingSources(inc, "tld:com"), testing::ElementsAre("mail.example.com"));
+  // The extension is not part of the naming text, so nothing stands behind ".exe".
+  EXPECT_FALSE(has("ng:.exe"));
+  EXPECT_TRUE(NamingSources(inc, "ng:.exe").empty());
+  EXPECT_TRUE(NamingSources(inc, "host:host-update.net").empty());  // not a naming feature
 }
 
 TEST(Features, FileNameExtensionsAreNotNamingStyle) {
