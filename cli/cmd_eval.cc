@@ -55,6 +55,11 @@ struct EvalArgs {
   // Fit the family weights on the other folds' (query, retrieved neighbour) pairs, then retrieve
   // fold f's neighbours again with them (the pair steps on top, fitted the same way).
   bool family_weights = false;
+  // > 0: also a split by time (DESIGN.md, "Prefer splits by time"): the reports of the dup_groups
+  // first published last (this share of the dated reports) are queried against everything
+  // published before them and everything undated; the model is fitted by the grouped CV on the
+  // earlier side only.
+  double time_split = 0;
   // Map the neighbours' raw scores to "same actor" probabilities by isotonic steps, fold f's
   // fitted on the other folds' (query, neighbour) pairs (else the hand-set logistic).
   bool pair_steps = true;
@@ -170,6 +175,7 @@ struct Record {
   std::string id, group, actor;  // actor: ATT&CK id when mapped, else "source|label"
   bool pivot = false;
   int fold = 0;
+  std::string date;   // "published" (or "published_month"-01); empty when the source gave none
   Incident incident;  // normalised, attributions set to `actor`
 };
 
@@ -253,6 +259,11 @@ absl::Status LoadRecords(const std::string& path, bool pivot, const json& actor_
     rec.group = r.value("dup_group", rec.id);
     rec.pivot = pivot;
     rec.fold = static_cast<int>(Fnv1a(rec.group) % folds);
+    if (r.value("published", json()).is_string()) {
+      rec.date = r.value("published", "");
+    } else if (r.value("published_month", json()).is_string()) {
+      rec.date = r.value("published_month", "") + "-01";
+    }
     const std::string key = r.value("source", "") + "|" + r.value("actor", "");
     rec.actor = key;
     if (actor_map.contains(key) && actor_map[key]["attack_id"].is_string()) {
@@ -383,6 +394,32 @@ absl::StatusOr<std::vector<Record>> LoadDevRecords(const GlobalOptions& g, const
     KINSHIP_RETURN_IF_ERROR(LoadRecords(dir + "/pivots-dev.jsonl", true, actor_map["entries"],
                                         args.folds, wl.get(), attack, records));
   }
+  if (args.time_split > 0) {
+    // Each dup_group dated by its first publication; the groups whose date is at or after the
+    // cutoff (the latest args.time_split of the dated reports) form fold `args.folds`, the later
+    // side, queried against the rest.
+    std::map<std::string, std::string> first;
+    for (const Record& r : records) {
+      if (r.date.empty()) continue;
+      auto [it, inserted] = first.try_emplace(r.group, r.date);
+      if (!inserted && r.date < it->second) it->second = r.date;
+    }
+    std::vector<std::string> dates;
+    for (const Record& r : records) {
+      if (!r.pivot && first.count(r.group)) dates.push_back(first[r.group]);
+    }
+    if (dates.empty()) return absl::InvalidArgumentError("--time-split: no dated report");
+    std::sort(dates.begin(), dates.end());
+    const size_t at =
+        std::min(dates.size() - 1, static_cast<size_t>(static_cast<double>(dates.size()) *
+                                                       (1 - std::min(args.time_split, 1.0))));
+    const std::string& cutoff = dates[at];
+    for (Record& r : records) {
+      if (auto it = first.find(r.group); it != first.end() && it->second >= cutoff) {
+        r.fold = args.folds;
+      }
+    }
+  }
   return records;
 }
 
@@ -405,15 +442,22 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
   // are fitted below on the other folds' (query, neighbour) pairs, as a query meets a store that
   // does not hold its duplicates.
   const score::Calibration hand_set;
-  std::vector<std::unique_ptr<score::SimilarityIndex>> fold_sims(static_cast<size_t>(args.folds));
-  for (int f = 0; f < args.folds; ++f) {
-    Progress(g, absl::StrCat("fold ", f + 1, "/", args.folds), true);
+  // With --time-split, fold `future` holds the later reports: queried against every other fold
+  // and never part of the known side, nor of any fit, for the others.
+  const int future = args.time_split > 0 ? args.folds : -2;
+  const int n_folds = args.folds + (future >= 0 ? 1 : 0);
+  auto trains = [future](const Record& r, int exclude) {
+    return r.fold != exclude && r.fold != future;
+  };
+  std::vector<std::unique_ptr<score::SimilarityIndex>> fold_sims(static_cast<size_t>(n_folds));
+  for (int f = 0; f < n_folds; ++f) {
+    Progress(g, absl::StrCat("fold ", f + 1, "/", n_folds), true);
     std::set<std::string> known_actors;
     std::vector<Incident> known;
     attrib::NeighbourIndex internal;
     attrib::StyleIndex style;
     for (const Record& r : records) {
-      if (r.fold == f) continue;
+      if (!trains(r, f) && !(f == future && r.fold != future)) continue;
       known_actors.insert(r.actor);
       internal.Add(r.incident, r.actor);
       style.Add(r.incident, r.actor);
@@ -425,7 +469,7 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
     if (args.actor_documents) {
       std::vector<Incident> known_side;
       for (const Record& r : records) {
-        if (r.fold != f) known_side.push_back(r.incident);
+        if (trains(r, f) || (f == future && r.fold != future)) known_side.push_back(r.incident);
       }
       KINSHIP_ASSIGN_OR_RETURN(auto built, attrib::BuildActorIndex(known_side, nullptr, {}));
       actors = std::make_unique<score::SimilarityIndex>(std::move(built));
@@ -468,8 +512,10 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
         a->truth_known = qu.truth_known;
         a->group = r.group;
       }
-      vote_answers.push_back(std::move(v));
-      cosine_answers.push_back(std::move(c));
+      if (future < 0 || f == future) {  // the table's queries: with --time-split, the later ones
+        vote_answers.push_back(std::move(v));
+        cosine_answers.push_back(std::move(c));
+      }
       queries.push_back(std::move(qu));
     }
     fold_sims[static_cast<size_t>(f)] = std::move(sim);
@@ -482,7 +528,7 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
     std::vector<score::LabelledPair> pairs;
     for (const Query& q : queries) {
       const Record& r = records[q.record];
-      if (r.fold == exclude) continue;
+      if (!trains(r, exclude)) continue;
       for (const attrib::Neighbour& n : q.neighbours) {
         score::LabelledPair lp;
         std::copy(n.pair_evidence.begin(), n.pair_evidence.end(), lp.evidence.begin());
@@ -498,11 +544,11 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
     }
     return c;
   };
-  std::vector<score::Calibration> fold_weights(static_cast<size_t>(args.folds), hand_set);
+  std::vector<score::Calibration> fold_weights(static_cast<size_t>(n_folds), hand_set);
   score::Calibration all_weights = hand_set;
   if (family_weights) {
     all_weights = fit_family_weights(-1);
-    for (int f = 0; f < args.folds; ++f) {
+    for (int f = 0; f < n_folds; ++f) {
       fold_weights[static_cast<size_t>(f)] = fit_family_weights(f);
     }
     // Pair steps below are fitted on the first retrieval's pairs, rescored with each fold's
@@ -530,7 +576,7 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
     std::vector<int> same;
     for (const Query& q : queries) {
       const Record& r = records[q.record];
-      if (r.fold == exclude) continue;
+      if (!trains(r, exclude)) continue;
       for (const attrib::Neighbour& n : family_weights ? q.first_neighbours : q.neighbours) {
         score::FamilyVector e;
         std::copy(n.pair_evidence.begin(), n.pair_evidence.end(), e.begin());
@@ -541,9 +587,9 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
     auto fitted = score::FitSteps(raw, same, base);
     return fitted.ok() ? *fitted : base;
   };
-  std::vector<score::Calibration> fold_pairs(static_cast<size_t>(args.folds), hand_set);
+  std::vector<score::Calibration> fold_pairs(static_cast<size_t>(n_folds), hand_set);
   if (pair_steps) {
-    for (int f = 0; f < args.folds; ++f) fold_pairs[static_cast<size_t>(f)] = fit_pair_steps(f);
+    for (int f = 0; f < n_folds; ++f) fold_pairs[static_cast<size_t>(f)] = fit_pair_steps(f);
   }
   const score::Calibration all_pairs = pair_steps ? fit_pair_steps(-1) : hand_set;
   // (pair probability, same actor) of every query and its neighbours, each with its fold's steps.
@@ -552,7 +598,9 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
     const Record& r = records[q.record];
     for (attrib::Neighbour& n : q.neighbours) {
       if (pair_steps) n.probability = fold_pairs[static_cast<size_t>(r.fold)].Calibrate(n.raw);
-      pairs_held_out.emplace_back(n.probability, n.actor_id == r.actor ? 1 : 0);
+      if (future < 0 || r.fold == future) {
+        pairs_held_out.emplace_back(n.probability, n.actor_id == r.actor ? 1 : 0);
+      }
     }
     Incident inc = r.incident;
     inc.attributions.clear();
@@ -569,7 +617,7 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
     if (args.ranking_model) {
       std::vector<attrib::RankingExample> ex;
       for (const Query& q : queries) {
-        if (records[q.record].fold == exclude) continue;
+        if (!trains(records[q.record], exclude)) continue;
         attrib::RankingExample e;
         for (const auto& [actor, feat] : q.features) {
           if (actor == records[q.record].actor) e.truth = static_cast<int>(e.candidates.size());
@@ -582,7 +630,7 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
     std::vector<attrib::ActorFeatures> x;
     std::vector<int> y;
     for (const Query& q : queries) {
-      if (records[q.record].fold == exclude) continue;
+      if (!trains(records[q.record], exclude)) continue;
       for (const auto& [actor, feat] : q.features) {
         x.push_back(feat);
         y.push_back(actor == records[q.record].actor);
@@ -596,7 +644,7 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
     std::vector<std::tuple<double, bool, bool>> out;
     for (const Query& q : queries) {
       const Record& r = records[q.record];
-      if (r.fold == exclude) continue;
+      if (!trains(r, exclude)) continue;
       Incident inc = r.incident;
       inc.attributions.clear();
       attrib::Result res = a.Attribute(inc, q.neighbours, q.actor_matches, q.style, q.votes);
@@ -634,7 +682,8 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
     if (!dump) return absl::InvalidArgumentError(absl::StrCat(args.dump, ": cannot write"));
   }
   std::vector<double> fold_thresholds;
-  for (int f = 0; f < args.folds; ++f) {
+  for (int f = 0; f < n_folds; ++f) {
+    if (future >= 0 && f != future) continue;  // --time-split: the table is the later reports'
     const attrib::Model fm = second_stage(fit(f), f);
     fold_thresholds.push_back(fm.abstain_below);
     attrib::Attributor fitted(&profiles, view, fm);
@@ -703,14 +752,39 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
   const attrib::Model all = second_stage(fit(-1), -1);
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  size_t n_reports = 0, n_pivots = 0, n_later = 0, n_earlier = 0;
+  std::string cutoff;
+  for (const Record& r : records) {
+    (r.pivot ? n_pivots : n_reports)++;
+    if (r.fold != future) {
+      ++n_earlier;
+    } else if (!r.pivot) {
+      ++n_later;
+      if (!r.date.empty() && (cutoff.empty() || r.date < cutoff)) cutoff = r.date;
+    }
+  }
+  if (g.json && future >= 0) {
+    PrintJsonLine({{"section", "reports"},
+                   {"split", "time"},
+                   {"cutoff", cutoff},
+                   {"later_reports", n_later},
+                   {"earlier_records", n_earlier}});
+  }
   if (!g.json) {
-    size_t n_reports = 0, n_pivots = 0;
-    for (const Record& r : records) (r.pivot ? n_pivots : n_reports)++;
-    std::printf(
-        "\n== 1. vendor reports: %zu reports queried (+%zu pivot blocks on the known side), "
-        "%d-fold "
-        "CV grouped by dup_group, neighbours: %s, %.1f s ==\n",
-        n_reports, n_pivots, args.folds, args.neighbours.c_str(), secs);
+    if (future >= 0) {
+      std::printf(
+          "\n== 1. vendor reports, split by time: the %zu reports of the dup_groups first "
+          "published on or after %s queried against the %zu earlier or undated records; model, "
+          "steps and threshold by %d-fold grouped CV on the earlier reports only, neighbours: "
+          "%s, %.1f s ==\n",
+          n_later, cutoff.c_str(), n_earlier, args.folds, args.neighbours.c_str(), secs);
+    } else {
+      std::printf(
+          "\n== 1. vendor reports: %zu reports queried (+%zu pivot blocks on the known side), "
+          "%d-fold "
+          "CV grouped by dup_group, neighbours: %s, %.1f s ==\n",
+          n_reports, n_pivots, args.folds, args.neighbours.c_str(), secs);
+    }
     std::printf("%-26s %5s  %5s %5s  %5s %5s %5s  %5s  %5s %5s  %4s %5s  %5s %5s\n", "method",
                 "known", "top1", "top3", "P@10", "P@30", "P@50", "mF1", "answ", "prec", "unk",
                 "abst", "brier", "ece");
@@ -756,8 +830,9 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
         "kinship (calibrated, CV) over all %zu queries, unknown actors included: top-1 %.3f, "
         "Brier %.3f, ECE %.3f\n",
         calibrated.all_queries, calibrated.top1_all, calibrated.brier_all, calibrated.ece_all);
-    std::printf("model (%s) fitted on all out-of-fold features:",
-                all.exclusive ? "conditional logit" : "independent logistic");
+    std::printf("model (%s) fitted on %s out-of-fold features:",
+                all.exclusive ? "conditional logit" : "independent logistic",
+                future >= 0 ? "the earlier reports'" : "all");
     const char* names[attrib::kModelInputs] = {
         "bias",   "neighbour",  "best",      "profile",    "share",
         "margin", "vote",       "hard",      "first",      "actor",
@@ -783,7 +858,8 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
         pair_reliability.n, pair_reliability.positive_rate, pair_reliability.mean_probability,
         pair_reliability.brier, pair_reliability.ece);
     if (pair_steps) {
-      std::printf("pair calibration steps (raw:probability, all folds' pairs):");
+      std::printf("pair calibration steps (raw:probability, %s pairs):",
+                  future >= 0 ? "the earlier reports'" : "all folds'");
       for (size_t i = 0; i < all_pairs.steps.xs().size(); ++i) {
         std::printf(" %.6f:%.3f", all_pairs.steps.xs()[i], all_pairs.steps.ys()[i]);
       }
@@ -1227,6 +1303,10 @@ void Setup(CLI::App& app, GlobalOptions& g) {
                   "Share of unknown-actor queries of the training folds that must abstain");
   cmd->add_flag("--fit-pair-weights", args->fit_pairs,
                 "Fit the similarity engine's family weights on the known side's labelled pairs");
+  cmd->add_option("--time-split", args->time_split,
+                  "Query the latest SHARE of the dated reports against the earlier and undated "
+                  "records (0: grouped CV only)")
+      ->check(CLI::Range(0.0, 0.9));
   cmd->add_flag("--family-weights", args->family_weights,
                 "Fit the family weights on the other folds' (query, neighbour) pairs and "
                 "retrieve again with them");
