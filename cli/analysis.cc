@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstdio>
 #include <functional>
+#include <map>
+#include <optional>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
@@ -167,21 +169,54 @@ const char* LinkageName(score::Linkage linkage) {
 
 namespace {
 
-nlohmann::json EvidenceJson(const attrib::EvidenceItem& e) {
+const NamingSides* SourcesOf(const EvidenceSources* sources, const attrib::EvidenceItem& e) {
+  if (sources == nullptr || e.via.empty()) return nullptr;
+  auto it = sources->find({e.via, e.feature});
+  return it == sources->end() ? nullptr : &it->second;
+}
+
+nlohmann::json EvidenceJson(const attrib::EvidenceItem& e, const std::string& query,
+                            const EvidenceSources* sources) {
   nlohmann::json j = {{"family", std::string(attrib::FamilyName(e.family))},
                       {"feature", e.feature},
                       {"weight", std::round(e.weight * 1000) / 1000}};
   if (!e.via.empty()) j["via"] = e.via;
+  if (const NamingSides* n = SourcesOf(sources, e)) j["sources"] = {{query, n->a}, {e.via, n->b}};
   return j;
 }
 
 }  // namespace
 
-nlohmann::json AttributionJson(const attrib::Result& r) {
+EvidenceSources EvidenceSourcesOf(Store& store, const Incident& query, const attrib::Result& r) {
+  EvidenceSources out;
+  std::map<std::string, std::optional<Incident>> read;  // each similar incident read once
+  for (const attrib::Candidate& c : r.candidates) {
+    for (const attrib::EvidenceItem& e : c.evidence) {
+      if (e.family != attrib::Family::kNaming || e.via.empty() || out.count({e.via, e.feature})) {
+        continue;
+      }
+      std::vector<std::string> mine = score::NamingSources(query, e.feature);
+      if (mine.empty()) continue;  // not an n-gram or TLD item ("style:<id>")
+      auto [it, inserted] = read.try_emplace(e.via);
+      if (inserted) {
+        if (absl::StatusOr<Incident> inc = store.GetIncident(e.via); inc.ok()) {
+          it->second = std::move(*inc);
+        }
+      }
+      if (!it->second) continue;
+      out[{e.via, e.feature}] = {std::move(mine), score::NamingSources(*it->second, e.feature)};
+    }
+  }
+  return out;
+}
+
+nlohmann::json AttributionJson(const attrib::Result& r, const EvidenceSources* sources) {
   nlohmann::json cands = nlohmann::json::array();
   for (const attrib::Candidate& c : r.candidates) {
     nlohmann::json ev = nlohmann::json::array();
-    for (const attrib::EvidenceItem& e : c.evidence) ev.push_back(EvidenceJson(e));
+    for (const attrib::EvidenceItem& e : c.evidence) {
+      ev.push_back(EvidenceJson(e, r.incident, sources));
+    }
     cands.push_back({{"actor", c.actor_id},
                      {"name", c.name},
                      {"probability", std::round(c.probability * 1000) / 1000},
@@ -198,7 +233,8 @@ nlohmann::json AttributionJson(const attrib::Result& r) {
   return j;
 }
 
-void PrintAttribution(const attrib::Result& r, const std::string& indent, size_t evidence_shown) {
+void PrintAttribution(const attrib::Result& r, const std::string& indent, size_t evidence_shown,
+                      const EvidenceSources* sources) {
   const char* in = indent.c_str();
   if (r.abstained) std::printf("%sabstained: %s\n", in, r.abstain_reason.c_str());
   for (size_t i = 0; i < r.candidates.size(); ++i) {
@@ -207,8 +243,12 @@ void PrintAttribution(const attrib::Result& r, const std::string& indent, size_t
                 c.probability * 100, c.likelihood.c_str());
     for (size_t k = 0; k < c.evidence.size() && k < evidence_shown; ++k) {
       const attrib::EvidenceItem& e = c.evidence[k];
+      std::string feature = e.feature;
+      if (const NamingSides* n = SourcesOf(sources, e)) {
+        absl::StrAppend(&feature, " (", NamingSidesText(*n), ")");
+      }
       std::printf("%s     %-18s %-40s %.2f%s%s\n", in,
-                  std::string(attrib::FamilyName(e.family)).c_str(), e.feature.c_str(), e.weight,
+                  std::string(attrib::FamilyName(e.family)).c_str(), feature.c_str(), e.weight,
                   e.via.empty() ? "" : "  via ", e.via.c_str());
     }
   }

@@ -5,6 +5,7 @@
 #define KINSHIP_CLI_ANALYSIS_H_
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/views.h"
 #include "kinship/attribution.h"
 #include "kinship/kb.h"
 #include "kinship/similarity.h"
@@ -94,11 +96,19 @@ absl::StatusOr<AssessedCampaigns> FindAssessedCampaigns(
 nlohmann::json CampaignJson(const score::Campaign& c, size_t number,
                             const attrib::Result* assessed);
 
-// The `kinship attribute --json` object of one result (without "incident").
-nlohmann::json AttributionJson(const attrib::Result& r);
+// The values behind each naming item of an attribution's evidence ("ng:host" via a similar
+// incident): the query's and that incident's (score::NamingSources), keyed by (via, feature).
+// Incidents the store cannot read are left out (their items show the n-gram alone).
+using EvidenceSources = std::map<std::pair<std::string, std::string>, NamingSides>;
+EvidenceSources EvidenceSourcesOf(Store& store, const Incident& query, const attrib::Result& r);
+
+// The `kinship attribute --json` object of one result (without "incident"); with `sources`,
+// naming items carry "sources": {query id: [values], via id: [values]}.
+nlohmann::json AttributionJson(const attrib::Result& r, const EvidenceSources* sources = nullptr);
 // The human form: candidates with their evidence (at most `evidence_shown` items each), then
 // the confidence in its own sentence (ICD 203), each line prefixed by `indent`.
-void PrintAttribution(const attrib::Result& r, const std::string& indent, size_t evidence_shown);
+void PrintAttribution(const attrib::Result& r, const std::string& indent, size_t evidence_shown,
+                      const EvidenceSources* sources = nullptr);
 
 }  // namespace kinship::cli
 

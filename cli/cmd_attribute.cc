@@ -20,15 +20,17 @@ struct AttributeArgs {
   AttributionSettings settings;
 };
 
-void PrintResult(const GlobalOptions& g, const attrib::Result& r) {
+void PrintResult(const GlobalOptions& g, Store& store, const Incident& query,
+                 const attrib::Result& r) {
+  const EvidenceSources sources = EvidenceSourcesOf(store, query, r);
   if (g.json) {
     nlohmann::json j = {{"incident", r.incident}};
-    j.update(AttributionJson(r));
+    j.update(AttributionJson(r, &sources));
     PrintJsonLine(j);
     return;
   }
   std::printf("incident %s\n", r.incident.c_str());
-  PrintAttribution(r, "  ", 6);
+  PrintAttribution(r, "  ", 6, &sources);
 }
 
 absl::Status RunAttribute(const GlobalOptions& g, const AttributeArgs& args) {
@@ -52,12 +54,12 @@ absl::Status RunAttribute(const GlobalOptions& g, const AttributeArgs& args) {
       }
       results.assign(n, {});
       util::ParallelFor(n, [&](size_t k) { results[k] = analysis->Attribute(todo[i + k]); });
-      for (const attrib::Result& r : results) PrintResult(g, r);
+      for (size_t k = 0; k < n; ++k) PrintResult(g, analysis->store(), todo[i + k], results[k]);
     }
   }
   for (const std::string& id : args.ids) {
     KINSHIP_ASSIGN_OR_RETURN(Incident inc, analysis->store().GetIncident(id));
-    PrintResult(g, analysis->Attribute(inc));
+    PrintResult(g, analysis->store(), inc, analysis->Attribute(inc));
   }
   return absl::OkStatus();
 }

@@ -296,8 +296,10 @@ void Routes(httplib::Server& svr, Service& service) {
       KINSHIP_ASSIGN_OR_RETURN(Incident inc,
                                service.WithStore([&](Store& s) { return s.GetIncident(id); }));
       const attrib::Result r = a.Attribute(inc);
+      const EvidenceSources sources =
+          service.WithStore([&](Store& s) { return EvidenceSourcesOf(s, inc, r); });
       Json j = {{"incident", r.incident}};
-      j.update(AttributionJson(r));
+      j.update(AttributionJson(r, &sources));
       return j;
     }));
   });

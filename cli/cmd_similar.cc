@@ -18,15 +18,6 @@
 namespace kinship::cli {
 namespace {
 
-// "dllhost.dat" or "a.com, b.com +2": the values behind a naming item on one side.
-std::string SourceList(const std::vector<std::string>& values) {
-  if (values.empty()) return "?";
-  std::string out = values[0];
-  if (values.size() > 1) absl::StrAppend(&out, ", ", values[1]);
-  if (values.size() > 2) absl::StrAppend(&out, " +", values.size() - 2);
-  return out;
-}
-
 // Each family on one line; a naming item also shows the values behind it on each side
 // ("ng:host (0.40: dllhost.dat ~ host-update.net)"), when `names` has them.
 void PrintExplanation(const score::Explanation& e, const char* indent,
@@ -39,7 +30,7 @@ void PrintExplanation(const score::Explanation& e, const char* indent,
       std::string sources;
       if (names != nullptr) {
         if (auto n = names->find(it.feature); n != names->end()) {
-          sources = absl::StrCat(": ", SourceList(n->second.a), " ~ ", SourceList(n->second.b));
+          sources = absl::StrCat(": ", NamingSidesText(n->second));
         }
       }
       std::printf("%s %s (%.2f%s)", i == 0 ? "" : ",", it.feature.c_str(), it.weight,

@@ -121,6 +121,17 @@ nlohmann::json PivotJson(const PivotValue& v, const Store::ValueHolders& h) {
           {"incidents", incidents}};
 }
 
+std::string NamingSidesText(const NamingSides& n) {
+  auto side = [](const std::vector<std::string>& values) {
+    if (values.empty()) return std::string("?");
+    std::string out = values[0];
+    if (values.size() > 1) absl::StrAppend(&out, ", ", values[1]);
+    if (values.size() > 2) absl::StrAppend(&out, " +", values.size() - 2);
+    return out;
+  };
+  return absl::StrCat(side(n.a), " ~ ", side(n.b));
+}
+
 NamingSourceMap NamingSourcesOf(Store& store, const std::string& a, const std::string& b,
                                 const score::Explanation& e) {
   NamingSourceMap out;

@@ -37,6 +37,8 @@ struct NamingSides {
   std::vector<std::string> a, b;
 };
 using NamingSourceMap = absl::flat_hash_map<std::string, NamingSides>;
+// "svchost.exe.exe ~ dllhost.dat", at most two values a side ("a.com, b.com +1 ~ c.com").
+std::string NamingSidesText(const NamingSides& n);
 NamingSourceMap NamingSourcesOf(Store& store, const std::string& a, const std::string& b,
                                 const score::Explanation& e);
 
