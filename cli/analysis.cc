@@ -181,7 +181,10 @@ nlohmann::json EvidenceJson(const attrib::EvidenceItem& e, const std::string& qu
                       {"feature", e.feature},
                       {"weight", std::round(e.weight * 1000) / 1000}};
   if (!e.via.empty()) j["via"] = e.via;
-  if (const NamingSides* n = SourcesOf(sources, e)) j["sources"] = {{query, n->a}, {e.via, n->b}};
+  if (const NamingSides* n = SourcesOf(sources, e)) {
+    j["sources"] = {{query, n->a}, {e.via, n->b}};
+    j["sources_total"] = {{query, n->a_total}, {e.via, n->b_total}};
+  }
   return j;
 }
 
@@ -195,8 +198,7 @@ EvidenceSources EvidenceSourcesOf(Store& store, const Incident& query, const att
       if (e.family != attrib::Family::kNaming || e.via.empty() || out.count({e.via, e.feature})) {
         continue;
       }
-      std::vector<std::string> mine = score::NamingSources(query, e.feature);
-      if (mine.empty()) continue;  // not an n-gram or TLD item ("style:<id>")
+      if (score::NamingSources(query, e.feature, 1).empty()) continue;  // "style:<id>" items
       auto [it, inserted] = read.try_emplace(e.via);
       if (inserted) {
         if (absl::StatusOr<Incident> inc = store.GetIncident(e.via); inc.ok()) {
@@ -204,7 +206,7 @@ EvidenceSources EvidenceSourcesOf(Store& store, const Incident& query, const att
         }
       }
       if (!it->second) continue;
-      out[{e.via, e.feature}] = {std::move(mine), score::NamingSources(*it->second, e.feature)};
+      out[{e.via, e.feature}] = NamingSidesOf(query, *it->second, e.feature);
     }
   }
   return out;

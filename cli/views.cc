@@ -2,6 +2,7 @@
 #include "cli/views.h"
 
 #include <algorithm>
+#include <limits>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
@@ -121,15 +122,26 @@ nlohmann::json PivotJson(const PivotValue& v, const Store::ValueHolders& h) {
           {"incidents", incidents}};
 }
 
+NamingSides NamingSidesOf(const Incident& a, const Incident& b, const std::string& feature) {
+  NamingSides n;
+  n.a = score::NamingSources(a, feature, std::numeric_limits<size_t>::max());
+  n.b = score::NamingSources(b, feature, std::numeric_limits<size_t>::max());
+  n.a_total = n.a.size();
+  n.b_total = n.b.size();
+  if (n.a.size() > kNamingSourcesListed) n.a.resize(kNamingSourcesListed);
+  if (n.b.size() > kNamingSourcesListed) n.b.resize(kNamingSourcesListed);
+  return n;
+}
+
 std::string NamingSidesText(const NamingSides& n) {
-  auto side = [](const std::vector<std::string>& values) {
+  auto side = [](const std::vector<std::string>& values, size_t total) {
     if (values.empty()) return std::string("?");
     std::string out = values[0];
     if (values.size() > 1) absl::StrAppend(&out, ", ", values[1]);
-    if (values.size() > 2) absl::StrAppend(&out, " +", values.size() - 2);
+    if (total > 2) absl::StrAppend(&out, " +", total - 2, " more");
     return out;
   };
-  return absl::StrCat(side(n.a), " ~ ", side(n.b));
+  return absl::StrCat(side(n.a, n.a_total), " ~ ", side(n.b, n.b_total));
 }
 
 NamingSourceMap NamingSourcesOf(Store& store, const std::string& a, const std::string& b,
@@ -143,8 +155,7 @@ NamingSourceMap NamingSourcesOf(Store& store, const std::string& a, const std::s
   absl::StatusOr<Incident> ib = store.GetIncident(b);
   if (!ia.ok() || !ib.ok()) return out;
   for (const score::EvidenceItem& it : naming->items) {
-    out[it.feature] = {score::NamingSources(*ia, it.feature),
-                       score::NamingSources(*ib, it.feature)};
+    out[it.feature] = NamingSidesOf(*ia, *ib, it.feature);
   }
   return out;
 }
@@ -159,6 +170,7 @@ nlohmann::json ExplanationJson(const score::Explanation& e, const NamingSourceMa
       if (names != nullptr) {
         if (auto n = names->find(it.feature); n != names->end()) {
           item["sources"] = {{a, n->second.a}, {b, n->second.b}};
+          item["sources_total"] = {{a, n->second.a_total}, {b, n->second.b_total}};
         }
       }
       items.push_back(std::move(item));

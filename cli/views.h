@@ -34,8 +34,12 @@ nlohmann::json PivotJson(const PivotValue& v, const Store::ValueHolders& h);
 // on each side (score::NamingSources): feature -> (a's values, b's values). Empty when either
 // incident cannot be read from the store (the explanation then shows the n-grams alone).
 struct NamingSides {
-  std::vector<std::string> a, b;
+  std::vector<std::string> a, b;    // at most kNamingSourcesListed values each, in incident order
+  size_t a_total = 0, b_total = 0;  // how many of each incident's values hold it
 };
+inline constexpr size_t kNamingSourcesListed = 10;
+// Both sides of one naming item (score::NamingSources, counted in full, listed in part).
+NamingSides NamingSidesOf(const Incident& a, const Incident& b, const std::string& feature);
 using NamingSourceMap = absl::flat_hash_map<std::string, NamingSides>;
 // "svchost.exe.exe ~ dllhost.dat", at most two values a side ("a.com, b.com +1 ~ c.com").
 std::string NamingSidesText(const NamingSides& n);
@@ -43,7 +47,8 @@ NamingSourceMap NamingSourcesOf(Store& store, const std::string& a, const std::s
                                 const score::Explanation& e);
 
 // Shared evidence grouped by family, strongest first, each item with its weight and df; with
-// `names`, naming items also carry "sources": {a: [values], b: [values]}.
+// `names`, naming items also carry "sources": {a: [values], b: [values]} (at most
+// kNamingSourcesListed each) and "sources_total": {a: n, b: m}.
 nlohmann::json ExplanationJson(const score::Explanation& e, const NamingSourceMap* names = nullptr,
                                const std::string& a = "", const std::string& b = "");
 // `kinship similar --json`; `names`, if given, one map per match.
