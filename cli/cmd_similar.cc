@@ -18,26 +18,36 @@
 namespace kinship::cli {
 namespace {
 
-// Each family on one line; a naming item also shows the values behind it on each side
-// ("ng:host (0.40: dllhost.dat ~ host-update.net)"), when `names` has them.
+// Each family on one line, at most five items; under the naming family, when `names` has them,
+// the domains, URLs and file names behind its shown items on each side ("names behind them:
+// svchost.exe.exe ~ dllhost.dat"): one line, since the n-grams of one name repeat its values.
 void PrintExplanation(const score::Explanation& e, const char* indent,
                       const NamingSourceMap* names = nullptr) {
+  constexpr size_t kShown = 5;
   for (const score::FamilyEvidence& f : e.families) {
     std::printf("%s%-15s %.2f:", indent, std::string(score::FamilyName(f.family)).c_str(),
                 f.weight);
-    for (size_t i = 0; i < f.items.size() && i < 5; ++i) {
+    NamingSides behind;  // the union over the shown items, in order of first appearance
+    for (size_t i = 0; i < f.items.size() && i < kShown; ++i) {
       const score::EvidenceItem& it = f.items[i];
-      std::string sources;
-      if (names != nullptr) {
-        if (auto n = names->find(it.feature); n != names->end()) {
-          sources = absl::StrCat(": ", NamingSidesText(n->second));
+      std::printf("%s %s (%.2f)", i == 0 ? "" : ",", it.feature.c_str(), it.weight);
+      if (names == nullptr) continue;
+      if (auto n = names->find(it.feature); n != names->end()) {
+        for (const auto& [from, to] :
+             {std::pair{&n->second.a, &behind.a}, std::pair{&n->second.b, &behind.b}}) {
+          for (const std::string& v : *from) {
+            if (std::find(to->begin(), to->end(), v) == to->end()) to->push_back(v);
+          }
         }
+        behind.a_total = std::max({behind.a_total, n->second.a_total, behind.a.size()});
+        behind.b_total = std::max({behind.b_total, n->second.b_total, behind.b.size()});
       }
-      std::printf("%s %s (%.2f%s)", i == 0 ? "" : ",", it.feature.c_str(), it.weight,
-                  sources.c_str());
     }
-    if (f.items.size() > 5) std::printf(", +%zu more", f.items.size() - 5);
+    if (f.items.size() > kShown) std::printf(", +%zu more", f.items.size() - kShown);
     std::printf("\n");
+    if (!behind.a.empty() || !behind.b.empty()) {
+      std::printf("%s%-15s names behind them: %s\n", indent, "", NamingSidesText(behind).c_str());
+    }
   }
 }
 
