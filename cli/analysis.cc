@@ -192,21 +192,23 @@ nlohmann::json EvidenceJson(const attrib::EvidenceItem& e, const std::string& qu
 
 EvidenceSources EvidenceSourcesOf(Store& store, const Incident& query, const attrib::Result& r) {
   EvidenceSources out;
-  std::map<std::string, std::optional<Incident>> read;  // each similar incident read once
+  std::optional<score::NamingTexts> mine;  // prepared on the first naming item
+  std::map<std::string, std::optional<score::NamingTexts>> read;  // each similar incident once
   for (const attrib::Candidate& c : r.candidates) {
     for (const attrib::EvidenceItem& e : c.evidence) {
       if (e.family != attrib::Family::kNaming || e.via.empty() || out.count({e.via, e.feature})) {
         continue;
       }
-      if (score::NamingSources(query, e.feature, 1).empty()) continue;  // "style:<id>" items
+      if (!mine) mine.emplace(query);
+      if (mine->Sources(e.feature, 1).empty()) continue;  // "style:<id>" items
       auto [it, inserted] = read.try_emplace(e.via);
       if (inserted) {
         if (absl::StatusOr<Incident> inc = store.GetIncident(e.via); inc.ok()) {
-          it->second = std::move(*inc);
+          it->second.emplace(*inc);
         }
       }
       if (!it->second) continue;
-      out[{e.via, e.feature}] = NamingSidesOf(query, *it->second, e.feature);
+      out[{e.via, e.feature}] = NamingSidesOf(*mine, *it->second, e.feature);
     }
   }
   return out;

@@ -2,7 +2,6 @@
 #include "cli/views.h"
 
 #include <algorithm>
-#include <limits>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
@@ -122,14 +121,11 @@ nlohmann::json PivotJson(const PivotValue& v, const Store::ValueHolders& h) {
           {"incidents", incidents}};
 }
 
-NamingSides NamingSidesOf(const Incident& a, const Incident& b, const std::string& feature) {
+NamingSides NamingSidesOf(const score::NamingTexts& a, const score::NamingTexts& b,
+                          const std::string& feature) {
   NamingSides n;
-  n.a = score::NamingSources(a, feature, std::numeric_limits<size_t>::max());
-  n.b = score::NamingSources(b, feature, std::numeric_limits<size_t>::max());
-  n.a_total = n.a.size();
-  n.b_total = n.b.size();
-  if (n.a.size() > kNamingSourcesListed) n.a.resize(kNamingSourcesListed);
-  if (n.b.size() > kNamingSourcesListed) n.b.resize(kNamingSourcesListed);
+  n.a = a.Sources(feature, kNamingSourcesListed, &n.a_total);
+  n.b = b.Sources(feature, kNamingSourcesListed, &n.b_total);
   return n;
 }
 
@@ -154,8 +150,9 @@ NamingSourceMap NamingSourcesOf(Store& store, const std::string& a, const std::s
   absl::StatusOr<Incident> ia = store.GetIncident(a);
   absl::StatusOr<Incident> ib = store.GetIncident(b);
   if (!ia.ok() || !ib.ok()) return out;
+  const score::NamingTexts ta(*ia), tb(*ib);
   for (const score::EvidenceItem& it : naming->items) {
-    out[it.feature] = NamingSidesOf(*ia, *ib, it.feature);
+    out[it.feature] = NamingSidesOf(ta, tb, it.feature);
   }
   return out;
 }

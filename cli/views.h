@@ -38,8 +38,9 @@ struct NamingSides {
   size_t a_total = 0, b_total = 0;  // how many of each incident's values hold it
 };
 inline constexpr size_t kNamingSourcesListed = 10;
-// Both sides of one naming item (score::NamingSources, counted in full, listed in part).
-NamingSides NamingSidesOf(const Incident& a, const Incident& b, const std::string& feature);
+// Both sides of one naming item (score::NamingTexts::Sources, counted in full, listed in part).
+NamingSides NamingSidesOf(const score::NamingTexts& a, const score::NamingTexts& b,
+                          const std::string& feature);
 using NamingSourceMap = absl::flat_hash_map<std::string, NamingSides>;
 // "svchost.exe.exe ~ dllhost.dat", at most two values a side ("a.com, b.com +1 ~ c.com").
 std::string NamingSidesText(const NamingSides& n);

@@ -118,6 +118,23 @@ std::vector<Feature> ExtractFeatures(const Incident& incident, const kb::Knowled
 std::vector<std::string> NamingSources(const Incident& incident, std::string_view feature,
                                        size_t limit = 3);
 
+// One incident's naming texts prepared once, for NamingSources over the many naming items of an
+// explanation (an incident may hold thousands of values): each distinct stated value with its
+// naming text and TLD.
+class NamingTexts {
+ public:
+  explicit NamingTexts(const Incident& incident);
+  // As NamingSources; `total`, if given, receives how many values hold the feature in all.
+  std::vector<std::string> Sources(std::string_view feature, size_t limit,
+                                   size_t* total = nullptr) const;
+
+ private:
+  struct Entry {
+    std::string value, padded, tld;  // padded: "^" + naming text + "$", or empty
+  };
+  std::vector<Entry> entries_;  // in incident order
+};
+
 // Maps evidence to a probability of "same actor":
 //   raw = sum_f weight[f] * evidence[f];
 //   probability = steps(raw), the isotonic map fitted on labelled pairs (FitSteps), or, without

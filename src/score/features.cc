@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "kinship/kb.h"
@@ -160,29 +161,44 @@ std::string NamingText(const Indicator& ind) {
 
 }  // namespace
 
-std::vector<std::string> NamingSources(const Incident& incident, std::string_view feature,
-                                       size_t limit) {
-  std::vector<std::string> out;
-  const bool tld = feature.starts_with("tld:");
-  if (!tld && !feature.starts_with("ng:")) return out;
-  const std::string_view what = feature.substr(tld ? 4 : 3);
+NamingTexts::NamingTexts(const Incident& incident) {
+  absl::flat_hash_set<std::string_view> seen;
   for (const Indicator& ind : incident.indicators) {
-    if (out.size() >= limit) break;
-    if (!Featured(ind)) continue;
-    bool hit = false;
-    if (tld) {
+    if (!Featured(ind) || !seen.insert(ind.value).second) continue;
+    Entry e;
+    e.value = ind.value;
+    if (ind.type == IndicatorType::kDomain) {
       const size_t dot = ind.value.rfind('.');
-      hit = ind.type == IndicatorType::kDomain && dot != std::string::npos &&
-            std::string_view(ind.value).substr(dot + 1) == what;
-    } else {
-      const std::string text = NamingText(ind);
-      hit = !text.empty() && absl::StrCat("^", text, "$").find(what) != std::string::npos;
+      if (dot != std::string::npos) e.tld = ind.value.substr(dot + 1);
     }
-    if (hit && std::find(out.begin(), out.end(), ind.value) == out.end()) {
-      out.push_back(ind.value);
+    if (std::string text = NamingText(ind); !text.empty()) e.padded = absl::StrCat("^", text, "$");
+    if (!e.tld.empty() || !e.padded.empty()) entries_.push_back(std::move(e));
+  }
+}
+
+std::vector<std::string> NamingTexts::Sources(std::string_view feature, size_t limit,
+                                              size_t* total) const {
+  std::vector<std::string> out;
+  size_t n = 0;
+  const bool tld = feature.starts_with("tld:");
+  if (tld || feature.starts_with("ng:")) {
+    const std::string_view what = feature.substr(tld ? 4 : 3);
+    for (const Entry& e : entries_) {
+      const bool hit = tld ? !e.tld.empty() && e.tld == what
+                           : !e.padded.empty() && e.padded.find(what) != std::string::npos;
+      if (!hit) continue;
+      ++n;
+      if (out.size() < limit) out.push_back(e.value);
+      if (total == nullptr && out.size() >= limit) break;
     }
   }
+  if (total != nullptr) *total = n;
   return out;
+}
+
+std::vector<std::string> NamingSources(const Incident& incident, std::string_view feature,
+                                       size_t limit) {
+  return NamingTexts(incident).Sources(feature, limit);
 }
 
 std::vector<Feature> ExtractFeatures(const Incident& incident, const kb::KnowledgeBase* kb,

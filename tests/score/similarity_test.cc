@@ -584,6 +584,17 @@ TEST(Features, NamingSourcesNameTheValuesBehindANamingItem) {
   EXPECT_FALSE(has("ng:.exe"));
   EXPECT_TRUE(NamingSources(inc, "ng:.exe").empty());
   EXPECT_TRUE(NamingSources(inc, "host:host-update.net").empty());  // not a naming feature
+  // Prepared once for many features: a value stated twice counts once, and the total counts
+  // every value behind the feature however few are listed.
+  inc.indicators.push_back(Ind(IndicatorType::kDomain, "host-update.net"));
+  inc.indicators.push_back(Ind(IndicatorType::kDomain, "ghost.org"));
+  const NamingTexts texts(inc);
+  size_t total = 0;
+  EXPECT_THAT(texts.Sources("ng:host", 2, &total),
+              testing::ElementsAre("dllhost.dat", "host-update.net"));
+  EXPECT_EQ(total, 3u);  // dllhost.dat, host-update.net, ghost.org
+  EXPECT_THAT(texts.Sources("tld:org", 5, &total), testing::ElementsAre("ghost.org"));
+  EXPECT_EQ(total, 1u);
 }
 
 TEST(Features, FileNameExtensionsAreNotNamingStyle) {
