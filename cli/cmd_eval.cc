@@ -457,7 +457,7 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
     attrib::NeighbourIndex internal;
     attrib::StyleIndex style;
     for (const Record& r : records) {
-      if (!trains(r, f) && !(f == future && r.fold != future)) continue;
+      if (!trains(r, f)) continue;  // fold `future` is queried against every other fold
       known_actors.insert(r.actor);
       internal.Add(r.incident, r.actor);
       style.Add(r.incident, r.actor);
@@ -469,7 +469,7 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
     if (args.actor_documents) {
       std::vector<Incident> known_side;
       for (const Record& r : records) {
-        if (trains(r, f) || (f == future && r.fold != future)) known_side.push_back(r.incident);
+        if (trains(r, f)) known_side.push_back(r.incident);
       }
       KINSHIP_ASSIGN_OR_RETURN(auto built, attrib::BuildActorIndex(known_side, nullptr, {}));
       actors = std::make_unique<score::SimilarityIndex>(std::move(built));
@@ -530,10 +530,7 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
       const Record& r = records[q.record];
       if (!trains(r, exclude)) continue;
       for (const attrib::Neighbour& n : q.neighbours) {
-        score::LabelledPair lp;
-        std::copy(n.pair_evidence.begin(), n.pair_evidence.end(), lp.evidence.begin());
-        lp.same_actor = n.actor_id == r.actor;
-        pairs.push_back(lp);
+        pairs.push_back({n.pair_evidence, n.actor_id == r.actor});
       }
     }
     auto fitted = score::Fit(pairs);
@@ -578,9 +575,7 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
       const Record& r = records[q.record];
       if (!trains(r, exclude)) continue;
       for (const attrib::Neighbour& n : family_weights ? q.first_neighbours : q.neighbours) {
-        score::FamilyVector e;
-        std::copy(n.pair_evidence.begin(), n.pair_evidence.end(), e.begin());
-        raw.push_back(family_weights ? base.Raw(e) : n.raw);
+        raw.push_back(family_weights ? base.Raw(n.pair_evidence) : n.raw);
         same.push_back(n.actor_id == r.actor ? 1 : 0);
       }
     }

@@ -271,12 +271,8 @@ void Routes(httplib::Server& svr, Service& service) {
       KINSHIP_ASSIGN_OR_RETURN(std::string id, Param(req, "id"));
       KINSHIP_ASSIGN_OR_RETURN(size_t top, SizeParam(req, "top", 10));
       KINSHIP_ASSIGN_OR_RETURN(std::vector<score::Match> m, a.index().Similar(id, top));
-      std::vector<NamingSourceMap> names;
-      service.WithStore([&](Store& s) {
-        for (const score::Match& x : m) {
-          names.push_back(NamingSourcesOf(s, id, x.id, x.comparison.explanation));
-        }
-      });
+      const std::vector<NamingSourceMap> names =
+          service.WithStore([&](Store& s) { return NamingSourcesOf(s, id, m); });
       return SimilarJson(a.index(), id, m, &names);
     }));
   });

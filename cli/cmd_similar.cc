@@ -54,10 +54,7 @@ void PrintExplanation(const score::Explanation& e, const char* indent,
 absl::Status RunSimilar(const GlobalOptions& g, const std::string& id, size_t top) {
   KINSHIP_ASSIGN_OR_RETURN(auto l, Analysis::Load(g, {}, /*attribution=*/false));
   KINSHIP_ASSIGN_OR_RETURN(std::vector<score::Match> matches, l->index().Similar(id, top));
-  std::vector<NamingSourceMap> names;
-  for (const score::Match& m : matches) {
-    names.push_back(NamingSourcesOf(l->store(), id, m.id, m.comparison.explanation));
-  }
+  const std::vector<NamingSourceMap> names = NamingSourcesOf(l->store(), id, matches);
   if (g.json) {
     PrintJsonLine(SimilarJson(l->index(), id, matches, &names));
     return absl::OkStatus();

@@ -140,19 +140,56 @@ std::string NamingSidesText(const NamingSides& n) {
   return absl::StrCat(side(n.a, n.a_total), " ~ ", side(n.b, n.b_total));
 }
 
+namespace {
+
+const score::FamilyEvidence* NamingFamily(const score::Explanation& e) {
+  const auto it = std::find_if(e.families.begin(), e.families.end(),
+                               [](const auto& f) { return f.family == score::Family::kNaming; });
+  return it == e.families.end() ? nullptr : &*it;
+}
+
+std::optional<score::NamingTexts> ReadNamingTexts(Store& store, const std::string& id) {
+  absl::StatusOr<Incident> inc = store.GetIncident(id);
+  if (!inc.ok()) return std::nullopt;
+  return score::NamingTexts(*inc);
+}
+
+NamingSourceMap SourcesOf(const score::NamingTexts& a, const score::NamingTexts& b,
+                          const score::FamilyEvidence& naming) {
+  NamingSourceMap out;
+  for (const score::EvidenceItem& it : naming.items)
+    out[it.feature] = NamingSidesOf(a, b, it.feature);
+  return out;
+}
+
+}  // namespace
+
 NamingSourceMap NamingSourcesOf(Store& store, const std::string& a, const std::string& b,
                                 const score::Explanation& e) {
-  NamingSourceMap out;
-  const auto naming = std::find_if(e.families.begin(), e.families.end(), [](const auto& f) {
-    return f.family == score::Family::kNaming;
-  });
-  if (naming == e.families.end()) return out;
-  absl::StatusOr<Incident> ia = store.GetIncident(a);
-  absl::StatusOr<Incident> ib = store.GetIncident(b);
-  if (!ia.ok() || !ib.ok()) return out;
-  const score::NamingTexts ta(*ia), tb(*ib);
-  for (const score::EvidenceItem& it : naming->items) {
-    out[it.feature] = NamingSidesOf(ta, tb, it.feature);
+  const score::FamilyEvidence* naming = NamingFamily(e);
+  if (naming == nullptr) return {};
+  const std::optional<score::NamingTexts> ta = ReadNamingTexts(store, a);
+  const std::optional<score::NamingTexts> tb = ReadNamingTexts(store, b);
+  if (!ta || !tb) return {};
+  return SourcesOf(*ta, *tb, *naming);
+}
+
+std::vector<NamingSourceMap> NamingSourcesOf(Store& store, const std::string& id,
+                                             const std::vector<score::Match>& matches) {
+  std::vector<NamingSourceMap> out(matches.size());
+  std::optional<score::NamingTexts> query;  // read once, on the first match with naming items
+  bool read = false;
+  for (size_t i = 0; i < matches.size(); ++i) {
+    const score::FamilyEvidence* naming = NamingFamily(matches[i].comparison.explanation);
+    if (naming == nullptr) continue;
+    if (!read) {
+      query = ReadNamingTexts(store, id);
+      read = true;
+    }
+    if (!query) break;
+    if (const auto other = ReadNamingTexts(store, matches[i].id)) {
+      out[i] = SourcesOf(*query, *other, *naming);
+    }
   }
   return out;
 }

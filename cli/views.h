@@ -46,6 +46,9 @@ using NamingSourceMap = absl::flat_hash_map<std::string, NamingSides>;
 std::string NamingSidesText(const NamingSides& n);
 NamingSourceMap NamingSourcesOf(Store& store, const std::string& a, const std::string& b,
                                 const score::Explanation& e);
+// The same for each match of `kinship similar ID` (the query read once), one map per match.
+std::vector<NamingSourceMap> NamingSourcesOf(Store& store, const std::string& id,
+                                             const std::vector<score::Match>& matches);
 
 // Shared evidence grouped by family, strongest first, each item with its weight and df; with
 // `names`, naming items also carry "sources": {a: [values], b: [values]} (at most

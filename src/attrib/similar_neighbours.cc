@@ -1,6 +1,7 @@
 // Adapter from the similarity engine (score::SimilarityIndex) to attribution's neighbours.
 #include <algorithm>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "kinship/attribution.h"
@@ -48,8 +49,8 @@ std::vector<Neighbour> SimilarNeighbours(const score::SimilarityIndex& index, co
     n.actor_id = actors.front();
     n.probability = m.comparison.probability;
     n.raw = m.comparison.raw;
-    static_assert(std::tuple_size_v<decltype(n.pair_evidence)> == score::kFamilyCount);
-    std::copy(m.comparison.evidence.begin(), m.comparison.evidence.end(), n.pair_evidence.begin());
+    static_assert(std::is_same_v<decltype(n.pair_evidence), score::FamilyVector>);
+    n.pair_evidence = m.comparison.evidence;
     for (const score::FamilyEvidence& fam : m.comparison.explanation.families) {
       for (const score::EvidenceItem& item : fam.items) {
         n.shared.push_back({FromScore(fam.family), item.feature, m.id, item.weight});

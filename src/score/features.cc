@@ -137,6 +137,12 @@ std::string_view WithoutExtension(std::string_view name) {
   return name.substr(0, dot);
 }
 
+// A domain's last label ("com"), or empty when it has none.
+std::string_view TldOf(std::string_view domain) {
+  const size_t dot = domain.rfind('.');
+  return dot == std::string_view::npos ? std::string_view() : domain.substr(dot + 1);
+}
+
 // Whether a stated indicator takes part in the features at all (ExtractFeatures' filter).
 bool Featured(const Indicator& ind) {
   return ind.valid() && !ind.benign() && ind.type != IndicatorType::kOther &&
@@ -167,10 +173,7 @@ NamingTexts::NamingTexts(const Incident& incident) {
     if (!Featured(ind) || !seen.insert(ind.value).second) continue;
     Entry e;
     e.value = ind.value;
-    if (ind.type == IndicatorType::kDomain) {
-      const size_t dot = ind.value.rfind('.');
-      if (dot != std::string::npos) e.tld = ind.value.substr(dot + 1);
-    }
+    if (ind.type == IndicatorType::kDomain) e.tld = TldOf(ind.value);
     if (std::string text = NamingText(ind); !text.empty()) e.padded = absl::StrCat("^", text, "$");
     if (!e.tld.empty() || !e.padded.empty()) entries_.push_back(std::move(e));
   }
@@ -228,9 +231,8 @@ std::vector<Feature> ExtractFeatures(const Incident& incident, const kb::Knowled
     // Stated values only from here: the hostname as infrastructure, and naming style.
     if (ind.type == IndicatorType::kDomain) {
       features.Add(Family::kInfrastructure, absl::StrCat("host:", ind.value));
-      size_t dot = ind.value.rfind('.');
-      if (dot != std::string::npos && dot + 1 < ind.value.size()) {
-        features.Add(Family::kNaming, absl::StrCat("tld:", ind.value.substr(dot + 1)));
+      if (const std::string_view tld = TldOf(ind.value); !tld.empty()) {
+        features.Add(Family::kNaming, absl::StrCat("tld:", AV(tld)));
       }
     }
     AddNgrams(NamingText(ind), options.ngram, &grams);

@@ -446,8 +446,7 @@ TEST(ActorIndex, MergesIncidentsPerActorAndLeavesOutThoseBeingAttributed) {
   EXPECT_GE(m[0].shared.size(), 2u);
   // Its per-family evidence is what the raw score weighs (kinship eval --family-weights fits
   // the weights on it): an indicator and an infrastructure share, nothing of the other families.
-  score::FamilyVector e;
-  std::copy(m[0].pair_evidence.begin(), m[0].pair_evidence.end(), e.begin());
+  const score::FamilyVector& e = m[0].pair_evidence;
   EXPECT_NEAR(index->calibration().Raw(e), m[0].raw, 1e-9);
   EXPECT_GT(e[static_cast<int>(score::Family::kIndicator)], 0);
   EXPECT_GT(e[static_cast<int>(score::Family::kInfrastructure)], 0);
