@@ -889,8 +889,8 @@ absl::Status RunCampaigns(const GlobalOptions& g, const Attack& attack, bool wit
   const char* variants[] = {"techniques+software", "software only", "techniques only"};
   std::map<std::string, Score> scores;
   struct {
-    size_t n = 0, abstained = 0;
-    double top1 = 0, mean_p = 0, brier = 0;
+    size_t n = 0, abstained = 0, answered_right = 0;
+    double top1 = 0, mean_p = 0, brier = 0, stated_answered = 0;
   } shipped;
   for (const Attack::Campaign& c : attack.campaigns) {
     if (with_campaigns) profiles = attrib::ProfileMatcher(WithCampaigns(attack, c.id));
@@ -918,6 +918,10 @@ absl::Status RunCampaigns(const GlobalOptions& g, const Attack& attack, bool wit
       shipped.mean_p += top;
       shipped.brier += (top - right) * (top - right);
       shipped.abstained += res.abstained;
+      if (!res.abstained) {
+        shipped.answered_right += right;
+        shipped.stated_answered += top;
+      }
     }
     for (int v = 0; v < 3; ++v) {
       std::vector<std::string> t = v == 1 ? std::vector<std::string>{} : c.techniques;
@@ -962,6 +966,8 @@ absl::Status RunCampaigns(const GlobalOptions& g, const Attack& attack, bool wit
     }
   }
   const double n = shipped.n > 0 ? shipped.n : 1;
+  const size_t answered = shipped.n - shipped.abstained;
+  const double answered_n = answered > 0 ? answered : 1;
   if (g.json) {
     PrintJsonLine({{"section", "campaigns"},
                    {"method", "kinship attribute (shipped model)"},
@@ -970,13 +976,17 @@ absl::Status RunCampaigns(const GlobalOptions& g, const Attack& attack, bool wit
                    {"top1", shipped.top1 / n},
                    {"mean_top_probability", shipped.mean_p / n},
                    {"brier", shipped.brier / n},
-                   {"abstained", shipped.abstained / n}});
+                   {"abstained", shipped.abstained / n},
+                   {"answered", answered},
+                   {"precision_answered", shipped.answered_right / answered_n},
+                   {"mean_stated_answered", shipped.stated_answered / answered_n}});
   } else {
     std::printf(
         "kinship attribute (shipped model, fitted on the reports only) on the same %zu "
         "techniques+software queries: top-1 %.3f, mean top probability %.3f, Brier %.3f, "
-        "abstained %.3f\n",
-        shipped.n, shipped.top1 / n, shipped.mean_p / n, shipped.brier / n, shipped.abstained / n);
+        "abstained %.3f; %zu answered at precision %.3f (stated %.3f on average)\n",
+        shipped.n, shipped.top1 / n, shipped.mean_p / n, shipped.brier / n, shipped.abstained / n,
+        answered, shipped.answered_right / answered_n, shipped.stated_answered / answered_n);
   }
   return absl::OkStatus();
 }

@@ -204,7 +204,14 @@ std::vector<Attributor::Support> Attributor::Collect(const Incident& query,
       }
     }
     if (!techniques.empty() || !software.empty()) {
+      // A profile match makes an actor a candidate only when it raises the actor above the
+      // uniform prior over all profiles. A query with many techniques matches dozens of groups
+      // a little; as candidates they took most of the probability from the one group its
+      // software and techniques single out (ATT&CK campaigns: 0.37 stated where 0.625 right).
+      const double prior =
+          1.0 / static_cast<double>(std::max<size_t>(profiles_->profiles().size(), 1));
       for (ProfileMatch& m : profiles_->Match(techniques, software, kProfileTopK)) {
+        if (m.posterior <= prior && !by_actor.contains(m.actor_id)) continue;
         double ts = m.technique_score, ss = m.software_score;
         if (Dropped(drop, Family::kProfileTechniques)) ts = 0;
         if (Dropped(drop, Family::kProfileSoftware)) ss = 0;
