@@ -19,15 +19,14 @@ namespace kinship::cli {
 
 // A campaign as one incident: every member's indicators, techniques and software, its span, and
 // the victim of the first member that names one.
-absl::StatusOr<Incident> MergedCampaign(
-    const score::Campaign& c, size_t number,
-    const std::function<absl::StatusOr<Incident>(const std::string&)>& get) {
+namespace {
+
+Incident MergedMembers(const score::Campaign& c, size_t number, std::vector<Incident> members) {
   Incident merged;
   merged.id = absl::StrCat("campaign-", number);
   merged.first_seen = c.first_seen;
   merged.last_seen = c.last_seen;
-  for (const std::string& id : c.members) {
-    KINSHIP_ASSIGN_OR_RETURN(Incident inc, get(id));
+  for (Incident& inc : members) {
     if (merged.victim.sector.empty() && merged.victim.country.empty()) merged.victim = inc.victim;
     for (auto& x : inc.indicators) merged.indicators.push_back(std::move(x));
     for (auto& x : inc.techniques) merged.techniques.push_back(std::move(x));
@@ -36,38 +35,76 @@ absl::StatusOr<Incident> MergedCampaign(
   return merged;
 }
 
+bool HasNaming(const score::Explanation& e) {
+  return std::any_of(e.families.begin(), e.families.end(),
+                     [](const auto& f) { return f.family == score::Family::kNaming; });
+}
+
+}  // namespace
+
+// A campaign as one incident: every member's indicators, techniques and software, its span, and
+// the victim of the first member that names one.
+absl::StatusOr<Incident> MergedCampaign(
+    const score::Campaign& c, size_t number,
+    const std::function<absl::StatusOr<Incident>(const std::string&)>& get) {
+  std::vector<Incident> members;
+  for (const std::string& id : c.members) {
+    KINSHIP_ASSIGN_OR_RETURN(Incident inc, get(id));
+    members.push_back(std::move(inc));
+  }
+  return MergedMembers(c, number, std::move(members));
+}
+
 absl::StatusOr<AssessedCampaigns> FindAssessedCampaigns(
     const Analysis& analysis, const score::CampaignOptions& options, bool attribute,
     const std::function<absl::StatusOr<Incident>(const std::string&)>& get,
     const std::function<void(const std::string&)>& progress) {
   AssessedCampaigns out;
   KINSHIP_ASSIGN_OR_RETURN(out.campaigns, score::FindCampaigns(analysis.index(), options));
-  if (!attribute) return out;
   // Each campaign attributed as one incident, its own members never evidence of it: an
   // assessment independent of what the members' sources state. In batches: the members are read
-  // from the store one campaign after another, the batch is attributed on worker threads.
+  // from the store one campaign after another, the batch is attributed on worker threads. The
+  // members are read once, also for the values behind the binding naming items (read only for
+  // those campaigns when not attributing).
   constexpr size_t kBatch = 16;
   const std::vector<score::Campaign>& cs = out.campaigns;
-  out.assessed.resize(cs.size());
+  out.binding_names.resize(cs.size());
+  if (attribute) {
+    out.assessed.resize(cs.size());
+    out.assessed_sources.resize(cs.size());
+  }
   for (size_t i = 0; i < cs.size(); i += kBatch) {
     const size_t end = std::min(cs.size(), i + kBatch);
-    if (progress)
+    if (progress && attribute)
       progress(absl::StrCat("attributing campaigns ", i + 1, "-", end, " of ", cs.size()));
     std::vector<Incident> merged;
     for (size_t k = i; k < end; ++k) {
-      KINSHIP_ASSIGN_OR_RETURN(Incident m, MergedCampaign(cs[k], k + 1, get));
-      merged.push_back(std::move(m));
+      const bool naming = HasNaming(cs[k].binding);
+      if (!attribute && !naming) continue;
+      std::vector<Incident> members;
+      std::vector<std::pair<std::string, score::NamingTexts>> texts;
+      for (const std::string& id : cs[k].members) {
+        KINSHIP_ASSIGN_OR_RETURN(Incident inc, get(id));
+        if (naming) texts.emplace_back(id, score::NamingTexts(inc));
+        members.push_back(std::move(inc));
+      }
+      out.binding_names[k] = CampaignNamingOf(cs[k].binding, texts);
+      if (attribute) merged.push_back(MergedMembers(cs[k], k + 1, std::move(members)));
     }
+    if (!attribute) continue;
     util::ParallelFor(merged.size(), [&](size_t k) {
       out.assessed[i + k] = analysis.Attribute(merged[k], cs[i + k].members);
     });
+    for (size_t k = 0; k < merged.size(); ++k) {
+      out.assessed_sources[i + k] = EvidenceSourcesOf(get, merged[k], out.assessed[i + k]);
+    }
   }
   return out;
 }
 
-nlohmann::json CampaignJson(const score::Campaign& c, size_t number,
-                            const attrib::Result* assessed) {
-  nlohmann::json j = {{"campaign", number},
+nlohmann::json CampaignJson(const AssessedCampaigns& found, size_t index) {
+  const score::Campaign& c = found.campaigns[index];
+  nlohmann::json j = {{"campaign", index + 1},
                       {"members", c.members},
                       {"first_seen", c.first_seen},
                       {"last_seen", c.last_seen},
@@ -75,13 +112,19 @@ nlohmann::json CampaignJson(const score::Campaign& c, size_t number,
                       {"actor", c.actor},
                       {"actor_votes", c.actor_votes},
                       {"attributed_members", c.attributed_members},
-                      {"binding", ExplanationJson(c.binding)}};
+                      {"binding", index < found.binding_names.size()
+                                      ? ExplanationJson(c.binding, found.binding_names[index])
+                                      : ExplanationJson(c.binding)}};
   nlohmann::json linked = nlohmann::json::array();
   for (const score::LinkedIncident& l : c.linked) {
     linked.push_back({{"incident", l.id}, {"via", l.via}, {"probability", l.probability}});
   }
   j["linked"] = std::move(linked);
-  if (assessed != nullptr) j["attribution"] = AttributionJson(*assessed);
+  if (index < found.assessed.size()) {
+    j["attribution"] = AttributionJson(found.assessed[index], index < found.assessed_sources.size()
+                                                                  ? &found.assessed_sources[index]
+                                                                  : nullptr);
+  }
   return j;
 }
 
@@ -191,6 +234,13 @@ nlohmann::json EvidenceJson(const attrib::EvidenceItem& e, const std::string& qu
 }  // namespace
 
 EvidenceSources EvidenceSourcesOf(Store& store, const Incident& query, const attrib::Result& r) {
+  return EvidenceSourcesOf([&store](const std::string& id) { return store.GetIncident(id); }, query,
+                           r);
+}
+
+EvidenceSources EvidenceSourcesOf(
+    const std::function<absl::StatusOr<Incident>(const std::string&)>& get, const Incident& query,
+    const attrib::Result& r) {
   EvidenceSources out;
   std::optional<score::NamingTexts> mine;  // prepared on the first naming item
   std::map<std::string, std::optional<score::NamingTexts>> read;  // each similar incident once
@@ -203,7 +253,7 @@ EvidenceSources EvidenceSourcesOf(Store& store, const Incident& query, const att
       if (mine->Sources(e.feature, 1).empty()) continue;  // "style:<id>" items
       auto [it, inserted] = read.try_emplace(e.via);
       if (inserted) {
-        if (absl::StatusOr<Incident> inc = store.GetIncident(e.via); inc.ok()) {
+        if (absl::StatusOr<Incident> inc = get(e.via); inc.ok()) {
           it->second.emplace(*inc);
         }
       }

@@ -79,6 +79,16 @@ absl::StatusOr<Incident> MergedCampaign(
     const score::Campaign& c, size_t number,
     const std::function<absl::StatusOr<Incident>(const std::string&)>& get);
 
+// The values behind each naming item of an attribution's evidence ("ng:host" via a similar
+// incident): the query's and that incident's (score::NamingSources), keyed by (via, feature).
+// Incidents the store cannot read are left out (their items show the n-gram alone).
+using EvidenceSources = std::map<std::pair<std::string, std::string>, NamingSides>;
+EvidenceSources EvidenceSourcesOf(Store& store, const Incident& query, const attrib::Result& r);
+// The same, reading the similar incidents with `get`.
+EvidenceSources EvidenceSourcesOf(
+    const std::function<absl::StatusOr<Incident>(const std::string&)>& get, const Incident& query,
+    const attrib::Result& r);
+
 // Campaigns over the indexed store (score::FindCampaigns with `options`), each, when
 // `attribute`, attributed as one incident holding its members' indicators, techniques and
 // software, its own members never evidence of it. `get` reads a member from the store (the
@@ -86,21 +96,18 @@ absl::StatusOr<Incident> MergedCampaign(
 struct AssessedCampaigns {
   std::vector<score::Campaign> campaigns;
   std::vector<attrib::Result> assessed;  // one per campaign; empty without attribution
+  // One per campaign: the members' values behind its binding naming items (empty map when it
+  // has none), and the values behind its assessment's naming evidence (with attribution).
+  std::vector<CampaignNamingMap> binding_names;
+  std::vector<EvidenceSources> assessed_sources;
 };
 absl::StatusOr<AssessedCampaigns> FindAssessedCampaigns(
     const Analysis& analysis, const score::CampaignOptions& options, bool attribute,
     const std::function<absl::StatusOr<Incident>(const std::string&)>& get,
     const std::function<void(const std::string&)>& progress = {});
-// The `kinship campaigns --json` object of campaign `number` (1-based); "attribution" when
-// `assessed` is given.
-nlohmann::json CampaignJson(const score::Campaign& c, size_t number,
-                            const attrib::Result* assessed);
-
-// The values behind each naming item of an attribution's evidence ("ng:host" via a similar
-// incident): the query's and that incident's (score::NamingSources), keyed by (via, feature).
-// Incidents the store cannot read are left out (their items show the n-gram alone).
-using EvidenceSources = std::map<std::pair<std::string, std::string>, NamingSides>;
-EvidenceSources EvidenceSourcesOf(Store& store, const Incident& query, const attrib::Result& r);
+// The `kinship campaigns --json` object of campaign `index` + 1 of `found`: "attribution" when
+// `found` has it; naming items with the values behind them when known.
+nlohmann::json CampaignJson(const AssessedCampaigns& found, size_t index);
 
 // The `kinship attribute --json` object of one result (without "incident"); with `sources`,
 // naming items carry "sources": {query id: [values], via id: [values]}.

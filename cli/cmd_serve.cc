@@ -96,8 +96,7 @@ class Service {
                               }));
     Json list = Json::array();
     for (size_t i = 0; i < found.campaigns.size(); ++i) {
-      list.push_back(
-          CampaignJson(found.campaigns[i], i + 1, attribute ? &found.assessed[i] : nullptr));
+      list.push_back(CampaignJson(found, i));
     }
     Json body = {{"threshold", threshold},
                  {"linkage", LinkageName(linkage)},

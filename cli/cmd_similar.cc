@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -21,16 +22,32 @@ namespace {
 // Each family on one line, at most five items; under the naming family, when `names` has them,
 // the domains, URLs and file names behind its shown items on each side ("names behind them:
 // svchost.exe.exe ~ dllhost.dat"): one line, since the n-grams of one name repeat its values.
+// A campaign's binding (`campaign` given) lists the values of its members instead, at most
+// three: "names behind them: a.com, b.net, c.org +4 more, in 3 members".
 void PrintExplanation(const score::Explanation& e, const char* indent,
-                      const NamingSourceMap* names = nullptr) {
+                      const NamingSourceMap* names = nullptr,
+                      const CampaignNamingMap* campaign = nullptr) {
   constexpr size_t kShown = 5;
   for (const score::FamilyEvidence& f : e.families) {
     std::printf("%s%-15s %.2f:", indent, std::string(score::FamilyName(f.family)).c_str(),
                 f.weight);
     NamingSides behind;  // the union over the shown items, in order of first appearance
+    std::vector<std::string> values;  // a campaign's: the union over the shown items
+    size_t values_total = 0;
+    absl::flat_hash_set<std::string> members;
     for (size_t i = 0; i < f.items.size() && i < kShown; ++i) {
       const score::EvidenceItem& it = f.items[i];
       std::printf("%s %s (%.2f)", i == 0 ? "" : ",", it.feature.c_str(), it.weight);
+      if (campaign != nullptr) {
+        if (auto n = campaign->find(it.feature); n != campaign->end()) {
+          for (const std::string& v : n->second.values) {
+            if (std::find(values.begin(), values.end(), v) == values.end()) values.push_back(v);
+          }
+          values_total = std::max({values_total, n->second.total, values.size()});
+          for (const MemberNames& m : n->second.members) members.insert(m.id);
+        }
+        continue;
+      }
       if (names == nullptr) continue;
       if (auto n = names->find(it.feature); n != names->end()) {
         for (const auto& [from, to] :
@@ -47,6 +64,10 @@ void PrintExplanation(const score::Explanation& e, const char* indent,
     std::printf("\n");
     if (!behind.a.empty() || !behind.b.empty()) {
       std::printf("%s%-15s names behind them: %s\n", indent, "", NamingSidesText(behind).c_str());
+    }
+    if (!values.empty()) {
+      std::printf("%s%-15s names behind them: %s\n", indent, "",
+                  CampaignNamesText(values, values_total, members.size()).c_str());
     }
   }
 }
@@ -109,7 +130,7 @@ absl::Status RunCampaigns(const GlobalOptions& g, const score::CampaignOptions& 
     const score::Campaign& c = cs[i];
     const attrib::Result* assessed = attribute ? &found.assessed[i] : nullptr;
     if (g.json) {
-      PrintJsonLine(CampaignJson(c, i + 1, assessed));
+      PrintJsonLine(CampaignJson(found, i));
       continue;
     }
     // The span as days: sources state times as dates (MISP) or timestamps (STIX); --json keeps
@@ -150,10 +171,10 @@ absl::Status RunCampaigns(const GlobalOptions& g, const score::CampaignOptions& 
       std::printf("  linked to a member, not to the campaign: %s\n",
                   absl::StrJoin(shown, ", ").c_str());
     }
-    PrintExplanation(c.binding, "  ");
+    PrintExplanation(c.binding, "  ", nullptr, &found.binding_names[i]);
     if (assessed != nullptr) {
       std::printf("  assessed attribution (the members' own sources left out):\n");
-      PrintAttribution(*assessed, "    ", 6);
+      PrintAttribution(*assessed, "    ", 6, &found.assessed_sources[i]);
     }
   }
   if (!g.json && cs.empty()) {

@@ -2,8 +2,10 @@
 #include "cli/views.h"
 
 #include <algorithm>
+#include <limits>
 #include <optional>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "kinship/attribution.h"
 #include "kinship/normalize.h"
@@ -194,19 +196,17 @@ std::vector<NamingSourceMap> NamingSourcesOf(Store& store, const std::string& id
   return out;
 }
 
-nlohmann::json ExplanationJson(const score::Explanation& e, const NamingSourceMap* names,
-                               const std::string& a, const std::string& b) {
+namespace {
+
+// Families and their items as JSON; `decorate` adds to a naming item what is known of it.
+template <typename Decorate>
+nlohmann::json FamiliesJson(const score::Explanation& e, Decorate decorate) {
   nlohmann::json fams = nlohmann::json::array();
   for (const score::FamilyEvidence& f : e.families) {
     nlohmann::json items = nlohmann::json::array();
     for (const score::EvidenceItem& it : f.items) {
       nlohmann::json item = {{"feature", it.feature}, {"weight", it.weight}, {"df", it.df}};
-      if (names != nullptr) {
-        if (auto n = names->find(it.feature); n != names->end()) {
-          item["sources"] = {{a, n->second.a}, {b, n->second.b}};
-          item["sources_total"] = {{a, n->second.a_total}, {b, n->second.b_total}};
-        }
-      }
+      if (f.family == score::Family::kNaming) decorate(it.feature, item);
       items.push_back(std::move(item));
     }
     fams.push_back({{"family", std::string(score::FamilyName(f.family))},
@@ -214,6 +214,87 @@ nlohmann::json ExplanationJson(const score::Explanation& e, const NamingSourceMa
                     {"items", items}});
   }
   return fams;
+}
+
+}  // namespace
+
+nlohmann::json ExplanationJson(const score::Explanation& e, const NamingSourceMap* names,
+                               const std::string& a, const std::string& b) {
+  return FamiliesJson(e, [&](const std::string& feature, nlohmann::json& item) {
+    if (names == nullptr) return;
+    if (auto n = names->find(feature); n != names->end()) {
+      item["sources"] = {{a, n->second.a}, {b, n->second.b}};
+      item["sources_total"] = {{a, n->second.a_total}, {b, n->second.b_total}};
+    }
+  });
+}
+
+nlohmann::json ExplanationJson(const score::Explanation& e, const CampaignNamingMap& names) {
+  return FamiliesJson(e, [&](const std::string& feature, nlohmann::json& item) {
+    auto n = names.find(feature);
+    if (n == names.end()) return;
+    nlohmann::json sources = nlohmann::json::object(), totals = nlohmann::json::object();
+    for (const MemberNames& m : n->second.members) {
+      sources[m.id] = m.values;
+      totals[m.id] = m.total;
+    }
+    item["sources"] = std::move(sources);
+    item["sources_total"] = std::move(totals);
+  });
+}
+
+CampaignNamingMap CampaignNamingOf(
+    const score::Explanation& binding,
+    const std::vector<std::pair<std::string, score::NamingTexts>>& members) {
+  CampaignNamingMap out;
+  const score::FamilyEvidence* naming = NamingFamily(binding);
+  if (naming == nullptr) return out;
+  for (const score::EvidenceItem& it : naming->items) {
+    CampaignNames names;
+    std::vector<std::vector<std::string>> all;  // every value of each member holding the item
+    for (const auto& [id, texts] : members) {
+      size_t total = 0;
+      std::vector<std::string> v =
+          texts.Sources(it.feature, std::numeric_limits<size_t>::max(), &total);
+      if (v.empty()) continue;
+      names.members.push_back({id, {}, total});
+      all.push_back(std::move(v));
+    }
+    if (all.empty()) continue;
+    // Listed in turn from each member (its first, then its second, ...), so the few values shown
+    // come from several members; counted distinct over all.
+    absl::flat_hash_set<std::string> distinct;
+    for (size_t r = 0, left = all.size(); left > 0; ++r) {
+      left = 0;
+      for (const std::vector<std::string>& v : all) {
+        if (r >= v.size()) continue;
+        ++left;
+        if (distinct.insert(v[r]).second && names.values.size() < kNamingSourcesListed) {
+          names.values.push_back(v[r]);
+        }
+      }
+    }
+    names.total = distinct.size();
+    for (size_t m = 0; m < all.size(); ++m) {
+      if (all[m].size() > kNamingSourcesListed) all[m].resize(kNamingSourcesListed);
+      names.members[m].values = std::move(all[m]);
+    }
+    out.emplace(it.feature, std::move(names));
+  }
+  return out;
+}
+
+std::string CampaignNamesText(const std::vector<std::string>& values, size_t total,
+                              size_t members) {
+  constexpr size_t kListed = 3;
+  std::string out;
+  for (size_t i = 0; i < values.size() && i < kListed; ++i) {
+    absl::StrAppend(&out, i == 0 ? "" : ", ", values[i]);
+  }
+  if (total > kListed && values.size() >= kListed)
+    absl::StrAppend(&out, " +", total - kListed, " more");
+  absl::StrAppend(&out, ", in ", members, " member", members == 1 ? "" : "s");
+  return out;
 }
 
 nlohmann::json SimilarJson(const score::SimilarityIndex& index, const std::string& id,

@@ -50,11 +50,35 @@ NamingSourceMap NamingSourcesOf(Store& store, const std::string& a, const std::s
 std::vector<NamingSourceMap> NamingSourcesOf(Store& store, const std::string& id,
                                              const std::vector<score::Match>& matches);
 
+// The stated values behind each naming item of a campaign's binding evidence (features held by
+// at least two members), member by member.
+struct MemberNames {
+  std::string id;
+  std::vector<std::string> values;  // at most kNamingSourcesListed, in the member's order
+  size_t total = 0;                 // how many of the member's values hold the item
+};
+struct CampaignNames {
+  std::vector<MemberNames> members;  // the members whose values hold the item, campaign order
+  std::vector<std::string> values;   // distinct over those members, at most kNamingSourcesListed
+  size_t total = 0;                  // distinct values over those members, in all
+};
+using CampaignNamingMap = absl::flat_hash_map<std::string, CampaignNames>;
+// From each member's naming texts (campaign order). Empty without a naming family.
+CampaignNamingMap CampaignNamingOf(
+    const score::Explanation& binding,
+    const std::vector<std::pair<std::string, score::NamingTexts>>& members);
+// "a.com, b.net, c.org +4 more, in 3 members": the values behind the shown items of a naming
+// family, at most three listed.
+std::string CampaignNamesText(const std::vector<std::string>& values, size_t total, size_t members);
+
 // Shared evidence grouped by family, strongest first, each item with its weight and df; with
 // `names`, naming items also carry "sources": {a: [values], b: [values]} (at most
 // kNamingSourcesListed each) and "sources_total": {a: n, b: m}.
 nlohmann::json ExplanationJson(const score::Explanation& e, const NamingSourceMap* names = nullptr,
                                const std::string& a = "", const std::string& b = "");
+// A campaign's binding evidence; naming items carry "sources": {member: [values]} and
+// "sources_total": {member: n} for the members whose values hold them.
+nlohmann::json ExplanationJson(const score::Explanation& e, const CampaignNamingMap& names);
 // `kinship similar --json`; `names`, if given, one map per match.
 nlohmann::json SimilarJson(const score::SimilarityIndex& index, const std::string& id,
                            const std::vector<score::Match>& matches,
