@@ -61,6 +61,7 @@ absl::StatusOr<AssessedCampaigns> FindAssessedCampaigns(
     const std::function<void(const std::string&)>& progress) {
   AssessedCampaigns out;
   KINSHIP_ASSIGN_OR_RETURN(out.campaigns, score::FindCampaigns(analysis.index(), options));
+  for (score::Campaign& c : out.campaigns) NameKbItems(analysis.kb(), c.binding);
   // Each campaign attributed as one incident, its own members never evidence of it: an
   // assessment independent of what the members' sources state. In batches: the members are read
   // from the store one campaign after another, the batch is attributed on worker threads. The
@@ -97,6 +98,7 @@ absl::StatusOr<AssessedCampaigns> FindAssessedCampaigns(
     });
     for (size_t k = 0; k < merged.size(); ++k) {
       out.assessed_sources[i + k] = EvidenceSourcesOf(get, merged[k], out.assessed[i + k]);
+      NameKbItems(analysis.kb(), out.assessed[i + k]);
     }
   }
   return out;
@@ -223,6 +225,7 @@ nlohmann::json EvidenceJson(const attrib::EvidenceItem& e, const std::string& qu
   nlohmann::json j = {{"family", std::string(attrib::FamilyName(e.family))},
                       {"feature", e.feature},
                       {"weight", std::round(e.weight * 1000) / 1000}};
+  if (!e.name.empty()) j["name"] = e.name;
   if (!e.via.empty()) j["via"] = e.via;
   if (const NamingSides* n = SourcesOf(sources, e)) {
     j["sources"] = {{query, n->a}, {e.via, n->b}};
@@ -298,6 +301,7 @@ void PrintAttribution(const attrib::Result& r, const std::string& indent, size_t
     for (size_t k = 0; k < c.evidence.size() && k < evidence_shown; ++k) {
       const attrib::EvidenceItem& e = c.evidence[k];
       std::string feature = e.feature;
+      if (!e.name.empty()) absl::StrAppend(&feature, " ", e.name);
       if (const NamingSides* n = SourcesOf(sources, e)) {
         absl::StrAppend(&feature, " (", NamingSidesText(*n), ")");
       }

@@ -20,9 +20,10 @@ struct AttributeArgs {
   AttributionSettings settings;
 };
 
-void PrintResult(const GlobalOptions& g, Store& store, const Incident& query,
-                 const attrib::Result& r) {
+void PrintResult(const GlobalOptions& g, const Analysis& analysis, Store& store,
+                 const Incident& query, attrib::Result r) {
   const EvidenceSources sources = EvidenceSourcesOf(store, query, r);
+  NameKbItems(analysis.kb(), r);
   if (g.json) {
     nlohmann::json j = {{"incident", r.incident}};
     j.update(AttributionJson(r, &sources));
@@ -54,12 +55,13 @@ absl::Status RunAttribute(const GlobalOptions& g, const AttributeArgs& args) {
       }
       results.assign(n, {});
       util::ParallelFor(n, [&](size_t k) { results[k] = analysis->Attribute(todo[i + k]); });
-      for (size_t k = 0; k < n; ++k) PrintResult(g, analysis->store(), todo[i + k], results[k]);
+      for (size_t k = 0; k < n; ++k)
+        PrintResult(g, *analysis, analysis->store(), todo[i + k], results[k]);
     }
   }
   for (const std::string& id : args.ids) {
     KINSHIP_ASSIGN_OR_RETURN(Incident inc, analysis->store().GetIncident(id));
-    PrintResult(g, analysis->store(), inc, analysis->Attribute(inc));
+    PrintResult(g, *analysis, analysis->store(), inc, analysis->Attribute(inc));
   }
   return absl::OkStatus();
 }

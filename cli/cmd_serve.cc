@@ -270,6 +270,7 @@ void Routes(httplib::Server& svr, Service& service) {
       KINSHIP_ASSIGN_OR_RETURN(std::string id, Param(req, "id"));
       KINSHIP_ASSIGN_OR_RETURN(size_t top, SizeParam(req, "top", 10));
       KINSHIP_ASSIGN_OR_RETURN(std::vector<score::Match> m, a.index().Similar(id, top));
+      NameKbItems(a.kb(), m);
       const std::vector<NamingSourceMap> names =
           service.WithStore([&](Store& s) { return NamingSourcesOf(s, id, m); });
       return SimilarJson(a.index(), id, m, &names);
@@ -280,6 +281,7 @@ void Routes(httplib::Server& svr, Service& service) {
       KINSHIP_ASSIGN_OR_RETURN(std::string x, Param(req, "a"));
       KINSHIP_ASSIGN_OR_RETURN(std::string y, Param(req, "b"));
       KINSHIP_ASSIGN_OR_RETURN(score::Comparison c, a.index().Compare(x, y));
+      NameKbItems(a.kb(), c.explanation);
       const NamingSourceMap names =
           service.WithStore([&](Store& s) { return NamingSourcesOf(s, x, y, c.explanation); });
       return CompareJson(x, y, c, &names);
@@ -290,7 +292,8 @@ void Routes(httplib::Server& svr, Service& service) {
       KINSHIP_ASSIGN_OR_RETURN(std::string id, Param(req, "id"));
       KINSHIP_ASSIGN_OR_RETURN(Incident inc,
                                service.WithStore([&](Store& s) { return s.GetIncident(id); }));
-      const attrib::Result r = a.Attribute(inc);
+      attrib::Result r = a.Attribute(inc);
+      NameKbItems(a.kb(), r);
       const EvidenceSources sources =
           service.WithStore([&](Store& s) { return EvidenceSourcesOf(s, inc, r); });
       Json j = {{"incident", r.incident}};

@@ -37,7 +37,8 @@ void PrintExplanation(const score::Explanation& e, const char* indent,
     absl::flat_hash_set<std::string> members;
     for (size_t i = 0; i < f.items.size() && i < kShown; ++i) {
       const score::EvidenceItem& it = f.items[i];
-      std::printf("%s %s (%.2f)", i == 0 ? "" : ",", it.feature.c_str(), it.weight);
+      std::printf("%s %s%s%s (%.2f)", i == 0 ? "" : ",", it.feature.c_str(),
+                  it.name.empty() ? "" : " ", it.name.c_str(), it.weight);
       if (campaign != nullptr) {
         if (auto n = campaign->find(it.feature); n != campaign->end()) {
           for (const std::string& v : n->second.values) {
@@ -75,6 +76,7 @@ void PrintExplanation(const score::Explanation& e, const char* indent,
 absl::Status RunSimilar(const GlobalOptions& g, const std::string& id, size_t top) {
   KINSHIP_ASSIGN_OR_RETURN(auto l, Analysis::Load(g, {}, /*attribution=*/false));
   KINSHIP_ASSIGN_OR_RETURN(std::vector<score::Match> matches, l->index().Similar(id, top));
+  NameKbItems(l->kb(), matches);
   const std::vector<NamingSourceMap> names = NamingSourcesOf(l->store(), id, matches);
   if (g.json) {
     PrintJsonLine(SimilarJson(l->index(), id, matches, &names));
@@ -97,6 +99,7 @@ absl::Status RunSimilar(const GlobalOptions& g, const std::string& id, size_t to
 absl::Status RunCompare(const GlobalOptions& g, const std::string& a, const std::string& b) {
   KINSHIP_ASSIGN_OR_RETURN(auto l, Analysis::Load(g, {}, /*attribution=*/false));
   KINSHIP_ASSIGN_OR_RETURN(score::Comparison c, l->index().Compare(a, b));
+  NameKbItems(l->kb(), c.explanation);
   const NamingSourceMap names = NamingSourcesOf(l->store(), a, b, c.explanation);
   if (g.json) {
     PrintJsonLine(CompareJson(a, b, c, &names));

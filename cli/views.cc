@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "kinship/attribution.h"
 #include "kinship/normalize.h"
@@ -123,6 +124,51 @@ nlohmann::json PivotJson(const PivotValue& v, const Store::ValueHolders& h) {
           {"incidents", incidents}};
 }
 
+std::string KbNameOf(const kb::KnowledgeBase* kb, std::string_view feature) {
+  if (kb == nullptr) return "";
+  for (std::string_view prefix : {"soft:", "techp:", "tech:"}) {
+    if (feature.starts_with(prefix)) {
+      feature.remove_prefix(prefix.size());
+      break;
+    }
+  }
+  if (feature.size() < 2 || !absl::ascii_isdigit(static_cast<unsigned char>(feature[1]))) return "";
+  if (feature[0] == 'S') {
+    const kb::Software* sw = kb->software(feature);
+    return sw == nullptr ? "" : sw->name;
+  }
+  if (feature[0] != 'T') return "";
+  const kb::Technique* t = kb->technique(feature);
+  if (t == nullptr) return "";
+  // ATT&CK names a sub-technique after its parent: "Phishing: Spearphishing Link".
+  if (const kb::Technique* parent = t->parent_id.empty() ? nullptr : kb->technique(t->parent_id)) {
+    return absl::StrCat(parent->name, ": ", t->name);
+  }
+  return t->name;
+}
+
+void NameKbItems(const kb::KnowledgeBase* kb, score::Explanation& e) {
+  if (kb == nullptr) return;
+  for (score::FamilyEvidence& f : e.families) {
+    if (f.family != score::Family::kSoftware && f.family != score::Family::kTechnique) continue;
+    for (score::EvidenceItem& it : f.items) it.name = KbNameOf(kb, it.feature);
+  }
+}
+
+void NameKbItems(const kb::KnowledgeBase* kb, std::vector<score::Match>& matches) {
+  for (score::Match& m : matches) NameKbItems(kb, m.comparison.explanation);
+}
+
+void NameKbItems(const kb::KnowledgeBase* kb, attrib::Result& r) {
+  if (kb == nullptr) return;
+  for (attrib::Candidate& c : r.candidates) {
+    for (attrib::EvidenceItem& e : c.evidence) {
+      if (e.feature.starts_with("incident:") || e.feature.starts_with("style")) continue;
+      e.name = KbNameOf(kb, e.feature);
+    }
+  }
+}
+
 NamingSides NamingSidesOf(const score::NamingTexts& a, const score::NamingTexts& b,
                           const std::string& feature) {
   NamingSides n;
@@ -206,6 +252,7 @@ nlohmann::json FamiliesJson(const score::Explanation& e, Decorate decorate) {
     nlohmann::json items = nlohmann::json::array();
     for (const score::EvidenceItem& it : f.items) {
       nlohmann::json item = {{"feature", it.feature}, {"weight", it.weight}, {"df", it.df}};
+      if (!it.name.empty()) item["name"] = it.name;
       if (f.family == score::Family::kNaming) decorate(it.feature, item);
       items.push_back(std::move(item));
     }

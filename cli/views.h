@@ -10,6 +10,8 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "kinship/attribution.h"
+#include "kinship/kb.h"
 #include "kinship/model.h"
 #include "kinship/similarity.h"
 #include "kinship/store.h"
@@ -29,6 +31,15 @@ struct PivotValue {
 absl::StatusOr<PivotValue> ParsePivotValue(const std::string& value, const std::string& type);
 // `kinship pivot --json`: the value, its warninglists and the incidents holding it.
 nlohmann::json PivotJson(const PivotValue& v, const Store::ValueHolders& h);
+
+// The knowledge base's name of the ATT&CK software or technique id in an evidence feature
+// ("soft:S0117" -> "XTunnel", "tech:T1566.002" -> "Phishing: Spearphishing Link", "techp:T1566",
+// and the bare ids of profile matches, "S0193", "T1110"); empty for any other feature, an id
+// the KB does not hold, or no KB. NameKbItems fills the evidence items' `name` with it.
+std::string KbNameOf(const kb::KnowledgeBase* kb, std::string_view feature);
+void NameKbItems(const kb::KnowledgeBase* kb, score::Explanation& e);
+void NameKbItems(const kb::KnowledgeBase* kb, std::vector<score::Match>& matches);
+void NameKbItems(const kb::KnowledgeBase* kb, attrib::Result& r);
 
 // The stated values behind each naming item ("ng:host", "tld:com") of an explanation of a vs b,
 // on each side (score::NamingSources): feature -> (a's values, b's values). Empty when either

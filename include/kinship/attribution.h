@@ -88,6 +88,7 @@ struct EvidenceItem {
   std::string feature;  // "domain:evil.com", "T1566.001", "S0023", or an incident id
   std::string via;      // for neighbour evidence: the similar incident's id; else empty
   double weight = 0.0;
+  std::string name = {};  // the KB's name of an ATT&CK id in `feature`, when looked up (the CLI does)
 };
 
 // A similar incident whose stated actor is known (the "known side").

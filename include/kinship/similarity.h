@@ -194,6 +194,9 @@ struct EvidenceItem {
   double weight = 0;  // its share of the family's (saturated, calibrated) contribution
   double idf = 0;     // strength * log(N / df) (fuzzy: closeness * log(N / df)) before saturation
   size_t df = 0;      // indexed incidents holding it (fuzzy: holding a file at least as near)
+  // The knowledge base's name of an ATT&CK id in `feature` ("soft:S0117" -> "XTunnel"), when the
+  // caller has looked it up (the CLI does); empty otherwise.
+  std::string name = {};
 };
 
 struct FamilyEvidence {
