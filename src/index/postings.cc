@@ -291,16 +291,26 @@ std::vector<Impl::QueryFeature> Impl::FromDoc(const Doc& doc) const {
   return out;
 }
 
-void Impl::Finish(const FamilyVector& sums, double time_evidence, Comparison* out) const {
+FamilyVector Impl::Evidence(const FamilyVector& sums, double time_evidence) const {
+  FamilyVector evidence{};
   bool any = false;
   for (int f = 0; f < kFamilyCount; ++f) {
-    out->evidence[f] = internal::Saturate(sums[f], options.saturation[f]);
-    any = any || out->evidence[f] > 0;
+    evidence[f] = internal::Saturate(sums[f], options.saturation[f]);
+    any = any || evidence[f] > 0;
   }
   // Overlapping activity corroborates other evidence; on its own it is not kinship (and keeps
   // every scored pair reachable through the postings).
   const int t = static_cast<int>(Family::kTime);
-  out->evidence[t] = any ? internal::Saturate(time_evidence, options.saturation[t]) : 0;
+  evidence[t] = any ? internal::Saturate(time_evidence, options.saturation[t]) : 0;
+  return evidence;
+}
+
+double Impl::Raw(const FamilyVector& sums, double time_evidence) const {
+  return calibration.Raw(Evidence(sums, time_evidence));
+}
+
+void Impl::Finish(const FamilyVector& sums, double time_evidence, Comparison* out) const {
+  out->evidence = Evidence(sums, time_evidence);
   out->raw = calibration.Raw(out->evidence);
   out->probability = calibration.Calibrate(out->raw);
 }
@@ -455,7 +465,8 @@ Candidates& ThreadCandidates() {
 
 std::vector<Match> Impl::SimilarResolved(const std::vector<QueryFeature>& query,
                                          std::optional<int32_t> first, std::optional<int32_t> last,
-                                         int64_t self, size_t top_k, bool explain) const {
+                                         int64_t self, size_t top_k, bool explain,
+                                         double min_raw) const {
   if (top_k == 0) return {};
   // Rarest first: the most informative postings are also the shortest to walk.
   struct Term {
@@ -492,11 +503,7 @@ std::vector<Match> Impl::SimilarResolved(const std::vector<QueryFeature>& query,
     rest[i] = rest[i + 1];
     rest[i][order[i].family] += order[i].weight;
   }
-  auto raw_of = [&](const FamilyVector& sums, double time) {
-    Comparison c;
-    Finish(sums, time, &c);
-    return c.raw;
-  };
+  auto raw_of = [&](const FamilyVector& sums, double time) { return Raw(sums, time); };
   // Rounding: sums are added in other orders than the bounds'; prune only clearly below.
   auto below = [](double bound, double threshold) {
     return bound < threshold - 1e-9 * (1.0 + std::abs(threshold));
@@ -517,17 +524,19 @@ std::vector<Match> Impl::SimilarResolved(const std::vector<QueryFeature>& query,
   const size_t walk_limit = options.max_candidate_df == 0
                                 ? limits::kMaxPostingWalk
                                 : std::min(options.max_candidate_df, limits::kMaxPostingWalk);
-  double threshold = -std::numeric_limits<double>::infinity();
+  // A new candidate must reach the k-th best score so far and `min_raw`.
+  const bool has_min = min_raw > -std::numeric_limits<double>::infinity();
+  double threshold = min_raw;
   size_t walked_since = 0;  // postings walked since the threshold was computed
   size_t i = 0;
   for (; i < order.size(); ++i) {
     const Term& t = order[i];
     // Postings longer than the walk limit (the rest, by df) bring no new candidates.
     if (t.df > walk_limit) break;
-    if (prune && acc.size() >= top_k) {
+    if (prune && (acc.size() >= top_k || has_min)) {
       const double bound = raw_of(rest[i], 1.0);
-      if (walked_since >= acc.size()) {  // amortised: O(postings walked)
-        threshold = kth();
+      if (acc.size() >= top_k && walked_since >= acc.size()) {  // amortised: O(postings walked)
+        threshold = std::max(kth(), min_raw);
         walked_since = 0;
       }
       if (below(bound, threshold)) break;
@@ -547,8 +556,8 @@ std::vector<Match> Impl::SimilarResolved(const std::vector<QueryFeature>& query,
       acc.sums[c][t.family] += t.weight;
     }
   }
-  if (prune && i < order.size() && acc.size() >= top_k) {
-    threshold = kth();
+  if (prune && i < order.size() && (acc.size() >= top_k || has_min)) {
+    threshold = acc.size() >= top_k ? std::max(kth(), min_raw) : min_raw;
     acc.Filter([&](size_t c) {
       FamilyVector most = acc.sums[c];
       for (int f = 0; f < kFamilyCount; ++f) most[f] += rest[i][f];
@@ -610,7 +619,8 @@ std::vector<Match> Impl::SimilarResolved(const std::vector<QueryFeature>& query,
       bound = sums[fz] > 0;
     }
     const double raw = raw_of(sums, acc.time[c]);
-    if (raw > 0) cands.push_back({raw, doc, bound});
+    // A bound (fuzzy evidence not yet exact) may still fall below min_raw: checked when exact.
+    if (raw > 0 && !below(raw, min_raw)) cands.push_back({raw, doc, bound});
   }
   auto by_raw = [&](const Cand& x, const Cand& y) {
     if (x.raw != y.raw) return x.raw > y.raw;
@@ -643,7 +653,7 @@ std::vector<Match> Impl::SimilarResolved(const std::vector<QueryFeature>& query,
     FamilyVector& sums = acc.sums[slot];
     sums[fz] = FuzzySum(query_fuzzy, FuzzyDigests(docs[c.doc]), nullptr, &hoods, false);
     const double exact = raw_of(sums, acc.time[slot]);
-    if (exact > 0) keep(exact, c.doc);
+    if (exact > 0 && !below(exact, min_raw)) keep(exact, c.doc);
   }
   auto better = [&](const std::pair<double, uint32_t>& x, const std::pair<double, uint32_t>& y) {
     if (x.first != y.first) return x.first > y.first;

@@ -4,6 +4,7 @@
 #define KINSHIP_INDEX_POSTINGS_H_
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <span>
@@ -243,14 +244,21 @@ struct SimilarityIndex::Impl {
                              std::optional<int32_t> b_first, std::optional<int32_t> b_last,
                              bool explain) const;
   // Family sums -> saturated evidence (time family set separately) -> comparison numbers.
+  FamilyVector Evidence(const FamilyVector& sums, double time_evidence) const;
+  // The raw score alone (no calibration): what ranking and pruning compare.
+  double Raw(const FamilyVector& sums, double time_evidence) const;
   void Finish(const FamilyVector& sums, double time_evidence, Comparison* out) const;
 
   // Estimated heap use by part (IndexStats::memory_bytes is their sum).
   std::vector<std::pair<std::string_view, size_t>> MemoryParts() const;
 
-  std::vector<Match> SimilarResolved(const std::vector<QueryFeature>& query,
-                                     std::optional<int32_t> first, std::optional<int32_t> last,
-                                     int64_t self, size_t top_k, bool explain = true) const;
+  // The top_k most similar, best first. With `min_raw`, only those whose raw score reaches it
+  // (FindCampaigns: the raw score of its probability threshold): candidates that cannot reach it
+  // are neither walked into nor kept, which is most of them in a store of common values.
+  std::vector<Match> SimilarResolved(
+      const std::vector<QueryFeature>& query, std::optional<int32_t> first,
+      std::optional<int32_t> last, int64_t self, size_t top_k, bool explain = true,
+      double min_raw = -std::numeric_limits<double>::infinity()) const;
 };
 
 }  // namespace kinship::score

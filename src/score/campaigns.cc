@@ -5,6 +5,7 @@
 // beside the campaign as linked to B, not in it. Single linkage (connected components) is kept
 // for comparison (docs/evaluation.md, "3. Campaign linking").
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <queue>
 #include <string>
@@ -16,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "index/postings.h"
 #include "kinship/disjoint_sets.h"
+#include "kinship/parallel.h"
 #include "kinship/similarity.h"
 #include "score/internal.h"
 
@@ -136,6 +138,21 @@ void AverageLinkage(std::vector<Cluster>& clusters, double threshold) {
   }
 }
 
+// The raw score under which a pair's probability stays below `threshold` (the calibration is
+// monotone): Similar need not find such pairs at all. Bisection; conservative (a raw score just
+// under the boundary is still searched), and -infinity when even 0 reaches the threshold.
+double MinRawFor(const Calibration& c, double threshold) {
+  double lo = 0, hi = 1;
+  if (c.Calibrate(lo) >= threshold) return -std::numeric_limits<double>::infinity();
+  while (c.Calibrate(hi) < threshold && hi < 1e6) hi *= 2;
+  if (c.Calibrate(hi) < threshold) return hi;  // no raw score this side of 1e6 links
+  for (int k = 0; k < 64; ++k) {
+    const double mid = (lo + hi) / 2;
+    (c.Calibrate(mid) >= threshold ? hi : lo) = mid;
+  }
+  return lo;  // Calibrate(lo) < threshold <= Calibrate(hi), and every raw below lo is below too
+}
+
 // Connected components of the link graph.
 void SingleLinkage(std::vector<Cluster>& clusters) {
   const uint32_t n = static_cast<uint32_t>(clusters.size());
@@ -168,18 +185,25 @@ absl::StatusOr<std::vector<Campaign>> FindCampaigns(const SimilarityIndex& index
   std::vector<Cluster> clusters(n);
   for (uint32_t i = 0; i < n; ++i) clusters[i].members.push_back(i);
 
-  // The sparse link graph: each incident's nearest neighbours above the threshold.
-  for (uint32_t i = 0; i < n; ++i) {
+  // The sparse link graph: each incident's nearest neighbours above the threshold, searched on
+  // worker threads (Similar is read-only), merged in incident order.
+  const double min_raw = MinRawFor(im.calibration, options.threshold);
+  std::vector<std::vector<std::pair<uint32_t, double>>> near_of(n);
+  util::ParallelFor(n, [&](size_t i) {
     const Impl::Doc& d = im.docs[i];
-    std::vector<Match> near = im.SimilarResolved(im.FromDoc(d), d.first_day, d.last_day, i,
-                                                 options.neighbours, /*explain=*/false);
-    for (const Match& m : near) {
+    for (const Match& m :
+         im.SimilarResolved(im.FromDoc(d), d.first_day, d.last_day, static_cast<int64_t>(i),
+                            options.neighbours, /*explain=*/false, min_raw)) {
       if (m.comparison.probability < options.threshold) break;
-      uint32_t j = im.doc_ids.at(m.id);
+      near_of[i].emplace_back(im.doc_ids.at(m.id), m.comparison.probability);
+    }
+  });
+  for (uint32_t i = 0; i < n; ++i) {
+    for (const auto& [j, probability] : near_of[i]) {
       // Symmetric: keep the larger of the two directions' values (equal up to rounding).
       double& a = clusters[i].links[j];
       double& b = clusters[j].links[i];
-      double p = std::max({a, b, m.comparison.probability});
+      double p = std::max({a, b, probability});
       a = p;
       b = p;
     }

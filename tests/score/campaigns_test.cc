@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -113,6 +114,68 @@ TEST(Campaigns, GroupsAClusterWithSpanEvidenceAndMajorityActor) {
   ASSERT_FALSE(c.binding.families.empty());
   EXPECT_EQ(c.binding.families[0].family, Family::kIndicator);
   EXPECT_EQ(c.binding.families[0].items.size(), 2u);
+}
+
+TEST(Campaigns, LinksExactlyThePairsAtOrAboveTheThreshold) {
+  // Values shared Zipf-like (a few in many incidents, most in few), so that most candidates a
+  // query meets cannot reach the threshold and are pruned by their raw score: the link graph
+  // must still be every pair whose probability reaches it. With more neighbours than incidents,
+  // single linkage's campaigns are exactly the connected components of those pairs.
+  std::vector<Incident> incs;
+  uint64_t x = 12345;
+  auto next = [&x] {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    return x >> 33;
+  };
+  for (int i = 0; i < 120; ++i) {
+    std::vector<std::string> ips;
+    for (int k = 0; k < 12; ++k) {
+      const uint64_t r = next() % 1000 + 1;
+      ips.push_back(absl::StrCat("10.", 1000 / r % 256, ".", r % 7, ".", 1 + r % 200));
+    }
+    incs.push_back(Inc(absl::StrCat("i", i), std::move(ips)));
+  }
+  auto index = SimilarityIndex::Build(incs);
+  ASSERT_TRUE(index.ok());
+  for (double threshold : {0.2, 0.45, 0.6}) {
+    std::vector<int> parent(incs.size());
+    for (size_t i = 0; i < parent.size(); ++i) parent[i] = static_cast<int>(i);
+    auto root = [&parent](int i) {
+      while (parent[i] != i) i = parent[i] = parent[parent[i]];
+      return i;
+    };
+    size_t links = 0;
+    for (size_t a = 0; a < incs.size(); ++a) {
+      for (size_t b = a + 1; b < incs.size(); ++b) {
+        if (index->Compare(incs[a].id, incs[b].id)->probability < threshold) continue;
+        ++links;
+        parent[root(static_cast<int>(a))] = root(static_cast<int>(b));
+      }
+    }
+    std::map<int, std::vector<std::string>> components;
+    for (size_t i = 0; i < incs.size(); ++i) {
+      components[root(static_cast<int>(i))].push_back(incs[i].id);
+    }
+    std::vector<std::vector<std::string>> expected;
+    for (auto& [r, members] : components) {
+      if (members.size() < 2) continue;
+      std::sort(members.begin(), members.end());
+      expected.push_back(members);
+    }
+    auto cs = FindCampaigns(
+        *index, {.threshold = threshold, .neighbours = incs.size(), .linkage = Linkage::kSingle});
+    ASSERT_TRUE(cs.ok()) << cs.status();
+    std::vector<std::vector<std::string>> found;
+    for (const Campaign& c : *cs) {
+      std::vector<std::string> members = c.members;
+      std::sort(members.begin(), members.end());
+      found.push_back(members);
+    }
+    std::sort(expected.begin(), expected.end());
+    std::sort(found.begin(), found.end());
+    EXPECT_GT(links, 0u) << threshold;
+    EXPECT_EQ(found, expected) << "threshold " << threshold << ", " << links << " links";
+  }
 }
 
 TEST(Campaigns, RejectsThresholdOutsideUnitInterval) {
