@@ -24,8 +24,8 @@
 // Invalid indicators (Indicator::valid() false) and warninglisted ones (benign()) are never
 // features and weigh nothing.
 //
-// Thread safety: const methods of SimilarityIndex may run concurrently; Add and SetCalibration
-// need exclusive access.
+// Thread safety: const methods of SimilarityIndex may run concurrently; Add, SetCalibration and
+// SetMaxCandidateDf need exclusive access.
 #ifndef KINSHIP_SIMILARITY_H_
 #define KINSHIP_SIMILARITY_H_
 
@@ -294,6 +294,8 @@ class SimilarityIndex {
   size_t DocumentFrequency(std::string_view key) const;
 
   void SetCalibration(const Calibration& calibration);
+  // ScoringOptions::max_candidate_df, read at query time only (0 = limits::kMaxPostingWalk).
+  void SetMaxCandidateDf(size_t df);
   const Calibration& calibration() const;
   const ScoringOptions& options() const;
 

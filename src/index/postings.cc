@@ -55,6 +55,7 @@ std::optional<Impl::FuzzyDigest> ParseFuzzyKey(Family family, std::string_view k
 std::vector<Impl::FuzzyDigest> Impl::FuzzyDigests(const std::vector<QueryFeature>& features) const {
   std::vector<FuzzyDigest> out;
   for (const QueryFeature& f : features) {
+    if (f.family != Family::kIndicator) continue;
     if (auto d = ParseFuzzyKey(f.family, Key(f))) out.push_back(*d);
   }
   return out;
@@ -306,7 +307,11 @@ FamilyVector Impl::Evidence(const FamilyVector& sums, double time_evidence) cons
 }
 
 double Impl::Raw(const FamilyVector& sums, double time_evidence) const {
-  return calibration.Raw(Evidence(sums, time_evidence));
+  // Calibration::Raw, here where it inlines (the same sum in the same order).
+  const FamilyVector evidence = Evidence(sums, time_evidence);
+  double raw = 0;
+  for (int f = 0; f < kFamilyCount; ++f) raw += calibration.weight[f] * evidence[f];
+  return raw;
 }
 
 void Impl::Finish(const FamilyVector& sums, double time_evidence, Comparison* out) const {
@@ -318,7 +323,8 @@ void Impl::Finish(const FamilyVector& sums, double time_evidence, Comparison* ou
 Comparison Impl::CompareResolved(const std::vector<QueryFeature>& a,
                                  const std::vector<QueryFeature>& b, std::optional<int32_t> a_first,
                                  std::optional<int32_t> a_last, std::optional<int32_t> b_first,
-                                 std::optional<int32_t> b_last, bool explain) const {
+                                 std::optional<int32_t> b_last, bool explain,
+                                 bool b_may_have_fuzzy) const {
   Comparison out;
   FamilyVector sums{};
   std::vector<std::pair<const QueryFeature*, double>> shared;
@@ -353,7 +359,9 @@ Comparison Impl::CompareResolved(const std::vector<QueryFeature>& a,
   }
   const int fz = static_cast<int>(Family::kFuzzy);
   std::vector<EvidenceItem> fuzzy_items;
-  sums[fz] += FuzzySum(FuzzyDigests(a), FuzzyDigests(b), explain ? &fuzzy_items : nullptr);
+  if (b_may_have_fuzzy) {
+    sums[fz] += FuzzySum(FuzzyDigests(a), FuzzyDigests(b), explain ? &fuzzy_items : nullptr);
+  }
   double time = internal::TimeEvidence(a_first, a_last, b_first, b_last, options.time_window_days);
   Finish(sums, time, &out);
   if (!explain) return out;
@@ -488,7 +496,9 @@ std::vector<Match> Impl::SimilarResolved(const std::vector<QueryFeature>& query,
     if (x.df != y.df) return x.df < y.df;
     return x.fid < y.fid;
   });
-  const std::vector<FuzzyDigest> query_fuzzy = FuzzyDigests(query);
+  // Fuzzy evidence needs a digest on both sides: none when nothing indexed holds one.
+  const std::vector<FuzzyDigest> query_fuzzy =
+      fuzzy.size() > 0 ? FuzzyDigests(query) : std::vector<FuzzyDigest>();
   // Early termination (max-score; Turtle and Flood 1995): an incident first met at term i holds
   // at most terms i.. of the query, so its raw score is at most that of rest[i] (and full time
   // evidence). Once that is below the k-th best score some candidates already have, no new
@@ -566,20 +576,44 @@ std::vector<Match> Impl::SimilarResolved(const std::vector<QueryFeature>& query,
   }
   // The remaining terms (too common to walk, or past the early termination) still count for the
   // candidates: look each candidate up in the postings or the postings up among the candidates,
-  // whichever is shorter.
-  for (; i < order.size(); ++i) {
+  // whichever is shorter. The second kind are looked up for all of them at once: one merge of
+  // each candidate's sorted features with those terms' sorted ids (a binary search per candidate
+  // and term missed the cache at every step: most of a query's time on a store of common values).
+  // The sums are still added term by term, in the order above.
+  std::vector<uint32_t> lookup;  // positions in `order` of the terms looked up per candidate
+  for (size_t j = i; j < order.size(); ++j) {
+    if (postings[order[j].fid].size() >= acc.size() * 8) lookup.push_back(static_cast<uint32_t>(j));
+  }
+  thread_local std::vector<uint8_t> held;  // held[c * lookup.size() + k]: candidate c has term k
+  if (!lookup.empty()) {
+    std::vector<std::pair<uint32_t, uint32_t>> by_fid;  // (fid, k)
+    by_fid.reserve(lookup.size());
+    for (uint32_t k = 0; k < lookup.size(); ++k) by_fid.emplace_back(order[lookup[k]].fid, k);
+    std::sort(by_fid.begin(), by_fid.end());
+    held.assign(acc.size() * lookup.size(), 0);
+    for (size_t c = 0; c < acc.size(); ++c) {
+      const std::vector<uint32_t>& fs = docs[acc.docs[c]].features;
+      uint8_t* row = held.data() + c * lookup.size();
+      size_t a = 0;
+      for (const auto& [fid, k] : by_fid) {
+        while (a < fs.size() && fs[a] < fid) ++a;
+        if (a == fs.size()) break;
+        if (fs[a] == fid) row[k] = 1;
+      }
+    }
+  }
+  for (size_t k = 0; i < order.size(); ++i) {
     const Term& t = order[i];
-    const std::span<const uint32_t> plist = postings[t.fid];
-    if (plist.size() < acc.size() * 8) {
-      for (uint32_t doc : plist) {
-        int64_t c = acc.Find(doc);
-        if (c >= 0) acc.sums[c][t.family] += t.weight;
-      }
-    } else {
+    if (k < lookup.size() && lookup[k] == i) {
       for (size_t c = 0; c < acc.size(); ++c) {
-        const auto& fs = docs[acc.docs[c]].features;
-        if (std::binary_search(fs.begin(), fs.end(), t.fid)) acc.sums[c][t.family] += t.weight;
+        if (held[c * lookup.size() + k]) acc.sums[c][t.family] += t.weight;
       }
+      ++k;
+      continue;
+    }
+    for (uint32_t doc : postings[t.fid]) {
+      int64_t c = acc.Find(doc);
+      if (c >= 0) acc.sums[c][t.family] += t.weight;
     }
   }
   // Near files of the query's TLSH / ssdeep digests bring their incidents as candidates.
@@ -669,7 +703,8 @@ std::vector<Match> Impl::SimilarResolved(const std::vector<QueryFeature>& query,
     Match m;
     m.id = d.id;
     if (explain) {
-      m.comparison = CompareResolved(query, FromDoc(d), first, last, d.first_day, d.last_day, true);
+      m.comparison = CompareResolved(query, FromDoc(d), first, last, d.first_day, d.last_day, true,
+                                     d.has_fuzzy);
     } else {
       const uint32_t slot = static_cast<uint32_t>(acc.Find(doc));
       Finish(acc.sums[slot], acc.time[slot], &m.comparison);
@@ -840,7 +875,7 @@ absl::StatusOr<Comparison> SimilarityIndex::Compare(std::string_view a, std::str
   const Impl::Doc& da = impl_->docs[ia->second];
   const Impl::Doc& db = impl_->docs[ib->second];
   return impl_->CompareResolved(impl_->FromDoc(da), impl_->FromDoc(db), da.first_day, da.last_day,
-                                db.first_day, db.last_day, true);
+                                db.first_day, db.last_day, true, db.has_fuzzy);
 }
 
 Comparison SimilarityIndex::Compare(const Incident& a, const Incident& b) const {
@@ -864,6 +899,7 @@ size_t SimilarityIndex::DocumentFrequency(std::string_view key) const {
 void SimilarityIndex::SetCalibration(const Calibration& calibration) {
   impl_->calibration = calibration;
 }
+void SimilarityIndex::SetMaxCandidateDf(size_t df) { impl_->options.max_candidate_df = df; }
 const Calibration& SimilarityIndex::calibration() const { return impl_->calibration; }
 const ScoringOptions& SimilarityIndex::options() const { return impl_->options; }
 

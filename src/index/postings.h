@@ -239,10 +239,12 @@ struct SimilarityIndex::Impl {
   }
 
   // Evidence of two resolved feature lists (each sorted by fid) plus activity windows.
+  // `b_may_have_fuzzy` false (b is an indexed incident without digests) skips the search for
+  // digests among the features, which looks every key up.
   Comparison CompareResolved(const std::vector<QueryFeature>& a, const std::vector<QueryFeature>& b,
                              std::optional<int32_t> a_first, std::optional<int32_t> a_last,
                              std::optional<int32_t> b_first, std::optional<int32_t> b_last,
-                             bool explain) const;
+                             bool explain, bool b_may_have_fuzzy = true) const;
   // Family sums -> saturated evidence (time family set separately) -> comparison numbers.
   FamilyVector Evidence(const FamilyVector& sums, double time_evidence) const;
   // The raw score alone (no calibration): what ranking and pruning compare.

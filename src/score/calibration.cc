@@ -17,12 +17,6 @@ namespace kinship::score {
 
 namespace internal {
 
-double Saturate(double sum, double cap) {
-  if (sum <= 0) return 0;
-  if (cap <= 0) return sum;
-  return cap * (1.0 - std::exp(-sum / cap));
-}
-
 std::optional<int32_t> DaysFromIso(std::string_view iso) {
   if (iso.size() < 10 || iso[4] != '-' || iso[7] != '-') return std::nullopt;
   auto num = [&](size_t pos, size_t len) -> int {

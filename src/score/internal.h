@@ -2,6 +2,7 @@
 #ifndef KINSHIP_SCORE_INTERNAL_H_
 #define KINSHIP_SCORE_INTERNAL_H_
 
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -21,7 +22,12 @@ uint64_t StableHash(std::string_view s);
 std::string ResolveKbName(const kb::KnowledgeBase* kb, std::string_view name, bool software);
 
 // Family saturation: cap * (1 - exp(-sum / cap)); identity-like for small sums, bounded by cap.
-double Saturate(double sum, double cap);
+// Inline: ranking a query's candidates saturates every family of each, most of them empty.
+inline double Saturate(double sum, double cap) {
+  if (sum <= 0) return 0;
+  if (cap <= 0) return sum;
+  return cap * (1.0 - std::exp(-sum / cap));
+}
 
 // Days since 1970-01-01 of an ISO 8601 date or date-time ("2016-04-12", "2016-04-12T10:00Z");
 // nullopt when it does not start with a valid YYYY-MM-DD.
