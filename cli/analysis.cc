@@ -17,8 +17,6 @@
 
 namespace kinship::cli {
 
-// A campaign as one incident: every member's indicators, techniques and software, its span, and
-// the victim of the first member that names one.
 namespace {
 
 Incident MergedMembers(const score::Campaign& c, size_t number, std::vector<Incident> members) {
@@ -33,11 +31,6 @@ Incident MergedMembers(const score::Campaign& c, size_t number, std::vector<Inci
     for (auto& x : inc.software) merged.software.push_back(std::move(x));
   }
   return merged;
-}
-
-bool HasNaming(const score::Explanation& e) {
-  return std::any_of(e.families.begin(), e.families.end(),
-                     [](const auto& f) { return f.family == score::Family::kNaming; });
 }
 
 }  // namespace
@@ -80,7 +73,7 @@ absl::StatusOr<AssessedCampaigns> FindAssessedCampaigns(
       progress(absl::StrCat("attributing campaigns ", i + 1, "-", end, " of ", cs.size()));
     std::vector<Incident> merged;
     for (size_t k = i; k < end; ++k) {
-      const bool naming = HasNaming(cs[k].binding);
+      const bool naming = NamingFamily(cs[k].binding) != nullptr;
       if (!attribute && !naming) continue;
       std::vector<Incident> members;
       std::vector<std::pair<std::string, score::NamingTexts>> texts;

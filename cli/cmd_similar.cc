@@ -31,34 +31,33 @@ void PrintExplanation(const score::Explanation& e, const char* indent,
   for (const score::FamilyEvidence& f : e.families) {
     std::printf("%s%-15s %.2f:", indent, std::string(score::FamilyName(f.family)).c_str(),
                 f.weight);
-    NamingSides behind;  // the union over the shown items, in order of first appearance
-    std::vector<std::string> values;  // a campaign's: the union over the shown items
+    // The union over the shown items, in order of first appearance: a pair's two sides, or a
+    // campaign's members' values (and which members hold them).
+    NamingSides behind;
+    std::vector<std::string> values;
     size_t values_total = 0;
     absl::flat_hash_set<std::string> members;
+    auto add = [](const std::vector<std::string>& from, size_t from_total,
+                  std::vector<std::string>& to, size_t& to_total) {
+      for (const std::string& v : from) {
+        if (std::find(to.begin(), to.end(), v) == to.end()) to.push_back(v);
+      }
+      to_total = std::max({to_total, from_total, to.size()});
+    };
     for (size_t i = 0; i < f.items.size() && i < kShown; ++i) {
       const score::EvidenceItem& it = f.items[i];
       std::printf("%s %s%s%s (%.2f)", i == 0 ? "" : ",", it.feature.c_str(),
                   it.name.empty() ? "" : " ", it.name.c_str(), it.weight);
       if (campaign != nullptr) {
         if (auto n = campaign->find(it.feature); n != campaign->end()) {
-          for (const std::string& v : n->second.values) {
-            if (std::find(values.begin(), values.end(), v) == values.end()) values.push_back(v);
-          }
-          values_total = std::max({values_total, n->second.total, values.size()});
+          add(n->second.values, n->second.total, values, values_total);
           for (const MemberNames& m : n->second.members) members.insert(m.id);
         }
-        continue;
-      }
-      if (names == nullptr) continue;
-      if (auto n = names->find(it.feature); n != names->end()) {
-        for (const auto& [from, to] :
-             {std::pair{&n->second.a, &behind.a}, std::pair{&n->second.b, &behind.b}}) {
-          for (const std::string& v : *from) {
-            if (std::find(to->begin(), to->end(), v) == to->end()) to->push_back(v);
-          }
+      } else if (names != nullptr) {
+        if (auto n = names->find(it.feature); n != names->end()) {
+          add(n->second.a, n->second.a_total, behind.a, behind.a_total);
+          add(n->second.b, n->second.b_total, behind.b, behind.b_total);
         }
-        behind.a_total = std::max({behind.a_total, n->second.a_total, behind.a.size()});
-        behind.b_total = std::max({behind.b_total, n->second.b_total, behind.b.size()});
       }
     }
     if (f.items.size() > kShown) std::printf(", +%zu more", f.items.size() - kShown);

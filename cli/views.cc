@@ -162,10 +162,7 @@ void NameKbItems(const kb::KnowledgeBase* kb, std::vector<score::Match>& matches
 void NameKbItems(const kb::KnowledgeBase* kb, attrib::Result& r) {
   if (kb == nullptr) return;
   for (attrib::Candidate& c : r.candidates) {
-    for (attrib::EvidenceItem& e : c.evidence) {
-      if (e.feature.starts_with("incident:") || e.feature.starts_with("style")) continue;
-      e.name = KbNameOf(kb, e.feature);
-    }
+    for (attrib::EvidenceItem& e : c.evidence) e.name = KbNameOf(kb, e.feature);
   }
 }
 
@@ -188,13 +185,13 @@ std::string NamingSidesText(const NamingSides& n) {
   return absl::StrCat(side(n.a, n.a_total), " ~ ", side(n.b, n.b_total));
 }
 
-namespace {
-
 const score::FamilyEvidence* NamingFamily(const score::Explanation& e) {
   const auto it = std::find_if(e.families.begin(), e.families.end(),
                                [](const auto& f) { return f.family == score::Family::kNaming; });
   return it == e.families.end() ? nullptr : &*it;
 }
+
+namespace {
 
 std::optional<score::NamingTexts> ReadNamingTexts(Store& store, const std::string& id) {
   absl::StatusOr<Incident> inc = store.GetIncident(id);

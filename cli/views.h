@@ -49,6 +49,8 @@ struct NamingSides {
   size_t a_total = 0, b_total = 0;  // how many of each incident's values hold it
 };
 inline constexpr size_t kNamingSourcesListed = 10;
+// The naming family of an explanation, or null when it has none.
+const score::FamilyEvidence* NamingFamily(const score::Explanation& e);
 // Both sides of one naming item (score::NamingTexts::Sources, counted in full, listed in part).
 NamingSides NamingSidesOf(const score::NamingTexts& a, const score::NamingTexts& b,
                           const std::string& feature);
