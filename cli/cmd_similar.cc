@@ -113,7 +113,9 @@ absl::Status RunCompare(const GlobalOptions& g, const std::string& a, const std:
 
 absl::Status RunCampaigns(const GlobalOptions& g, const score::CampaignOptions& options,
                           bool attribute) {
-  KINSHIP_ASSIGN_OR_RETURN(std::unique_ptr<Analysis> analysis, Analysis::Load(g, {}));
+  // Without attribution, neither the naming-style index nor its classifier is built.
+  KINSHIP_ASSIGN_OR_RETURN(std::unique_ptr<Analysis> analysis,
+                           Analysis::Load(g, {}, /*attribution=*/attribute));
   Progress(g, "linking incidents");
   KINSHIP_ASSIGN_OR_RETURN(
       AssessedCampaigns found,

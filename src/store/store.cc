@@ -469,33 +469,50 @@ namespace {
 // Reads incidents (and their children) in rowid order; `where` filters the incident table.
 class IncidentReader {
  public:
-  static absl::StatusOr<IncidentReader> Make(store::Db& db) {
+  // `detail` kAnalysis selects NULL (read as "") for what only a person reads, at the same
+  // column positions, so that Read is the same for both.
+  static absl::StatusOr<IncidentReader> Make(store::Db& db,
+                                             Store::Detail detail = Store::Detail::kFull) {
     IncidentReader r;
+    const bool full = detail == Store::Detail::kFull;
+    // A column, or NULL in its place when only analysis reads the incident.
+    auto col = [full](std::string_view c) { return full ? std::string(c) : std::string("NULL"); };
     KINSHIP_ASSIGN_OR_RETURN(
         r.indicators_,
-        db.Prepare(
-            "SELECT n.type, v.value, n.raw, n.derivation, n.to_ids, n.category, n.comment, "
-            "n.location, n.error, v.benign, n.snippet FROM indicator n LEFT JOIN value v ON v.id = "
-            "n.value_id WHERE n.id >= ?1 AND n.id < ?1 + ?2 ORDER BY n.id"));
-    KINSHIP_ASSIGN_OR_RETURN(
-        r.techniques_,
-        db.Prepare("SELECT id, name, location, snippet FROM technique WHERE incident = ? ORDER "
-                   "BY seq"));
+        db.Prepare(absl::StrCat(
+            "SELECT n.type, v.value, ", col("n.raw"), ", n.derivation, n.to_ids, ",
+            col("n.category"), ", ", col("n.comment"), ", ", col("n.location"), ", n.error, ",
+            "v.benign, ", col("n.snippet"),
+            " FROM indicator n LEFT JOIN value v ON v.id = n.value_id WHERE n.id >= ?1 AND n.id "
+            "< ?1 + ?2 ORDER BY n.id")));
+    r.full_ = full;
+    const std::string where = col("location") + ", " + col("snippet");
+    KINSHIP_ASSIGN_OR_RETURN(r.techniques_,
+                             db.Prepare(absl::StrCat("SELECT id, name, ", where,
+                                                     " FROM technique WHERE incident = ? ORDER "
+                                                     "BY seq")));
     KINSHIP_ASSIGN_OR_RETURN(r.software_,
-                             db.Prepare("SELECT name, id, kind, location, snippet FROM software "
-                                        "WHERE incident = ? ORDER BY seq"));
+                             db.Prepare(absl::StrCat("SELECT name, id, kind, ", where,
+                                                     " FROM software WHERE incident = ? ORDER "
+                                                     "BY seq")));
     KINSHIP_ASSIGN_OR_RETURN(
         r.attributions_,
-        db.Prepare("SELECT actor_name, actor_id, confidence, source, location, snippet FROM "
-                   "attribution WHERE incident = ? ORDER BY seq"));
-    KINSHIP_ASSIGN_OR_RETURN(r.mentions_,
-                             db.Prepare("SELECT name, id, location, snippet, occurrences FROM "
-                                        "actor_mention WHERE incident = ? ORDER BY seq"));
+        db.Prepare(absl::StrCat("SELECT actor_name, actor_id, confidence, source, ", where,
+                                " FROM attribution WHERE incident = ? ORDER BY seq")));
+    KINSHIP_ASSIGN_OR_RETURN(
+        r.mentions_, db.Prepare(absl::StrCat("SELECT name, id, ", where,
+                                             ", occurrences FROM actor_mention WHERE incident = "
+                                             "? ORDER BY seq")));
     return r;
   }
 
   static constexpr std::string_view kColumns =
       "rowid, id, title, description, source, first_seen, last_seen, victim_org, victim_sector, "
+      "victim_country, tlp, tags, prov_file, prov_format, prov_sha256, indicator_first, "
+      "indicator_count";
+  // kColumns without the description (NULL in its place).
+  static constexpr std::string_view kAnalysisColumns =
+      "rowid, id, title, NULL, source, first_seen, last_seen, victim_org, victim_sector, "
       "victim_country, tlp, tags, prov_file, prov_format, prov_sha256, indicator_first, "
       "indicator_count";
 
@@ -532,7 +549,7 @@ class IncidentReader {
       ind.type = static_cast<IndicatorType>(type);
       ind.value = indicators_.ColumnString(1);
       ind.raw = indicators_.ColumnString(2);
-      if (ind.raw.empty()) ind.raw = ind.value;
+      if (ind.raw.empty() && full_) ind.raw = ind.value;
       ind.derivation = static_cast<Derivation>(indicators_.ColumnInt(3));
       ind.to_ids = indicators_.ColumnInt(4) != 0;
       ind.category = indicators_.ColumnString(5);
@@ -601,6 +618,7 @@ class IncidentReader {
 
  private:
   Statement indicators_, techniques_, software_, attributions_, mentions_;
+  bool full_ = true;
 };
 
 }  // namespace
@@ -650,12 +668,15 @@ absl::StatusOr<Store::ValueHolders> Store::IncidentsWithValue(IndicatorType type
   return out;
 }
 
-absl::Status Store::ForEachIncident(const std::function<bool(Incident&)>& fn) {
+absl::Status Store::ForEachIncident(const std::function<bool(Incident&)>& fn, Detail detail) {
   store::Db& db = impl_->db();
-  KINSHIP_ASSIGN_OR_RETURN(IncidentReader reader, IncidentReader::Make(db));
-  KINSHIP_ASSIGN_OR_RETURN(Statement s,
-                           db.Prepare(absl::StrCat("SELECT ", AV(IncidentReader::kColumns),
-                                                   " FROM incident ORDER BY rowid")));
+  KINSHIP_ASSIGN_OR_RETURN(IncidentReader reader, IncidentReader::Make(db, detail));
+  KINSHIP_ASSIGN_OR_RETURN(
+      Statement s,
+      db.Prepare(absl::StrCat(
+          "SELECT ",
+          AV(detail == Detail::kFull ? IncidentReader::kColumns : IncidentReader::kAnalysisColumns),
+          " FROM incident ORDER BY rowid")));
   while (true) {
     KINSHIP_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) break;
@@ -666,12 +687,12 @@ absl::Status Store::ForEachIncident(const std::function<bool(Incident&)>& fn) {
   return absl::OkStatus();
 }
 
-absl::Status Store::ForEachIncidentReadAhead(const std::function<bool(Incident&)>& fn,
-                                             size_t ahead) {
+absl::Status Store::ForEachIncidentReadAhead(const std::function<bool(Incident&)>& fn, size_t ahead,
+                                             Detail detail) {
   return util::Pipeline<Incident>(
       ahead,
-      [this](const std::function<bool(Incident &&)>& emit) {
-        return ForEachIncident([&emit](Incident& inc) { return emit(std::move(inc)); });
+      [this, detail](const std::function<bool(Incident &&)>& emit) {
+        return ForEachIncident([&emit](Incident& inc) { return emit(std::move(inc)); }, detail);
       },
       fn);
 }

@@ -600,6 +600,69 @@ TEST(Store, ForEachIncidentStreamsInInsertionOrderAndStopsEarly) {
   EXPECT_THAT(seen, ElementsAre("b", "a"));
 }
 
+TEST(Store, AnalysisScanReadsWhatScoringNeedsAndLeavesTheProseOut) {
+  auto store = Store::Open(FreshPath("analysis_scan.db"));
+  ASSERT_TRUE(store.ok());
+  Incident sample = Sample("a");
+  sample.description = "A long report text.";
+  sample.indicators[0].location = "Event.Attribute[0]";
+  sample.indicators[0].snippet = "C2 at 176.31.112[.]10";
+  sample.indicators[0].category = "Network activity";
+  sample.techniques[0].location = "Event.Galaxy[1]";
+  std::vector<Incident> batch = {sample};
+  ASSERT_TRUE((*store)->Ingest(batch).ok());
+  std::vector<Incident> full, analysis;
+  ASSERT_TRUE((*store)
+                  ->ForEachIncident([&](Incident& inc) {
+                    full.push_back(std::move(inc));
+                    return true;
+                  })
+                  .ok());
+  ASSERT_TRUE((*store)
+                  ->ForEachIncidentReadAhead(
+                      [&](Incident& inc) {
+                        analysis.push_back(std::move(inc));
+                        return true;
+                      },
+                      /*ahead=*/4, Store::Detail::kAnalysis)
+                  .ok());
+  ASSERT_EQ(full.size(), 1u);
+  ASSERT_EQ(analysis.size(), 1u);
+  const Incident& f = full[0];
+  const Incident& a = analysis[0];
+  // What scoring and attribution read is the same.
+  EXPECT_EQ(a.id, f.id);
+  EXPECT_EQ(a.title, f.title);
+  EXPECT_EQ(a.first_seen, f.first_seen);
+  EXPECT_EQ(a.victim.sector, f.victim.sector);
+  EXPECT_EQ(a.victim.country, f.victim.country);
+  ASSERT_EQ(a.indicators.size(), f.indicators.size());
+  for (size_t i = 0; i < a.indicators.size(); ++i) {
+    EXPECT_EQ(a.indicators[i].type, f.indicators[i].type);
+    EXPECT_EQ(a.indicators[i].value, f.indicators[i].value);
+    EXPECT_EQ(a.indicators[i].derivation, f.indicators[i].derivation);
+    EXPECT_EQ(a.indicators[i].valid(), f.indicators[i].valid());
+    EXPECT_EQ(a.indicators[i].warninglists, f.indicators[i].warninglists);
+  }
+  ASSERT_EQ(a.techniques.size(), 1u);
+  EXPECT_EQ(a.techniques[0].id, "T1566.002");
+  ASSERT_EQ(a.software.size(), 1u);
+  EXPECT_EQ(a.software[0].id, "S0161");
+  ASSERT_EQ(a.attributions.size(), 1u);
+  EXPECT_EQ(a.attributions[0].actor_id, "G0007");
+  // The prose is left out; the full scan has it.
+  EXPECT_EQ(f.description, "A long report text.");
+  EXPECT_EQ(a.description, "");
+  EXPECT_EQ(f.indicators[0].snippet, "C2 at 176.31.112[.]10");
+  EXPECT_EQ(f.indicators[0].raw, "176.31.112[.]10");
+  EXPECT_EQ(a.indicators[0].snippet, "");
+  EXPECT_EQ(a.indicators[0].location, "");
+  EXPECT_EQ(a.indicators[0].category, "");
+  EXPECT_EQ(a.indicators[0].raw, "");
+  EXPECT_EQ(f.techniques[0].location, "Event.Galaxy[1]");
+  EXPECT_EQ(a.techniques[0].location, "");
+}
+
 TEST(Store, ForEachIncidentReadAheadGivesTheSameIncidentsInOrderAndStopsEarly) {
   setenv("KINSHIP_THREADS", "2", 1);  // the threaded path, also on a one-core machine
   auto store = Store::Open(FreshPath("readahead.db"));
