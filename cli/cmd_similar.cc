@@ -70,6 +70,9 @@ void PrintExplanation(const score::Explanation& e, const char* indent,
                   CampaignNamesText(values, values_total, members.size()).c_str());
     }
   }
+  if (e.over_correlating > 0) {
+    std::printf("%s%-15s %s\n", indent, "not counted", e.OverCorrelatingText().c_str());
+  }
 }
 
 absl::Status RunSimilar(const GlobalOptions& g, const std::string& id, size_t top) {

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "kinship/similarity.h"
 #include "kinship/status.h"
 #include "kinship/store.h"
 
@@ -37,6 +38,9 @@ struct GlobalOptions {
   std::string db;      // --db, else $KINSHIP_DB, else ./kinship.db
   bool json = false;   // --json: machine output on stdout
   bool quiet = false;  // --quiet: no progress on stderr
+  // --over-correlation: values held by more than max(this, 0.1 % of the store's incidents)
+  // weigh nothing (score::ScoringOptions::over_correlation_min); 0 turns the rule off.
+  size_t over_correlation = score::ScoringOptions{}.over_correlation_min;
   int exit_code = kExitOk;
 };
 

@@ -92,6 +92,11 @@ int main(int argc, char** argv) {
   app.add_option("--db", g.db, "Store file (default $KINSHIP_DB, else ./kinship.db)");
   app.add_flag("--json", g.json, "Machine-readable output (JSON, one object per line)");
   app.add_flag("-q,--quiet", g.quiet, "No progress messages on stderr");
+  app.add_option("--over-correlation", g.over_correlation,
+                 "Similarity: a value (or its registered domain, host, /24) held by more than "
+                 "max(N, 0.1% of the incidents) incidents weighs nothing, as MISP's "
+                 "correlation_limit; 0: every shared value counts")
+      ->capture_default_str();
   app.fallthrough();
 
   auto& reg = Registry();

@@ -341,6 +341,18 @@ std::string CampaignNamesText(const std::vector<std::string>& values, size_t tot
   return out;
 }
 
+namespace {
+
+// The pair's shared values that weigh nothing for over-correlating, when there are some.
+void AddOverCorrelating(const score::Explanation& e, nlohmann::json& out) {
+  if (e.over_correlating == 0) return;
+  out["over_correlating"] = {{"count", e.over_correlating},
+                             {"limit", e.over_correlation_limit},
+                             {"examples", e.over_correlating_examples}};
+}
+
+}  // namespace
+
 nlohmann::json SimilarJson(const score::SimilarityIndex& index, const std::string& id,
                            const std::vector<score::Match>& matches,
                            const std::vector<NamingSourceMap>* names) {
@@ -348,24 +360,29 @@ nlohmann::json SimilarJson(const score::SimilarityIndex& index, const std::strin
   for (size_t i = 0; i < matches.size(); ++i) {
     const score::Match& m = matches[i];
     const NamingSourceMap* n = names != nullptr && i < names->size() ? &(*names)[i] : nullptr;
-    arr.push_back({{"id", m.id},
-                   {"probability", m.comparison.probability},
-                   {"likelihood", attrib::LikelihoodTerm(m.comparison.probability)},
-                   {"raw", m.comparison.raw},
-                   {"stated_actors", index.StatedActors(m.id)},
-                   {"explanation", ExplanationJson(m.comparison.explanation, n, id, m.id)}});
+    nlohmann::json match = {
+        {"id", m.id},
+        {"probability", m.comparison.probability},
+        {"likelihood", attrib::LikelihoodTerm(m.comparison.probability)},
+        {"raw", m.comparison.raw},
+        {"stated_actors", index.StatedActors(m.id)},
+        {"explanation", ExplanationJson(m.comparison.explanation, n, id, m.id)}};
+    AddOverCorrelating(m.comparison.explanation, match);
+    arr.push_back(std::move(match));
   }
   return {{"incident", id}, {"similar", arr}};
 }
 
 nlohmann::json CompareJson(const std::string& a, const std::string& b, const score::Comparison& c,
                            const NamingSourceMap* names) {
-  return {{"a", a},
-          {"b", b},
-          {"probability", c.probability},
-          {"likelihood", attrib::LikelihoodTerm(c.probability)},
-          {"raw", c.raw},
-          {"explanation", ExplanationJson(c.explanation, names, a, b)}};
+  nlohmann::json out = {{"a", a},
+                        {"b", b},
+                        {"probability", c.probability},
+                        {"likelihood", attrib::LikelihoodTerm(c.probability)},
+                        {"raw", c.raw},
+                        {"explanation", ExplanationJson(c.explanation, names, a, b)}};
+  AddOverCorrelating(c.explanation, out);
+  return out;
 }
 
 }  // namespace kinship::cli

@@ -5,6 +5,8 @@
 //
 // Usage: similarity_macro [incidents=100000] [indicators_per_incident=100] [queries=1000]
 //                         [sqlite_queries=200] [campaigns=1] [max_candidate_df=0]
+//                         [over_correlation_min=100]
+// over_correlation_min 0 turns the over-correlation rule off (the answers of earlier sessions).
 // sqlite_queries=0 skips the baseline (no SQLite store is built). "answers" is a checksum of the
 // top-10 ids and scores of every query, to check that a change to the engine keeps its answers.
 #include <sqlite3.h>
@@ -131,10 +133,15 @@ int main(int argc, char** argv) {
   const bool campaigns = argc > 5 ? std::stoi(argv[5]) != 0 : true;
   kinship::score::ScoringOptions options;
   options.max_candidate_df = argc > 6 ? std::stoull(argv[6]) : 0;
+  if (argc > 7) {
+    options.over_correlation_min = std::stoull(argv[7]);
+    if (options.over_correlation_min == 0) options.over_correlation_share = 0;
+  }
   std::printf(
       "corpus: %llu incidents x %d indicators (deterministic generator); "
-      "max_candidate_df %zu\n",
-      static_cast<unsigned long long>(n), per, options.max_candidate_df);
+      "max_candidate_df %zu; over-correlation min %zu, share %g\n",
+      static_cast<unsigned long long>(n), per, options.max_candidate_df,
+      options.over_correlation_min, options.over_correlation_share);
 
   // The baseline store: one row per (incident, stated indicator value), indexed on value, as
   // MISP's correlation engine looks values up.

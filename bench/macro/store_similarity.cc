@@ -1,18 +1,26 @@
-// Similarity over a real store (e.g. the generated Zipf-like MISP feed of bench/gen/gen_misp_feed.py
-// ingested with `kinship ingest`, the feed issue 4's speed goals name): index build, top-10
-// `Similar` latency p50/p99 at each postings walk limit (ScoringOptions::max_candidate_df), the
-// share of the exhaustive run's top-10 ids each limit keeps, and `FindCampaigns` at one limit.
+// Similarity over a real store (e.g. the generated Zipf-like MISP feed of
+// bench/gen/gen_misp_feed.py ingested with `kinship ingest`, the feed issue 4's speed goals name):
+// index build, top-10 `Similar` latency p50/p99 at each postings walk limit
+// (ScoringOptions::max_candidate_df), the share of the exhaustive run's top-10 ids each limit
+// keeps, and `FindCampaigns` at one limit.
 //
 // Usage: store_similarity STORE [queries=1000] [walk_limits=0,2000] [campaigns_limit=-1]
-// walk_limits: comma-separated, 0 = limits::kMaxPostingWalk (the default); the first is the
-// reference for the kept share. campaigns_limit: the walk limit FindCampaigns runs at, -1 = none.
+//                         [over_correlation=100/0.01]
+// walk_limits: comma-separated, 0 = limits::kMaxPostingWalk (the default). over_correlation:
+// comma-separated MIN/SHARE settings of ScoringOptions::over_correlation_min / _share (0/0 =
+// off). Each setting runs at each walk limit; the first run is the reference for the kept
+// share. Each run also prints how many of the (query, match) pairs where both state an actor
+// share one (the generated feed tags ~20 % of events with one of 15 actors). campaigns_limit:
+// the walk limit FindCampaigns runs at (with the last over-correlation setting), -1 = none.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "kinship/similarity.h"
 #include "kinship/store.h"
@@ -40,7 +48,9 @@ uint64_t Mix(uint64_t x) {  // splitmix64
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s STORE [queries] [walk_limits] [campaigns_limit]\n", argv[0]);
+    std::fprintf(stderr,
+                 "usage: %s STORE [queries] [walk_limits] [campaigns_limit] [over_correlation]\n",
+                 argv[0]);
     return 2;
   }
   const std::string path = argv[1];
@@ -54,6 +64,13 @@ int main(int argc, char** argv) {
   }
   long campaigns_limit = -1;
   if (argc > 4 && !absl::SimpleAtoi(argv[4], &campaigns_limit)) return 2;
+  std::vector<std::pair<size_t, double>> over;  // (min incidents, share of N)
+  for (absl::string_view part : absl::StrSplit(argc > 5 ? argv[5] : "100/0.01", ',')) {
+    std::pair<absl::string_view, absl::string_view> ms = absl::StrSplit(part, '/');
+    std::pair<size_t, double> v;
+    if (!absl::SimpleAtoi(ms.first, &v.first) || !absl::SimpleAtod(ms.second, &v.second)) return 2;
+    over.push_back(v);
+  }
 
   auto store = kinship::Store::Open(path, /*create=*/false);
   if (!store.ok()) {
@@ -73,35 +90,64 @@ int main(int argc, char** argv) {
   std::vector<std::string> qs;
   for (size_t q = 0; q < queries; ++q) qs.push_back((*list)[Mix(q + 424242) % list->size()].id);
 
+  // Stated actors by id, for the share of neighbours that share the query's actor.
+  absl::flat_hash_map<std::string, std::vector<std::string>> actors;
+  for (const auto& inc : *list) {
+    if (!inc.attributed_to.empty()) actors[inc.id] = inc.attributed_to;
+  }
+  auto same_actor = [&](const std::string& a, const std::string& b) {
+    auto x = actors.find(a), y = actors.find(b);
+    if (x == actors.end() || y == actors.end()) return -1;
+    for (const std::string& v : x->second) {
+      if (std::find(y->second.begin(), y->second.end(), v) != y->second.end()) return 1;
+    }
+    return 0;
+  };
+
   std::vector<std::vector<std::string>> reference;
-  for (size_t li = 0; li < limits.size(); ++li) {
-    index.SetMaxCandidateDf(limits[li]);
-    std::vector<double> lat;
-    std::vector<std::vector<std::string>> tops;
-    for (const std::string& q : qs) {
-      auto s = Clock::now();
-      auto m = index.Similar(q, 10);
-      lat.push_back(Ms(s, Clock::now()));
-      std::vector<std::string> ids;
-      if (m.ok()) {
-        for (const auto& x : *m) ids.push_back(x.id);
+  bool first = true;
+  for (const auto& [oc_min, oc_share] : over) {
+    index.SetOverCorrelation(oc_min, oc_share);
+    const size_t oc = index.OverCorrelationLimit();
+    for (size_t li = 0; li < limits.size(); ++li) {
+      index.SetMaxCandidateDf(limits[li]);
+      std::vector<double> lat;
+      std::vector<std::vector<std::string>> tops;
+      size_t judged = 0, same = 0;
+      for (const std::string& q : qs) {
+        auto s = Clock::now();
+        auto m = index.Similar(q, 10);
+        lat.push_back(Ms(s, Clock::now()));
+        std::vector<std::string> ids;
+        if (m.ok()) {
+          for (const auto& x : *m) {
+            ids.push_back(x.id);
+            const int v = same_actor(q, x.id);
+            judged += v >= 0;
+            same += v == 1;
+          }
+        }
+        tops.push_back(std::move(ids));
       }
-      tops.push_back(std::move(ids));
-    }
-    if (li == 0) reference = tops;
-    size_t kept = 0, total = 0;
-    for (size_t q = 0; q < qs.size(); ++q) {
-      total += reference[q].size();
-      for (const std::string& id : reference[q]) {
-        kept += std::count(tops[q].begin(), tops[q].end(), id) > 0;
+      if (first) reference = tops;
+      size_t kept = 0, total = 0;
+      for (size_t q = 0; q < qs.size(); ++q) {
+        total += reference[q].size();
+        for (const std::string& id : reference[q]) {
+          kept += std::count(tops[q].begin(), tops[q].end(), id) > 0;
+        }
       }
+      std::printf(
+          "over-correlation %s, walk limit %zu: similar top-10 (with explanations), %zu queries: "
+          "p50 %.2f ms, p99 %.2f ms, max %.2f ms; keeps %.4f of the first setting's top-10 ids; "
+          "same actor in %zu of %zu attributed pairs (%.3f)\n",
+          oc == SIZE_MAX ? "off" : absl::StrCat("above ", oc).c_str(), limits[li], qs.size(),
+          Pct(lat, 0.5), Pct(lat, 0.99), Pct(lat, 1.0),
+          total > 0 ? static_cast<double>(kept) / total : 1.0, same, judged,
+          judged > 0 ? static_cast<double>(same) / judged : 0.0);
+      std::fflush(stdout);
+      first = false;
     }
-    std::printf(
-        "walk limit %zu: similar top-10 (with explanations), %zu queries: p50 %.2f ms, p99 %.2f "
-        "ms, max %.2f ms; keeps %.4f of walk limit %zu's top-10 ids\n",
-        limits[li], qs.size(), Pct(lat, 0.5), Pct(lat, 0.99), Pct(lat, 1.0),
-        total > 0 ? static_cast<double>(kept) / total : 1.0, limits[0]);
-    std::fflush(stdout);
   }
   if (campaigns_limit >= 0) {
     index.SetMaxCandidateDf(static_cast<size_t>(campaigns_limit));

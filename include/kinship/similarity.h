@@ -96,6 +96,14 @@ struct ScoringOptions {
   // do not bring new candidates. Lower it to trade exhaustiveness for latency on large corpora.
   // 0 means limits::kMaxPostingWalk.
   size_t max_candidate_df = 0;
+  // Over-correlating values weigh nothing. MISP stops correlating a value held by more than
+  // MISP.correlation_limit events (100 by default): such a value links everything to everything
+  // and says nothing of who. Here an exact value (indicator family) or a derived one
+  // (infrastructure: registered domain, URL host, /24, /48) held by more than
+  // max(over_correlation_min, over_correlation_share * N) of the N indexed incidents has weight
+  // 0 in every score and explanation, and is neither walked nor looked up. 0 and 0 turn it off.
+  size_t over_correlation_min = 100;
+  double over_correlation_share = 0.001;
   // Fuzzy evidence: a pair of different TLSH digests counts up to this distance (weight
   // 2^(-distance / 30): 1 at 0, 0.1 at 100); a pair of ssdeep digests from this score on
   // (weight score / 100). Either is multiplied by the rarity log(N / df), df = the indexed
@@ -209,8 +217,19 @@ struct FamilyEvidence {
 // Why two incidents are alike: families with a non-zero contribution, strongest first.
 struct Explanation {
   std::vector<FamilyEvidence> families;
-  // One line per family: "indicator 7.21: ipv4:176.31.112.10 (6.90), ...".
+  // Shared values that weigh nothing because they over-correlate (ScoringOptions::
+  // over_correlation_min): how many, the limit they are over, and up to three of them, the
+  // least held first.
+  size_t over_correlating = 0;
+  size_t over_correlation_limit = 0;
+  std::vector<std::string> over_correlating_examples = {};
+  // One line per family: "indicator 7.21: ipv4:176.31.112.10 (6.90), ...", then, when some
+  // shared values over-correlate, "not counted: 12 over-correlating values (each held by more
+  // than 100 incidents): ipv4:..., ...".
   std::string ToString(size_t max_items_per_family = 5) const;
+  // "12 over-correlating values (each held by more than 100 incidents): ipv4:..., domain:...
+  // +9 more"; empty when none.
+  std::string OverCorrelatingText() const;
 };
 
 struct Comparison {
@@ -248,7 +267,8 @@ class SimilarityIndex {
 
   // Every incident of the store (Store::ForEachIncidentReadAhead: reading overlaps with
   // indexing). `also`, when set, sees every incident right after it is indexed, so that another
-  // index can be built in the same pass. Errors: those of the store and of Add.
+  // index can be built in the same pass; it sees what Store::Detail::kAnalysis reads (no
+  // description, raw forms, locations or snippets). Errors: those of the store and of Add.
   static absl::StatusOr<SimilarityIndex> Build(
       Store& store, const kb::KnowledgeBase* kb = nullptr, ScoringOptions options = {},
       const std::function<void(const Incident&)>& also = {});
@@ -296,6 +316,11 @@ class SimilarityIndex {
   void SetCalibration(const Calibration& calibration);
   // ScoringOptions::max_candidate_df, read at query time only (0 = limits::kMaxPostingWalk).
   void SetMaxCandidateDf(size_t df);
+  // ScoringOptions::over_correlation_min / _share, read at query time only.
+  void SetOverCorrelation(size_t min_incidents, double share);
+  // Incidents above which an indicator or infrastructure feature weighs nothing (SIZE_MAX when
+  // the rule is off).
+  size_t OverCorrelationLimit() const;
   const Calibration& calibration() const;
   const ScoringOptions& options() const;
 

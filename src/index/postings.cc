@@ -257,7 +257,36 @@ size_t Impl::Postings::bytes() const {
   return b;
 }
 
+void Impl::NoteHolder(uint32_t fid, uint32_t doc) {
+  auto set = [](std::vector<uint64_t>& bits, uint32_t d) {
+    if ((d >> 6) >= bits.size()) bits.resize((d >> 6) + 1, 0);
+    bits[d >> 6] |= uint64_t{1} << (d & 63);
+  };
+  if (auto it = bitmap_of.find(fid); it != bitmap_of.end()) {
+    set(bitmaps[it->second], doc);
+    return;
+  }
+  if (Df(fid) < BitmapMinDf(docs.size() + 1)) return;
+  std::vector<uint64_t> bits((doc >> 6) + 1, 0);
+  for (uint32_t d : postings[fid]) set(bits, d);
+  bitmap_of.emplace(fid, static_cast<uint32_t>(bitmaps.size()));
+  bitmaps.push_back(std::move(bits));
+}
+
+size_t Impl::OverCorrelationLimit() const {
+  if (options.over_correlation_min == 0 && options.over_correlation_share <= 0) return SIZE_MAX;
+  const double share = options.over_correlation_share * static_cast<double>(N());
+  return std::max(options.over_correlation_min, static_cast<size_t>(std::max(0.0, share)));
+}
+
 double Impl::Idf(uint32_t fid, float feature_strength) const {
+  if (fid < FeatureCount()) {
+    const Family f = FamilyOf(fid);
+    if ((f == Family::kIndicator || f == Family::kInfrastructure) &&
+        Df(fid) > OverCorrelationLimit()) {
+      return 0;
+    }
+  }
   double df = std::max<double>(1.0, static_cast<double>(Df(fid)));
   double n = std::max<double>(1.0, static_cast<double>(N()));
   return std::max(0.0, feature_strength * std::log(n / df));
@@ -328,6 +357,8 @@ Comparison Impl::CompareResolved(const std::vector<QueryFeature>& a,
   Comparison out;
   FamilyVector sums{};
   std::vector<std::pair<const QueryFeature*, double>> shared;
+  std::vector<std::pair<size_t, const QueryFeature*>> over;  // (df, feature) of weightless ones
+  const size_t over_limit = OverCorrelationLimit();
   const size_t known = FeatureCount();
   size_t i = 0, j = 0;
   while (i < a.size() && j < b.size()) {
@@ -352,6 +383,9 @@ Comparison Impl::CompareResolved(const std::vector<QueryFeature>& a,
       if (w > 0) {
         sums[static_cast<int>(x.family)] += w;
         if (explain) shared.emplace_back(&x, w);
+      } else if (explain && xk && Df(x.fid) > over_limit &&
+                 (x.family == Family::kIndicator || x.family == Family::kInfrastructure)) {
+        over.emplace_back(Df(x.fid), &x);
       }
       ++i;
       ++j;
@@ -390,6 +424,16 @@ Comparison Impl::CompareResolved(const std::vector<QueryFeature>& a,
     item.feature = "time:overlapping-activity";
     item.weight = families[static_cast<int>(Family::kTime)].weight;
     families[static_cast<int>(Family::kTime)].items.push_back(item);
+  }
+  out.explanation.over_correlating = over.size();
+  out.explanation.over_correlation_limit = over.empty() ? 0 : over_limit;
+  const size_t shown = std::min<size_t>(3, over.size());
+  std::partial_sort(over.begin(), over.begin() + shown, over.end(), [&](auto& x, auto& y) {
+    if (x.first != y.first) return x.first < y.first;
+    return Key(*x.second) < Key(*y.second);
+  });
+  for (size_t k = 0; k < shown; ++k) {
+    out.explanation.over_correlating_examples.emplace_back(Key(*over[k].second));
   }
   for (FamilyEvidence& f : families) {
     if (f.weight <= 0) continue;
@@ -575,14 +619,21 @@ std::vector<Match> Impl::SimilarResolved(const std::vector<QueryFeature>& query,
     });
   }
   // The remaining terms (too common to walk, or past the early termination) still count for the
-  // candidates: look each candidate up in the postings or the postings up among the candidates,
-  // whichever is shorter. The second kind are looked up for all of them at once: one merge of
-  // each candidate's sorted features with those terms' sorted ids (a binary search per candidate
-  // and term missed the cache at every step: most of a query's time on a store of common values).
-  // The sums are still added term by term, in the order above.
-  std::vector<uint32_t> lookup;  // positions in `order` of the terms looked up per candidate
+  // candidates, each term by the cheapest of: a bit test per candidate in the term's bitmap (the
+  // commonest features have one), a walk of its postings looking each holder up among the
+  // candidates (short postings), or, for the rest, one merge of each candidate's sorted features
+  // with those terms' sorted ids (a binary search per candidate and term missed the cache at
+  // every step). The sums are still added term by term, in the order above.
+  std::vector<uint32_t> lookup;  // positions in `order` of the terms merged per candidate
+  std::vector<const std::vector<uint64_t>*> bitmap_at(order.size() - i, nullptr);
   for (size_t j = i; j < order.size(); ++j) {
-    if (postings[order[j].fid].size() >= acc.size() * 8) lookup.push_back(static_cast<uint32_t>(j));
+    const size_t p = postings[order[j].fid].size();
+    if (p < acc.size()) continue;  // walked
+    if (const std::vector<uint64_t>* bits = Bitmap(order[j].fid)) {
+      bitmap_at[j - i] = bits;
+    } else if (p >= acc.size() * 8) {
+      lookup.push_back(static_cast<uint32_t>(j));
+    }
   }
   thread_local std::vector<uint8_t> held;  // held[c * lookup.size() + k]: candidate c has term k
   if (!lookup.empty()) {
@@ -602,8 +653,14 @@ std::vector<Match> Impl::SimilarResolved(const std::vector<QueryFeature>& query,
       }
     }
   }
-  for (size_t k = 0; i < order.size(); ++i) {
+  for (size_t k = 0, first_rest = i; i < order.size(); ++i) {
     const Term& t = order[i];
+    if (const std::vector<uint64_t>* bits = bitmap_at[i - first_rest]) {
+      for (size_t c = 0; c < acc.size(); ++c) {
+        if (Holds(*bits, acc.docs[c])) acc.sums[c][t.family] += t.weight;
+      }
+      continue;
+    }
     if (k < lookup.size() && lookup[k] == i) {
       for (size_t c = 0; c < acc.size(); ++c) {
         if (held[c * lookup.size() + k]) acc.sums[c][t.family] += t.weight;
@@ -800,6 +857,7 @@ absl::Status SimilarityIndex::Add(const Incident& incident) {
       fid = *found;
       // Now held by two incidents: explanations may name it.
       im.postings.Add(fid, doc, [&] { return keep_text(f.key); });
+      im.NoteHolder(fid, doc);
     } else {
       fid = static_cast<uint32_t>(im.FeatureCount());
       im.key_hash.push_back(hash);
@@ -900,6 +958,11 @@ void SimilarityIndex::SetCalibration(const Calibration& calibration) {
   impl_->calibration = calibration;
 }
 void SimilarityIndex::SetMaxCandidateDf(size_t df) { impl_->options.max_candidate_df = df; }
+void SimilarityIndex::SetOverCorrelation(size_t min_incidents, double share) {
+  impl_->options.over_correlation_min = min_incidents;
+  impl_->options.over_correlation_share = share;
+}
+size_t SimilarityIndex::OverCorrelationLimit() const { return impl_->OverCorrelationLimit(); }
 const Calibration& SimilarityIndex::calibration() const { return impl_->calibration; }
 const ScoringOptions& SimilarityIndex::options() const { return impl_->options; }
 
@@ -910,6 +973,9 @@ std::vector<std::pair<std::string_view, size_t>> Impl::MemoryParts() const {
   parts.emplace_back("feature dictionary", feature_ids.capacity() * (sizeof(uint32_t) + 1));
   parts.emplace_back("feature family+strength", kind_of_feature.bytes());
   parts.emplace_back("postings", postings.bytes());
+  size_t bitmap_bytes = bitmap_of.capacity() * (2 * sizeof(uint32_t) + 1);
+  for (const auto& b : bitmaps) bitmap_bytes += b.capacity() * sizeof(uint64_t) + sizeof(b);
+  parts.emplace_back("bitmaps of common features", bitmap_bytes);
   size_t doc_bytes = 0, doc_features = 0;
   for (const Doc& d : docs) {
     doc_bytes += sizeof(Doc) + (d.id.capacity() > 15 ? d.id.capacity() + 1 : 0);

@@ -3,6 +3,7 @@
 #ifndef KINSHIP_INDEX_POSTINGS_H_
 #define KINSHIP_INDEX_POSTINGS_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -178,6 +179,24 @@ struct SimilarityIndex::Impl {
     std::vector<List> lists_;
   };
   Postings postings;
+  // Bitmaps (bit `doc` set: the incident holds the feature) of the commonest features, those held
+  // by at least BitmapMinDf incidents when they got one; kept current by Add. After the walk, a
+  // query's common terms are tested against its few hundred candidates here, a bit each, instead
+  // of walking tens of thousands of postings or merging each candidate's features. At most half
+  // the size of the postings they shadow when made (N / 8 bytes against 4 * df, df >= N / 16).
+  absl::flat_hash_map<uint32_t, uint32_t> bitmap_of;  // feature id -> index in `bitmaps`
+  std::vector<std::vector<uint64_t>> bitmaps;
+  static size_t BitmapMinDf(size_t n) { return std::max<size_t>(1024, n / 16); }
+  const std::vector<uint64_t>* Bitmap(uint32_t fid) const {
+    auto it = bitmap_of.find(fid);
+    return it == bitmap_of.end() ? nullptr : &bitmaps[it->second];
+  }
+  static bool Holds(const std::vector<uint64_t>& bits, uint32_t doc) {
+    return (doc >> 6) < bits.size() && ((bits[doc >> 6] >> (doc & 63)) & 1) != 0;
+  }
+  // After `doc` was added to the postings of `fid`: sets its bit, or makes the feature's bitmap
+  // when it has just become common enough.
+  void NoteHolder(uint32_t fid, uint32_t doc);
   KeyArena texts;
   // The key of a feature held by two incidents or more, or of a TLSH / ssdeep digest; "" for
   // another feature (held by one incident: no explanation names it).
@@ -231,6 +250,8 @@ struct SimilarityIndex::Impl {
   size_t Df(uint32_t fid) const { return fid < postings.size() ? postings[fid].size() : 0; }
   // strength * log(N / df), df at least 1, never negative.
   double Idf(uint32_t fid, float feature_strength) const;
+  // See SimilarityIndex::OverCorrelationLimit.
+  size_t OverCorrelationLimit() const;
 
   std::vector<QueryFeature> Resolve(const Incident& incident) const;
   std::vector<QueryFeature> FromDoc(const Doc& doc) const;

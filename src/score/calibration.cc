@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "kinship/similarity.h"
 #include "score/internal.h"
 
@@ -246,6 +247,20 @@ std::string Explanation::ToString(size_t max_items_per_family) const {
       absl::StrAppend(&out, ", +", f.items.size() - max_items_per_family, " more");
     }
     out.push_back('\n');
+  }
+  if (over_correlating > 0) absl::StrAppend(&out, "not counted: ", OverCorrelatingText(), "\n");
+  return out;
+}
+
+std::string Explanation::OverCorrelatingText() const {
+  if (over_correlating == 0) return "";
+  std::string out =
+      absl::StrCat(over_correlating, " over-correlating value", over_correlating == 1 ? "" : "s",
+                   " (each held by more than ", over_correlation_limit,
+                   over_correlation_limit == 1 ? " incident): " : " incidents): ",
+                   absl::StrJoin(over_correlating_examples, ", "));
+  if (over_correlating > over_correlating_examples.size()) {
+    absl::StrAppend(&out, " +", over_correlating - over_correlating_examples.size(), " more");
   }
   return out;
 }

@@ -49,6 +49,57 @@ const FamilyEvidence* FindFamily(const Comparison& c, Family f) {
   return nullptr;
 }
 
+TEST(SimilarityScore, OverCorrelatingValuesWeighNothingAndAreNamed) {
+  // 300 incidents; 150 of them hold one sinkhole-like IP, 120 use one technique.
+  std::vector<Incident> corpus = Background(300);
+  for (int i = 0; i < 150; ++i) {
+    corpus[i].indicators.push_back(Ind(IndicatorType::kIpv4, "203.0.113.7"));
+  }
+  for (int i = 0; i < 120; ++i) corpus[i].techniques.push_back({"T1071.001", ""});
+  corpus[0].indicators.push_back(Ind(IndicatorType::kIpv4, "176.31.112.10"));
+  corpus[1].indicators.push_back(Ind(IndicatorType::kIpv4, "176.31.112.10"));
+  auto index = SimilarityIndex::Build(corpus);
+  ASSERT_TRUE(index.ok()) << index.status();
+  // max(100, 0.001 * 300): MISP's correlation_limit.
+  EXPECT_EQ(index->OverCorrelationLimit(), 100u);
+  EXPECT_EQ(index->FeatureIdf("ipv4:203.0.113.7"), 0);
+  // Techniques are not values: the rule leaves them to their document frequency.
+  EXPECT_NEAR(index->FeatureIdf("tech:T1071.001"), std::log(300.0 / 120), 1e-9);
+  auto c = index->Compare("bg0", "bg1");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->explanation.over_correlating, 1u);
+  EXPECT_EQ(c->explanation.over_correlation_limit, 100u);
+  EXPECT_THAT(c->explanation.over_correlating_examples, testing::ElementsAre("ipv4:203.0.113.7"));
+  EXPECT_THAT(c->explanation.ToString(),
+              testing::HasSubstr("not counted: 1 over-correlating value (each held by more than "
+                                 "100 incidents): ipv4:203.0.113.7\n"));
+  for (const FamilyEvidence& f : c->explanation.families) {
+    for (const EvidenceItem& item : f.items) EXPECT_NE(item.feature, "ipv4:203.0.113.7");
+  }
+  ASSERT_NE(FindFamily(*c, Family::kTechnique), nullptr);
+  // Similar does not find by them: bg130 shares only the IP (and T1059.001, which all hold).
+  auto near = index->Similar("bg0", 300);
+  ASSERT_TRUE(near.ok());
+  EXPECT_FALSE(near->empty());
+  for (const Match& m : *near) EXPECT_NE(m.id, "bg130") << "shares nothing that counts";
+  // Turned off, or with a share of N above them, they count again.
+  const double before = c->raw;
+  index->SetOverCorrelation(0, 0);
+  EXPECT_EQ(index->OverCorrelationLimit(), SIZE_MAX);
+  EXPECT_NEAR(index->FeatureIdf("ipv4:203.0.113.7"), std::log(2.0), 1e-9);
+  auto off = index->Compare("bg0", "bg1");
+  ASSERT_TRUE(off.ok());
+  EXPECT_EQ(off->explanation.over_correlating, 0u);
+  EXPECT_GT(off->raw, before);
+  auto near_off = index->Similar("bg0", 300);
+  ASSERT_TRUE(near_off.ok());
+  EXPECT_TRUE(std::any_of(near_off->begin(), near_off->end(),
+                          [](const Match& m) { return m.id == "bg130"; }));
+  index->SetOverCorrelation(10, 0.6);
+  EXPECT_EQ(index->OverCorrelationLimit(), 180u);
+  EXPECT_GT(index->FeatureIdf("ipv4:203.0.113.7"), 0);
+}
+
 TEST(SimilarityScore, RareSharedC2OutweighsSharedPowerShellTechnique) {
   std::vector<Incident> corpus = Background(200);
   Incident a = Inc("a"), c2 = Inc("c2"), ps = Inc("ps");
@@ -336,8 +387,8 @@ TEST(SimilarityIndex, SimilarMatchesBruteForceCompareOnRandomCorpus) {
 // held by at most that many incidents are candidates (ScoringOptions::max_candidate_df).
 void ExpectSimilarEqualsBruteForce(const std::vector<Incident>& corpus,
                                    const SimilarityIndex& index, size_t top_k, size_t walk,
-                                   const std::string& what) {
-  for (size_t q = 0; q < corpus.size(); q += 5) {
+                                   const std::string& what, size_t stride = 5) {
+  for (size_t q = 0; q < corpus.size(); q += stride) {
     const std::string& qid = corpus[q].id;
     std::vector<std::pair<double, std::string>> brute;
     for (const Incident& other : corpus) {
@@ -376,25 +427,24 @@ void ExpectSimilarEqualsBruteForce(const std::vector<Incident>& corpus,
   }
 }
 
-TEST(SimilarityIndex, PrunedSimilarMatchesBruteForceCompare) {
-  const uint32_t seed = 20261129;
+// Incidents of 12 actors: each draws from its actor's few rare values, its own values, five
+// values common across the corpus (long postings: the domain, its n-grams, its TLD) and unique
+// ones; every incident uses T1059.001.
+std::vector<Incident> CorpusWithCommonValues(int n, uint32_t seed) {
   std::mt19937 rng(seed);
   std::vector<Incident> corpus;
-  const int n = 400;
   for (int i = 0; i < n; ++i) {
     Incident inc = Inc(absl::StrCat("inc", i));
     const uint32_t actor = rng() % 12;
     for (int j = 0; j < 12; ++j) {
       const uint32_t r = rng();
       if (r % 4 == 0) {
-        // The actor's pool: rare shared values.
         inc.indicators.push_back(
             Ind(IndicatorType::kIpv4, absl::StrCat("77.", actor, ".", (r >> 8) % 6, ".1")));
       } else if (r % 4 == 1) {
         inc.indicators.push_back(Ind(IndicatorType::kDomain,
                                      absl::StrCat("own", i, "x", j, "mail", (r >> 8) % 7, ".com")));
       } else if (r % 4 == 2) {
-        // Common across the corpus: long postings (domain, its n-grams, its TLD).
         inc.indicators.push_back(
             Ind(IndicatorType::kDomain, absl::StrCat("common", (r >> 8) % 5, ".net")));
       } else {
@@ -408,9 +458,18 @@ TEST(SimilarityIndex, PrunedSimilarMatchesBruteForceCompare) {
     inc.first_seen = absl::StrCat("2021-0", 1 + rng() % 9, "-1", rng() % 10);
     corpus.push_back(std::move(inc));
   }
+  return corpus;
+}
+
+TEST(SimilarityIndex, PrunedSimilarMatchesBruteForceCompare) {
+  const uint32_t seed = 20261129;
+  const std::vector<Incident> corpus = CorpusWithCommonValues(400, seed);
+  // Over-correlation off: the common values (~240 holders each) count, through long postings.
   for (size_t walk : {size_t{0}, size_t{40}}) {
     ScoringOptions options;
     options.max_candidate_df = walk;
+    options.over_correlation_min = 0;
+    options.over_correlation_share = 0;
     auto index = SimilarityIndex::Build(corpus, nullptr, options);
     ASSERT_TRUE(index.ok());
     for (size_t k : {size_t{1}, size_t{3}, size_t{10}, size_t{30}}) {
@@ -423,6 +482,30 @@ TEST(SimilarityIndex, PrunedSimilarMatchesBruteForceCompare) {
     index->SetCalibration(odd);
     ExpectSimilarEqualsBruteForce(corpus, *index, 10, walk,
                                   absl::StrCat("seed ", seed, " walk ", walk, " negative weight"));
+  }
+  // The default: the common values over-correlate and weigh nothing.
+  auto index = SimilarityIndex::Build(corpus);
+  ASSERT_TRUE(index.ok());
+  EXPECT_EQ(index->FeatureIdf("domain:common0.net"), 0);
+  ExpectSimilarEqualsBruteForce(corpus, *index, 10, 0, absl::StrCat("seed ", seed, " default"));
+}
+
+TEST(SimilarityIndex, SimilarWithCommonFeatureBitmapsMatchesBruteForce) {
+  // Enough incidents that the common values' n-grams and TLD and T1059.001 are held by over
+  // 1,024 incidents: their holders are kept as bitmaps and tested a bit per candidate.
+  const uint32_t seed = 20261130;
+  const std::vector<Incident> corpus = CorpusWithCommonValues(1300, seed);
+  ScoringOptions options;
+  options.over_correlation_min = 0;
+  options.over_correlation_share = 0;
+  auto index = SimilarityIndex::Build(corpus, nullptr, options);
+  ASSERT_TRUE(index.ok());
+  ASSERT_GE(index->DocumentFrequency("tld:net"), 1024u);
+  ASSERT_GE(index->DocumentFrequency("domain:common0.net"), 500u);
+  ASSERT_GE(index->DocumentFrequency("tech:T1059.001"), 1024u);
+  for (size_t k : {size_t{1}, size_t{10}}) {
+    ExpectSimilarEqualsBruteForce(corpus, *index, k, 0, absl::StrCat("seed ", seed, " k ", k),
+                                  /*stride=*/50);
   }
 }
 
