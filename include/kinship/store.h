@@ -72,8 +72,15 @@ class Store {
 
   absl::StatusOr<std::vector<IncidentSummary>> ListIncidents();
 
-  // Full incident by id. Errors: kNotFound.
-  absl::StatusOr<Incident> GetIncident(const std::string& id);
+  // How much of an incident a scan or a lookup reads. kAnalysis leaves out what only a person
+  // reads: the description, and each indicator's raw form, category, comment, location and
+  // snippet, and the locations and snippets of techniques, software, attributions and actor
+  // mentions (left empty). On the 100,000-event feed of bench/gen (15.3 M indicators) that is
+  // most of the reader's allocations.
+  enum class Detail { kFull, kAnalysis };
+
+  // Incident by id (its statements prepared once per store and detail). Errors: kNotFound.
+  absl::StatusOr<Incident> GetIncident(const std::string& id, Detail detail = Detail::kFull);
 
   // Exact correlation: which stored incidents hold canonical `value` of `type` (ids, titles and
   // first-seen dates, in insertion order), and the warninglists the value matched. An unknown
@@ -86,12 +93,6 @@ class Store {
   };
   absl::StatusOr<ValueHolders> IncidentsWithValue(IndicatorType type, std::string_view value);
 
-  // How much of an incident a scan reads. kAnalysis leaves out what only a person reads: the
-  // description, and each indicator's raw form, category, comment, location and snippet, and
-  // the locations and snippets of techniques, software, attributions and actor mentions (left
-  // empty). On the 100,000-event feed of bench/gen (15.3 M indicators) that is most of the
-  // reader's allocations.
-  enum class Detail { kFull, kAnalysis };
   // Streams every incident, in insertion order, to `fn` (which may stop early by returning
   // false, and may move from the incident). Cheaper than GetIncident per id: one pass over each
   // table.

@@ -619,21 +619,59 @@ class IncidentReader {
  private:
   Statement indicators_, techniques_, software_, attributions_, mentions_;
   bool full_ = true;
+
+ public:
+  // Every statement back to its start (Read resets those it finished; not after an error).
+  void Reset() {
+    indicators_.Reset();
+    techniques_.Reset();
+    software_.Reset();
+    attributions_.Reset();
+    mentions_.Reset();
+  }
 };
 
 }  // namespace
 
-absl::StatusOr<Incident> Store::GetIncident(const std::string& id) {
+namespace {
+
+// GetIncident's statements, prepared at its first call (a reader prepares six: a campaign
+// listing reads tens of thousands of members one by one).
+struct GetStatements {
+  IncidentReader reader;
+  Statement by_id;
+};
+
+}  // namespace
+
+absl::StatusOr<Incident> Store::GetIncident(const std::string& id, Detail detail) {
   store::Db& db = impl_->db();
-  KINSHIP_ASSIGN_OR_RETURN(IncidentReader reader, IncidentReader::Make(db));
-  KINSHIP_ASSIGN_OR_RETURN(Statement s,
-                           db.Prepare(absl::StrCat("SELECT ", AV(IncidentReader::kColumns),
-                                                   " FROM incident WHERE id = ?")));
-  s.Bind(1, id);
-  KINSHIP_ASSIGN_OR_RETURN(bool row, s.Step());
+  std::shared_ptr<void>& slot = impl_->get_statements[detail == Detail::kFull ? 0 : 1];
+  if (slot == nullptr) {
+    KINSHIP_ASSIGN_OR_RETURN(IncidentReader reader, IncidentReader::Make(db, detail));
+    KINSHIP_ASSIGN_OR_RETURN(
+        Statement by_id,
+        db.Prepare(absl::StrCat("SELECT ",
+                                AV(detail == Detail::kFull ? IncidentReader::kColumns
+                                                           : IncidentReader::kAnalysisColumns),
+                                " FROM incident WHERE id = ?")));
+    slot = std::make_shared<GetStatements>(GetStatements{std::move(reader), std::move(by_id)});
+  }
+  GetStatements& g = *static_cast<GetStatements*>(slot.get());
+  // Every statement reset on the way out, also after an error: a statement left mid-step would
+  // keep a read transaction open on the store.
+  struct ResetAll {
+    GetStatements& g;
+    ~ResetAll() {
+      g.by_id.Reset();
+      g.reader.Reset();
+    }
+  } reset{g};
+  g.by_id.Bind(1, id);
+  KINSHIP_ASSIGN_OR_RETURN(bool row, g.by_id.Step());
   if (!row) return absl::NotFoundError(absl::StrCat("no incident with id '", id, "'"));
   Incident inc;
-  KINSHIP_RETURN_IF_ERROR(reader.Read(s, inc));
+  KINSHIP_RETURN_IF_ERROR(g.reader.Read(g.by_id, inc));
   return inc;
 }
 

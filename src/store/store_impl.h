@@ -22,6 +22,11 @@ struct Store::Impl {
   // costs ~60 ms); reset by ReplaceWarninglists. nullopt until first needed; an empty optional
   // matcher inside means "no lists stored".
   std::optional<std::optional<WarninglistMatcher>> matcher;
+
+  // GetIncident's prepared statements, by Store::Detail, made at the first call (store.cc's
+  // IncidentReader and its by-id query; type-erased here). Declared after `db_ptr`, so they
+  // are finalised before the connection closes.
+  std::shared_ptr<void> get_statements[2];
 };
 
 }  // namespace kinship

@@ -663,6 +663,42 @@ TEST(Store, AnalysisScanReadsWhatScoringNeedsAndLeavesTheProseOut) {
   EXPECT_EQ(a.techniques[0].location, "");
 }
 
+TEST(Store, GetIncidentReusesItsStatementsWithoutHoldingTheStore) {
+  const std::string path = FreshPath("get_cached.db");
+  auto store = Store::Open(path);
+  ASSERT_TRUE(store.ok());
+  Incident a = Sample("a");
+  a.description = "Report text.";
+  std::vector<Incident> batch = {a, Sample("b")};
+  ASSERT_TRUE((*store)->Ingest(batch).ok());
+  for (int round = 0; round < 2; ++round) {
+    auto got = (*store)->GetIncident("a");
+    ASSERT_TRUE(got.ok());
+    EXPECT_EQ(got->description, "Report text.");
+    EXPECT_EQ(got->indicators.size(), 3u);
+    EXPECT_EQ((*store)->GetIncident("missing").status().code(), absl::StatusCode::kNotFound);
+    auto light = (*store)->GetIncident("a", Store::Detail::kAnalysis);
+    ASSERT_TRUE(light.ok());
+    EXPECT_EQ(light->description, "");
+    EXPECT_EQ(light->indicators.size(), 3u);
+    EXPECT_EQ(light->indicators[0].value, got->indicators[0].value);
+    EXPECT_EQ(light->indicators[0].raw, "");
+    auto b = (*store)->GetIncident("b");
+    ASSERT_TRUE(b.ok());
+    EXPECT_EQ(b->id, "b");
+  }
+  // No statement is left mid-step: another connection can write, and this one sees it.
+  {
+    auto other = Store::Open(path, /*create=*/false);
+    ASSERT_TRUE(other.ok());
+    std::vector<Incident> more = {Sample("c")};
+    ASSERT_TRUE((*other)->Ingest(more).ok());
+  }
+  auto c = (*store)->GetIncident("c");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->indicators.size(), 3u);
+}
+
 TEST(Store, ForEachIncidentReadAheadGivesTheSameIncidentsInOrderAndStopsEarly) {
   setenv("KINSHIP_THREADS", "2", 1);  // the threaded path, also on a one-core machine
   auto store = Store::Open(FreshPath("readahead.db"));
