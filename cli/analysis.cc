@@ -143,11 +143,9 @@ absl::StatusOr<std::unique_ptr<Analysis>> Analysis::Load(const GlobalOptions& g,
   // of the attributed incidents.
   std::function<void(const Incident&)> style;
   if (attribution) style = [&a](const Incident& inc) { a->style_.Add(inc); };
-  score::ScoringOptions scoring;
-  scoring.over_correlation_min = g.over_correlation;
-  if (g.over_correlation == 0) scoring.over_correlation_share = 0;
-  KINSHIP_ASSIGN_OR_RETURN(score::SimilarityIndex index,
-                           score::SimilarityIndex::Build(*a->store_, a->kb(), scoring, style));
+  KINSHIP_ASSIGN_OR_RETURN(
+      score::SimilarityIndex index,
+      score::SimilarityIndex::Build(*a->store_, a->kb(), ScoringOptionsOf(g), style));
   a->index_ = std::make_unique<score::SimilarityIndex>(std::move(index));
   if (!attribution) return a;
   Progress(g, absl::StrCat("training the naming-style classifier on ", a->style_.size(),

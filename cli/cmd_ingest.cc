@@ -411,16 +411,28 @@ absl::Status RunPivot(GlobalOptions& g, const PivotArgs& args) {
   KINSHIP_ASSIGN_OR_RETURN(PivotValue v, ParsePivotValue(args.value, args.type));
   KINSHIP_ASSIGN_OR_RETURN(auto store, OpenStore(g, /*create=*/false));
   KINSHIP_ASSIGN_OR_RETURN(Store::ValueHolders h, store->IncidentsWithValue(v.type, v.canonical));
+  // Whether similarity gives the value weight (over-correlating values weigh nothing); the store
+  // is counted only when the holders pass the rule's floor.
+  const score::ScoringOptions scoring = ScoringOptionsOf(g);
+  size_t limit = score::OverCorrelationLimit(scoring, 0);
+  if (limit != SIZE_MAX && h.incident_ids.size() > limit) {
+    KINSHIP_ASSIGN_OR_RETURN(size_t n, store->IncidentCount());
+    limit = score::OverCorrelationLimit(scoring, n);
+  }
   if (g.json) {
-    PrintJsonLine(PivotJson(v, h));
+    PrintJsonLine(PivotJson(v, h, limit));
     return absl::OkStatus();
   }
   std::printf(
-      "%s %s: held by %zu incident%s%s\n", std::string(IndicatorTypeName(v.type)).c_str(),
+      "%s %s: held by %zu incident%s%s%s\n", std::string(IndicatorTypeName(v.type)).c_str(),
       v.canonical.c_str(), h.incident_ids.size(), h.incident_ids.size() == 1 ? "" : "s",
       h.warninglists.empty()
           ? ""
-          : absl::StrCat(" (known-benign: ", absl::StrJoin(h.warninglists, ", "), ")").c_str());
+          : absl::StrCat(" (known-benign: ", absl::StrJoin(h.warninglists, ", "), ")").c_str(),
+      h.incident_ids.size() > limit ? absl::StrCat(" (over-correlating: held by more than ", limit,
+                                                   ", it weighs nothing in similarity)")
+                                          .c_str()
+                                    : "");
   for (size_t i = 0; i < h.incident_ids.size(); ++i) {
     std::printf("  %-40s  %-10s  %s\n", h.incident_ids[i].c_str(),
                 h.first_seen[i].substr(0, 10).c_str(), h.titles[i].c_str());

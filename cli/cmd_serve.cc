@@ -310,14 +310,14 @@ void Routes(httplib::Server& svr, Service& service) {
     }));
   });
   svr.Get("/v1/pivot", [&service](const httplib::Request& req, httplib::Response& res) {
-    Reply(res, service.Run([&](Analysis&) -> absl::StatusOr<Json> {
+    Reply(res, service.Run([&](Analysis& a) -> absl::StatusOr<Json> {
       KINSHIP_ASSIGN_OR_RETURN(std::string value, Param(req, "value"));
       const std::string type = req.has_param("type") ? req.get_param_value("type") : "";
       KINSHIP_ASSIGN_OR_RETURN(PivotValue v, ParsePivotValue(value, type));
       KINSHIP_ASSIGN_OR_RETURN(Store::ValueHolders h, service.WithStore([&](Store& s) {
         return s.IncidentsWithValue(v.type, v.canonical);
       }));
-      return PivotJson(v, h);
+      return PivotJson(v, h, a.index().OverCorrelationLimit());
     }));
   });
 }

@@ -44,6 +44,9 @@ struct GlobalOptions {
   int exit_code = kExitOk;
 };
 
+// The similarity engine's options the global options set (--over-correlation).
+score::ScoringOptions ScoringOptionsOf(const GlobalOptions& g);
+
 using CommandSetup = void (*)(CLI::App& app, GlobalOptions& g);
 
 // Registers a subcommand set-up function; `order` sorts `kinship --help`.

@@ -71,6 +71,13 @@ void PrintJsonLine(const nlohmann::json& j) {
   std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
 }
 
+score::ScoringOptions ScoringOptionsOf(const GlobalOptions& g) {
+  score::ScoringOptions options;
+  options.over_correlation_min = g.over_correlation;
+  if (g.over_correlation == 0) options.over_correlation_share = 0;
+  return options;
+}
+
 void Progress(const GlobalOptions& g, const std::string& message, bool force) {
   if (g.quiet) return;
   if (!force && !::isatty(STDERR_FILENO)) return;

@@ -112,16 +112,20 @@ absl::StatusOr<PivotValue> ParsePivotValue(const std::string& value, const std::
   return PivotValue{*type, *std::move(canonical)};
 }
 
-nlohmann::json PivotJson(const PivotValue& v, const Store::ValueHolders& h) {
+nlohmann::json PivotJson(const PivotValue& v, const Store::ValueHolders& h,
+                         size_t over_correlation_limit) {
   nlohmann::json incidents = nlohmann::json::array();
   for (size_t i = 0; i < h.incident_ids.size(); ++i) {
     incidents.push_back(
         {{"id", h.incident_ids[i]}, {"title", h.titles[i]}, {"first_seen", h.first_seen[i]}});
   }
-  return {{"type", IndicatorTypeName(v.type)},
-          {"value", v.canonical},
-          {"warninglists", h.warninglists},
-          {"incidents", incidents}};
+  nlohmann::json out = {{"type", IndicatorTypeName(v.type)},
+                        {"value", v.canonical},
+                        {"warninglists", h.warninglists},
+                        {"incidents", incidents},
+                        {"over_correlating", h.incident_ids.size() > over_correlation_limit}};
+  if (over_correlation_limit != SIZE_MAX) out["over_correlation_limit"] = over_correlation_limit;
+  return out;
 }
 
 std::string KbNameOf(const kb::KnowledgeBase* kb, std::string_view feature) {

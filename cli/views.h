@@ -30,7 +30,10 @@ struct PivotValue {
 };
 absl::StatusOr<PivotValue> ParsePivotValue(const std::string& value, const std::string& type);
 // `kinship pivot --json`: the value, its warninglists and the incidents holding it.
-nlohmann::json PivotJson(const PivotValue& v, const Store::ValueHolders& h);
+// `over_correlation_limit`: the holders above which similarity gives the value no weight
+// (score::OverCorrelationLimit; SIZE_MAX: the rule is off).
+nlohmann::json PivotJson(const PivotValue& v, const Store::ValueHolders& h,
+                         size_t over_correlation_limit);
 
 // The knowledge base's name of the ATT&CK software or technique id in an evidence feature
 // ("soft:S0117" -> "XTunnel", "tech:T1566.002" -> "Phishing: Spearphishing Link", "techp:T1566",

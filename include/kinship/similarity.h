@@ -114,6 +114,10 @@ struct ScoringOptions {
   size_t fuzzy_max_neighbours = 50;
 };
 
+// Incidents above which an indicator or infrastructure feature over-correlates in a corpus of
+// `incidents` (ScoringOptions::over_correlation_min / _share); SIZE_MAX when the rule is off.
+size_t OverCorrelationLimit(const ScoringOptions& options, size_t incidents);
+
 // The features of one incident (deduplicated; order unspecified). `kb` (may be null) resolves
 // software and technique names to ATT&CK ids. Pure; cost linear in the incident's size.
 std::vector<Feature> ExtractFeatures(const Incident& incident, const kb::KnowledgeBase* kb,

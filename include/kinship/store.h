@@ -71,6 +71,8 @@ class Store {
   absl::StatusOr<IngestSummary> IngestBatches(const BatchSource& next);
 
   absl::StatusOr<std::vector<IncidentSummary>> ListIncidents();
+  // How many incidents the store holds (Stats counts every table).
+  absl::StatusOr<size_t> IncidentCount();
 
   // How much of an incident a scan or a lookup reads. kAnalysis leaves out what only a person
   // reads: the description, and each indicator's raw form, category, comment, location and

@@ -273,11 +273,13 @@ void Impl::NoteHolder(uint32_t fid, uint32_t doc) {
   bitmaps.push_back(std::move(bits));
 }
 
-size_t Impl::OverCorrelationLimit() const {
+size_t OverCorrelationLimit(const ScoringOptions& options, size_t incidents) {
   if (options.over_correlation_min == 0 && options.over_correlation_share <= 0) return SIZE_MAX;
-  const double share = options.over_correlation_share * static_cast<double>(N());
+  const double share = options.over_correlation_share * static_cast<double>(incidents);
   return std::max(options.over_correlation_min, static_cast<size_t>(std::max(0.0, share)));
 }
+
+size_t Impl::OverCorrelationLimit() const { return score::OverCorrelationLimit(options, N()); }
 
 double Impl::Idf(uint32_t fid, float feature_strength) const {
   if (fid < FeatureCount()) {

@@ -816,6 +816,11 @@ absl::StatusOr<StoreStats> Store::Stats() {
   return st;
 }
 
+absl::StatusOr<size_t> Store::IncidentCount() {
+  KINSHIP_ASSIGN_OR_RETURN(int64_t n, impl_->db().QueryInt("SELECT count(*) FROM incident"));
+  return static_cast<size_t>(n);
+}
+
 absl::StatusOr<int64_t> Store::DataVersion() { return impl_->db().QueryInt("PRAGMA data_version"); }
 
 }  // namespace kinship
