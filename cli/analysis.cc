@@ -231,8 +231,9 @@ nlohmann::json EvidenceJson(const attrib::EvidenceItem& e, const std::string& qu
 }  // namespace
 
 EvidenceSources EvidenceSourcesOf(Store& store, const Incident& query, const attrib::Result& r) {
-  return EvidenceSourcesOf([&store](const std::string& id) { return store.GetIncident(id); }, query,
-                           r);
+  return EvidenceSourcesOf(
+      [&store](const std::string& id) { return store.GetIncident(id, Store::Detail::kAnalysis); },
+      query, r);
 }
 
 EvidenceSources EvidenceSourcesOf(
