@@ -281,14 +281,14 @@ size_t OverCorrelationLimit(const ScoringOptions& options, size_t incidents) {
 
 size_t Impl::OverCorrelationLimit() const { return score::OverCorrelationLimit(options, N()); }
 
+bool Impl::OverCorrelates(uint32_t fid, size_t limit) const {
+  if (fid >= FeatureCount() || Df(fid) <= limit) return false;
+  const Family f = FamilyOf(fid);
+  return f == Family::kIndicator || f == Family::kInfrastructure;
+}
+
 double Impl::Idf(uint32_t fid, float feature_strength) const {
-  if (fid < FeatureCount()) {
-    const Family f = FamilyOf(fid);
-    if ((f == Family::kIndicator || f == Family::kInfrastructure) &&
-        Df(fid) > OverCorrelationLimit()) {
-      return 0;
-    }
-  }
+  if (OverCorrelates(fid, OverCorrelationLimit())) return 0;
   double df = std::max<double>(1.0, static_cast<double>(Df(fid)));
   double n = std::max<double>(1.0, static_cast<double>(N()));
   return std::max(0.0, feature_strength * std::log(n / df));
@@ -385,8 +385,7 @@ Comparison Impl::CompareResolved(const std::vector<QueryFeature>& a,
       if (w > 0) {
         sums[static_cast<int>(x.family)] += w;
         if (explain) shared.emplace_back(&x, w);
-      } else if (explain && xk && Df(x.fid) > over_limit &&
-                 (x.family == Family::kIndicator || x.family == Family::kInfrastructure)) {
+      } else if (explain && xk && OverCorrelates(x.fid, over_limit)) {
         over.emplace_back(Df(x.fid), &x);
       }
       ++i;

@@ -252,6 +252,9 @@ struct SimilarityIndex::Impl {
   double Idf(uint32_t fid, float feature_strength) const;
   // See SimilarityIndex::OverCorrelationLimit.
   size_t OverCorrelationLimit() const;
+  // Whether an indexed feature is an indicator or infrastructure value held by more than
+  // `limit` incidents (weight 0); false for a feature the index has never seen.
+  bool OverCorrelates(uint32_t fid, size_t limit) const;
 
   std::vector<QueryFeature> Resolve(const Incident& incident) const;
   std::vector<QueryFeature> FromDoc(const Doc& doc) const;

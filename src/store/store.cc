@@ -515,6 +515,9 @@ class IncidentReader {
       "rowid, id, title, NULL, source, first_seen, last_seen, victim_org, victim_sector, "
       "victim_country, tlp, tags, prov_file, prov_format, prov_sha256, indicator_first, "
       "indicator_count";
+  static std::string_view Columns(Store::Detail detail) {
+    return detail == Store::Detail::kFull ? kColumns : kAnalysisColumns;
+  }
 
   // Fills `inc` from the current row of `s` (selected with kColumns) and the child tables.
   absl::Status Read(const Statement& s, Incident& inc) {
@@ -649,12 +652,9 @@ absl::StatusOr<Incident> Store::GetIncident(const std::string& id, Detail detail
   std::shared_ptr<void>& slot = impl_->get_statements[detail == Detail::kFull ? 0 : 1];
   if (slot == nullptr) {
     KINSHIP_ASSIGN_OR_RETURN(IncidentReader reader, IncidentReader::Make(db, detail));
-    KINSHIP_ASSIGN_OR_RETURN(
-        Statement by_id,
-        db.Prepare(absl::StrCat("SELECT ",
-                                AV(detail == Detail::kFull ? IncidentReader::kColumns
-                                                           : IncidentReader::kAnalysisColumns),
-                                " FROM incident WHERE id = ?")));
+    KINSHIP_ASSIGN_OR_RETURN(Statement by_id,
+                             db.Prepare(absl::StrCat("SELECT ", AV(IncidentReader::Columns(detail)),
+                                                     " FROM incident WHERE id = ?")));
     slot = std::make_shared<GetStatements>(GetStatements{std::move(reader), std::move(by_id)});
   }
   GetStatements& g = *static_cast<GetStatements*>(slot.get());
@@ -709,12 +709,9 @@ absl::StatusOr<Store::ValueHolders> Store::IncidentsWithValue(IndicatorType type
 absl::Status Store::ForEachIncident(const std::function<bool(Incident&)>& fn, Detail detail) {
   store::Db& db = impl_->db();
   KINSHIP_ASSIGN_OR_RETURN(IncidentReader reader, IncidentReader::Make(db, detail));
-  KINSHIP_ASSIGN_OR_RETURN(
-      Statement s,
-      db.Prepare(absl::StrCat(
-          "SELECT ",
-          AV(detail == Detail::kFull ? IncidentReader::kColumns : IncidentReader::kAnalysisColumns),
-          " FROM incident ORDER BY rowid")));
+  KINSHIP_ASSIGN_OR_RETURN(Statement s,
+                           db.Prepare(absl::StrCat("SELECT ", AV(IncidentReader::Columns(detail)),
+                                                   " FROM incident ORDER BY rowid")));
   while (true) {
     KINSHIP_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) break;
