@@ -50,8 +50,7 @@ absl::StatusOr<Incident> MergedCampaign(
 
 absl::StatusOr<AssessedCampaigns> FindAssessedCampaigns(
     const Analysis& analysis, const score::CampaignOptions& options, bool attribute,
-    const std::function<absl::StatusOr<Incident>(const std::string&)>& get,
-    const std::function<void(const std::string&)>& progress) {
+    const IncidentGetter& get, const std::function<void(const std::string&)>& progress) {
   AssessedCampaigns out;
   KINSHIP_ASSIGN_OR_RETURN(out.campaigns, score::FindCampaigns(analysis.index(), options));
   for (score::Campaign& c : out.campaigns) NameKbItems(analysis.kb(), c.binding);
@@ -61,6 +60,7 @@ absl::StatusOr<AssessedCampaigns> FindAssessedCampaigns(
   // members are read once, also for the values behind the binding naming items (read only for
   // those campaigns when not attributing).
   constexpr size_t kBatch = 16;
+  const Store::Detail detail = attribute ? Store::Detail::kAnalysis : Store::Detail::kNaming;
   const std::vector<score::Campaign>& cs = out.campaigns;
   out.binding_names.resize(cs.size());
   if (attribute) {
@@ -78,7 +78,7 @@ absl::StatusOr<AssessedCampaigns> FindAssessedCampaigns(
       std::vector<Incident> members;
       std::vector<std::pair<std::string, score::NamingTexts>> texts;
       for (const std::string& id : cs[k].members) {
-        KINSHIP_ASSIGN_OR_RETURN(Incident inc, get(id));
+        KINSHIP_ASSIGN_OR_RETURN(Incident inc, get(id, detail));
         if (naming) texts.emplace_back(id, score::NamingTexts(inc));
         members.push_back(std::move(inc));
       }
@@ -231,14 +231,13 @@ nlohmann::json EvidenceJson(const attrib::EvidenceItem& e, const std::string& qu
 }  // namespace
 
 EvidenceSources EvidenceSourcesOf(Store& store, const Incident& query, const attrib::Result& r) {
-  return EvidenceSourcesOf(
-      [&store](const std::string& id) { return store.GetIncident(id, Store::Detail::kAnalysis); },
-      query, r);
+  return EvidenceSourcesOf([&store](const std::string& id,
+                                    Store::Detail detail) { return store.GetIncident(id, detail); },
+                           query, r);
 }
 
-EvidenceSources EvidenceSourcesOf(
-    const std::function<absl::StatusOr<Incident>(const std::string&)>& get, const Incident& query,
-    const attrib::Result& r) {
+EvidenceSources EvidenceSourcesOf(const IncidentGetter& get, const Incident& query,
+                                  const attrib::Result& r) {
   EvidenceSources out;
   std::optional<score::NamingTexts> mine;  // prepared on the first naming item
   std::map<std::string, std::optional<score::NamingTexts>> read;  // each similar incident once
@@ -251,7 +250,7 @@ EvidenceSources EvidenceSourcesOf(
       if (mine->Sources(e.feature, 1).empty()) continue;  // "style:<id>" items
       auto [it, inserted] = read.try_emplace(e.via);
       if (inserted) {
-        if (absl::StatusOr<Incident> inc = get(e.via); inc.ok()) {
+        if (absl::StatusOr<Incident> inc = get(e.via, Store::Detail::kNaming); inc.ok()) {
           it->second.emplace(*inc);
         }
       }

@@ -79,20 +79,23 @@ absl::StatusOr<Incident> MergedCampaign(
     const score::Campaign& c, size_t number,
     const std::function<absl::StatusOr<Incident>(const std::string&)>& get);
 
+// Reads an incident from the store with the detail asked for (the server serialises its reads).
+using IncidentGetter = std::function<absl::StatusOr<Incident>(const std::string&, Store::Detail)>;
+
 // The values behind each naming item of an attribution's evidence ("ng:host" via a similar
 // incident): the query's and that incident's (score::NamingSources), keyed by (via, feature).
 // Incidents the store cannot read are left out (their items show the n-gram alone).
 using EvidenceSources = std::map<std::pair<std::string, std::string>, NamingSides>;
 EvidenceSources EvidenceSourcesOf(Store& store, const Incident& query, const attrib::Result& r);
-// The same, reading the similar incidents with `get`.
-EvidenceSources EvidenceSourcesOf(
-    const std::function<absl::StatusOr<Incident>(const std::string&)>& get, const Incident& query,
-    const attrib::Result& r);
+// The same, reading the similar incidents with `get` (Store::Detail::kNaming).
+EvidenceSources EvidenceSourcesOf(const IncidentGetter& get, const Incident& query,
+                                  const attrib::Result& r);
 
 // Campaigns over the indexed store (score::FindCampaigns with `options`), each, when
 // `attribute`, attributed as one incident holding its members' indicators, techniques and
-// software, its own members never evidence of it. `get` reads a member from the store (the
-// server serialises its store reads); `progress` hears of each batch attributed.
+// software, its own members never evidence of it. `get` reads a member from the store
+// (Store::Detail::kAnalysis when attributing, else kNaming: only for the values behind the
+// binding's naming items); `progress` hears of each batch attributed.
 struct AssessedCampaigns {
   std::vector<score::Campaign> campaigns;
   std::vector<attrib::Result> assessed;  // one per campaign; empty without attribution
@@ -103,8 +106,7 @@ struct AssessedCampaigns {
 };
 absl::StatusOr<AssessedCampaigns> FindAssessedCampaigns(
     const Analysis& analysis, const score::CampaignOptions& options, bool attribute,
-    const std::function<absl::StatusOr<Incident>(const std::string&)>& get,
-    const std::function<void(const std::string&)>& progress = {});
+    const IncidentGetter& get, const std::function<void(const std::string&)>& progress = {});
 // The `kinship campaigns --json` object of campaign `index` + 1 of `found`: "attribution" when
 // `found` has it; naming items with the values behind them when known.
 nlohmann::json CampaignJson(const AssessedCampaigns& found, size_t index);

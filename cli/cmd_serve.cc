@@ -88,14 +88,13 @@ class Service {
     std::lock_guard c(campaigns_mu_);
     const std::tuple<double, score::Linkage, bool> key(threshold, linkage, attribute);
     if (auto it = campaigns_.find(key); it != campaigns_.end()) return it->second;
-    KINSHIP_ASSIGN_OR_RETURN(AssessedCampaigns found,
-                             FindAssessedCampaigns(a, {.threshold = threshold, .linkage = linkage},
-                                                   attribute, [this](const std::string& id) {
-                                                     return WithStore([&](Store& s) {
-                                                       return s.GetIncident(
-                                                           id, Store::Detail::kAnalysis);
-                                                     });
-                                                   }));
+    KINSHIP_ASSIGN_OR_RETURN(
+        AssessedCampaigns found,
+        FindAssessedCampaigns(a, {.threshold = threshold, .linkage = linkage}, attribute,
+                              [this](const std::string& id, Store::Detail detail) {
+                                return WithStore(
+                                    [&](Store& s) { return s.GetIncident(id, detail); });
+                              }));
     Json list = Json::array();
     for (size_t i = 0; i < found.campaigns.size(); ++i) {
       list.push_back(CampaignJson(found, i));

@@ -123,8 +123,8 @@ absl::Status RunCampaigns(const GlobalOptions& g, const score::CampaignOptions& 
   KINSHIP_ASSIGN_OR_RETURN(AssessedCampaigns found,
                            FindAssessedCampaigns(
                                *analysis, options, attribute,
-                               [&analysis](const std::string& id) {
-                                 return analysis->store().GetIncident(id, Store::Detail::kAnalysis);
+                               [&analysis](const std::string& id, Store::Detail detail) {
+                                 return analysis->store().GetIncident(id, detail);
                                },
                                [&g](const std::string& what) { Progress(g, what); }));
   const std::vector<score::Campaign>& cs = found.campaigns;

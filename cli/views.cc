@@ -198,8 +198,8 @@ const score::FamilyEvidence* NamingFamily(const score::Explanation& e) {
 namespace {
 
 std::optional<score::NamingTexts> ReadNamingTexts(Store& store, const std::string& id) {
-  // The values only: no prose, locations or snippets.
-  absl::StatusOr<Incident> inc = store.GetIncident(id, Store::Detail::kAnalysis);
+  // The stated domains, URLs and file names only.
+  absl::StatusOr<Incident> inc = store.GetIncident(id, Store::Detail::kNaming);
   if (!inc.ok()) return std::nullopt;
   return score::NamingTexts(*inc);
 }

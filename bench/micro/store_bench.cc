@@ -1,7 +1,8 @@
 // Store::Ingest throughput against a baseline in the same process: the same (incident, type,
 // value) rows inserted with one prepared statement into a plain table with no index (the floor
 // cost of writing rows to SQLite). Values are reused across incidents with a Zipf-like law, as in
-// real feeds. Reports indicators/s and the ratio to the baseline.
+// real feeds. Reports indicators/s and the ratio to the baseline. Also GetIncident at each read
+// detail, the full read as the baseline.
 #include <benchmark/benchmark.h>
 #include <sqlite3.h>
 
@@ -105,6 +106,38 @@ void BM_BaselinePlainInsert(benchmark::State& state) {
                          benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_BaselinePlainInsert)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// GetIncident by id at each read detail (0 full, 1 analysis, 2 naming: the stated domains, URLs
+// and file names only; a third of this corpus), over one store ingested once: the full read is
+// the baseline of the other two in the same process.
+void BM_GetIncident(benchmark::State& state) {
+  static const std::string path = [] {
+    std::string p = TempDb("kinship-store-get.db");
+    auto store = Store::Open(p);
+    std::vector<Incident> batch = Corpus();
+    if (!store.ok() || !(*store)->Ingest(batch).ok()) return std::string();
+    return p;
+  }();
+  auto store = Store::Open(path, /*create=*/false);
+  if (path.empty() || !store.ok()) {
+    state.SkipWithError("could not build the store");
+    return;
+  }
+  const auto detail = static_cast<Store::Detail>(state.range(0));
+  size_t indicators = 0, i = 0;
+  for (auto _ : state) {
+    auto inc = (*store)->GetIncident(absl::StrCat("evt-", i++ % kIncidents), detail);
+    if (!inc.ok()) {
+      state.SkipWithError(std::string(inc.status().message()).c_str());
+      break;
+    }
+    indicators += inc->indicators.size();
+  }
+  state.counters["incidents/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["indicators_read"] = static_cast<double>(indicators) / state.iterations();
+}
+BENCHMARK(BM_GetIncident)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace kinship

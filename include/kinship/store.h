@@ -78,8 +78,11 @@ class Store {
   // reads: the description, and each indicator's raw form, category, comment, location and
   // snippet, and the locations and snippets of techniques, software, attributions and actor
   // mentions (left empty). On the 100,000-event feed of bench/gen (15.3 M indicators) that is
-  // most of the reader's allocations.
-  enum class Detail { kFull, kAnalysis };
+  // most of the reader's allocations. kNaming reads, of kAnalysis, only the stated (not
+  // derived) domains, URLs and file names with their warninglist marks, and no techniques,
+  // software, attributions or actor mentions: what naming style's sources read
+  // (score::NamingTexts), a third of the feed's indicators and their value lookups.
+  enum class Detail { kFull, kAnalysis, kNaming };
 
   // Incident by id (its statements prepared once per store and detail). Errors: kNotFound.
   absl::StatusOr<Incident> GetIncident(const std::string& id, Detail detail = Detail::kFull);

@@ -484,8 +484,16 @@ class IncidentReader {
             col("n.category"), ", ", col("n.comment"), ", ", col("n.location"), ", n.error, ",
             "v.benign, ", col("n.snippet"),
             " FROM indicator n LEFT JOIN value v ON v.id = n.value_id WHERE n.id >= ?1 AND n.id "
-            "< ?1 + ?2 ORDER BY n.id")));
+            "< ?1 + ?2",
+            detail == Store::Detail::kNaming
+                ? absl::StrCat(" AND n.derivation = 0 AND n.type IN (",
+                               static_cast<int>(IndicatorType::kDomain), ", ",
+                               static_cast<int>(IndicatorType::kUrl), ", ",
+                               static_cast<int>(IndicatorType::kFilename), ")")
+                : std::string(),
+            " ORDER BY n.id")));
     r.full_ = full;
+    r.children_ = detail != Store::Detail::kNaming;
     const std::string where = col("location") + ", " + col("snippet");
     KINSHIP_ASSIGN_OR_RETURN(r.techniques_,
                              db.Prepare(absl::StrCat("SELECT id, name, ", where,
@@ -564,6 +572,7 @@ class IncidentReader {
       inc.indicators.push_back(std::move(ind));
     }
     indicators_.Reset();
+    if (!children_) return absl::OkStatus();
     techniques_.Bind(1, rowid);
     while (true) {
       KINSHIP_ASSIGN_OR_RETURN(bool row, techniques_.Step());
@@ -622,6 +631,7 @@ class IncidentReader {
  private:
   Statement indicators_, techniques_, software_, attributions_, mentions_;
   bool full_ = true;
+  bool children_ = true;  // techniques, software, attributions, actor mentions
 
  public:
   // Every statement back to its start (Read resets those it finished; not after an error).
@@ -649,7 +659,7 @@ struct GetStatements {
 
 absl::StatusOr<Incident> Store::GetIncident(const std::string& id, Detail detail) {
   store::Db& db = impl_->db();
-  std::shared_ptr<void>& slot = impl_->get_statements[detail == Detail::kFull ? 0 : 1];
+  std::shared_ptr<void>& slot = impl_->get_statements[static_cast<size_t>(detail)];
   if (slot == nullptr) {
     KINSHIP_ASSIGN_OR_RETURN(IncidentReader reader, IncidentReader::Make(db, detail));
     KINSHIP_ASSIGN_OR_RETURN(Statement by_id,

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "store/migrations.h"
 #include "store/value_incidents.h"
 #include "testing/data.h"
@@ -661,6 +662,60 @@ TEST(Store, AnalysisScanReadsWhatScoringNeedsAndLeavesTheProseOut) {
   EXPECT_EQ(a.indicators[0].raw, "");
   EXPECT_EQ(f.techniques[0].location, "Event.Galaxy[1]");
   EXPECT_EQ(a.techniques[0].location, "");
+}
+
+TEST(Store, NamingDetailReadsTheStatedNamesAndNothingElse) {
+  auto store = Store::Open(FreshPath("naming_detail.db"));
+  ASSERT_TRUE(store.ok());
+  Incident inc = Sample("a");
+  inc.indicators.push_back(Valid(IndicatorType::kDomain, "update-adobe.org"));
+  Indicator regdom = Valid(IndicatorType::kDomain, "adobe.org");
+  regdom.derivation = Derivation::kRegisteredDomain;
+  inc.indicators.push_back(regdom);
+  inc.indicators.push_back(Valid(IndicatorType::kSha256, std::string(64, 'a')));
+  inc.indicators.push_back(Valid(IndicatorType::kUrl, "http://update-adobe.org/flash/install.php"));
+  Indicator host = Valid(IndicatorType::kDomain, "update-adobe.org");
+  host.derivation = Derivation::kUrlHost;
+  inc.indicators.push_back(host);
+  inc.indicators.push_back(Valid(IndicatorType::kDomain, "microsoft.com"));
+  inc.indicators.push_back(Valid(IndicatorType::kFilename, "flashplayer_update.exe"));
+  std::vector<Incident> batch = {inc};
+  ASSERT_TRUE((*store)->Ingest(batch).ok());
+  Warninglist top;
+  top.name = "top-domains";
+  top.type = "hostname";
+  top.matching_attributes = {"domain", "hostname"};
+  top.entries = {"microsoft.com"};
+  ASSERT_TRUE((*store)->ReplaceWarninglists({top}).ok());
+
+  auto full = (*store)->GetIncident("a");
+  auto naming = (*store)->GetIncident("a", Store::Detail::kNaming);
+  ASSERT_TRUE(full.ok() && naming.ok());
+  // The stated domains, URLs and file names of the full read, in its order, marks included.
+  std::vector<std::string> expected, got;
+  for (const Indicator& i : full->indicators) {
+    const bool named = i.type == IndicatorType::kDomain || i.type == IndicatorType::kUrl ||
+                       i.type == IndicatorType::kFilename;
+    if (named && i.derivation == Derivation::kNone) {
+      expected.push_back(absl::StrCat(i.value, "|", absl::StrJoin(i.warninglists, ",")));
+    }
+  }
+  for (const Indicator& i : naming->indicators) {
+    got.push_back(absl::StrCat(i.value, "|", absl::StrJoin(i.warninglists, ",")));
+  }
+  EXPECT_THAT(
+      got, ::testing::ElementsAre("update-adobe.org|", "http://update-adobe.org/flash/install.php|",
+                                  "microsoft.com|top-domains", "flashplayer_update.exe|"));
+  EXPECT_EQ(got, expected);
+  EXPECT_EQ(naming->id, "a");
+  EXPECT_TRUE(naming->techniques.empty());
+  EXPECT_TRUE(naming->software.empty());
+  EXPECT_TRUE(naming->attributions.empty());
+  // The other details still read everything, also after the naming statements were prepared.
+  auto analysis = (*store)->GetIncident("a", Store::Detail::kAnalysis);
+  ASSERT_TRUE(analysis.ok());
+  EXPECT_EQ(analysis->indicators.size(), full->indicators.size());
+  EXPECT_EQ(analysis->techniques.size(), 1u);
 }
 
 TEST(Store, GetIncidentReusesItsStatementsWithoutHoldingTheStore) {
