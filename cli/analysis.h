@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -79,8 +80,28 @@ absl::StatusOr<Incident> MergedCampaign(
     const score::Campaign& c, size_t number,
     const std::function<absl::StatusOr<Incident>(const std::string&)>& get);
 
-// Reads an incident from the store with the detail asked for (the server serialises its reads).
+// Reads an incident from the store with the detail asked for. Campaigns call it from several
+// threads at once: it must be safe to (the server serialises its reads on one connection; the
+// CLI reads through a StoreReaders).
 using IncidentGetter = std::function<absl::StatusOr<Incident>(const std::string&, Store::Detail)>;
+
+// Incidents read by id on up to util::WorkerCount() connections to one store at once: `first`
+// (borrowed, and not to be used by anyone else meanwhile) and, when two threads read at once,
+// more opened on demand (read-only work; each sees the store's latest commit, as `first` does).
+class StoreReaders {
+ public:
+  StoreReaders(const GlobalOptions& g, Store& first) : g_(g), free_{&first} {}
+  absl::StatusOr<Incident> Get(const std::string& id, Store::Detail detail);
+  IncidentGetter Getter() {
+    return [this](const std::string& id, Store::Detail d) { return Get(id, d); };
+  }
+
+ private:
+  const GlobalOptions& g_;
+  std::mutex mu_;
+  std::vector<Store*> free_;                   // connections not reading now
+  std::vector<std::unique_ptr<Store>> owned_;  // those opened here
+};
 
 // The values behind each naming item of an attribution's evidence ("ng:host" via a similar
 // incident): the query's and that incident's (score::NamingSources), keyed by (via, feature).

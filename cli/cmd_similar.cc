@@ -120,13 +120,11 @@ absl::Status RunCampaigns(const GlobalOptions& g, const score::CampaignOptions& 
   KINSHIP_ASSIGN_OR_RETURN(std::unique_ptr<Analysis> analysis,
                            Analysis::Load(g, {}, /*attribution=*/attribute));
   Progress(g, "linking incidents");
-  KINSHIP_ASSIGN_OR_RETURN(AssessedCampaigns found,
-                           FindAssessedCampaigns(
-                               *analysis, options, attribute,
-                               [&analysis](const std::string& id, Store::Detail detail) {
-                                 return analysis->store().GetIncident(id, detail);
-                               },
-                               [&g](const std::string& what) { Progress(g, what); }));
+  StoreReaders readers(g, analysis->store());
+  KINSHIP_ASSIGN_OR_RETURN(
+      AssessedCampaigns found,
+      FindAssessedCampaigns(*analysis, options, attribute, readers.Getter(),
+                            [&g](const std::string& what) { Progress(g, what); }));
   const std::vector<score::Campaign>& cs = found.campaigns;
   // The human view lists each member with its date, title and stated actors.
   absl::flat_hash_map<std::string, IncidentSummary> summaries;
