@@ -69,8 +69,13 @@ absl::StatusOr<AssessedCampaigns> FindAssessedCampaigns(
   }
   for (size_t i = 0; i < cs.size(); i += kBatch) {
     const size_t end = std::min(cs.size(), i + kBatch);
-    if (progress && attribute)
+    if (progress && attribute) {
       progress(absl::StrCat("attributing campaigns ", i + 1, "-", end, " of ", cs.size()));
+    } else if (progress && cs.size() > 256 * kBatch && (i / kBatch) % 256 == 0) {
+      progress(absl::StrCat("reading the members of campaigns ", i + 1, "-",
+                            std::min(cs.size(), i + 256 * kBatch), " of ", cs.size(),
+                            " for the names behind their binding evidence"));
+    }
     // The batch's members read on worker threads, a campaign per thread at a time (on the feed of
     // bench/gen, reading 95,000 members back one by one was a sixth of `kinship campaigns`).
     std::vector<Incident> merged(attribute ? end - i : 0);
@@ -171,11 +176,19 @@ absl::StatusOr<std::unique_ptr<Analysis>> Analysis::Load(const GlobalOptions& g,
   Progress(g, "indexing the store's incidents");
   // One pass over the store: the similarity engine and, for attribution, the naming-style index
   // of the attributed incidents.
-  std::function<void(const Incident&)> style;
-  if (attribution) style = [&a](const Incident& inc) { a->style_.Add(inc); };
+  // Progress every tenth of the way where indexing takes a while (tens of seconds at 100,000).
+  KINSHIP_ASSIGN_OR_RETURN(const size_t total, a->store_->IncidentCount());
+  const size_t step = total >= 10000 ? total / 10 : 0;
+  size_t indexed = 0;
+  auto also = [&](const Incident& inc) {
+    if (attribution) a->style_.Add(inc);
+    if (step != 0 && ++indexed % step == 0) {
+      Progress(g, absl::StrCat("  indexed ", indexed, " of ", total, " incidents"));
+    }
+  };
   KINSHIP_ASSIGN_OR_RETURN(
       score::SimilarityIndex index,
-      score::SimilarityIndex::Build(*a->store_, a->kb(), ScoringOptionsOf(g), style));
+      score::SimilarityIndex::Build(*a->store_, a->kb(), ScoringOptionsOf(g), also));
   a->index_ = std::make_unique<score::SimilarityIndex>(std::move(index));
   if (!attribution) return a;
   Progress(g, absl::StrCat("training the naming-style classifier on ", a->style_.size(),

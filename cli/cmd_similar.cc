@@ -120,10 +120,17 @@ absl::Status RunCampaigns(const GlobalOptions& g, const score::CampaignOptions& 
   KINSHIP_ASSIGN_OR_RETURN(std::unique_ptr<Analysis> analysis,
                            Analysis::Load(g, {}, /*attribution=*/attribute));
   Progress(g, "linking incidents");
+  score::CampaignOptions linking = options;
+  linking.progress = [&g](size_t done, size_t total) {
+    // Only where the search takes a while (seconds from about 10,000 incidents).
+    if (total >= 10000) {
+      Progress(g, absl::StrCat("  neighbours searched for ", done, " of ", total, " incidents"));
+    }
+  };
   StoreReaders readers(g, analysis->store());
   KINSHIP_ASSIGN_OR_RETURN(
       AssessedCampaigns found,
-      FindAssessedCampaigns(*analysis, options, attribute, readers.Getter(),
+      FindAssessedCampaigns(*analysis, linking, attribute, readers.Getter(),
                             [&g](const std::string& what) { Progress(g, what); }));
   const std::vector<score::Campaign>& cs = found.campaigns;
   // The human view lists each member with its date, title and stated actors.

@@ -356,6 +356,10 @@ struct CampaignOptions {
   // Smallest campaign reported.
   size_t min_members = 2;
   Linkage linkage = Linkage::kAverage;
+  // Hears how many incidents have had their neighbours searched, of how many: about every tenth
+  // of the way and at the end. Called from worker threads (calls for different counts may
+  // overlap); may be empty.
+  std::function<void(size_t done, size_t total)> progress = {};
 };
 
 // An incident linked to a campaign member although average linkage left it out of every

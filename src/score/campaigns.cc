@@ -5,6 +5,7 @@
 // beside the campaign as linked to B, not in it. Single linkage (connected components) is kept
 // for comparison (docs/evaluation.md, "3. Campaign linking").
 #include <algorithm>
+#include <atomic>
 #include <limits>
 #include <map>
 #include <queue>
@@ -189,6 +190,8 @@ absl::StatusOr<std::vector<Campaign>> FindCampaigns(const SimilarityIndex& index
   // worker threads (Similar is read-only), merged in incident order.
   const double min_raw = MinRawFor(im.calibration, options.threshold);
   std::vector<std::vector<std::pair<uint32_t, double>>> near_of(n);
+  std::atomic<size_t> searched{0};
+  const size_t step = std::max<size_t>(1, n / 10);
   util::ParallelFor(n, [&](size_t i) {
     const Impl::Doc& d = im.docs[i];
     for (const Match& m :
@@ -197,6 +200,8 @@ absl::StatusOr<std::vector<Campaign>> FindCampaigns(const SimilarityIndex& index
       if (m.comparison.probability < options.threshold) break;
       near_of[i].emplace_back(im.doc_ids.at(m.id), m.comparison.probability);
     }
+    const size_t done = searched.fetch_add(1, std::memory_order_relaxed) + 1;
+    if (options.progress && (done % step == 0 || done == n)) options.progress(done, n);
   });
   for (uint32_t i = 0; i < n; ++i) {
     for (const auto& [j, probability] : near_of[i]) {

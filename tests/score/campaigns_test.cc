@@ -1,6 +1,8 @@
 #include <algorithm>
 #include <map>
+#include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -176,6 +178,29 @@ TEST(Campaigns, LinksExactlyThePairsAtOrAboveTheThreshold) {
     EXPECT_GT(links, 0u) << threshold;
     EXPECT_EQ(found, expected) << "threshold " << threshold << ", " << links << " links";
   }
+}
+
+TEST(Campaigns, ReportsProgressUpToEveryIncident) {
+  auto index = SimilarityIndex::Build(WithBackground({
+      Inc("A", {"1.1.1.1", "1.1.1.2"}),
+      Inc("B", {"1.1.1.1", "1.1.1.2"}),
+  }));
+  ASSERT_TRUE(index.ok());
+  std::mutex mu;
+  std::vector<std::pair<size_t, size_t>> heard;
+  CampaignOptions options;
+  options.progress = [&](size_t done, size_t total) {
+    std::lock_guard l(mu);
+    heard.emplace_back(done, total);
+  };
+  auto cs = FindCampaigns(*index, options);
+  ASSERT_TRUE(cs.ok()) << cs.status();
+  ASSERT_EQ(cs->size(), 1u);  // A and B: progress changes nothing found
+  // 102 incidents: every tenth (10 at a time) and the last, each count once.
+  ASSERT_EQ(heard.size(), 11u);
+  std::sort(heard.begin(), heard.end());
+  for (size_t k = 0; k < 10; ++k) EXPECT_EQ(heard[k], std::make_pair((k + 1) * 10, size_t{102}));
+  EXPECT_EQ(heard.back(), std::make_pair(size_t{102}, size_t{102}));
 }
 
 TEST(Campaigns, RejectsThresholdOutsideUnitInterval) {
