@@ -178,7 +178,7 @@ absl::StatusOr<std::unique_ptr<Analysis>> Analysis::Load(const GlobalOptions& g,
   // of the attributed incidents.
   // Progress every tenth of the way where indexing takes a while (tens of seconds at 100,000).
   KINSHIP_ASSIGN_OR_RETURN(const size_t total, a->store_->IncidentCount());
-  const size_t step = total >= 10000 ? total / 10 : 0;
+  const size_t step = total >= kCountedProgressFrom ? total / 10 : 0;
   size_t indexed = 0;
   auto also = [&](const Incident& inc) {
     if (attribution) a->style_.Add(inc);

@@ -122,8 +122,7 @@ absl::Status RunCampaigns(const GlobalOptions& g, const score::CampaignOptions& 
   Progress(g, "linking incidents");
   score::CampaignOptions linking = options;
   linking.progress = [&g](size_t done, size_t total) {
-    // Only where the search takes a while (seconds from about 10,000 incidents).
-    if (total >= 10000) {
+    if (total >= kCountedProgressFrom) {
       Progress(g, absl::StrCat("  neighbours searched for ", done, " of ", total, " incidents"));
     }
   };

@@ -67,6 +67,10 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(const GlobalOptions& g, bool cr
 // Writes one JSON value as a single line on stdout.
 void PrintJsonLine(const nlohmann::json& j);
 
+// Stores of at least this many incidents get counted progress on their long steps (indexing,
+// the campaigns' neighbour search): below it they take seconds at most.
+inline constexpr size_t kCountedProgressFrom = 10000;
+
 // Progress on stderr (unless --quiet or stderr is not a terminal and `force` is false).
 void Progress(const GlobalOptions& g, const std::string& message, bool force = false);
 

@@ -151,7 +151,8 @@ bool Featured(const Indicator& ind) {
 
 // The text whose n-grams stand for a stated indicator's naming style: a domain without its TLD
 // (the TLD is a feature of its own), a URL's path, a file name; the last two without their
-// extension. Empty for other indicators.
+// extension. Empty for other indicators. Store::Detail::kNaming reads exactly these three types
+// (stated, not derived): a type added here must be added to its query too.
 std::string NamingText(const Indicator& ind) {
   if (ind.type == IndicatorType::kDomain) {
     size_t dot = ind.value.rfind('.');
