@@ -61,6 +61,9 @@ absl::StatusOr<AssessedCampaigns> FindAssessedCampaigns(
   // those campaigns when not attributing).
   constexpr size_t kBatch = 16;
   const Store::Detail detail = attribute ? Store::Detail::kAnalysis : Store::Detail::kNaming;
+  // Without attribution only the names are read: from memory when the analysis keeps them.
+  const NamingCache* cache = attribute ? nullptr : analysis.naming_cache();
+  const NamingReader evidence_naming = analysis.Naming(NamingOf(get));
   const std::vector<score::Campaign>& cs = out.campaigns;
   out.binding_names.resize(cs.size());
   if (attribute) {
@@ -71,7 +74,8 @@ absl::StatusOr<AssessedCampaigns> FindAssessedCampaigns(
     const size_t end = std::min(cs.size(), i + kBatch);
     if (progress && attribute) {
       progress(absl::StrCat("attributing campaigns ", i + 1, "-", end, " of ", cs.size()));
-    } else if (progress && cs.size() > 256 * kBatch && (i / kBatch) % 256 == 0) {
+    } else if (progress && cache == nullptr && cs.size() > 256 * kBatch &&
+               (i / kBatch) % 256 == 0) {
       progress(absl::StrCat("reading the members of campaigns ", i + 1, "-",
                             std::min(cs.size(), i + 256 * kBatch), " of ", cs.size(),
                             " for the names behind their binding evidence"));
@@ -87,6 +91,12 @@ absl::StatusOr<AssessedCampaigns> FindAssessedCampaigns(
       std::vector<Incident> members;
       std::vector<std::pair<std::string, score::NamingTexts>> texts;
       for (const std::string& id : cs[k].members) {
+        if (cache != nullptr) {
+          if (std::optional<score::NamingTexts> t = cache->Get(id)) {
+            texts.emplace_back(id, *std::move(t));
+            continue;
+          }
+        }
         absl::StatusOr<Incident> inc = get(id, detail);
         if (!inc.ok()) {
           failed[b] = inc.status();
@@ -104,7 +114,8 @@ absl::StatusOr<AssessedCampaigns> FindAssessedCampaigns(
       out.assessed[i + k] = analysis.Attribute(merged[k], cs[i + k].members);
     });
     for (size_t k = 0; k < merged.size(); ++k) {
-      out.assessed_sources[i + k] = EvidenceSourcesOf(get, merged[k], out.assessed[i + k]);
+      out.assessed_sources[i + k] =
+          EvidenceSourcesOf(evidence_naming, merged[k], out.assessed[i + k]);
       NameKbItems(analysis.kb(), out.assessed[i + k]);
     }
   }
@@ -158,10 +169,40 @@ nlohmann::json CampaignJson(const AssessedCampaigns& found, size_t index) {
   return j;
 }
 
+void NamingCache::Add(const Incident& incident) {
+  std::string packed = score::NamingTexts(incident).Pack();
+  bytes_ += incident.id.size() + packed.size();
+  packed_.insert_or_assign(incident.id, std::move(packed));
+}
+
+std::optional<score::NamingTexts> NamingCache::Get(const std::string& id) const {
+  const auto it = packed_.find(id);
+  if (it == packed_.end()) return std::nullopt;
+  return score::NamingTexts::Unpack(it->second);
+}
+
+NamingReader Analysis::Naming(NamingReader fallback) const {
+  if (naming_ == nullptr) return fallback;
+  return [cache = naming_.get(), fallback = std::move(fallback)](const std::string& id) {
+    std::optional<score::NamingTexts> texts = cache->Get(id);
+    return texts ? texts : fallback(id);
+  };
+}
+
+NamingReader NamingOf(IncidentGetter get) {
+  return [get = std::move(get)](const std::string& id) -> std::optional<score::NamingTexts> {
+    absl::StatusOr<Incident> inc = get(id, Store::Detail::kNaming);
+    if (!inc.ok()) return std::nullopt;
+    return score::NamingTexts(*inc);
+  };
+}
+
 absl::StatusOr<std::unique_ptr<Analysis>> Analysis::Load(const GlobalOptions& g,
                                                          AttributionSettings settings,
-                                                         bool attribution) {
+                                                         Parts parts) {
+  const bool attribution = parts.attribution;
   std::unique_ptr<Analysis> a(new Analysis());
+  if (parts.naming) a->naming_ = std::make_unique<NamingCache>();
   a->settings_ = settings;
   KINSHIP_ASSIGN_OR_RETURN(a->store_, OpenStore(g, /*create=*/false));
   KINSHIP_ASSIGN_OR_RETURN(kb::KnowledgeBase kb, kb::KnowledgeBase::Load(*a->store_));
@@ -182,6 +223,7 @@ absl::StatusOr<std::unique_ptr<Analysis>> Analysis::Load(const GlobalOptions& g,
   size_t indexed = 0;
   auto also = [&](const Incident& inc) {
     if (attribution) a->style_.Add(inc);
+    if (a->naming_ != nullptr) a->naming_->Add(inc);
     if (step != 0 && ++indexed % step == 0) {
       Progress(g, absl::StrCat("  indexed ", indexed, " of ", total, " incidents"));
     }
@@ -273,13 +315,7 @@ nlohmann::json EvidenceJson(const attrib::EvidenceItem& e, const std::string& qu
 
 }  // namespace
 
-EvidenceSources EvidenceSourcesOf(Store& store, const Incident& query, const attrib::Result& r) {
-  return EvidenceSourcesOf([&store](const std::string& id,
-                                    Store::Detail detail) { return store.GetIncident(id, detail); },
-                           query, r);
-}
-
-EvidenceSources EvidenceSourcesOf(const IncidentGetter& get, const Incident& query,
+EvidenceSources EvidenceSourcesOf(const NamingReader& naming, const Incident& query,
                                   const attrib::Result& r) {
   EvidenceSources out;
   std::optional<score::NamingTexts> mine;  // prepared on the first naming item
@@ -292,11 +328,7 @@ EvidenceSources EvidenceSourcesOf(const IncidentGetter& get, const Incident& que
       if (!mine) mine.emplace(query);
       if (mine->Sources(e.feature, 1).empty()) continue;  // "style:<id>" items
       auto [it, inserted] = read.try_emplace(e.via);
-      if (inserted) {
-        if (absl::StatusOr<Incident> inc = get(e.via, Store::Detail::kNaming); inc.ok()) {
-          it->second.emplace(*inc);
-        }
-      }
+      if (inserted) it->second = naming(e.via);
       if (!it->second) continue;
       out[{e.via, e.feature}] = NamingSidesOf(*mine, *it->second, e.feature);
     }

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "cli/command.h"
 #include "cli/views.h"
 #include "kinship/attribution.h"
@@ -31,18 +32,50 @@ struct AttributionSettings {
 // --top, --neighbours, --style-neighbours of the commands that attribute.
 void AddAttributionOptions(CLI::App& cmd, AttributionSettings& settings);
 
+// Every indexed incident's naming texts (score::NamingTexts::Pack) kept in memory by id, so that
+// explanations name the values behind their naming items without reading the store: a top-10
+// `similar` answered by the server read eleven incidents back for them (62 % of its time on the
+// generated feed, under the one store connection's lock), and `kinship campaigns
+// --no-attribution` read every member of every campaign with naming evidence. Costs about the
+// stated domains', URLs' and file names' bytes (`bytes()`). Add is not thread-safe; Get is.
+class NamingCache {
+ public:
+  void Add(const Incident& incident);
+  // std::nullopt for an id never added.
+  std::optional<score::NamingTexts> Get(const std::string& id) const;
+  size_t size() const { return packed_.size(); }
+  size_t bytes() const { return bytes_; }
+
+ private:
+  absl::flat_hash_map<std::string, std::string> packed_;
+  size_t bytes_ = 0;  // ids and packed values, without the map's own slots
+};
+
 // Everything attribution reads, built in one pass over the store.
 class Analysis {
  public:
-  // `attribution` false: the store, its KB and the similarity index only (similar, compare);
-  // Attribute() must then not be called.
+  struct Parts {
+    // False: the store, its KB and the similarity index only (similar, compare); Attribute()
+    // must then not be called.
+    bool attribution = true;
+    // Keep every incident's naming texts in memory (NamingCache) for Naming().
+    bool naming = false;
+  };
   static absl::StatusOr<std::unique_ptr<Analysis>> Load(const GlobalOptions& g,
-                                                        AttributionSettings settings,
-                                                        bool attribution = true);
+                                                        AttributionSettings settings, Parts parts);
+  static absl::StatusOr<std::unique_ptr<Analysis>> Load(const GlobalOptions& g,
+                                                        AttributionSettings settings) {
+    return Load(g, settings, Parts{});
+  }
 
   Store& store() { return *store_; }
   const kb::KnowledgeBase* kb() const { return kb_->empty() ? nullptr : kb_.get(); }
   const score::SimilarityIndex& index() const { return *index_; }
+  // Null unless loaded with Parts::naming.
+  const NamingCache* naming_cache() const { return naming_.get(); }
+  // Naming texts by id: from the cache when kept (an id indexed after it, or never, is read with
+  // `fallback`), else with `fallback` (StoreNaming, or a getter through NamingOf).
+  NamingReader Naming(NamingReader fallback) const;
 
   // Attributes `query` (its stated attribution ignored) with the shipped model. Incidents whose
   // id is in `exclude` never count as evidence (a campaign is not evidence of itself).
@@ -55,6 +88,7 @@ class Analysis {
   std::unique_ptr<Store> store_;
   std::unique_ptr<kb::KnowledgeBase> kb_;
   std::unique_ptr<score::SimilarityIndex> index_;
+  std::unique_ptr<NamingCache> naming_;
   attrib::StyleIndex style_;
   attrib::ProfileMatcher profiles_;
   std::unique_ptr<attrib::Attributor> attributor_;
@@ -107,10 +141,10 @@ class StoreReaders {
 // incident): the query's and that incident's (score::NamingSources), keyed by (via, feature).
 // Incidents the store cannot read are left out (their items show the n-gram alone).
 using EvidenceSources = std::map<std::pair<std::string, std::string>, NamingSides>;
-EvidenceSources EvidenceSourcesOf(Store& store, const Incident& query, const attrib::Result& r);
-// The same, reading the similar incidents with `get` (Store::Detail::kNaming).
-EvidenceSources EvidenceSourcesOf(const IncidentGetter& get, const Incident& query,
+EvidenceSources EvidenceSourcesOf(const NamingReader& naming, const Incident& query,
                                   const attrib::Result& r);
+// Naming texts read with `get` (Store::Detail::kNaming).
+NamingReader NamingOf(IncidentGetter get);
 
 // Campaigns over the indexed store (score::FindCampaigns with `options`), each, when
 // `attribute`, attributed as one incident holding its members' indicators, techniques and

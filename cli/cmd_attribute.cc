@@ -20,9 +20,9 @@ struct AttributeArgs {
   AttributionSettings settings;
 };
 
-void PrintResult(const GlobalOptions& g, const Analysis& analysis, Store& store,
+void PrintResult(const GlobalOptions& g, const Analysis& analysis, const NamingReader& naming,
                  const Incident& query, attrib::Result r) {
-  const EvidenceSources sources = EvidenceSourcesOf(store, query, r);
+  const EvidenceSources sources = EvidenceSourcesOf(naming, query, r);
   NameKbItems(analysis.kb(), r);
   if (g.json) {
     nlohmann::json j = {{"incident", r.incident}};
@@ -38,30 +38,51 @@ absl::Status RunAttribute(const GlobalOptions& g, const AttributeArgs& args) {
   if (args.ids.empty() && !args.unattributed) {
     return absl::InvalidArgumentError("give incident ids or --unattributed");
   }
-  KINSHIP_ASSIGN_OR_RETURN(std::unique_ptr<Analysis> analysis, Analysis::Load(g, args.settings));
+  // --unattributed: the names behind naming evidence kept from indexing (NamingCache), so that
+  // the incidents can be streamed from the store while they are attributed.
+  KINSHIP_ASSIGN_OR_RETURN(std::unique_ptr<Analysis> analysis,
+                           Analysis::Load(g, args.settings, {.naming = args.unattributed}));
+  Store& store = analysis->store();
+  const NamingReader naming = analysis->Naming(StoreNaming(store));
   if (args.unattributed) {
-    std::vector<Incident> todo;
-    KINSHIP_RETURN_IF_ERROR(analysis->store().ForEachIncident([&](Incident& inc) {
-      if (inc.attributions.empty()) todo.push_back(std::move(inc));
-      return true;
-    }));
-    // In batches attributed on worker threads (Analysis::Attribute is const), printed in order.
-    constexpr size_t kBatch = 64;
-    std::vector<attrib::Result> results;
-    for (size_t i = 0; i < todo.size(); i += kBatch) {
-      const size_t n = std::min(kBatch, todo.size() - i);
-      if (todo.size() > kBatch) {
-        Progress(g, absl::StrCat("attributing incidents ", i + 1, "-", i + n, " of ", todo.size()));
-      }
-      results.assign(n, {});
-      util::ParallelFor(n, [&](size_t k) { results[k] = analysis->Attribute(todo[i + k]); });
-      for (size_t k = 0; k < n; ++k)
-        PrintResult(g, *analysis, analysis->store(), todo[i + k], results[k]);
+    // Streamed in batches attributed on worker threads (Analysis::Attribute is const), printed in
+    // order; only a batch is held, not every unattributed incident (the whole store, when no
+    // source states an attribution).
+    size_t total = 0;
+    for (const std::string& id : analysis->index().Ids()) {
+      total += analysis->index().StatedActors(id).empty();
     }
+    constexpr size_t kBatch = 64;
+    std::vector<Incident> batch;
+    std::vector<attrib::Result> results;
+    size_t done = 0;
+    auto attribute = [&] {
+      if (total > kBatch) {
+        Progress(g, absl::StrCat("attributing incidents ", done + 1, "-", done + batch.size(),
+                                 " of ", total));
+      }
+      results.assign(batch.size(), {});
+      util::ParallelFor(batch.size(),
+                        [&](size_t k) { results[k] = analysis->Attribute(batch[k]); });
+      for (size_t k = 0; k < batch.size(); ++k) {
+        PrintResult(g, *analysis, naming, batch[k], std::move(results[k]));
+      }
+      done += batch.size();
+      batch.clear();
+    };
+    KINSHIP_RETURN_IF_ERROR(store.ForEachIncident(
+        [&](Incident& inc) {
+          if (!inc.attributions.empty()) return true;
+          batch.push_back(std::move(inc));
+          if (batch.size() == kBatch) attribute();
+          return true;
+        },
+        Store::Detail::kAnalysis));
+    if (!batch.empty()) attribute();
   }
   for (const std::string& id : args.ids) {
-    KINSHIP_ASSIGN_OR_RETURN(Incident inc, analysis->store().GetIncident(id));
-    PrintResult(g, *analysis, analysis->store(), inc, analysis->Attribute(inc));
+    KINSHIP_ASSIGN_OR_RETURN(Incident inc, store.GetIncident(id, Store::Detail::kAnalysis));
+    PrintResult(g, *analysis, naming, inc, analysis->Attribute(inc));
   }
   return absl::OkStatus();
 }

@@ -67,6 +67,14 @@ class Service {
     return fn(analysis_->store());
   }
 
+  // Naming texts of the indexed incidents from memory (Analysis::Naming); a store read, on the
+  // one connection, only for an id indexed after them (none while the index is current).
+  NamingReader Naming(const Analysis& a) {
+    return a.Naming([this](const std::string& id) {
+      return WithStore([&](Store& s) { return StoreNaming(s)(id); });
+    });
+  }
+
   // What is indexed, when and how large; called inside Run (its shared lock held).
   Json Status(Analysis& a) const {
     const score::IndexStats st = a.index().Stats();
@@ -75,6 +83,7 @@ class Service {
             {"features", st.features},
             {"postings", st.postings},
             {"index_memory_bytes", st.memory_bytes},
+            {"naming_memory_bytes", a.naming_cache() ? a.naming_cache()->bytes() : 0},
             {"knowledge_base", a.kb() != nullptr},
             {"indexed_at", indexed_at_},
             {"index_seconds", index_seconds_},
@@ -124,7 +133,8 @@ class Service {
  private:
   absl::Status IndexLocked() {
     const auto start = std::chrono::steady_clock::now();
-    KINSHIP_ASSIGN_OR_RETURN(std::unique_ptr<Analysis> a, Analysis::Load(g_, args_.settings));
+    KINSHIP_ASSIGN_OR_RETURN(std::unique_ptr<Analysis> a,
+                             Analysis::Load(g_, args_.settings, {.naming = true}));
     KINSHIP_ASSIGN_OR_RETURN(int64_t v, a->store().DataVersion());
     {
       std::lock_guard c(campaigns_mu_);  // the old index's campaigns
@@ -272,8 +282,7 @@ void Routes(httplib::Server& svr, Service& service) {
       KINSHIP_ASSIGN_OR_RETURN(size_t top, SizeParam(req, "top", 10));
       KINSHIP_ASSIGN_OR_RETURN(std::vector<score::Match> m, a.index().Similar(id, top));
       NameKbItems(a.kb(), m);
-      const std::vector<NamingSourceMap> names =
-          service.WithStore([&](Store& s) { return NamingSourcesOf(s, id, m); });
+      const std::vector<NamingSourceMap> names = NamingSourcesOf(service.Naming(a), id, m);
       return SimilarJson(a.index(), id, m, &names);
     }));
   });
@@ -283,8 +292,7 @@ void Routes(httplib::Server& svr, Service& service) {
       KINSHIP_ASSIGN_OR_RETURN(std::string y, Param(req, "b"));
       KINSHIP_ASSIGN_OR_RETURN(score::Comparison c, a.index().Compare(x, y));
       NameKbItems(a.kb(), c.explanation);
-      const NamingSourceMap names =
-          service.WithStore([&](Store& s) { return NamingSourcesOf(s, x, y, c.explanation); });
+      const NamingSourceMap names = NamingSourcesOf(service.Naming(a), x, y, c.explanation);
       return CompareJson(x, y, c, &names);
     }));
   });
@@ -295,8 +303,7 @@ void Routes(httplib::Server& svr, Service& service) {
                                service.WithStore([&](Store& s) { return s.GetIncident(id); }));
       attrib::Result r = a.Attribute(inc);
       NameKbItems(a.kb(), r);
-      const EvidenceSources sources =
-          service.WithStore([&](Store& s) { return EvidenceSourcesOf(s, inc, r); });
+      const EvidenceSources sources = EvidenceSourcesOf(service.Naming(a), inc, r);
       Json j = {{"incident", r.incident}};
       j.update(AttributionJson(r, &sources));
       return j;

@@ -76,10 +76,10 @@ void PrintExplanation(const score::Explanation& e, const char* indent,
 }
 
 absl::Status RunSimilar(const GlobalOptions& g, const std::string& id, size_t top) {
-  KINSHIP_ASSIGN_OR_RETURN(auto l, Analysis::Load(g, {}, /*attribution=*/false));
+  KINSHIP_ASSIGN_OR_RETURN(auto l, Analysis::Load(g, {}, {.attribution = false}));
   KINSHIP_ASSIGN_OR_RETURN(std::vector<score::Match> matches, l->index().Similar(id, top));
   NameKbItems(l->kb(), matches);
-  const std::vector<NamingSourceMap> names = NamingSourcesOf(l->store(), id, matches);
+  const std::vector<NamingSourceMap> names = NamingSourcesOf(StoreNaming(l->store()), id, matches);
   if (g.json) {
     PrintJsonLine(SimilarJson(l->index(), id, matches, &names));
     return absl::OkStatus();
@@ -99,10 +99,10 @@ absl::Status RunSimilar(const GlobalOptions& g, const std::string& id, size_t to
 }
 
 absl::Status RunCompare(const GlobalOptions& g, const std::string& a, const std::string& b) {
-  KINSHIP_ASSIGN_OR_RETURN(auto l, Analysis::Load(g, {}, /*attribution=*/false));
+  KINSHIP_ASSIGN_OR_RETURN(auto l, Analysis::Load(g, {}, {.attribution = false}));
   KINSHIP_ASSIGN_OR_RETURN(score::Comparison c, l->index().Compare(a, b));
   NameKbItems(l->kb(), c.explanation);
-  const NamingSourceMap names = NamingSourcesOf(l->store(), a, b, c.explanation);
+  const NamingSourceMap names = NamingSourcesOf(StoreNaming(l->store()), a, b, c.explanation);
   if (g.json) {
     PrintJsonLine(CompareJson(a, b, c, &names));
     return absl::OkStatus();
@@ -116,9 +116,10 @@ absl::Status RunCompare(const GlobalOptions& g, const std::string& a, const std:
 
 absl::Status RunCampaigns(const GlobalOptions& g, const score::CampaignOptions& options,
                           bool attribute) {
-  // Without attribution, neither the naming-style index nor its classifier is built.
+  // Without attribution, neither the naming-style index nor its classifier is built, and the
+  // names behind the binding evidence are kept from indexing instead of read back per member.
   KINSHIP_ASSIGN_OR_RETURN(std::unique_ptr<Analysis> analysis,
-                           Analysis::Load(g, {}, /*attribution=*/attribute));
+                           Analysis::Load(g, {}, {.attribution = attribute, .naming = !attribute}));
   Progress(g, "linking incidents");
   score::CampaignOptions linking = options;
   linking.progress = [&g](size_t done, size_t total) {

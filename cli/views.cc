@@ -195,14 +195,15 @@ const score::FamilyEvidence* NamingFamily(const score::Explanation& e) {
   return it == e.families.end() ? nullptr : &*it;
 }
 
-namespace {
-
-std::optional<score::NamingTexts> ReadNamingTexts(Store& store, const std::string& id) {
-  // The stated domains, URLs and file names only.
-  absl::StatusOr<Incident> inc = store.GetIncident(id, Store::Detail::kNaming);
-  if (!inc.ok()) return std::nullopt;
-  return score::NamingTexts(*inc);
+NamingReader StoreNaming(Store& store) {
+  return [&store](const std::string& id) -> std::optional<score::NamingTexts> {
+    absl::StatusOr<Incident> inc = store.GetIncident(id, Store::Detail::kNaming);
+    if (!inc.ok()) return std::nullopt;
+    return score::NamingTexts(*inc);
+  };
 }
+
+namespace {
 
 NamingSourceMap SourcesOf(const score::NamingTexts& a, const score::NamingTexts& b,
                           const score::FamilyEvidence& naming) {
@@ -214,32 +215,30 @@ NamingSourceMap SourcesOf(const score::NamingTexts& a, const score::NamingTexts&
 
 }  // namespace
 
-NamingSourceMap NamingSourcesOf(Store& store, const std::string& a, const std::string& b,
-                                const score::Explanation& e) {
-  const score::FamilyEvidence* naming = NamingFamily(e);
-  if (naming == nullptr) return {};
-  const std::optional<score::NamingTexts> ta = ReadNamingTexts(store, a);
-  const std::optional<score::NamingTexts> tb = ReadNamingTexts(store, b);
+NamingSourceMap NamingSourcesOf(const NamingReader& naming, const std::string& a,
+                                const std::string& b, const score::Explanation& e) {
+  const score::FamilyEvidence* family = NamingFamily(e);
+  if (family == nullptr) return {};
+  const std::optional<score::NamingTexts> ta = naming(a);
+  const std::optional<score::NamingTexts> tb = naming(b);
   if (!ta || !tb) return {};
-  return SourcesOf(*ta, *tb, *naming);
+  return SourcesOf(*ta, *tb, *family);
 }
 
-std::vector<NamingSourceMap> NamingSourcesOf(Store& store, const std::string& id,
+std::vector<NamingSourceMap> NamingSourcesOf(const NamingReader& naming, const std::string& id,
                                              const std::vector<score::Match>& matches) {
   std::vector<NamingSourceMap> out(matches.size());
   std::optional<score::NamingTexts> query;  // read once, on the first match with naming items
   bool read = false;
   for (size_t i = 0; i < matches.size(); ++i) {
-    const score::FamilyEvidence* naming = NamingFamily(matches[i].comparison.explanation);
-    if (naming == nullptr) continue;
+    const score::FamilyEvidence* family = NamingFamily(matches[i].comparison.explanation);
+    if (family == nullptr) continue;
     if (!read) {
-      query = ReadNamingTexts(store, id);
+      query = naming(id);
       read = true;
     }
     if (!query) break;
-    if (const auto other = ReadNamingTexts(store, matches[i].id)) {
-      out[i] = SourcesOf(*query, *other, *naming);
-    }
+    if (const auto other = naming(matches[i].id)) out[i] = SourcesOf(*query, *other, *family);
   }
   return out;
 }

@@ -3,6 +3,7 @@
 #ifndef KINSHIP_CLI_VIEWS_H_
 #define KINSHIP_CLI_VIEWS_H_
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -60,10 +61,15 @@ NamingSides NamingSidesOf(const score::NamingTexts& a, const score::NamingTexts&
 using NamingSourceMap = absl::flat_hash_map<std::string, NamingSides>;
 // "svchost.exe.exe ~ dllhost.dat", at most two values a side ("a.com, b.com +1 ~ c.com").
 std::string NamingSidesText(const NamingSides& n);
-NamingSourceMap NamingSourcesOf(Store& store, const std::string& a, const std::string& b,
-                                const score::Explanation& e);
+// An incident's naming texts by id; std::nullopt when it cannot be read. StoreNaming reads the
+// store (Store::Detail::kNaming, the stated domains, URLs and file names); the server and the
+// campaigns command read a copy kept in memory (cli/analysis.h, NamingCache).
+using NamingReader = std::function<std::optional<score::NamingTexts>(const std::string& id)>;
+NamingReader StoreNaming(Store& store);
+NamingSourceMap NamingSourcesOf(const NamingReader& naming, const std::string& a,
+                                const std::string& b, const score::Explanation& e);
 // The same for each match of `kinship similar ID` (the query read once), one map per match.
-std::vector<NamingSourceMap> NamingSourcesOf(Store& store, const std::string& id,
+std::vector<NamingSourceMap> NamingSourcesOf(const NamingReader& naming, const std::string& id,
                                              const std::vector<score::Match>& matches);
 
 // The stated values behind each naming item of a campaign's binding evidence (features held by

@@ -7,6 +7,7 @@ CLI calls on the same incidents, checks that both give the same answer, and prin
 p50 / p99 of each and their ratio.
 
 Usage: bench/macro/serve_bench.py KINSHIP_BINARY STORE [requests=200] [cli_calls=5]
+(cli_calls 0: the server alone, no comparison with the CLI.)
 (a store: e.g. the generated feed of bench/macro/ingest_bench.sh, ingested with `kinship ingest`).
 """
 import json
@@ -38,6 +39,12 @@ server = subprocess.Popen([binary, "--db", db, "--quiet", "serve", "--port", "0"
 line = server.stdout.readline()
 base = line.strip().rsplit(" on ", 1)[-1]
 print(f"{len(ids)} incidents; server ready in {time.perf_counter() - start:.2f} s: {line.strip()}")
+with urllib.request.urlopen(f"{base}/v1/status") as r:
+    status = json.loads(r.read())
+with open(f"/proc/{server.pid}/status") as f:
+    rss = next(int(l.split()[1]) for l in f if l.startswith("VmRSS:")) * 1024
+print(f"memory: server RSS {rss / 1e6:.0f} MB; similarity index {status['index_memory_bytes'] / 1e6:.0f} MB; "
+      f"names kept {status.get('naming_memory_bytes', 0) / 1e6:.0f} MB")
 try:
     for name, path, param, args in [("similar", "/v1/similar", {"top": 10}, ["--top", "10"]),
                                     ("attribute", "/v1/attribute", {}, [])]:
@@ -58,6 +65,10 @@ try:
                                  capture_output=True, text=True, check=True).stdout
             cli.append((time.perf_counter() - t) * 1000)
             same += json.loads(out.splitlines()[-1]) == answers[i]
+        if not cli:  # cli_calls 0: the server alone
+            print(f"{name:9s} served: p50 {pct(served, 50):8.1f} ms  p99 {pct(served, 99):8.1f} ms "
+                  f"({len(served)} requests)")
+            continue
         print(f"{name:9s} served: p50 {pct(served, 50):8.1f} ms  p99 {pct(served, 99):8.1f} ms "
               f"({len(served)} requests) | CLI: p50 {statistics.median(cli):8.1f} ms "
               f"({len(cli)} calls) | CLI/served p50 {statistics.median(cli) / pct(served, 50):6.0f}x"

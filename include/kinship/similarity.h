@@ -34,6 +34,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -140,10 +141,20 @@ class NamingTexts {
   std::vector<std::string> Sources(std::string_view feature, size_t limit,
                                    size_t* total = nullptr) const;
 
+  // The values packed into one string (each with its indicator type and length; the naming text
+  // and TLD are derived again on Unpack), a few bytes over the values themselves: what a server
+  // keeps of every incident so that explanations need no store read. Unpack(Pack()) answers
+  // Sources as the original does; std::nullopt when the bytes end inside a value.
+  std::string Pack() const;
+  static std::optional<NamingTexts> Unpack(std::string_view packed);
+
  private:
+  NamingTexts() = default;
   struct Entry {
+    IndicatorType type = IndicatorType::kOther;
     std::string value, padded, tld;  // padded: "^" + naming text + "$", or empty
   };
+  static Entry MakeEntry(IndicatorType type, std::string value);
   std::vector<Entry> entries_;  // in incident order
 };
 

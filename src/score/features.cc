@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "kinship/kb.h"
 #include "kinship/similarity.h"
 #include "score/internal.h"
+#include "util/varint.h"
 
 namespace kinship::score {
 
@@ -153,31 +155,62 @@ bool Featured(const Indicator& ind) {
 // (the TLD is a feature of its own), a URL's path, a file name; the last two without their
 // extension. Empty for other indicators. Store::Detail::kNaming reads exactly these three types
 // (stated, not derived): a type added here must be added to its query too.
-std::string NamingText(const Indicator& ind) {
-  if (ind.type == IndicatorType::kDomain) {
-    size_t dot = ind.value.rfind('.');
-    if (dot == std::string::npos || dot + 1 >= ind.value.size()) return "";
-    return ind.value.substr(0, dot);
+std::string NamingText(IndicatorType type, std::string_view value) {
+  if (type == IndicatorType::kDomain) {
+    size_t dot = value.rfind('.');
+    if (dot == std::string_view::npos || dot + 1 >= value.size()) return "";
+    return std::string(value.substr(0, dot));
   }
-  if (ind.type == IndicatorType::kUrl) {
-    return std::string(WithoutExtension(Lower(UrlPath(ind.value))));
-  }
-  if (ind.type == IndicatorType::kFilename) return std::string(WithoutExtension(Lower(ind.value)));
+  if (type == IndicatorType::kUrl) return std::string(WithoutExtension(Lower(UrlPath(value))));
+  if (type == IndicatorType::kFilename) return std::string(WithoutExtension(Lower(value)));
   return "";
 }
+std::string NamingText(const Indicator& ind) { return NamingText(ind.type, ind.value); }
 
 }  // namespace
+
+NamingTexts::Entry NamingTexts::MakeEntry(IndicatorType type, std::string value) {
+  Entry e;
+  e.type = type;
+  if (type == IndicatorType::kDomain) e.tld = TldOf(value);
+  if (std::string text = NamingText(type, value); !text.empty()) {
+    e.padded = absl::StrCat("^", text, "$");
+  }
+  e.value = std::move(value);
+  return e;
+}
 
 NamingTexts::NamingTexts(const Incident& incident) {
   absl::flat_hash_set<std::string_view> seen;
   for (const Indicator& ind : incident.indicators) {
     if (!Featured(ind) || !seen.insert(ind.value).second) continue;
-    Entry e;
-    e.value = ind.value;
-    if (ind.type == IndicatorType::kDomain) e.tld = TldOf(ind.value);
-    if (std::string text = NamingText(ind); !text.empty()) e.padded = absl::StrCat("^", text, "$");
+    Entry e = MakeEntry(ind.type, ind.value);
     if (!e.tld.empty() || !e.padded.empty()) entries_.push_back(std::move(e));
   }
+}
+
+std::string NamingTexts::Pack() const {
+  std::string out;
+  char len[util::kMaxVarintBytes];
+  for (const Entry& e : entries_) {
+    out.push_back(static_cast<char>(e.type));
+    out.append(len, util::PutVarint(e.value.size(), len));
+    out.append(e.value);
+  }
+  return out;
+}
+
+std::optional<NamingTexts> NamingTexts::Unpack(std::string_view packed) {
+  NamingTexts t;
+  while (!packed.empty()) {
+    const auto type = static_cast<IndicatorType>(static_cast<unsigned char>(packed[0]));
+    uint64_t size = 0;
+    const size_t n = util::GetVarint(packed.data() + 1, packed.size() - 1, &size);
+    if (n == 0 || size > packed.size() - 1 - n) return std::nullopt;
+    t.entries_.push_back(MakeEntry(type, std::string(packed.substr(1 + n, size))));
+    packed.remove_prefix(1 + n + size);
+  }
+  return t;
 }
 
 std::vector<std::string> NamingTexts::Sources(std::string_view feature, size_t limit,

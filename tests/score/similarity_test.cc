@@ -680,6 +680,41 @@ TEST(Features, NamingSourcesNameTheValuesBehindANamingItem) {
   EXPECT_EQ(total, 1u);
 }
 
+TEST(Features, PackedNamingTextsAnswerAsTheOriginal) {
+  Incident inc = Inc("x");
+  inc.indicators.push_back(Ind(IndicatorType::kFilename, "dllhost.dat"));
+  inc.indicators.push_back(Ind(IndicatorType::kDomain, "host-update.net"));
+  inc.indicators.push_back(Ind(IndicatorType::kUrl, "http://host-update.net/Get/Host.php?id=1"));
+  inc.indicators.push_back(Ind(IndicatorType::kIpv4, "203.0.113.7"));        // no naming text
+  inc.indicators.push_back(Ind(IndicatorType::kDomain, "host-update.net"));  // stated twice
+  // A value longer than 127 bytes: its length takes two varint bytes.
+  inc.indicators.push_back(
+      Ind(IndicatorType::kUrl, "http://cdn.example.org/" + std::string(150, 'h') + "ost/x.js"));
+  Indicator benign = Ind(IndicatorType::kDomain, "hostgator.com");
+  benign.warninglists.push_back("alexa");
+  inc.indicators.push_back(benign);
+  const NamingTexts texts(inc);
+  const std::string packed = texts.Pack();
+  const std::optional<NamingTexts> back = NamingTexts::Unpack(packed);
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->Pack(), packed);
+  for (const char* feature : {"ng:host", "ng:^hos", "ng:/get", "ng:hhho", "tld:net", "tld:com",
+                              "tld:org", "ng:t-up", "ng:nothing"}) {
+    size_t total = 0, total_back = 0;
+    EXPECT_EQ(back->Sources(feature, 10, &total_back), texts.Sources(feature, 10, &total))
+        << feature;
+    EXPECT_EQ(total_back, total) << feature;
+  }
+  size_t total = 0;
+  EXPECT_EQ(back->Sources("ng:host", 10, &total).size(), 4u);  // not the benign one, once each
+  EXPECT_EQ(total, 4u);
+  // Bytes that end inside a value are refused, not read past.
+  EXPECT_FALSE(NamingTexts::Unpack(packed.substr(0, packed.size() - 1)).has_value());
+  EXPECT_FALSE(NamingTexts::Unpack(packed.substr(0, 2)).has_value());
+  ASSERT_TRUE(NamingTexts::Unpack("").has_value());
+  EXPECT_TRUE(NamingTexts::Unpack("")->Sources("ng:host", 10).empty());
+}
+
 TEST(Features, FileNameExtensionsAreNotNamingStyle) {
   Incident inc = Inc("x");
   inc.indicators.push_back(Ind(IndicatorType::kFilename, "XAPS_Objective.dll"));

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "kinship/similarity.h"
 #include "store/migrations.h"
 #include "store/value_incidents.h"
 #include "testing/data.h"
@@ -716,6 +717,26 @@ TEST(Store, NamingDetailReadsTheStatedNamesAndNothingElse) {
   ASSERT_TRUE(analysis.ok());
   EXPECT_EQ(analysis->indicators.size(), full->indicators.size());
   EXPECT_EQ(analysis->techniques.size(), 1u);
+  // What the server keeps in memory (cli NamingCache) is packed from the incidents indexing
+  // streams (kAnalysis); it must name what a kNaming read names: the same values, the
+  // warninglisted one left out.
+  std::string streamed;
+  ASSERT_TRUE((*store)
+                  ->ForEachIncidentReadAhead(
+                      [&](Incident& i) {
+                        streamed = score::NamingTexts(i).Pack();
+                        return true;
+                      },
+                      4, Store::Detail::kAnalysis)
+                  .ok());
+  EXPECT_EQ(streamed, score::NamingTexts(*naming).Pack());
+  auto unpacked = score::NamingTexts::Unpack(streamed);
+  ASSERT_TRUE(unpacked.has_value());
+  EXPECT_THAT(unpacked->Sources("ng:adob", 10), ::testing::ElementsAre("update-adobe.org"));
+  EXPECT_THAT(unpacked->Sources("tld:com", 10), ::testing::IsEmpty());  // microsoft.com: benign
+  EXPECT_THAT(unpacked->Sources("ng:flash", 10),
+              ::testing::ElementsAre("http://update-adobe.org/flash/install.php",
+                                     "flashplayer_update.exe"));
 }
 
 TEST(Store, GetIncidentReusesItsStatementsWithoutHoldingTheStore) {
