@@ -299,8 +299,10 @@ void Routes(httplib::Server& svr, Service& service) {
   svr.Get("/v1/attribute", [&service](const httplib::Request& req, httplib::Response& res) {
     Reply(res, service.Run([&](Analysis& a) -> absl::StatusOr<Json> {
       KINSHIP_ASSIGN_OR_RETURN(std::string id, Param(req, "id"));
-      KINSHIP_ASSIGN_OR_RETURN(Incident inc,
-                               service.WithStore([&](Store& s) { return s.GetIncident(id); }));
+      // What attribution reads (no description, raw forms or locations), as the CLI reads it.
+      KINSHIP_ASSIGN_OR_RETURN(Incident inc, service.WithStore([&](Store& s) {
+        return s.GetIncident(id, Store::Detail::kAnalysis);
+      }));
       attrib::Result r = a.Attribute(inc);
       NameKbItems(a.kb(), r);
       const EvidenceSources sources = EvidenceSourcesOf(service.Naming(a), inc, r);
