@@ -116,10 +116,11 @@ absl::Status RunCompare(const GlobalOptions& g, const std::string& a, const std:
 
 absl::Status RunCampaigns(const GlobalOptions& g, const score::CampaignOptions& options,
                           bool attribute) {
-  // Without attribution, neither the naming-style index nor its classifier is built, and the
-  // names behind the binding evidence are kept from indexing instead of read back per member.
+  // Without attribution, neither the naming-style index nor its classifier is built. The names
+  // behind naming evidence are kept from indexing: without attribution the binding's (no member
+  // is read back), with it those of the similar incidents each assessment cites.
   KINSHIP_ASSIGN_OR_RETURN(std::unique_ptr<Analysis> analysis,
-                           Analysis::Load(g, {}, {.attribution = attribute, .naming = !attribute}));
+                           Analysis::Load(g, {}, {.attribution = attribute, .naming = true}));
   Progress(g, "linking incidents");
   score::CampaignOptions linking = options;
   linking.progress = [&g](size_t done, size_t total) {
