@@ -150,7 +150,8 @@ NamingReader NamingOf(IncidentGetter get);
 // `attribute`, attributed as one incident holding its members' indicators, techniques and
 // software, its own members never evidence of it. `get` reads a member from the store
 // (Store::Detail::kAnalysis when attributing, else kNaming: only for the values behind the
-// binding's naming items); `progress` hears of each batch attributed.
+// binding's naming items, and not at all when the analysis keeps a NamingCache); `progress`
+// hears of each batch attributed.
 struct AssessedCampaigns {
   std::vector<score::Campaign> campaigns;
   std::vector<attrib::Result> assessed;  // one per campaign; empty without attribution
