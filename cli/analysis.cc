@@ -189,14 +189,6 @@ NamingReader Analysis::Naming(NamingReader fallback) const {
   };
 }
 
-NamingReader NamingOf(IncidentGetter get) {
-  return [get = std::move(get)](const std::string& id) -> std::optional<score::NamingTexts> {
-    absl::StatusOr<Incident> inc = get(id, Store::Detail::kNaming);
-    if (!inc.ok()) return std::nullopt;
-    return score::NamingTexts(*inc);
-  };
-}
-
 absl::StatusOr<std::unique_ptr<Analysis>> Analysis::Load(const GlobalOptions& g,
                                                          AttributionSettings settings,
                                                          Parts parts) {

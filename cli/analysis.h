@@ -43,7 +43,6 @@ class NamingCache {
   void Add(const Incident& incident);
   // std::nullopt for an id never added.
   std::optional<score::NamingTexts> Get(const std::string& id) const;
-  size_t size() const { return packed_.size(); }
   size_t bytes() const { return bytes_; }
 
  private:
@@ -114,11 +113,6 @@ absl::StatusOr<Incident> MergedCampaign(
     const score::Campaign& c, size_t number,
     const std::function<absl::StatusOr<Incident>(const std::string&)>& get);
 
-// Reads an incident from the store with the detail asked for. Campaigns call it from several
-// threads at once: it must be safe to (the server serialises its reads on one connection; the
-// CLI reads through a StoreReaders).
-using IncidentGetter = std::function<absl::StatusOr<Incident>(const std::string&, Store::Detail)>;
-
 // Incidents read by id on up to util::WorkerCount() connections to one store at once: `first`
 // (borrowed, and not to be used by anyone else meanwhile) and, when two threads read at once,
 // more opened on demand (read-only work; each sees the store's latest commit, as `first` does).
@@ -143,8 +137,6 @@ class StoreReaders {
 using EvidenceSources = std::map<std::pair<std::string, std::string>, NamingSides>;
 EvidenceSources EvidenceSourcesOf(const NamingReader& naming, const Incident& query,
                                   const attrib::Result& r);
-// Naming texts read with `get` (Store::Detail::kNaming).
-NamingReader NamingOf(IncidentGetter get);
 
 // Campaigns over the indexed store (score::FindCampaigns with `options`), each, when
 // `attribute`, attributed as one incident holding its members' indicators, techniques and

@@ -195,12 +195,18 @@ const score::FamilyEvidence* NamingFamily(const score::Explanation& e) {
   return it == e.families.end() ? nullptr : &*it;
 }
 
-NamingReader StoreNaming(Store& store) {
-  return [&store](const std::string& id) -> std::optional<score::NamingTexts> {
-    absl::StatusOr<Incident> inc = store.GetIncident(id, Store::Detail::kNaming);
+NamingReader NamingOf(IncidentGetter get) {
+  return [get = std::move(get)](const std::string& id) -> std::optional<score::NamingTexts> {
+    absl::StatusOr<Incident> inc = get(id, Store::Detail::kNaming);
     if (!inc.ok()) return std::nullopt;
     return score::NamingTexts(*inc);
   };
+}
+
+NamingReader StoreNaming(Store& store) {
+  return NamingOf([&store](const std::string& id, Store::Detail detail) {
+    return store.GetIncident(id, detail);
+  });
 }
 
 namespace {

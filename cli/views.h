@@ -65,6 +65,12 @@ std::string NamingSidesText(const NamingSides& n);
 // store (Store::Detail::kNaming, the stated domains, URLs and file names); the server and the
 // campaigns command read a copy kept in memory (cli/analysis.h, NamingCache).
 using NamingReader = std::function<std::optional<score::NamingTexts>(const std::string& id)>;
+// Reads an incident from the store with the detail asked for. Campaigns call it from several
+// threads at once: it must be safe to (the server serialises its reads on one connection; the
+// CLI reads through a StoreReaders, cli/analysis.h).
+using IncidentGetter = std::function<absl::StatusOr<Incident>(const std::string&, Store::Detail)>;
+// Naming texts read with `get` (Store::Detail::kNaming); StoreNaming reads them from `store`.
+NamingReader NamingOf(IncidentGetter get);
 NamingReader StoreNaming(Store& store);
 NamingSourceMap NamingSourcesOf(const NamingReader& naming, const std::string& a,
                                 const std::string& b, const score::Explanation& e);
