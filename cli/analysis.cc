@@ -111,7 +111,7 @@ absl::StatusOr<AssessedCampaigns> FindAssessedCampaigns(
     for (const absl::Status& st : failed) KINSHIP_RETURN_IF_ERROR(st);
     if (!attribute) continue;
     util::ParallelFor(merged.size(), [&](size_t k) {
-      out.assessed[i + k] = analysis.Attribute(merged[k], cs[i + k].members);
+      out.assessed[i + k] = analysis.AttributeCampaign(merged[k], cs[i + k].members);
     });
     for (size_t k = 0; k < merged.size(); ++k) {
       out.assessed_sources[i + k] =
@@ -235,8 +235,11 @@ absl::StatusOr<std::unique_ptr<Analysis>> Analysis::Load(const GlobalOptions& g,
   }
   attrib::AttributorOptions options;
   options.max_candidates = settings.top;
-  a->attributor_ = std::make_unique<attrib::Attributor>(
-      a->kb() != nullptr ? &a->profiles_ : nullptr, view, attrib::Model::Default(), options);
+  const attrib::ProfileMatcher* profiles = a->kb() != nullptr ? &a->profiles_ : nullptr;
+  a->attributor_ =
+      std::make_unique<attrib::Attributor>(profiles, view, attrib::Model::Default(), options);
+  a->campaign_attributor_ =
+      std::make_unique<attrib::Attributor>(profiles, view, attrib::Model::Campaigns(), options);
   return a;
 }
 
@@ -271,6 +274,12 @@ attrib::Result Analysis::Attribute(const Incident& incident,
                                    const std::vector<std::string>& exclude) const {
   return AttributeWithout(*attributor_, *index_, style_, incident, exclude, settings_.neighbours,
                           settings_.style_neighbours);
+}
+
+attrib::Result Analysis::AttributeCampaign(const Incident& merged,
+                                           const std::vector<std::string>& members) const {
+  return AttributeWithout(*campaign_attributor_, *index_, style_, merged, members,
+                          settings_.neighbours, settings_.style_neighbours);
 }
 
 std::optional<score::Linkage> ParseLinkage(std::string_view name) {

@@ -80,6 +80,11 @@ class Analysis {
   // id is in `exclude` never count as evidence (a campaign is not evidence of itself).
   attrib::Result Attribute(const Incident& query,
                            const std::vector<std::string>& exclude = {}) const;
+  // A campaign as one incident (MergedCampaign) attributed as Attribute() does, with the model
+  // whose second stage was fitted on campaigns (attrib::Model::Campaigns()); its `members` never
+  // count as evidence.
+  attrib::Result AttributeCampaign(const Incident& merged,
+                                   const std::vector<std::string>& members) const;
 
  private:
   Analysis() = default;
@@ -90,7 +95,7 @@ class Analysis {
   std::unique_ptr<NamingCache> naming_;
   attrib::StyleIndex style_;
   attrib::ProfileMatcher profiles_;
-  std::unique_ptr<attrib::Attributor> attributor_;
+  std::unique_ptr<attrib::Attributor> attributor_, campaign_attributor_;
 };
 
 // `incident` (its stated attribution ignored) attributed by `attributor` with the `neighbours`

@@ -1065,12 +1065,63 @@ struct CampaignAttribution {
   size_t campaigns = 0, known = 0, answered_known = 0, right = 0, right_any = 0;
   size_t unknown = 0, abstained_unknown = 0;
   double stated_answered = 0;  // summed top probability of the known campaigns answered
+  attrib::metrics::Reliability reliability;  // top probability against a right top-1, all
 };
 
-CampaignAttribution AttributeCampaigns(const std::vector<Record>& records,
-                                       const score::SimilarityIndex& index,
-                                       const std::vector<score::Campaign>& found,
-                                       const Attack& attack, const EvalArgs& args) {
+// Each campaign's top probability before the second stage, whether that top actor is its
+// members' commonest actor, whether that actor is elsewhere in the store, and its fold (by the
+// actor: two campaigns of one actor never sit on both sides).
+struct CampaignOutcome {
+  double first_stage = 0;
+  bool right = false, known = false;
+  int fold = 0;
+};
+
+// The campaigns' figures when `stage` maps campaign k's first-stage top probability and the
+// attributor abstains below `abstain_below(k)`.
+CampaignAttribution ScoreCampaigns(const std::vector<CampaignOutcome>& outcomes,
+                                   const std::function<double(size_t)>& stage,
+                                   const std::function<double(size_t)>& abstain_below) {
+  CampaignAttribution a;
+  std::vector<std::pair<double, int>> po;
+  for (size_t k = 0; k < outcomes.size(); ++k) {
+    const CampaignOutcome& o = outcomes[k];
+    const double p = o.first_stage > 0 ? stage(k) : 0.0;
+    const bool answered = o.first_stage > 0 && p >= abstain_below(k);
+    po.emplace_back(p, o.right ? 1 : 0);
+    ++a.campaigns;
+    if (!o.known) {
+      ++a.unknown;
+      a.abstained_unknown += !answered;
+      continue;
+    }
+    ++a.known;
+    a.right_any += o.right;
+    if (!answered) continue;
+    ++a.answered_known;
+    a.right += o.right;
+    a.stated_answered += p;
+  }
+  a.reliability = attrib::metrics::Measure(po);
+  return a;
+}
+
+// The campaigns attributed with three second stages: the reports' (Model::Default(), what
+// `kinship campaigns` stated before the campaign stage), one fitted on the other folds'
+// campaigns (cross-validated, folds by the members' commonest actor) and the shipped campaign
+// stage (Model::Campaigns(), fitted on all of them: in-sample). `fitted`: the stage fitted on
+// every campaign, to be shipped.
+struct CampaignAssessment {
+  CampaignAttribution reports_stage, campaign_stage_cv_same_answers, campaign_stage_cv_threshold,
+      shipped;
+  attrib::IsotonicCalibrator fitted;
+  double fitted_threshold = 0, same_answers_threshold = 0;
+};
+
+CampaignAssessment AttributeCampaigns(const std::vector<Record>& records,
+                                      const score::SimilarityIndex& index,
+                                      const std::vector<score::Campaign>& found,
+                                      const Attack& attack, const EvalArgs& args) {
   absl::flat_hash_map<std::string, size_t> by_id;
   std::map<std::string, std::vector<size_t>> by_group;
   std::map<std::string, size_t> actor_records;
@@ -1084,7 +1135,12 @@ CampaignAttribution AttributeCampaigns(const std::vector<Record>& records,
   style.Finalize(args.style_classifier);
   attrib::ProfileMatcher profiles(args.campaign_profiles ? WithCampaigns(attack, "")
                                                          : attack.groups);
-  const attrib::Attributor attributor(&profiles, {}, attrib::Model::Default());
+  // The first stage alone, never abstaining: the stages below map its top probability (a
+  // second stage maps the top candidate and keeps the ranking).
+  attrib::Model first_stage = attrib::Model::Default();
+  first_stage.second_stage = attrib::IsotonicCalibrator();
+  first_stage.abstain_below = 0;
+  const attrib::Attributor attributor(&profiles, {}, first_stage);
   const size_t n = found.size();
   std::vector<attrib::Result> results(n);
   std::vector<std::string> truth(n);
@@ -1121,23 +1177,66 @@ CampaignAttribution AttributeCampaigns(const std::vector<Record>& records,
     results[k] =
         AttributeWithout(attributor, index, style, merged[k], left_out[k], args.k, args.style_k);
   });
-  CampaignAttribution a;
+  std::vector<CampaignOutcome> outcomes(n);
   for (size_t k = 0; k < n; ++k) {
     const attrib::Result& r = results[k];
-    ++a.campaigns;
-    const bool answered = !r.abstained && !r.candidates.empty();
-    if (!known[k]) {
-      ++a.unknown;
-      a.abstained_unknown += !answered;
-      continue;
+    CampaignOutcome& o = outcomes[k];
+    if (!r.candidates.empty()) {
+      o.first_stage = r.candidates[0].probability;
+      o.right = r.candidates[0].actor_id == truth[k];
     }
-    ++a.known;
-    if (!r.candidates.empty()) a.right_any += r.candidates[0].actor_id == truth[k];
-    if (!answered) continue;
-    ++a.answered_known;
-    a.right += r.candidates[0].actor_id == truth[k];
-    a.stated_answered += r.candidates[0].probability;
+    o.known = known[k];
+    o.fold = static_cast<int>(Fnv1a(truth[k]) % args.folds);
   }
+  auto fit = [&](int exclude) {
+    std::vector<double> p;
+    std::vector<int> y;
+    for (const CampaignOutcome& o : outcomes) {
+      if (o.fold == exclude || o.first_stage <= 0) continue;
+      p.push_back(o.first_stage);
+      y.push_back(o.right ? 1 : 0);
+    }
+    return attrib::IsotonicCalibrator::Fit(p, y);
+  };
+  std::vector<attrib::IsotonicCalibrator> per_fold;
+  for (int f = 0; f < args.folds; ++f) per_fold.push_back(fit(f));
+  // The abstention threshold for fold f: fitted on the other folds' unknown-actor campaigns,
+  // their top probabilities through fold f's stage.
+  auto threshold = [&](int exclude, const attrib::IsotonicCalibrator& stage) {
+    std::vector<double> unknown_top;
+    for (const CampaignOutcome& o : outcomes) {
+      if (o.fold == exclude || o.known) continue;
+      unknown_top.push_back(o.first_stage > 0 ? stage.Apply(o.first_stage) : 0.0);
+    }
+    return attrib::AbstentionThreshold(unknown_top, args.abstain_unknown);
+  };
+  std::vector<double> fold_threshold;
+  for (int f = 0; f < args.folds; ++f) fold_threshold.push_back(threshold(f, per_fold[f]));
+  const attrib::Model reports = attrib::Model::Default(), shipped = attrib::Model::Campaigns();
+  // The first-stage probability at which the reports' model starts to answer (its second stage
+  // is monotone): through a campaign stage, the threshold that keeps the reports' answers.
+  double lo = 0, hi = 1;
+  for (int i = 0; i < 60; ++i) {
+    const double mid = (lo + hi) / 2;
+    (reports.second_stage.Apply(mid) >= reports.abstain_below ? hi : lo) = mid;
+  }
+  const double boundary = hi;
+  CampaignAssessment a;
+  a.fitted = fit(-1);
+  a.reports_stage = ScoreCampaigns(
+      outcomes, [&](size_t k) { return reports.second_stage.Apply(outcomes[k].first_stage); },
+      [&](size_t) { return reports.abstain_below; });
+  a.fitted_threshold = threshold(-1, a.fitted);
+  a.campaign_stage_cv_threshold = ScoreCampaigns(
+      outcomes, [&](size_t k) { return per_fold[outcomes[k].fold].Apply(outcomes[k].first_stage); },
+      [&](size_t k) { return fold_threshold[outcomes[k].fold]; });
+  a.campaign_stage_cv_same_answers = ScoreCampaigns(
+      outcomes, [&](size_t k) { return per_fold[outcomes[k].fold].Apply(outcomes[k].first_stage); },
+      [&](size_t k) { return per_fold[outcomes[k].fold].Apply(boundary); });
+  a.same_answers_threshold = a.fitted.Apply(boundary);
+  a.shipped = ScoreCampaigns(
+      outcomes, [&](size_t k) { return shipped.second_stage.Apply(outcomes[k].first_stage); },
+      [&](size_t) { return shipped.abstain_below; });
   return a;
 }
 
@@ -1160,7 +1259,7 @@ absl::Status RunLinking(const GlobalOptions& g, const EvalArgs& args, const Atta
     LinkScore score;
   };
   std::vector<Row> rows;
-  CampaignAttribution assessed;
+  CampaignAssessment assessed;
   for (score::Linkage linkage : {score::Linkage::kAverage, score::Linkage::kSingle}) {
     for (double threshold : {0.3, 0.5, 0.7}) {
       if (linkage == score::Linkage::kSingle && threshold != 0.5) continue;
@@ -1231,30 +1330,56 @@ absl::Status RunLinking(const GlobalOptions& g, const EvalArgs& args, const Atta
                   actor_recall);
     }
   }
-  const CampaignAttribution& a = assessed;
   auto ratio = [](double x, double n) { return n > 0 ? x / n : 0.0; };
-  if (g.json) {
-    PrintJsonLine({{"section", "linking"},
-                   {"method", "kinship campaigns attributed (members left out)"},
-                   {"campaigns", a.campaigns},
-                   {"known", a.known},
-                   {"top1", ratio(a.right, a.known)},
-                   {"top1_never_abstain", ratio(a.right_any, a.known)},
-                   {"answered", ratio(a.answered_known, a.known)},
-                   {"precision_answered", ratio(a.right, a.answered_known)},
-                   {"mean_probability_answered", ratio(a.stated_answered, a.answered_known)},
-                   {"unknown", a.unknown},
-                   {"abstain_unknown", ratio(a.abstained_unknown, a.unknown)}});
-  } else {
+  if (!g.json) {
     std::printf(
-        "campaigns at p >= 0.5 attributed as one incident each (members and their dup_groups left "
-        "out), against the members' commonest actor: %zu campaigns, %zu with that actor elsewhere "
-        "in the store: top-1 %.3f (never abstaining %.3f), answered %.3f at precision %.3f (mean "
-        "stated %.3f); %zu whose actor is nowhere else: abstained %.3f\n",
-        a.campaigns, a.known, ratio(a.right, a.known), ratio(a.right_any, a.known),
-        ratio(a.answered_known, a.known), ratio(a.right, a.answered_known),
-        ratio(a.stated_answered, a.answered_known), a.unknown,
-        ratio(a.abstained_unknown, a.unknown));
+        "\ncampaigns at p >= 0.5 attributed as one incident each (members and their dup_groups "
+        "left out), against the members' commonest actor: %zu campaigns, %zu with that actor "
+        "elsewhere in the store, %zu without\n%-44s %5s %5s %5s %5s %5s %5s %6s %5s\n",
+        assessed.reports_stage.campaigns, assessed.reports_stage.known,
+        assessed.reports_stage.unknown, "second stage", "top1", "any", "answ", "prec", "mean",
+        "abst", "brier", "ece");
+  }
+  const std::pair<const char*, const CampaignAttribution*> stages[] = {
+      {"reports' (Model::Default())", &assessed.reports_stage},
+      {"campaigns', CV, answering as the reports'", &assessed.campaign_stage_cv_same_answers},
+      {"campaigns', CV, threshold fitted for unknown", &assessed.campaign_stage_cv_threshold},
+      {"campaigns', shipped (Model::Campaigns())", &assessed.shipped}};
+  for (const auto& [name, a] : stages) {
+    if (g.json) {
+      PrintJsonLine({{"section", "linking"},
+                     {"method", "kinship campaigns attributed (members left out)"},
+                     {"second_stage", name},
+                     {"campaigns", a->campaigns},
+                     {"known", a->known},
+                     {"top1", ratio(a->right, a->known)},
+                     {"top1_never_abstain", ratio(a->right_any, a->known)},
+                     {"answered", ratio(a->answered_known, a->known)},
+                     {"precision_answered", ratio(a->right, a->answered_known)},
+                     {"mean_probability_answered", ratio(a->stated_answered, a->answered_known)},
+                     {"unknown", a->unknown},
+                     {"abstain_unknown", ratio(a->abstained_unknown, a->unknown)},
+                     {"brier", a->reliability.brier},
+                     {"ece", a->reliability.ece}});
+    } else {
+      std::printf("%-44s %5.3f %5.3f %5.3f %5.3f %5.3f %5.3f %6.3f %5.3f\n", name,
+                  ratio(a->right, a->known), ratio(a->right_any, a->known),
+                  ratio(a->answered_known, a->known), ratio(a->right, a->answered_known),
+                  ratio(a->stated_answered, a->answered_known),
+                  ratio(a->abstained_unknown, a->unknown), a->reliability.brier,
+                  a->reliability.ece);
+    }
+  }
+  if (!g.json) {
+    std::printf("campaign second stage fitted on all %zu campaigns (first stage:probability):",
+                assessed.reports_stage.campaigns);
+    for (size_t i = 0; i < assessed.fitted.xs().size(); ++i) {
+      std::printf(" %.3f:%.3f", assessed.fitted.xs()[i], assessed.fitted.ys()[i]);
+    }
+    std::printf(
+        "\nits abstention threshold for %.2f on the unknown-actor campaigns: %.3f; answering as "
+        "the reports' stage: %.3f\n",
+        args.abstain_unknown, assessed.fitted_threshold, assessed.same_answers_threshold);
   }
   return absl::OkStatus();
 }

@@ -88,7 +88,8 @@ struct EvidenceItem {
   std::string feature;  // "domain:evil.com", "T1566.001", "S0023", or an incident id
   std::string via;      // for neighbour evidence: the similar incident's id; else empty
   double weight = 0.0;
-  std::string name = {};  // the KB's name of an ATT&CK id in `feature`, when looked up (the CLI does)
+  std::string name =
+      {};  // the KB's name of an ATT&CK id in `feature`, when looked up (the CLI does)
 };
 
 // A similar incident whose stated actor is known (the "known side").
@@ -361,6 +362,10 @@ struct Model {
   double abstain_below = 0.5;
   bool exclusive = false;
   static Model Default();
+  // Default()'s weights with a second stage fitted on campaigns (`kinship campaigns`): a
+  // campaign pools its members' evidence, and the reports' second stage under-states how often
+  // its top actor is right (docs/evaluation.md, section 3).
+  static Model Campaigns();
   double Probability(const ActorFeatures& f) const;  // the independent logistic probability
   // Probabilities of one query's candidates before the second stage (sum <= 1).
   std::vector<double> Probabilities(const std::vector<ActorFeatures>& candidates) const;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <random>
 #include <string>
@@ -225,6 +226,43 @@ TEST(Attributor, AbstainsOnWeakSupport) {
   EXPECT_TRUE(r.abstained);
   ASSERT_FALSE(r.candidates.empty());
   EXPECT_LT(r.candidates[0].probability, Model::Default().abstain_below);
+}
+
+TEST(Model, CampaignStageAnswersWhereTheReportsStageDid) {
+  // Model::Campaigns() re-states a campaign's probability (its own isotonic steps) but must
+  // answer exactly where Default() does: its threshold is Default()'s decision boundary carried
+  // through its steps. Refitting one without the other breaks this.
+  const Model reports = Model::Default(), campaigns = Model::Campaigns();
+  EXPECT_EQ(campaigns.weights, reports.weights);
+  size_t answered = 0;
+  for (int i = 0; i <= 10000; ++i) {
+    const double p = i / 10000.0;
+    const bool by_reports = reports.second_stage.Apply(p) >= reports.abstain_below;
+    const bool by_campaigns = campaigns.second_stage.Apply(p) >= campaigns.abstain_below;
+    answered += by_campaigns;
+    // Rounding the threshold to three digits may move the boundary by a hair.
+    if (std::abs(reports.second_stage.Apply(p) - reports.abstain_below) < 0.002) continue;
+    EXPECT_EQ(by_campaigns, by_reports) << "first-stage probability " << p;
+  }
+  EXPECT_GT(answered, 1000u);
+  EXPECT_LT(answered, 9000u);
+}
+
+TEST(Attributor, CampaignModelStatesMoreForTheSameEvidence) {
+  // Strong evidence for one actor: the campaign model names the same actor, states more (on
+  // campaigns the reports' stage under-stated how often the top actor was right) and answers.
+  const std::vector<Neighbour> n = {N("n1", "G1", 0.95, Family::kInfrastructure),
+                                    N("n2", "G1", 0.9, Family::kIndicator),
+                                    N("n3", "G2", 0.2, Family::kNaming)};
+  const Result by_reports = Attributor(nullptr, {}, Model::Default()).Attribute(Inc("q", {}), n);
+  const Result by_campaigns =
+      Attributor(nullptr, {}, Model::Campaigns()).Attribute(Inc("q", {}), n);
+  ASSERT_FALSE(by_reports.candidates.empty());
+  ASSERT_FALSE(by_campaigns.candidates.empty());
+  EXPECT_EQ(by_campaigns.candidates[0].actor_id, "G1");
+  EXPECT_EQ(by_reports.candidates[0].actor_id, "G1");
+  EXPECT_GT(by_campaigns.candidates[0].probability, by_reports.candidates[0].probability);
+  EXPECT_EQ(by_campaigns.abstained, by_reports.abstained);
 }
 
 TEST(Attributor, LoneWeakNeighbourIsNotAUnanimousVote) {
