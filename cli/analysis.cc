@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <optional>
@@ -205,6 +206,29 @@ absl::StatusOr<std::unique_ptr<Analysis>> Analysis::Load(const GlobalOptions& g,
              "sources wrote them and attribution has no ATT&CK profile evidence (`kinship kb "
              "import` loads one)",
              /*force=*/true);
+  }
+  if (!attribution && !parts.naming) {
+    // The similarity index alone: from the snapshot `kinship index build` saved, when it is
+    // current for the store (same store, nothing written since, same build and options).
+    const std::string path = SnapshotPath(g);
+    std::error_code ec;
+    if (std::filesystem::exists(path, ec)) {
+      KINSHIP_ASSIGN_OR_RETURN(const std::string key, a->store_->SnapshotKey());
+      Progress(g, absl::StrCat("loading the index snapshot ", path));
+      absl::StatusOr<score::SimilarityIndex> loaded =
+          score::SimilarityIndex::Load(path, key, a->kb(), ScoringOptionsOf(g));
+      if (loaded.ok()) {
+        a->index_ = std::make_unique<score::SimilarityIndex>(*std::move(loaded));
+        return a;
+      }
+      Progress(
+          g,
+          absl::StrCat(loaded.status().code() == absl::StatusCode::kFailedPrecondition
+                           ? "index snapshot not used: "
+                           : "warning: index snapshot not used: ",
+                       loaded.status().message(), " (`kinship index build` saves a current one)"),
+          /*force=*/true);
+    }
   }
   Progress(g, "indexing the store's incidents");
   // One pass over the store: the similarity engine and, for attribution, the naming-style index

@@ -63,6 +63,8 @@ int Finish(const GlobalOptions& g, const absl::Status& status);
 
 // Opens the store named by the global options. `create` false: a missing store is kNotFound.
 absl::StatusOr<std::unique_ptr<Store>> OpenStore(const GlobalOptions& g, bool create);
+// Where `kinship index build` saves the similarity index of the store: "<db>.kindex".
+std::string SnapshotPath(const GlobalOptions& g);
 
 // Writes one JSON value as a single line on stdout.
 void PrintJsonLine(const nlohmann::json& j);

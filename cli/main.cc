@@ -71,6 +71,8 @@ void PrintJsonLine(const nlohmann::json& j) {
   std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
 }
 
+std::string SnapshotPath(const GlobalOptions& g) { return g.db + ".kindex"; }
+
 score::ScoringOptions ScoringOptionsOf(const GlobalOptions& g) {
   score::ScoringOptions options;
   options.over_correlation_min = g.over_correlation;

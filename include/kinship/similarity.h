@@ -341,10 +341,42 @@ class SimilarityIndex {
 
   IndexStats Stats() const;
 
+  // Snapshots (docs/architecture.md, "Index snapshots"): the index written to a file and read
+  // back instead of indexing the store again. `key` names what was indexed (for the CLI: the
+  // store's identity and write generation); Load refuses a snapshot written under another key,
+  // by another build of kinship, or with other build-time options (kFailedPrecondition: stale,
+  // index again). Save writes a temporary file beside `path` and renames it over `path`, so a
+  // reader sees the old snapshot or the new one, never half of one. The loaded index answers as
+  // the saved one; it takes `options`' query-time settings (max_candidate_df, over_correlation_*)
+  // and the default calibration.
+  absl::Status Save(const std::string& path, std::string_view key) const;
+  // Errors: kNotFound (no file); kFailedPrecondition (stale, as above); kDataLoss (damaged or
+  // truncated: names the file and the byte offset).
+  static absl::StatusOr<SimilarityIndex> Load(const std::string& path, std::string_view key,
+                                              const kb::KnowledgeBase* kb = nullptr,
+                                              ScoringOptions options = {});
+  // The same from bytes in memory (`name` stands for the file in errors).
+  static absl::StatusOr<SimilarityIndex> LoadBytes(std::string_view bytes, std::string_view name,
+                                                   std::string_view key,
+                                                   const kb::KnowledgeBase* kb = nullptr,
+                                                   ScoringOptions options = {});
+  // What a snapshot file says of itself, read from its first bytes: the key it was written
+  // under and whether this build of kinship reads it. Errors: as Load's for the header.
+  struct SnapshotHeader {
+    std::string key;
+    std::string written_by;  // the kinship version and snapshot format that wrote it
+    bool readable = false;   // written by this build's format (else stale whatever the key)
+  };
+  static absl::StatusOr<SnapshotHeader> ReadSnapshotHeader(const std::string& path);
+
   struct Impl;
   const Impl& impl() const { return *impl_; }  // for library stages (campaigns)
 
  private:
+  // Load and LoadBytes: `reader` is snapshot.cc's reader, past nothing yet.
+  static absl::StatusOr<SimilarityIndex> LoadFrom(void* reader, std::string_view key,
+                                                  const kb::KnowledgeBase* kb,
+                                                  ScoringOptions options, std::string_view name);
   std::unique_ptr<Impl> impl_;
 };
 

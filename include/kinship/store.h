@@ -120,6 +120,12 @@ class Store {
   // server) compares it with the value it indexed at to know when to index again.
   absl::StatusOr<int64_t> DataVersion();
 
+  // What an index snapshot of this store is keyed by: the store's random identity (made when its
+  // schema got version 5), its schema version and its generation, the count of write transactions
+  // committed to it (ingest, warninglists, KB import: each adds one). Equal keys mean the same
+  // store with nothing written since.
+  absl::StatusOr<std::string> SnapshotKey();
+
   const std::string& path() const;
 
   struct Impl;

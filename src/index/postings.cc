@@ -257,6 +257,13 @@ size_t Impl::Postings::bytes() const {
   return b;
 }
 
+bool Impl::AddFuzzy(uint32_t doc, uint32_t fid) {
+  std::optional<FuzzyDigest> d = ParseFuzzyKey(FamilyOf(fid), KeyText(fid));
+  if (!d || !fuzzy.Add(docs[doc].id, d->kind, d->text).ok()) return false;
+  fuzzy_added.emplace_back(doc, fid);
+  return true;
+}
+
 void Impl::NoteHolder(uint32_t fid, uint32_t doc) {
   auto set = [](std::vector<uint64_t>& bits, uint32_t d) {
     if ((d >> 6) >= bits.size()) bits.resize((d >> 6) + 1, 0);
@@ -867,8 +874,9 @@ absl::Status SimilarityIndex::Add(const Incident& incident) {
       im.postings.AddFeature(doc, fd ? keep_text(f.key) : Impl::Postings::kNoText);
     }
     d.features.push_back(fid);
-    if (fd) {
-      d.has_fuzzy = im.fuzzy.Add(incident.id, fd->kind, fd->text).ok() || d.has_fuzzy;
+    if (fd && im.fuzzy.Add(incident.id, fd->kind, fd->text).ok()) {
+      im.fuzzy_added.emplace_back(doc, fid);
+      d.has_fuzzy = true;
     }
   }
   std::sort(d.features.begin(), d.features.end());
@@ -987,6 +995,7 @@ std::vector<std::pair<std::string_view, size_t>> Impl::MemoryParts() const {
   doc_bytes += doc_ids.capacity() * (sizeof(std::string) + sizeof(uint32_t) + 1);
   parts.emplace_back("incidents", doc_bytes);
   parts.emplace_back("incident feature ids", doc_features);
+  parts.emplace_back("fuzzy digests' order", fuzzy_added.capacity() * sizeof(fuzzy_added[0]));
   return parts;
 }
 

@@ -23,6 +23,9 @@
 namespace kinship::score {
 
 struct SimilarityIndex::Impl {
+  // Writes and reads snapshots (src/index/snapshot.cc).
+  struct SnapshotIo;
+
   Impl() = default;
   // The dictionary's hash and equality point into `key_hash`.
   Impl(const Impl&) = delete;
@@ -65,6 +68,7 @@ struct SimilarityIndex::Impl {
     size_t bytes() const;
 
    private:
+    friend struct SnapshotIo;
     static constexpr size_t kBlock = 1 << 20;
     static constexpr size_t kMaxBlocks = (size_t{1} << 32) / kBlock;
     std::vector<std::unique_ptr<char[]>> blocks_;
@@ -89,6 +93,7 @@ struct SimilarityIndex::Impl {
     }
 
    private:
+    friend struct SnapshotIo;
     static constexpr size_t kShift = 16;
     static constexpr size_t kChunk = size_t{1} << kShift;
     std::vector<std::unique_ptr<T[]>> chunks_;
@@ -171,6 +176,7 @@ struct SimilarityIndex::Impl {
     static constexpr uint32_t kList = uint32_t{1} << 31;
 
    private:
+    friend struct SnapshotIo;
     struct List {
       std::vector<uint32_t> docs;
       uint32_t text = kNoText;
@@ -210,6 +216,12 @@ struct SimilarityIndex::Impl {
   // The TLSH / ssdeep indicator features of every indexed incident, for near-file retrieval
   // and the rarity of a fuzzy match.
   FuzzyEvidenceIndex fuzzy;
+  // (incident, feature) of every digest `fuzzy` took, in the order it took them (its ties are
+  // broken by that order): what a snapshot replays.
+  std::vector<std::pair<uint32_t, uint32_t>> fuzzy_added;
+  // Adds feature `fid`'s digest (an indicator feature "tlsh:" / "ssdeep:") as held by `doc` to
+  // `fuzzy` and `fuzzy_added`. False when it is no digest `fuzzy` takes.
+  bool AddFuzzy(uint32_t doc, uint32_t fid);
 
   // A TLSH or ssdeep digest among an incident's features (`text` views the feature key).
   struct FuzzyDigest {

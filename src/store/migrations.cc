@@ -137,6 +137,12 @@ UPDATE incident SET
   indicator_count = (SELECT count(*) FROM indicator WHERE incident = incident.rowid);
 )sql";
 
+// What an index snapshot is keyed by (Store::SnapshotKey): a random identity of the store and the
+// count of write transactions committed to it (Transaction::Commit adds one).
+constexpr std::string_view kGenerationSql = R"sql(
+INSERT INTO store_meta (name, value) VALUES ('store_id', random()), ('generation', 0);
+)sql";
+
 absl::Status UpgradeToV4(Db& db) {
   KINSHIP_ASSIGN_OR_RETURN(
       Statement gaps,
@@ -160,6 +166,7 @@ const std::vector<Migration>& Migrations() {
       {2, "knowledge-base", kb::SchemaSql()},
       {3, "locations", kLocationsSql},
       {4, "bulk-layout", kBulkLayoutSql, &UpgradeToV4},
+      {5, "generation", kGenerationSql},
   };
   return *kMigrations;
 }

@@ -189,6 +189,12 @@ Transaction::~Transaction() {
 }
 
 absl::Status Transaction::Commit() {
+  // In the transaction: a write every snapshot of an index before it no longer reflects. Every
+  // write of the store, the KB and the warninglists goes through a Transaction.
+  if (db_.count_generations()) {
+    KINSHIP_RETURN_IF_ERROR(
+        db_.Exec("UPDATE store_meta SET value = value + 1 WHERE name = 'generation'"));
+  }
   KINSHIP_RETURN_IF_ERROR(db_.Exec("COMMIT"));
   done_ = true;
   return absl::OkStatus();

@@ -89,6 +89,10 @@ class Db {
   sqlite3* raw() { return db_; }
   // True when this Open created the file (or found it empty).
   bool fresh() const { return fresh_; }
+  // Once on (Store::Open, after the migrations), every Transaction::Commit also adds one to
+  // store_meta's 'generation': the count of write transactions a snapshot is keyed by.
+  void set_count_generations(bool on) { count_generations_ = on; }
+  bool count_generations() const { return count_generations_; }
 
   // Maps the connection's last error (with `what` as context) to a Status.
   absl::Status Error(int rc, std::string_view what) const;
@@ -97,6 +101,7 @@ class Db {
   explicit Db(sqlite3* db) : db_(db) {}
   sqlite3* db_ = nullptr;
   bool fresh_ = false;
+  bool count_generations_ = false;
 };
 
 // RAII transaction: BEGIN IMMEDIATE on Begin, ROLLBACK on destruction unless Commit succeeded.

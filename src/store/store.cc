@@ -50,6 +50,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path, bool
   impl->db_ptr = std::move(*db);
   absl::Status st = store::Migrate(impl->db());
   if (!st.ok()) return Annotate(st, path);
+  impl->db().set_count_generations(true);
   return std::unique_ptr<Store>(new Store(std::move(impl)));
 }
 
@@ -829,5 +830,16 @@ absl::StatusOr<size_t> Store::IncidentCount() {
 }
 
 absl::StatusOr<int64_t> Store::DataVersion() { return impl_->db().QueryInt("PRAGMA data_version"); }
+
+absl::StatusOr<std::string> Store::SnapshotKey() {
+  store::Db& db = impl_->db();
+  KINSHIP_ASSIGN_OR_RETURN(int64_t id,
+                           db.QueryInt("SELECT value FROM store_meta WHERE name = 'store_id'"));
+  KINSHIP_ASSIGN_OR_RETURN(int64_t generation,
+                           db.QueryInt("SELECT value FROM store_meta WHERE name = 'generation'"));
+  KINSHIP_ASSIGN_OR_RETURN(int64_t schema, db.QueryInt("PRAGMA user_version"));
+  return absl::StrCat("store ", absl::Hex(static_cast<uint64_t>(id)), " schema ", schema,
+                      " generation ", generation);
+}
 
 }  // namespace kinship

@@ -86,7 +86,7 @@ TEST(Store, CreatesAndMigratesToLatestSchema) {
   ASSERT_TRUE(store.ok()) << store.status();
   auto stats = (*store)->Stats();
   ASSERT_TRUE(stats.ok());
-  EXPECT_EQ(stats->schema_version, 4);
+  EXPECT_EQ(stats->schema_version, 5);
   EXPECT_EQ(stats->schema_version, store::LatestSchemaVersion());
   EXPECT_EQ(stats->incidents, 0u);
 }
@@ -841,6 +841,49 @@ TEST(Store, WarninglistsRoundTrip) {
   EXPECT_EQ((*lists)[0].version, 3);
   EXPECT_THAT((*lists)[0].entries, ElementsAre("9.9.9.9", "1.1.1.1"));
   EXPECT_THAT((*lists)[0].matching_attributes, ElementsAre("ip-dst", "ip-src"));
+}
+
+// What index snapshots are keyed by: every write transaction (ingest, warninglists; the KB's
+// import in tests/cases/snapshot.test) changes the key, reads and failed writes do not, and two
+// stores never share one.
+TEST(Store, SnapshotKeyChangesWithEveryWriteAndOnlyThen) {
+  const std::string path = FreshPath("key.db");
+  auto store = Store::Open(path);
+  ASSERT_TRUE(store.ok());
+  absl::StatusOr<std::string> k0 = (*store)->SnapshotKey();
+  ASSERT_TRUE(k0.ok()) << k0.status();
+  std::vector<Incident> batch = {Sample("evt-1")};
+  ASSERT_TRUE((*store)->Ingest(batch).ok());
+  const std::string k1 = *(*store)->SnapshotKey();
+  EXPECT_NE(k1, *k0);
+  ASSERT_TRUE((*store)->GetIncident("evt-1").ok());
+  ASSERT_TRUE((*store)->ListIncidents().ok());
+  EXPECT_EQ(*(*store)->SnapshotKey(), k1);
+  std::vector<Incident> bad = {Sample("evt-2"), Sample("")};
+  EXPECT_FALSE((*store)->Ingest(bad).ok());
+  EXPECT_EQ(*(*store)->SnapshotKey(), k1);
+  Warninglist w;
+  w.name = "test-list";
+  w.type = "string";
+  w.entries = {"9.9.9.9"};
+  ASSERT_TRUE((*store)->ReplaceWarninglists({w}).ok());
+  const std::string k2 = *(*store)->SnapshotKey();
+  EXPECT_NE(k2, k1);
+  // Re-ingesting the same incident is a write too (it replaces it).
+  batch = {Sample("evt-1")};
+  ASSERT_TRUE((*store)->Ingest(batch).ok());
+  const std::string k3 = *(*store)->SnapshotKey();
+  EXPECT_NE(k3, k2);
+  store->reset();
+  // Another connection to the file sees the same key; another store has its own.
+  auto again = Store::Open(path, /*create=*/false);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*(*again)->SnapshotKey(), k3);
+  auto other = Store::Open(FreshPath("key2.db"));
+  ASSERT_TRUE(other.ok());
+  batch = {Sample("evt-1")};
+  ASSERT_TRUE((*other)->Ingest(batch).ok());
+  EXPECT_NE(*(*other)->SnapshotKey(), k1);
 }
 
 }  // namespace

@@ -1,0 +1,38 @@
+#!/bin/sh
+# Index snapshot against indexing the store (DESIGN.md: "Indexes are rebuilt from the store or
+# loaded from a snapshot; measure which starts faster at 10 M indicators"), in one run: the same
+# `kinship similar` calls without a snapshot, then with one, answers compared byte for byte.
+# Usage: bench/macro/snapshot.sh KINSHIP_BINARY STORE [queries]
+# STORE: e.g. the generated feed (bench/gen/gen_misp_feed.py --events 100000 --indicators
+# 10000000 --seed 1, then `kinship --db STORE ingest`). Moves STORE.kindex away while it runs
+# without one and leaves a current snapshot behind.
+set -eu
+bin=$1
+db=$2
+queries=${3:-3}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+[ -e "$db.kindex" ] && mv "$db.kindex" "$tmp/old.kindex"
+ids=$("$bin" --db "$db" --json incidents 2>/dev/null | python3 -c '
+import json, sys
+rows = [json.loads(l) for l in sys.stdin if l.strip()]
+step = max(1, len(rows) // '"$queries"')
+print(" ".join(r["id"] for r in rows[::step][:'"$queries"']))')
+# Seconds and peak RSS (MB) of one command; its stdout into $tmp/$2.
+run() {
+  /usr/bin/time -f "%e %M" -o "$tmp/time" "$bin" --quiet --db "$db" --json $1 > "$tmp/$2"
+  awk '{printf "%s s, %.0f MB", $1, $2 / 1024}' "$tmp/time"
+}
+i=0
+for id in $ids; do
+  i=$((i + 1))
+  echo "query $i ($id): indexing the store: $(run "similar $id --top 10" rebuilt.$i)"
+done
+echo "kinship index build: $(run "index build" build.json)"
+ls -l "$db.kindex" | awk '{printf "snapshot: %.1f MB\n", $5 / 1e6}'
+i=0
+for id in $ids; do
+  i=$((i + 1))
+  echo "query $i ($id): from the snapshot: $(run "similar $id --top 10" loaded.$i)"
+  cmp -s "$tmp/rebuilt.$i" "$tmp/loaded.$i" && echo "  same answer" || echo "  DIFFERENT ANSWER"
+done

@@ -1,0 +1,96 @@
+// libFuzzer target for index snapshots (SimilarityIndex::LoadBytes). A snapshot that passes its
+// header is one this very build wrote (the header holds a fingerprint of feature extraction), so
+// the input edits a valid snapshot of a small world made at start-up rather than replacing it:
+// the first four bytes may cut it to a length (one input in four), every further five bytes
+// overwrite one byte (a 32-bit position, then the value). Any result must be an index that
+// answers, or kDataLoss / kFailedPrecondition; never a crash or a read out of bounds.
+#include <unistd.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "kinship/fuzzy.h"
+#include "kinship/similarity.h"
+
+namespace {
+
+constexpr char kKey[] = "fuzz";
+
+kinship::Indicator Ind(kinship::IndicatorType type, std::string value) {
+  kinship::Indicator i;
+  i.type = type;
+  i.value = std::move(value);
+  return i;
+}
+
+std::string Seed() {
+  using kinship::IndicatorType;
+  std::vector<kinship::Incident> world;
+  const std::string tlsh =
+      "T1A5B2C3D4E5F60718293A4B5C6D7E8F90A1B2C3D4E5F60718293A4B5C6D7E8F90A1B2C3D4";
+  for (int i = 0; i < 12; ++i) {
+    kinship::Incident inc;
+    inc.id = absl::StrCat("i", i);
+    inc.first_seen = absl::StrCat("2020-01-", 10 + i);
+    inc.indicators.push_back(Ind(IndicatorType::kIpv4, absl::StrCat("198.51.100.", i % 3)));
+    inc.indicators.push_back(
+        Ind(IndicatorType::kDomain, absl::StrCat("upd", i % 4, ".example.com")));
+    std::string near = tlsh;
+    near[10 + i] = "0123456789ABCDEF"[i];
+    if (auto d = kinship::ParseTlsh(near); d.ok()) {
+      inc.indicators.push_back(Ind(IndicatorType::kTlsh, d->ToString()));
+    }
+    inc.techniques.push_back({"T1059.001", ""});
+    if (i % 2 == 0) inc.attributions.push_back({"Actor", "", -1, "fuzz"});
+    world.push_back(std::move(inc));
+  }
+  auto index = kinship::score::SimilarityIndex::Build(world);
+  if (!index.ok()) std::abort();
+  const std::string path =
+      (std::filesystem::temp_directory_path() / absl::StrCat("snapshot_fuzzer.", ::getpid()))
+          .string();
+  if (!index->Save(path, kKey).ok()) std::abort();
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  std::filesystem::remove(path);
+  if (!kinship::score::SimilarityIndex::LoadBytes(bytes, "seed", kKey).ok()) std::abort();
+  return bytes;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static const std::string seed = Seed();
+  std::string bytes = seed;
+  if (size >= 4) {
+    uint32_t cut;
+    std::memcpy(&cut, data, 4);
+    if (cut % 4 == 0) bytes.resize(cut / 4 % (seed.size() + 1));
+    for (size_t i = 4; i + 5 <= size && !bytes.empty(); i += 5) {
+      uint32_t at;
+      std::memcpy(&at, data + i, 4);
+      bytes[at % bytes.size()] = static_cast<char>(data[i + 4]);
+    }
+  }
+  auto index = kinship::score::SimilarityIndex::LoadBytes(bytes, "fuzz", kKey);
+  if (!index.ok()) {
+    const absl::StatusCode c = index.status().code();
+    if (c != absl::StatusCode::kDataLoss && c != absl::StatusCode::kFailedPrecondition) {
+      std::abort();
+    }
+    return 0;
+  }
+  for (const std::string& id : index->Ids()) {
+    (void)index->Similar(id, 5);
+    (void)index->Compare(id, "i0");
+  }
+  return 0;
+}

@@ -1,0 +1,216 @@
+// Index snapshots: an index saved and loaded answers exactly as the one that was built; a
+// snapshot for another key, build or options is refused as stale; a damaged or truncated one is
+// refused with the file and the byte, never read past.
+#include <algorithm>
+#include <cstdint>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "kinship/fuzzy.h"
+#include "kinship/similarity.h"
+#include "testing/data.h"
+
+namespace kinship::score {
+namespace {
+
+Indicator Ind(IndicatorType type, std::string value) {
+  Indicator i;
+  i.type = type;
+  i.value = value;
+  i.raw = std::move(value);
+  return i;
+}
+
+std::string RandomTlsh(std::mt19937_64& rng) {
+  std::string hex = "T1";
+  for (int i = 0; i < 70; ++i) hex.push_back("0123456789ABCDEF"[rng() % 16]);
+  return ParseTlsh(hex)->ToString();
+}
+
+// 1,500 incidents sharing IPs, /24s, registered domains, naming, techniques (one held by 1,100,
+// which gets a bitmap), software, actors and TLSH digests near each other.
+std::vector<Incident> World() {
+  std::mt19937_64 rng(7);
+  std::vector<std::string> tlsh;
+  for (int i = 0; i < 40; ++i) tlsh.push_back(RandomTlsh(rng));
+  std::vector<Incident> out;
+  for (int i = 0; i < 1500; ++i) {
+    Incident inc;
+    inc.id = absl::StrCat("inc-", i);
+    inc.first_seen = absl::StrCat("20", 10 + i % 12, "-0", 1 + i % 9, "-1", i % 10);
+    if (i % 3 == 0) inc.last_seen = absl::StrCat("20", 11 + i % 12, "-02-01");
+    inc.indicators.push_back(
+        Ind(IndicatorType::kIpv4, absl::StrCat("198.51.", i % 97, ".", rng() % 200)));
+    inc.indicators.push_back(
+        Ind(IndicatorType::kDomain, absl::StrCat("upd", rng() % 400, ".svc", i % 61, ".com")));
+    inc.indicators.push_back(
+        Ind(IndicatorType::kFilename, absl::StrCat("report_", rng() % 300, "_final.doc")));
+    if (i % 5 == 0) {  // a few body codes away from one of 40 bases: near, not equal
+      std::string hex = tlsh[rng() % 40];
+      for (int e = 0; e < 3; ++e) hex[8 + rng() % 62] = "0123456789ABCDEF"[rng() % 16];
+      inc.indicators.push_back(Ind(IndicatorType::kTlsh, ParseTlsh(hex)->ToString()));
+    }
+    if (i < 1100) inc.techniques.push_back({"T1059.001", ""});
+    inc.techniques.push_back({absl::StrCat("T1", 100 + rng() % 60), ""});
+    if (i % 4 == 0) inc.software.push_back({absl::StrCat("Tool", i % 13), "", ""});
+    if (i % 2 == 0) {
+      inc.attributions.push_back({absl::StrCat("Actor ", i % 17), "", -1, "test"});
+    }
+    out.push_back(std::move(inc));
+  }
+  return out;
+}
+
+// Everything an answer says, to compare two indexes' answers.
+std::string Text(const std::vector<Match>& matches) {
+  std::string s;
+  for (const Match& m : matches) {
+    absl::StrAppend(&s, m.id, " ", m.comparison.probability, " ", m.comparison.raw, ";");
+    for (const FamilyEvidence& f : m.comparison.explanation.families) {
+      absl::StrAppend(&s, static_cast<int>(f.family), ":", f.evidence, "[");
+      for (const EvidenceItem& it : f.items) absl::StrAppend(&s, it.feature, "=", it.weight, ",");
+      absl::StrAppend(&s, "]");
+    }
+    absl::StrAppend(&s, "\n");
+  }
+  return s;
+}
+
+class Snapshot : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    world_ = new std::vector<Incident>(World());
+    built_ = new SimilarityIndex(*SimilarityIndex::Build(*world_));
+    path_ = new std::string(absl::StrCat(testing::TempDir(), "/snapshot_test.kindex"));
+    ASSERT_TRUE(built_->Save(*path_, "store 1 generation 3").ok());
+  }
+  static void TearDownTestSuite() {
+    std::filesystem::remove(*path_);
+    delete built_;
+    delete world_;
+    delete path_;
+  }
+  static std::vector<Incident>* world_;
+  static SimilarityIndex* built_;
+  static std::string* path_;
+};
+std::vector<Incident>* Snapshot::world_ = nullptr;
+SimilarityIndex* Snapshot::built_ = nullptr;
+std::string* Snapshot::path_ = nullptr;
+
+TEST_F(Snapshot, LoadedIndexAnswersAsTheBuiltOne) {
+  absl::StatusOr<SimilarityIndex> loaded = SimilarityIndex::Load(*path_, "store 1 generation 3");
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  const IndexStats a = built_->Stats(), b = loaded->Stats();
+  EXPECT_EQ(a.incidents, b.incidents);
+  EXPECT_EQ(a.features, b.features);
+  EXPECT_EQ(a.postings, b.postings);
+  EXPECT_EQ(built_->Ids(), loaded->Ids());
+  size_t with_fuzzy = 0, answers = 0;
+  for (const Incident& inc : *world_) {
+    absl::StatusOr<std::vector<Match>> x = built_->Similar(inc.id, 10);
+    absl::StatusOr<std::vector<Match>> y = loaded->Similar(inc.id, 10);
+    ASSERT_TRUE(x.ok() && y.ok());
+    ASSERT_EQ(Text(*x), Text(*y)) << inc.id;
+    answers += x->size();
+    for (const Match& m : *x) {
+      for (const FamilyEvidence& f : m.comparison.explanation.families) {
+        with_fuzzy += f.family == Family::kFuzzy;
+      }
+    }
+    EXPECT_EQ(built_->StatedActors(inc.id), loaded->StatedActors(inc.id));
+    EXPECT_EQ(built_->ActivityWindow(inc.id), loaded->ActivityWindow(inc.id));
+  }
+  EXPECT_GT(answers, 10000u);
+  EXPECT_GT(with_fuzzy, 100u);  // near TLSH digests were found through the loaded fuzzy index
+  // A query that is not indexed, and a pair.
+  Incident q = (*world_)[3];
+  q.id = "query";
+  EXPECT_EQ(Text(built_->Similar(q, 10)), Text(loaded->Similar(q, 10)));
+  EXPECT_EQ(Text({{"x", *built_->Compare("inc-0", "inc-5")}}),
+            Text({{"x", *loaded->Compare("inc-0", "inc-5")}}));
+  EXPECT_EQ(built_->DocumentFrequency("tech:T1059.001"), 1100u);
+  EXPECT_EQ(loaded->DocumentFrequency("tech:T1059.001"), 1100u);
+  // The loaded index keeps growing as a built one does.
+  Incident more = (*world_)[8];
+  more.id = "added";
+  ASSERT_TRUE(loaded->Add(more).ok());
+  EXPECT_EQ(loaded->DocumentFrequency("tech:T1059.001"), 1101u);
+  EXPECT_FALSE(loaded->Add(more).ok());
+}
+
+TEST_F(Snapshot, StaleSnapshotsAreRefused) {
+  absl::StatusOr<SimilarityIndex> other = SimilarityIndex::Load(*path_, "store 1 generation 4");
+  EXPECT_EQ(other.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(other.status().message().find("generation 3"), std::string::npos);
+  ScoringOptions trigrams;
+  trigrams.ngram = 3;
+  EXPECT_EQ(
+      SimilarityIndex::Load(*path_, "store 1 generation 3", nullptr, trigrams).status().code(),
+      absl::StatusCode::kFailedPrecondition);
+  // Query-time options are the loader's.
+  ScoringOptions strict;
+  strict.over_correlation_min = 5;
+  absl::StatusOr<SimilarityIndex> loaded =
+      SimilarityIndex::Load(*path_, "store 1 generation 3", nullptr, strict);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->OverCorrelationLimit(), 5u);
+  absl::StatusOr<SimilarityIndex::SnapshotHeader> h = SimilarityIndex::ReadSnapshotHeader(*path_);
+  ASSERT_TRUE(h.ok()) << h.status();
+  EXPECT_EQ(h->key, "store 1 generation 3");
+  EXPECT_TRUE(h->readable);
+  EXPECT_EQ(SimilarityIndex::Load(*path_ + ".absent", "k").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(Snapshot, DamagedOrTruncatedSnapshotsAreRefusedWithThePlace) {
+  const std::string bytes = testing::ReadFileOrDie(*path_);
+  ASSERT_GT(bytes.size(), 100000u);
+  const std::string key = "store 1 generation 3";
+  ASSERT_TRUE(SimilarityIndex::LoadBytes(bytes, "snap", key).ok());
+  std::mt19937_64 rng(11);
+  for (int t = 0; t < 60; ++t) {
+    const size_t cut = t < 20 ? static_cast<size_t>(t) * 7 : rng() % bytes.size();
+    absl::StatusOr<SimilarityIndex> r =
+        SimilarityIndex::LoadBytes(std::string_view(bytes).substr(0, cut), "snap", key);
+    ASSERT_FALSE(r.ok()) << "cut at " << cut;
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss) << r.status();
+    EXPECT_NE(r.status().message().find("snap: byte "), std::string::npos) << r.status();
+  }
+  EXPECT_FALSE(SimilarityIndex::LoadBytes(bytes + "x", "snap", key).ok());
+  // Changed bytes anywhere: refused, or loaded into an index that still answers (a changed key
+  // hash or day is no inconsistency), never read out of bounds (the sanitizer build runs this).
+  size_t refused = 0;
+  for (int t = 0; t < 300; ++t) {
+    std::string damaged = bytes;
+    damaged[rng() % damaged.size()] ^= static_cast<char>(1 + rng() % 255);
+    absl::StatusOr<SimilarityIndex> r = SimilarityIndex::LoadBytes(damaged, "snap", key);
+    if (!r.ok()) {
+      ++refused;
+      continue;
+    }
+    for (int q = 0; q < 5; ++q) (void)r->Similar(absl::StrCat("inc-", rng() % 1500), 10);
+  }
+  EXPECT_GT(refused, 0u);
+}
+
+TEST_F(Snapshot, SaveReplacesWholeOrLeavesTheOldFile) {
+  const std::string dir = absl::StrCat(testing::TempDir(), "/snapshot_absent_dir/x.kindex");
+  EXPECT_FALSE(built_->Save(dir, "k").ok());
+  // Saving over an existing snapshot replaces it; no temporary file is left beside it.
+  const std::string path = absl::StrCat(testing::TempDir(), "/snapshot_replace.kindex");
+  ASSERT_TRUE(built_->Save(path, "first").ok());
+  ASSERT_TRUE(built_->Save(path, "second").ok());
+  EXPECT_EQ(SimilarityIndex::ReadSnapshotHeader(path)->key, "second");
+  for (const auto& e : std::filesystem::directory_iterator(testing::TempDir())) {
+    EXPECT_EQ(e.path().filename().string().find("snapshot_replace.kindex.tmp"), std::string::npos);
+  }
+  std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace kinship::score
