@@ -26,7 +26,6 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
-#include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -36,6 +35,7 @@
 #include "absl/strings/str_cat.h"
 #include "index/postings.h"
 #include "kinship/similarity.h"
+#include "score/internal.h"
 
 namespace kinship::score {
 
@@ -179,7 +179,6 @@ class Reader {
     KINSHIP_RETURN_IF_ERROR(Bytes(v.data(), n * sizeof(T), what));
     return v;
   }
-  size_t offset() const { return at_; }
   size_t remaining() const { return size_ - at_; }
   bool at_end() const { return at_ == size_; }
 
@@ -189,6 +188,14 @@ class Reader {
   std::string_view mem_;
   size_t size_ = 0, at_ = 0;
 };
+
+// A (feature, incident) pair mixed to 64 bits (splitmix64's finaliser), for a multiset sum.
+uint64_t MixPair(uint32_t fid, uint32_t doc) {
+  uint64_t z = (uint64_t{fid} << 32 | doc) + 0x9e3779b97f4a7c15ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
 
 struct Header {
   bool readable = false;
@@ -331,6 +338,7 @@ struct Impl::SnapshotIo {
       KINSHIP_ASSIGN_OR_RETURN(uint8_t family, r.Get<uint8_t>("kind"));
       KINSHIP_ASSIGN_OR_RETURN(float strength, r.Get<float>("kind"));
       if (family >= kFamilyCount) return r.Fail("unknown evidence family");
+      if (!(strength >= 0 && strength <= 100)) return r.Fail("feature strength out of range");
       im.kinds.emplace_back(static_cast<Family>(family), strength);
     }
     KINSHIP_RETURN_IF_ERROR(ReadChunked(r, n_features, im.key_hash, "feature key hashes"));
@@ -381,9 +389,10 @@ struct Impl::SnapshotIo {
       }
       im.bitmaps.push_back(std::move(bits));
     }
-    // The postings are the incidents' features turned around: walking the incidents in order,
-    // each feature's next posting must be the incident at hand, and every list must be used up.
-    std::vector<uint32_t> cursor(n_features, 0);
+    // The postings are the incidents' features turned around: the same (feature, incident) pairs
+    // on both sides, compared as a count and a sum of mixed pairs (each side read in its own
+    // order; looking every incident's feature up in its postings took two thirds of a load).
+    uint64_t doc_side = 0, doc_pairs = 0;
     im.docs.reserve(n_docs);
     im.doc_ids.reserve(n_docs);
     for (size_t doc = 0; doc < n_docs; ++doc) {
@@ -397,6 +406,11 @@ struct Impl::SnapshotIo {
         if (has > 1) return r.Fail("incident day flag");
         if (has == 1) *day = v;
       }
+      // The days are those of the dates (as Add derives them), so never out of range.
+      if (d.first_day != internal::DaysFromIso(d.first_seen) ||
+          d.last_day != internal::DaysFromIso(d.last_seen)) {
+        return r.Fail("incident days disagree with its dates");
+      }
       KINSHIP_ASSIGN_OR_RETURN(size_t n_actors, r.Count(8, "incident actors"));
       for (size_t i = 0; i < n_actors; ++i) {
         KINSHIP_ASSIGN_OR_RETURN(std::string a, r.Str("incident actor"));
@@ -408,11 +422,8 @@ struct Impl::SnapshotIo {
         if (fid >= n_features || (i > 0 && fid <= d.features[i - 1])) {
           return r.Fail("incident feature ids out of order or out of range");
         }
-        const std::span<const uint32_t> p = im.postings[fid];
-        if (cursor[fid] >= p.size() || p[cursor[fid]] != doc) {
-          return r.Fail(absl::StrCat("feature ", fid, ": postings disagree with the incidents"));
-        }
-        ++cursor[fid];
+        doc_side += MixPair(fid, static_cast<uint32_t>(doc));
+        ++doc_pairs;
       }
       KINSHIP_ASSIGN_OR_RETURN(uint8_t has_fuzzy, r.Get<uint8_t>("incident digests flag"));
       if (has_fuzzy > 1) return r.Fail("incident digests flag");
@@ -422,10 +433,15 @@ struct Impl::SnapshotIo {
       }
       im.docs.push_back(std::move(d));
     }
+    uint64_t postings_side = 0, postings_pairs = 0;
     for (size_t f = 0; f < n_features; ++f) {
-      if (cursor[f] != im.Df(static_cast<uint32_t>(f))) {
-        return r.Fail(absl::StrCat("feature ", f, ": postings disagree with the incidents"));
+      for (uint32_t doc : im.postings[static_cast<uint32_t>(f)]) {
+        postings_side += MixPair(static_cast<uint32_t>(f), doc);
+        ++postings_pairs;
       }
+    }
+    if (postings_side != doc_side || postings_pairs != doc_pairs) {
+      return r.Fail("the postings disagree with the incidents' features");
     }
     for (const auto& [fid, i] : im.bitmap_of) {
       size_t bits = 0;
