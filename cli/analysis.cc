@@ -207,7 +207,7 @@ absl::StatusOr<std::unique_ptr<Analysis>> Analysis::Load(const GlobalOptions& g,
              "import` loads one)",
              /*force=*/true);
   }
-  if (!attribution && !parts.naming) {
+  if (!attribution && !parts.naming && parts.snapshot) {
     // The similarity index alone: from the snapshot `kinship index build` saved, when it is
     // current for the store (same store, nothing written since, same build and options).
     const std::string path = SnapshotPath(g);

@@ -59,6 +59,9 @@ class Analysis {
     bool attribution = true;
     // Keep every incident's naming texts in memory (NamingCache) for Naming().
     bool naming = false;
+    // Without attribution and naming: load the similarity index from the snapshot `kinship index
+    // build` saved when it is current for the store (docs/architecture.md, "Index snapshots").
+    bool snapshot = true;
   };
   static absl::StatusOr<std::unique_ptr<Analysis>> Load(const GlobalOptions& g,
                                                         AttributionSettings settings, Parts parts);

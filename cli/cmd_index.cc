@@ -8,7 +8,6 @@
 #include "absl/strings/str_cat.h"
 #include "cli/analysis.h"
 #include "cli/command.h"
-#include "kinship/kb.h"
 #include "kinship/similarity.h"
 
 namespace kinship::cli {
@@ -16,22 +15,17 @@ namespace {
 
 absl::Status RunBuild(const GlobalOptions& g) {
   const auto start = std::chrono::steady_clock::now();
-  KINSHIP_ASSIGN_OR_RETURN(auto store, OpenStore(g, /*create=*/false));
-  // The key before the read: a write committed meanwhile makes the snapshot stale, never wrong.
-  KINSHIP_ASSIGN_OR_RETURN(const std::string key, store->SnapshotKey());
-  KINSHIP_ASSIGN_OR_RETURN(kb::KnowledgeBase kb, kb::KnowledgeBase::Load(*store));
-  Progress(g, "indexing the store's incidents");
-  KINSHIP_ASSIGN_OR_RETURN(const size_t total, store->IncidentCount());
-  const size_t step = total >= kCountedProgressFrom ? total / 10 : 0;
-  size_t indexed = 0;
+  // The key before the store is read: a write committed meanwhile makes the snapshot stale,
+  // never wrong.
+  std::string key;
+  {
+    KINSHIP_ASSIGN_OR_RETURN(auto store, OpenStore(g, /*create=*/false));
+    KINSHIP_ASSIGN_OR_RETURN(key, store->SnapshotKey());
+  }
   KINSHIP_ASSIGN_OR_RETURN(
-      score::SimilarityIndex index,
-      score::SimilarityIndex::Build(
-          *store, kb.empty() ? nullptr : &kb, ScoringOptionsOf(g), [&](const Incident&) {
-            if (step != 0 && ++indexed % step == 0) {
-              Progress(g, absl::StrCat("  indexed ", indexed, " of ", total, " incidents"));
-            }
-          }));
+      auto analysis,
+      Analysis::Load(g, {}, {.attribution = false, .naming = false, .snapshot = false}));
+  const score::SimilarityIndex& index = analysis->index();
   const std::string path = SnapshotPath(g);
   Progress(g, absl::StrCat("writing ", path));
   KINSHIP_RETURN_IF_ERROR(index.Save(path, key));
