@@ -11,19 +11,12 @@
 #include <vector>
 
 #include "kinship/similarity.h"
+#include "testing/incidents.h"
 
 namespace kinship::attrib {
 namespace {
 
-Indicator Ind(IndicatorType type, const std::string& value,
-              Derivation derivation = Derivation::kNone) {
-  Indicator i;
-  i.type = type;
-  i.value = value;
-  i.raw = value;
-  i.derivation = derivation;
-  return i;
-}
+using ::kinship::testing::Ind;
 
 Incident Inc(const std::string& id, std::vector<Indicator> indicators) {
   Incident inc;

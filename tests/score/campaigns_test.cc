@@ -8,17 +8,12 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "kinship/similarity.h"
+#include "testing/incidents.h"
 
 namespace kinship::score {
 namespace {
 
-Indicator Ind(IndicatorType type, std::string value) {
-  Indicator i;
-  i.type = type;
-  i.value = value;
-  i.raw = std::move(value);
-  return i;
-}
+using ::kinship::testing::Ind;
 
 Incident Inc(std::string id, std::vector<std::string> ips, std::string actor = "") {
   Incident inc;

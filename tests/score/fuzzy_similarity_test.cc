@@ -14,17 +14,12 @@
 #include "kinship/attribution.h"
 #include "kinship/fuzzy.h"
 #include "kinship/similarity.h"
+#include "testing/incidents.h"
 
 namespace kinship::score {
 namespace {
 
-Indicator Ind(IndicatorType type, std::string value) {
-  Indicator i;
-  i.type = type;
-  i.value = value;
-  i.raw = std::move(value);
-  return i;
-}
+using ::kinship::testing::Ind;
 
 Incident Inc(std::string id, std::vector<Indicator> indicators = {}) {
   Incident inc;

@@ -10,18 +10,12 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "testing/incidents.h"
 
 namespace kinship::score {
 namespace {
 
-Indicator Ind(IndicatorType type, std::string value, Derivation d = Derivation::kNone) {
-  Indicator i;
-  i.type = type;
-  i.value = value;
-  i.raw = std::move(value);
-  i.derivation = d;
-  return i;
-}
+using ::kinship::testing::Ind;
 
 Incident Inc(std::string id) {
   Incident inc;
@@ -69,10 +63,10 @@ TEST(SimilarityScore, OverCorrelatingValuesWeighNothingAndAreNamed) {
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->explanation.over_correlating, 1u);
   EXPECT_EQ(c->explanation.over_correlation_limit, 100u);
-  EXPECT_THAT(c->explanation.over_correlating_examples, testing::ElementsAre("ipv4:203.0.113.7"));
+  EXPECT_THAT(c->explanation.over_correlating_examples, ::testing::ElementsAre("ipv4:203.0.113.7"));
   EXPECT_THAT(c->explanation.ToString(),
-              testing::HasSubstr("not counted: 1 over-correlating value (each held by more than "
-                                 "100 incidents): ipv4:203.0.113.7\n"));
+              ::testing::HasSubstr("not counted: 1 over-correlating value (each held by more than "
+                                   "100 incidents): ipv4:203.0.113.7\n"));
   for (const FamilyEvidence& f : c->explanation.families) {
     for (const EvidenceItem& item : f.items) EXPECT_NE(item.feature, "ipv4:203.0.113.7");
   }
@@ -658,11 +652,11 @@ TEST(Features, NamingSourcesNameTheValuesBehindANamingItem) {
   };
   ASSERT_TRUE(has("ng:host"));
   EXPECT_THAT(NamingSources(inc, "ng:host"),
-              testing::ElementsAre("dllhost.dat", "host-update.net"));  // not the benign one
-  EXPECT_THAT(NamingSources(inc, "ng:^hos"), testing::ElementsAre("host-update.net"));
-  EXPECT_THAT(NamingSources(inc, "ng:host", 1), testing::ElementsAre("dllhost.dat"));
+              ::testing::ElementsAre("dllhost.dat", "host-update.net"));  // not the benign one
+  EXPECT_THAT(NamingSources(inc, "ng:^hos"), ::testing::ElementsAre("host-update.net"));
+  EXPECT_THAT(NamingSources(inc, "ng:host", 1), ::testing::ElementsAre("dllhost.dat"));
   ASSERT_TRUE(has("tld:com"));
-  EXPECT_THAT(NamingSources(inc, "tld:com"), testing::ElementsAre("mail.example.com"));
+  EXPECT_THAT(NamingSources(inc, "tld:com"), ::testing::ElementsAre("mail.example.com"));
   // The extension is not part of the naming text, so nothing stands behind ".exe".
   EXPECT_FALSE(has("ng:.exe"));
   EXPECT_TRUE(NamingSources(inc, "ng:.exe").empty());
@@ -674,9 +668,9 @@ TEST(Features, NamingSourcesNameTheValuesBehindANamingItem) {
   const NamingTexts texts(inc);
   size_t total = 0;
   EXPECT_THAT(texts.Sources("ng:host", 2, &total),
-              testing::ElementsAre("dllhost.dat", "host-update.net"));
+              ::testing::ElementsAre("dllhost.dat", "host-update.net"));
   EXPECT_EQ(total, 3u);  // dllhost.dat, host-update.net, ghost.org
-  EXPECT_THAT(texts.Sources("tld:org", 5, &total), testing::ElementsAre("ghost.org"));
+  EXPECT_THAT(texts.Sources("tld:org", 5, &total), ::testing::ElementsAre("ghost.org"));
   EXPECT_EQ(total, 1u);
 }
 

@@ -13,17 +13,12 @@
 #include "kinship/fuzzy.h"
 #include "kinship/similarity.h"
 #include "testing/data.h"
+#include "testing/incidents.h"
 
 namespace kinship::score {
 namespace {
 
-Indicator Ind(IndicatorType type, std::string value) {
-  Indicator i;
-  i.type = type;
-  i.value = value;
-  i.raw = std::move(value);
-  return i;
-}
+using ::kinship::testing::Ind;
 
 std::string RandomTlsh(std::mt19937_64& rng) {
   std::string hex = "T1";
