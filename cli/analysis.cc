@@ -144,19 +144,22 @@ absl::StatusOr<Incident> StoreReaders::Get(const std::string& id, Store::Detail 
   return inc;
 }
 
-nlohmann::json CampaignJson(const AssessedCampaigns& found, size_t index) {
+nlohmann::json CampaignJson(const AssessedCampaigns& found, size_t index, size_t max_items) {
+  static const CampaignNamingMap kNoNames;
   const score::Campaign& c = found.campaigns[index];
-  nlohmann::json j = {{"campaign", index + 1},
-                      {"members", c.members},
-                      {"first_seen", c.first_seen},
-                      {"last_seen", c.last_seen},
-                      {"cohesion", c.cohesion},
-                      {"actor", c.actor},
-                      {"actor_votes", c.actor_votes},
-                      {"attributed_members", c.attributed_members},
-                      {"binding", index < found.binding_names.size()
-                                      ? ExplanationJson(c.binding, found.binding_names[index])
-                                      : ExplanationJson(c.binding)}};
+  nlohmann::json j = {
+      {"campaign", index + 1},
+      {"members", c.members},
+      {"first_seen", c.first_seen},
+      {"last_seen", c.last_seen},
+      {"cohesion", c.cohesion},
+      {"actor", c.actor},
+      {"actor_votes", c.actor_votes},
+      {"attributed_members", c.attributed_members},
+      {"binding",
+       ExplanationJson(c.binding,
+                       index < found.binding_names.size() ? found.binding_names[index] : kNoNames,
+                       max_items)}};
   nlohmann::json linked = nlohmann::json::array();
   for (const score::LinkedIncident& l : c.linked) {
     linked.push_back({{"incident", l.id}, {"via", l.via}, {"probability", l.probability}});

@@ -164,8 +164,13 @@ absl::StatusOr<AssessedCampaigns> FindAssessedCampaigns(
     const Analysis& analysis, const score::CampaignOptions& options, bool attribute,
     const IncidentGetter& get, const std::function<void(const std::string&)>& progress = {});
 // The `kinship campaigns --json` object of campaign `index` + 1 of `found`: "attribution" when
-// `found` has it; naming items with the values behind them when known.
-nlohmann::json CampaignJson(const AssessedCampaigns& found, size_t index);
+// `found` has it; its binding evidence with at most `max_items` items per family (0: all), the
+// strongest, and naming items with the values behind them when known.
+nlohmann::json CampaignJson(const AssessedCampaigns& found, size_t index, size_t max_items);
+// Binding evidence items listed per family in a campaign's JSON by default (`kinship campaigns
+// --items`, the server's `items`): on the 100,000-incident feed of bench/gen the largest bindings
+// hold about a thousand items, every one listed made the output 871 MB.
+inline constexpr size_t kCampaignItemsListed = 20;
 
 // The `kinship attribute --json` object of one result (without "incident"); with `sources`,
 // naming items carry "sources": {query id: [values], via id: [values]}.

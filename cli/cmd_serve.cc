@@ -92,27 +92,31 @@ class Service {
 
   // Campaigns of the indexed store (called inside Run): computed once per index and setting,
   // since linking every incident costs a Similar per incident (seconds on 10,000 incidents).
+  // The JSON is made per request from the kept campaigns, at most `max_items` binding items per
+  // family (0: all).
   absl::StatusOr<Json> Campaigns(Analysis& a, double threshold, score::Linkage linkage,
-                                 bool attribute) {
+                                 bool attribute, size_t max_items) {
     std::lock_guard c(campaigns_mu_);
     const std::tuple<double, score::Linkage, bool> key(threshold, linkage, attribute);
-    if (auto it = campaigns_.find(key); it != campaigns_.end()) return it->second;
-    KINSHIP_ASSIGN_OR_RETURN(
-        AssessedCampaigns found,
-        FindAssessedCampaigns(a, {.threshold = threshold, .linkage = linkage}, attribute,
-                              [this](const std::string& id, Store::Detail detail) {
-                                return WithStore(
-                                    [&](Store& s) { return s.GetIncident(id, detail); });
-                              }));
+    auto it = campaigns_.find(key);
+    if (it == campaigns_.end()) {
+      KINSHIP_ASSIGN_OR_RETURN(
+          AssessedCampaigns found,
+          FindAssessedCampaigns(a, {.threshold = threshold, .linkage = linkage}, attribute,
+                                [this](const std::string& id, Store::Detail detail) {
+                                  return WithStore(
+                                      [&](Store& s) { return s.GetIncident(id, detail); });
+                                }));
+      it = campaigns_.emplace(key, std::move(found)).first;
+    }
+    const AssessedCampaigns& found = it->second;
     Json list = Json::array();
     for (size_t i = 0; i < found.campaigns.size(); ++i) {
-      list.push_back(CampaignJson(found, i));
+      list.push_back(CampaignJson(found, i, max_items));
     }
-    Json body = {{"threshold", threshold},
-                 {"linkage", LinkageName(linkage)},
-                 {"campaigns", std::move(list)}};
-    campaigns_.emplace(key, body);
-    return body;
+    return Json{{"threshold", threshold},
+                {"linkage", LinkageName(linkage)},
+                {"campaigns", std::move(list)}};
   }
 
   // Indexes the store again if another connection has committed to it since it was indexed.
@@ -160,7 +164,8 @@ class Service {
   std::shared_mutex mu_;  // exclusive while (re-)indexing
   std::mutex store_mu_;
   std::mutex campaigns_mu_;  // one campaigns computation at a time; guards campaigns_
-  std::map<std::tuple<double, score::Linkage, bool>, Json> campaigns_;  // of the current index
+  std::map<std::tuple<double, score::Linkage, bool>, AssessedCampaigns>
+      campaigns_;  // of the current index
   std::unique_ptr<Analysis> analysis_;
   int64_t version_ = 0;
   size_t indexings_ = 0;
@@ -202,11 +207,13 @@ absl::StatusOr<std::string> Param(const httplib::Request& req, const char* name)
   return req.get_param_value(name);
 }
 
-absl::StatusOr<size_t> SizeParam(const httplib::Request& req, const char* name, size_t def) {
+absl::StatusOr<size_t> SizeParam(const httplib::Request& req, const char* name, size_t def,
+                                 size_t min = 1, size_t max = 1000) {
   if (!req.has_param(name)) return def;
   size_t v = 0;
-  if (!absl::SimpleAtoi(req.get_param_value(name), &v) || v == 0 || v > 1000) {
-    return absl::InvalidArgumentError(absl::StrCat("'", name, "' must be a number in 1..1000"));
+  if (!absl::SimpleAtoi(req.get_param_value(name), &v) || v < min || v > max) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", name, "' must be a number in ", min, "..", max));
   }
   return v;
 }
@@ -245,7 +252,7 @@ const Json& Endpoints() {
       {"GET /v1/compare?a=ID&b=ID", "one pair scored and explained (kinship compare)"},
       {"GET /v1/attribute?id=ID", "ranked actors, likelihood, confidence (kinship attribute)"},
       {"GET /v1/pivot?value=V&type=T", "incidents holding a value (kinship pivot)"},
-      {"GET /v1/campaigns?threshold=P&linkage=average|single&attribution=true|false",
+      {"GET /v1/campaigns?threshold=P&linkage=average|single&attribution=true|false&items=N",
        "linked incidents as campaigns, each attributed (kinship campaigns)"}};
   return kEndpoints;
 }
@@ -316,7 +323,9 @@ void Routes(httplib::Server& svr, Service& service) {
       KINSHIP_ASSIGN_OR_RETURN(double threshold, ThresholdParam(req, 0.5));
       KINSHIP_ASSIGN_OR_RETURN(score::Linkage linkage, LinkageParam(req));
       KINSHIP_ASSIGN_OR_RETURN(bool attribute, BoolParam(req, "attribution", true));
-      return service.Campaigns(a, threshold, linkage, attribute);
+      KINSHIP_ASSIGN_OR_RETURN(size_t items,
+                               SizeParam(req, "items", kCampaignItemsListed, 0, 1000000));
+      return service.Campaigns(a, threshold, linkage, attribute, items);
     }));
   });
   svr.Get("/v1/pivot", [&service](const httplib::Request& req, httplib::Response& res) {

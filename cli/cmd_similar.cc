@@ -115,7 +115,7 @@ absl::Status RunCompare(const GlobalOptions& g, const std::string& a, const std:
 }
 
 absl::Status RunCampaigns(const GlobalOptions& g, const score::CampaignOptions& options,
-                          bool attribute) {
+                          bool attribute, size_t max_items) {
   // Without attribution, neither the naming-style index nor its classifier is built. The names
   // behind naming evidence are kept from indexing: without attribution the binding's (no member
   // is read back), with it those of the similar incidents each assessment cites.
@@ -144,7 +144,7 @@ absl::Status RunCampaigns(const GlobalOptions& g, const score::CampaignOptions& 
     const score::Campaign& c = cs[i];
     const attrib::Result* assessed = attribute ? &found.assessed[i] : nullptr;
     if (g.json) {
-      PrintJsonLine(CampaignJson(found, i));
+      PrintJsonLine(CampaignJson(found, i, max_items));
       continue;
     }
     // The span as days: sources state times as dates (MISP) or timestamps (STIX); --json keeps
@@ -204,6 +204,7 @@ struct Args {
   double threshold = 0.5;
   std::string linkage = "average";
   size_t min_members = 2;
+  size_t items = kCampaignItemsListed;
   bool attribute = true;
 };
 
@@ -233,12 +234,18 @@ void Setup(CLI::App& app, GlobalOptions& g) {
                    "Smallest campaign shown (default 2); members of smaller groups may still be "
                    "listed as linked to a larger one")
       ->check(CLI::Range(size_t{2}, size_t{1000000}));
+  camp->add_option(
+          "--items", args->items,
+          absl::StrCat("Binding evidence items listed per family with --json, the "
+                       "strongest (default ",
+                       kCampaignItemsListed, "; 0: every one; \"items_total\" counts them)"))
+      ->check(CLI::Range(size_t{0}, size_t{1000000}));
   camp->callback([&g, args] {
     score::CampaignOptions options;
     options.threshold = args->threshold;
     options.min_members = args->min_members;
     options.linkage = *ParseLinkage(args->linkage);  // checked by IsMember above
-    g.exit_code = Finish(g, RunCampaigns(g, options, args->attribute));
+    g.exit_code = Finish(g, RunCampaigns(g, options, args->attribute, args->items));
   });
 }
 

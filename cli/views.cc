@@ -251,13 +251,17 @@ std::vector<NamingSourceMap> NamingSourcesOf(const NamingReader& naming, const s
 
 namespace {
 
-// Families and their items as JSON; `decorate` adds to a naming item what is known of it.
+// Families and their items as JSON, at most `max_items` items per family (0: all; the strongest,
+// as items are ordered) and "items_total", how many the family has; `decorate` adds to a naming
+// item what is known of it.
 template <typename Decorate>
-nlohmann::json FamiliesJson(const score::Explanation& e, Decorate decorate) {
+nlohmann::json FamiliesJson(const score::Explanation& e, size_t max_items, Decorate decorate) {
   nlohmann::json fams = nlohmann::json::array();
   for (const score::FamilyEvidence& f : e.families) {
     nlohmann::json items = nlohmann::json::array();
-    for (const score::EvidenceItem& it : f.items) {
+    const size_t listed = max_items == 0 ? f.items.size() : std::min(max_items, f.items.size());
+    for (size_t i = 0; i < listed; ++i) {
+      const score::EvidenceItem& it = f.items[i];
       nlohmann::json item = {{"feature", it.feature}, {"weight", it.weight}, {"df", it.df}};
       if (!it.name.empty()) item["name"] = it.name;
       if (f.family == score::Family::kNaming) decorate(it.feature, item);
@@ -265,7 +269,8 @@ nlohmann::json FamiliesJson(const score::Explanation& e, Decorate decorate) {
     }
     fams.push_back({{"family", std::string(score::FamilyName(f.family))},
                     {"weight", f.weight},
-                    {"items", items}});
+                    {"items", items},
+                    {"items_total", f.items.size()}});
   }
   return fams;
 }
@@ -274,7 +279,7 @@ nlohmann::json FamiliesJson(const score::Explanation& e, Decorate decorate) {
 
 nlohmann::json ExplanationJson(const score::Explanation& e, const NamingSourceMap* names,
                                const std::string& a, const std::string& b) {
-  return FamiliesJson(e, [&](const std::string& feature, nlohmann::json& item) {
+  return FamiliesJson(e, /*max_items=*/0, [&](const std::string& feature, nlohmann::json& item) {
     if (names == nullptr) return;
     if (auto n = names->find(feature); n != names->end()) {
       item["sources"] = {{a, n->second.a}, {b, n->second.b}};
@@ -283,8 +288,9 @@ nlohmann::json ExplanationJson(const score::Explanation& e, const NamingSourceMa
   });
 }
 
-nlohmann::json ExplanationJson(const score::Explanation& e, const CampaignNamingMap& names) {
-  return FamiliesJson(e, [&](const std::string& feature, nlohmann::json& item) {
+nlohmann::json ExplanationJson(const score::Explanation& e, const CampaignNamingMap& names,
+                               size_t max_items) {
+  return FamiliesJson(e, max_items, [&](const std::string& feature, nlohmann::json& item) {
     auto n = names.find(feature);
     if (n == names.end()) return;
     nlohmann::json sources = nlohmann::json::object(), totals = nlohmann::json::object();

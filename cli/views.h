@@ -99,14 +99,17 @@ CampaignNamingMap CampaignNamingOf(
 // family, at most three listed.
 std::string CampaignNamesText(const std::vector<std::string>& values, size_t total, size_t members);
 
-// Shared evidence grouped by family, strongest first, each item with its weight and df; with
+// Shared evidence grouped by family, strongest first, each item with its weight and df, and each
+// family with "items_total" (its item count: every item is listed here); with
 // `names`, naming items also carry "sources": {a: [values], b: [values]} (at most
 // kNamingSourcesListed each) and "sources_total": {a: n, b: m}.
 nlohmann::json ExplanationJson(const score::Explanation& e, const NamingSourceMap* names = nullptr,
                                const std::string& a = "", const std::string& b = "");
-// A campaign's binding evidence; naming items carry "sources": {member: [values]} and
-// "sources_total": {member: n} for the members whose values hold them.
-nlohmann::json ExplanationJson(const score::Explanation& e, const CampaignNamingMap& names);
+// A campaign's binding evidence, at most `max_items` items per family (0: all); naming items
+// carry "sources": {member: [values]} and "sources_total": {member: n} for the members whose
+// values hold them.
+nlohmann::json ExplanationJson(const score::Explanation& e, const CampaignNamingMap& names,
+                               size_t max_items = 0);
 // `kinship similar --json`; `names`, if given, one map per match.
 nlohmann::json SimilarJson(const score::SimilarityIndex& index, const std::string& id,
                            const std::vector<score::Match>& matches,

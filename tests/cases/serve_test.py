@@ -147,6 +147,12 @@ with tempfile.TemporaryDirectory() as tmp:
         check(code == 200 and single["linkage"] == "single"
               and single["campaigns"] == cli_lines(db, "campaigns", "--threshold", "0.1", "--linkage", "single", "--no-attribution"),
               "linkage=single as the CLI's --linkage single")
+        code, one = get(base, "/v1/campaigns", threshold=0.3, attribution="false", items=1)
+        check(code == 200 and one["campaigns"] == cli_lines(db, "campaigns", "--threshold", "0.3", "--no-attribution", "--items", "1")
+              and any(f["items_total"] > len(f["items"]) == 1 for c in one["campaigns"] for f in c["binding"]),
+              "items=1 as the CLI's --items 1: one binding item per family, items_total counts all")
+        code, err = get(base, "/v1/campaigns", items="-1")
+        check(code == 400 and "items" in err["error"], f"items out of range -> 400 ({code} {err})")
         code, err = get(base, "/v1/campaigns", linkage="complete")
         check(code == 400 and "linkage" in err["error"], f"unknown linkage -> 400 ({code} {err})")
         code, err = get(base, "/v1/campaigns", threshold="2")
