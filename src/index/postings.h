@@ -14,6 +14,9 @@
 #include <utility>
 #include <vector>
 
+#define XXH_INLINE_ALL  // header-only: hashing every feature key is on indexing's hot path
+#include <xxhash.h>
+
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/hash/hash.h"
@@ -105,8 +108,11 @@ struct SimilarityIndex::Impl {
   // feature only if their hashes collide, with probability about n^2 / 2^65 over n features
   // (~3e-6 at 10 M). Key texts are kept only where an explanation can name them: for features
   // held by two incidents or more (shared evidence) and for TLSH / ssdeep digests (fuzzy
-  // evidence); most features are held by one incident and cost no text.
-  static uint64_t HashKey(std::string_view key) { return absl::Hash<std::string_view>{}(key); }
+  // evidence); most features are held by one incident and cost no text. The hash is saved in
+  // index snapshots and a loaded index goes on hashing new keys with it, so it must be the same
+  // in every process: XXH3 (absl::Hash is seeded per process; with it, an incident added to a
+  // loaded index shared no feature with the loaded ones).
+  static uint64_t HashKey(std::string_view key) { return XXH3_64bits(key.data(), key.size()); }
   struct HashedKey {
     uint64_t hash;
   };

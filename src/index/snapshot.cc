@@ -47,12 +47,13 @@ constexpr char kMagic[8] = {'K', 'I', 'N', 'S', 'I', 'D', 'X', '\0'};
 constexpr char kEnd[8] = {'K', 'I', 'D', 'X', 'E', 'N', 'D', '\0'};
 // Bump when the layout changes. Changes to what features an incident gets are caught by the
 // fingerprint below, whatever this says.
-constexpr uint32_t kFormat = 1;
+constexpr uint32_t kFormat = 2;  // 2: feature keys hashed by XXH3
 constexpr uint32_t kByteOrder = 0x01020304;
 
 // What ExtractFeatures makes of a fixed incident holding one indicator of every kind, a
-// technique, software, a victim and a window: a snapshot written by a build that extracts
-// features differently (or with other n-gram options) is stale even under the same key.
+// technique, software, a victim and a window, and how its keys hash: a snapshot written by a
+// build that extracts or hashes features differently (or with other n-gram options) is stale
+// even under the same key.
 uint64_t FeatureFingerprint(const ScoringOptions& options) {
   Incident inc;
   inc.id = "fingerprint";
@@ -80,8 +81,11 @@ uint64_t FeatureFingerprint(const ScoringOptions& options) {
   inc.victim.country = "DE";
   std::vector<Feature> f = ExtractFeatures(inc, nullptr, options);
   std::vector<std::string> keys;
+  // With each key's hash: the dictionary saved is of hashes, so a build hashing keys otherwise
+  // cannot read it.
   for (const Feature& x : f) {
-    keys.push_back(absl::StrCat(static_cast<int>(x.family), "|", x.strength, "|", x.key));
+    keys.push_back(absl::StrCat(static_cast<int>(x.family), "|", x.strength, "|", x.key, "|",
+                                Impl::HashKey(x.key)));
   }
   std::sort(keys.begin(), keys.end());
   // FNV-1a: the same in every process (absl::Hash is seeded per process).
