@@ -11,6 +11,58 @@
 #include "kinship/similarity.h"
 
 namespace kinship::cli {
+
+SnapshotRefresh RefreshSnapshot(const GlobalOptions& g, Store& store, const kb::KnowledgeBase* kb,
+                                const IngestSummary& written) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::string path = SnapshotPath(g);
+  SnapshotRefresh r;
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    r.state = "none";
+    return r;
+  }
+  r.state = "stale";
+  auto finish = [&](std::string why) {
+    r.why = std::move(why);
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return r;
+  };
+  absl::StatusOr<score::SimilarityIndex::SnapshotHeader> h =
+      score::SimilarityIndex::ReadSnapshotHeader(path);
+  if (!h.ok()) return finish(std::string(h.status().message()));
+  if (!h->readable) return finish("written by another build");
+  if (h->key != written.snapshot_key_before) return finish("it was stale before this ingest");
+  if (written.stored_replaced > 0) {
+    return finish(absl::StrCat(
+        written.stored_replaced,
+        written.stored_replaced == 1 ? " stored incident was" : " stored incidents were",
+        " replaced"));
+  }
+  Progress(g, absl::StrCat("adding the new incidents to the index snapshot ", path));
+  absl::StatusOr<score::SimilarityIndex> index =
+      score::SimilarityIndex::Load(path, written.snapshot_key_before, kb, ScoringOptionsOf(g));
+  if (!index.ok()) return finish(std::string(index.status().message()));
+  if (const size_t n = index->Stats().incidents; n != written.incidents_before) {
+    // Same key, other content: only a store file copied and written apart gets here.
+    return finish(
+        absl::StrCat("it holds ", n, " incidents where the store held ", written.incidents_before));
+  }
+  absl::StatusOr<size_t> added = index->AddStored(store, written.incidents_before);
+  if (!added.ok()) return finish(std::string(added.status().message()));
+  // The incidents were read after the commit: they are the ingest's only if nothing was written
+  // since (every write raises the generation).
+  absl::StatusOr<std::string> now = store.SnapshotKey();
+  if (!now.ok()) return finish(std::string(now.status().message()));
+  if (*now != written.snapshot_key_after) return finish("the store was written again meanwhile");
+  if (absl::Status st = index->Save(path, written.snapshot_key_after); !st.ok()) {
+    return finish(std::string(st.message()));
+  }
+  r.state = "updated";
+  r.added = *added;
+  return finish("");
+}
+
 namespace {
 
 absl::Status RunBuild(const GlobalOptions& g) {

@@ -237,6 +237,10 @@ absl::Status RunIngest(GlobalOptions& g, const IngestArgs& args) {
   const IngestSummary& sum = *written;
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  // Committed: a current index snapshot is kept current (or says it is stale now).
+  const SnapshotRefresh snapshot =
+      created ? SnapshotRefresh{.state = "none", .why = "", .added = 0, .seconds = 0}
+              : RefreshSnapshot(g, *store, kb.empty() ? nullptr : &kb, sum);
 
   if (g.json) {
     nlohmann::json diags = nlohmann::json::array();
@@ -247,14 +251,22 @@ absl::Status RunIngest(GlobalOptions& g, const IngestArgs& args) {
            {"location", d.location},
            {"message", d.message}});
     }
-    PrintJsonLine({{"incidents_added", sum.incidents_added},
-                   {"incidents_updated", sum.incidents_updated},
-                   {"indicators", sum.indicators},
-                   {"invalid_indicators", sum.invalid_indicators},
-                   {"benign_indicators", sum.benign_indicators},
-                   {"incident_ids", nlohmann::json(ids)},
-                   {"diagnostics", diags},
-                   {"seconds", secs}});
+    nlohmann::json out = {{"incidents_added", sum.incidents_added},
+                          {"incidents_updated", sum.incidents_updated},
+                          {"indicators", sum.indicators},
+                          {"invalid_indicators", sum.invalid_indicators},
+                          {"benign_indicators", sum.benign_indicators},
+                          {"incident_ids", nlohmann::json(ids)},
+                          {"diagnostics", diags},
+                          {"seconds", secs}};
+    if (snapshot.state != "none") {
+      out["index_snapshot"] = {{"path", SnapshotPath(g)},
+                               {"state", snapshot.state},
+                               {"why", snapshot.why},
+                               {"added", snapshot.added},
+                               {"seconds", snapshot.seconds}};
+    }
+    PrintJsonLine(out);
     return absl::OkStatus();
   }
   int shown = 0;
@@ -273,6 +285,13 @@ absl::Status RunIngest(GlobalOptions& g, const IngestArgs& args) {
       "canonicalised, %zu known-benign; %.2f s\n",
       sum.incidents_added + sum.incidents_updated, sum.incidents_added, sum.incidents_updated,
       sum.indicators, sum.invalid_indicators, sum.benign_indicators, secs);
+  if (snapshot.state == "updated") {
+    std::printf("index snapshot %s updated: %zu incidents added, %.2f s\n", SnapshotPath(g).c_str(),
+                snapshot.added, snapshot.seconds);
+  } else if (snapshot.state == "stale") {
+    std::printf("index snapshot %s is stale: %s (`kinship index build` saves a current one)\n",
+                SnapshotPath(g).c_str(), snapshot.why.c_str());
+  }
   return absl::OkStatus();
 }
 

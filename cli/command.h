@@ -66,6 +66,21 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(const GlobalOptions& g, bool cr
 // Where `kinship index build` saves the similarity index of the store: "<db>.kindex".
 std::string SnapshotPath(const GlobalOptions& g);
 
+// What `kinship ingest` did to the index snapshot beside the store (cli/cmd_index.cc).
+struct SnapshotRefresh {
+  std::string state;  // "none" (no snapshot), "updated", or "stale" (left stale: `why`)
+  std::string why;
+  size_t added = 0;  // incidents added to the snapshot's index
+  double seconds = 0;
+};
+// After an ingest committed `written` to `store`: a snapshot that was current before it is
+// brought up to date by adding the ingested incidents to it (SimilarityIndex::AddStored) and saved
+// under the store's new key, unless the ingest replaced a stored incident or the store was
+// written again meanwhile (then it is left stale, to be built again). Never fails the ingest: a
+// failure leaves the snapshot stale and says why. `kb`: the store's, as the index reads it.
+SnapshotRefresh RefreshSnapshot(const GlobalOptions& g, Store& store, const kb::KnowledgeBase* kb,
+                                const IngestSummary& written);
+
 // Writes one JSON value as a single line on stdout.
 void PrintJsonLine(const nlohmann::json& j);
 

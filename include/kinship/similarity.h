@@ -287,6 +287,11 @@ class SimilarityIndex {
   static absl::StatusOr<SimilarityIndex> Build(
       Store& store, const kb::KnowledgeBase* kb = nullptr, ScoringOptions options = {},
       const std::function<void(const Incident&)>& also = {});
+  // Adds the store's incidents from the `skip`-th on (insertion order; Store::ForEachIncident),
+  // as Build reads them: an index built from the store's first `skip` incidents grows into the
+  // one Build makes now. Returns how many were added. Errors: as Build's.
+  absl::StatusOr<size_t> AddStored(Store& store, size_t skip,
+                                   const std::function<void(const Incident&)>& also = {});
   // Errors: as Add (the first failing incident).
   static absl::StatusOr<SimilarityIndex> Build(const std::vector<Incident>& incidents,
                                                const kb::KnowledgeBase* kb = nullptr,

@@ -31,6 +31,14 @@ struct IngestSummary {
   size_t indicators = 0;          // rows written (including derived)
   size_t invalid_indicators = 0;  // kept for display, not indexed
   size_t benign_indicators = 0;   // matched a warninglist
+  // For keeping an index snapshot current (`kinship ingest`): the store's SnapshotKey before this
+  // call and the one its commit made, how many incidents were stored before it, and how many of
+  // those it replaced. With none replaced, the store now reads (in insertion order) as before
+  // with this call's incidents after: an index of the store before grows into one of the store
+  // after by adding those (ForEachIncident's `skip`). A replaced incident moves to the end.
+  std::string snapshot_key_before, snapshot_key_after;
+  size_t incidents_before = 0;
+  size_t stored_replaced = 0;
 };
 
 struct IncidentSummary {
@@ -100,14 +108,14 @@ class Store {
 
   // Streams every incident, in insertion order, to `fn` (which may stop early by returning
   // false, and may move from the incident). Cheaper than GetIncident per id: one pass over each
-  // table.
+  // table. `skip`: the first `skip` incidents (in that order) are left out.
   absl::Status ForEachIncident(const std::function<bool(Incident&)>& fn,
-                               Detail detail = Detail::kFull);
+                               Detail detail = Detail::kFull, size_t skip = 0);
   // The same, with the store read on a thread of its own up to `ahead` incidents before `fn`
   // (called on the caller's thread, in order) takes them, so reading overlaps with fn's work.
   // Nothing else may use the store until it returns.
   absl::Status ForEachIncidentReadAhead(const std::function<bool(Incident&)>& fn, size_t ahead = 64,
-                                        Detail detail = Detail::kFull);
+                                        Detail detail = Detail::kFull, size_t skip = 0);
 
   // Replaces the stored warninglists and re-marks every stored indicator, in one transaction.
   absl::Status ReplaceWarninglists(const std::vector<Warninglist>& lists);

@@ -197,6 +197,29 @@ class FirstLoadJournal {
 
 }  // namespace
 
+namespace {
+
+// What Store::SnapshotKey is made of.
+struct SnapshotKeyParts {
+  int64_t id = 0, schema = 0, generation = 0;
+  std::string Text() const {
+    return absl::StrCat("store ", absl::Hex(static_cast<uint64_t>(id)), " schema ", schema,
+                        " generation ", generation);
+  }
+};
+
+absl::StatusOr<SnapshotKeyParts> ReadSnapshotKeyParts(store::Db& db) {
+  SnapshotKeyParts k;
+  KINSHIP_ASSIGN_OR_RETURN(k.id,
+                           db.QueryInt("SELECT value FROM store_meta WHERE name = 'store_id'"));
+  KINSHIP_ASSIGN_OR_RETURN(k.generation,
+                           db.QueryInt("SELECT value FROM store_meta WHERE name = 'generation'"));
+  KINSHIP_ASSIGN_OR_RETURN(k.schema, db.QueryInt("PRAGMA user_version"));
+  return k;
+}
+
+}  // namespace
+
 absl::StatusOr<IngestSummary> Store::Ingest(std::vector<Incident>& incidents) {
   bool given = false;
   return IngestBatches([&]() -> absl::StatusOr<std::span<Incident>> {
@@ -218,6 +241,17 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next) {
   KINSHIP_ASSIGN_OR_RETURN(ForeignKeysOff fk_off, ForeignKeysOff::Make(db));
   KINSHIP_ASSIGN_OR_RETURN(FirstLoadJournal journal, FirstLoadJournal::Make(db));
   KINSHIP_ASSIGN_OR_RETURN(auto txn, store::Transaction::Begin(db));
+  IngestSummary summary;
+  // Inside the write transaction: nothing else writes until it commits, and the commit adds one
+  // to the generation (store::Transaction::Commit).
+  KINSHIP_ASSIGN_OR_RETURN(SnapshotKeyParts key_parts, ReadSnapshotKeyParts(db));
+  summary.snapshot_key_before = key_parts.Text();
+  if (db.count_generations()) ++key_parts.generation;
+  summary.snapshot_key_after = key_parts.Text();
+  {
+    KINSHIP_ASSIGN_OR_RETURN(const int64_t n, db.QueryInt("SELECT count(*) FROM incident"));
+    summary.incidents_before = static_cast<size_t>(n);
+  }
 
   // Incidents of this call get rowids above every stored one: a replaced incident below that is
   // taken out of the stored value_incidents segments, one of this call is forgotten by `occurs`.
@@ -300,7 +334,6 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next) {
   };
   std::string key;
 
-  IngestSummary summary;
   while (true) {
     KINSHIP_ASSIGN_OR_RETURN(std::span<Incident> batch, next());
     if (batch.empty()) break;
@@ -323,6 +356,7 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next) {
           occurs.Forget(old);
         } else {
           KINSHIP_RETURN_IF_ERROR(unlink.Remove(old, old_first, old_count));
+          ++summary.stored_replaced;
         }
         KINSHIP_RETURN_IF_ERROR(delete_indicators.RunWith(old_first, old_count));
         for (Statement& del : delete_incident) {
@@ -717,12 +751,14 @@ absl::StatusOr<Store::ValueHolders> Store::IncidentsWithValue(IndicatorType type
   return out;
 }
 
-absl::Status Store::ForEachIncident(const std::function<bool(Incident&)>& fn, Detail detail) {
+absl::Status Store::ForEachIncident(const std::function<bool(Incident&)>& fn, Detail detail,
+                                    size_t skip) {
   store::Db& db = impl_->db();
   KINSHIP_ASSIGN_OR_RETURN(IncidentReader reader, IncidentReader::Make(db, detail));
-  KINSHIP_ASSIGN_OR_RETURN(Statement s,
-                           db.Prepare(absl::StrCat("SELECT ", AV(IncidentReader::Columns(detail)),
-                                                   " FROM incident ORDER BY rowid")));
+  KINSHIP_ASSIGN_OR_RETURN(
+      Statement s, db.Prepare(absl::StrCat("SELECT ", AV(IncidentReader::Columns(detail)),
+                                           " FROM incident ORDER BY rowid LIMIT -1 OFFSET ?")));
+  s.Bind(1, static_cast<int64_t>(skip));
   while (true) {
     KINSHIP_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) break;
@@ -734,11 +770,12 @@ absl::Status Store::ForEachIncident(const std::function<bool(Incident&)>& fn, De
 }
 
 absl::Status Store::ForEachIncidentReadAhead(const std::function<bool(Incident&)>& fn, size_t ahead,
-                                             Detail detail) {
+                                             Detail detail, size_t skip) {
   return util::Pipeline<Incident>(
       ahead,
-      [this, detail](const std::function<bool(Incident &&)>& emit) {
-        return ForEachIncident([&emit](Incident& inc) { return emit(std::move(inc)); }, detail);
+      [this, detail, skip](const std::function<bool(Incident &&)>& emit) {
+        return ForEachIncident([&emit](Incident& inc) { return emit(std::move(inc)); }, detail,
+                               skip);
       },
       fn);
 }
@@ -832,14 +869,8 @@ absl::StatusOr<size_t> Store::IncidentCount() {
 absl::StatusOr<int64_t> Store::DataVersion() { return impl_->db().QueryInt("PRAGMA data_version"); }
 
 absl::StatusOr<std::string> Store::SnapshotKey() {
-  store::Db& db = impl_->db();
-  KINSHIP_ASSIGN_OR_RETURN(int64_t id,
-                           db.QueryInt("SELECT value FROM store_meta WHERE name = 'store_id'"));
-  KINSHIP_ASSIGN_OR_RETURN(int64_t generation,
-                           db.QueryInt("SELECT value FROM store_meta WHERE name = 'generation'"));
-  KINSHIP_ASSIGN_OR_RETURN(int64_t schema, db.QueryInt("PRAGMA user_version"));
-  return absl::StrCat("store ", absl::Hex(static_cast<uint64_t>(id)), " schema ", schema,
-                      " generation ", generation);
+  KINSHIP_ASSIGN_OR_RETURN(SnapshotKeyParts k, ReadSnapshotKeyParts(impl_->db()));
+  return k.Text();
 }
 
 }  // namespace kinship

@@ -886,5 +886,67 @@ TEST(Store, SnapshotKeyChangesWithEveryWriteAndOnlyThen) {
   EXPECT_NE(*(*other)->SnapshotKey(), k1);
 }
 
+// What `kinship ingest` needs to grow an index snapshot: the keys before and after the call (the
+// one its commit makes), how many incidents were stored before, and whether it replaced any of
+// those; and a scan that leaves out the first N incidents.
+TEST(Store, IngestStatesTheKeysAroundItAndWhatItReplaced) {
+  auto store = Store::Open(FreshPath("grow.db"));
+  ASSERT_TRUE(store.ok());
+  std::vector<Incident> batch = {Sample("evt-1"), Sample("evt-2")};
+  const std::string k0 = *(*store)->SnapshotKey();
+  absl::StatusOr<IngestSummary> s = (*store)->Ingest(batch);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->snapshot_key_before, k0);
+  EXPECT_EQ(s->snapshot_key_after, *(*store)->SnapshotKey());
+  EXPECT_NE(s->snapshot_key_after, k0);
+  EXPECT_EQ(s->incidents_before, 0u);
+  EXPECT_EQ(s->stored_replaced, 0u);
+
+  // New incidents, one of them twice in the call: replaced within the call, nothing stored
+  // before is replaced, and a scan from the third incident on reads this call's, in order.
+  batch = {Sample("evt-3"), Sample("evt-4"), Sample("evt-3")};
+  const std::string k1 = *(*store)->SnapshotKey();
+  s = (*store)->Ingest(batch);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->snapshot_key_before, k1);
+  EXPECT_EQ(s->snapshot_key_after, *(*store)->SnapshotKey());
+  EXPECT_EQ(s->incidents_before, 2u);
+  EXPECT_EQ(s->incidents_added, 2u);
+  EXPECT_EQ(s->incidents_updated, 1u);
+  EXPECT_EQ(s->stored_replaced, 0u);
+  std::vector<std::string> ids;
+  ASSERT_TRUE((*store)
+                  ->ForEachIncident(
+                      [&](Incident& inc) {
+                        ids.push_back(inc.id);
+                        return true;
+                      },
+                      Store::Detail::kAnalysis, /*skip=*/2)
+                  .ok());
+  EXPECT_THAT(ids, ::testing::ElementsAre("evt-4", "evt-3"));
+  ids.clear();
+  ASSERT_TRUE((*store)
+                  ->ForEachIncidentReadAhead(
+                      [&](Incident& inc) {
+                        ids.push_back(inc.id);
+                        return true;
+                      },
+                      /*ahead=*/1, Store::Detail::kAnalysis, /*skip=*/3)
+                  .ok());
+  EXPECT_THAT(ids, ::testing::ElementsAre("evt-3"));
+
+  // Replacing a stored incident moves it to the end: counted.
+  batch = {Sample("evt-1"), Sample("evt-5")};
+  s = (*store)->Ingest(batch);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->incidents_before, 4u);
+  EXPECT_EQ(s->stored_replaced, 1u);
+  // A failed call states nothing and writes nothing.
+  const std::string k2 = *(*store)->SnapshotKey();
+  batch = {Sample("evt-6"), Sample("")};
+  EXPECT_FALSE((*store)->Ingest(batch).ok());
+  EXPECT_EQ(*(*store)->SnapshotKey(), k2);
+}
+
 }  // namespace
 }  // namespace kinship
