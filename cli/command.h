@@ -35,9 +35,10 @@ enum ExitCode : int {
 };
 
 struct GlobalOptions {
-  std::string db;      // --db, else $KINSHIP_DB, else ./kinship.db
-  bool json = false;   // --json: machine output on stdout
-  bool quiet = false;  // --quiet: no progress on stderr
+  std::string db;         // --db, else $KINSHIP_DB, else ./kinship.db
+  bool json = false;      // --json: machine output on stdout
+  bool quiet = false;     // --quiet: no progress on stderr
+  bool progress = false;  // --progress: progress on stderr even when it is not a terminal
   // --over-correlation: values held by more than max(this, 0.1 % of the store's incidents)
   // weigh nothing (score::ScoringOptions::over_correlation_min); 0 turns the rule off.
   size_t over_correlation = score::ScoringOptions{}.over_correlation_min;
@@ -88,7 +89,8 @@ void PrintJsonLine(const nlohmann::json& j);
 // the campaigns' neighbour search): below it they take seconds at most.
 inline constexpr size_t kCountedProgressFrom = 10000;
 
-// Progress on stderr (unless --quiet or stderr is not a terminal and `force` is false).
+// Progress on stderr (unless --quiet, or stderr is not a terminal and neither `force` nor
+// --progress is given).
 void Progress(const GlobalOptions& g, const std::string& message, bool force = false);
 
 }  // namespace kinship::cli

@@ -82,7 +82,7 @@ score::ScoringOptions ScoringOptionsOf(const GlobalOptions& g) {
 
 void Progress(const GlobalOptions& g, const std::string& message, bool force) {
   if (g.quiet) return;
-  if (!force && !::isatty(STDERR_FILENO)) return;
+  if (!force && !g.progress && !::isatty(STDERR_FILENO)) return;
   std::fprintf(stderr, "%s\n", message.c_str());
 }
 
@@ -101,6 +101,8 @@ int main(int argc, char** argv) {
   app.add_option("--db", g.db, "Store file (default $KINSHIP_DB, else ./kinship.db)");
   app.add_flag("--json", g.json, "Machine-readable output (JSON, one object per line)");
   app.add_flag("-q,--quiet", g.quiet, "No progress messages on stderr");
+  app.add_flag("--progress", g.progress,
+               "Progress messages on stderr even when it is not a terminal (a log, say)");
   app.add_option("--over-correlation", g.over_correlation,
                  "Similarity: a value (or its registered domain, host, /24) held by more than "
                  "max(N, 0.1% of the incidents) incidents weighs nothing, as MISP's "

@@ -129,9 +129,9 @@ class Store {
   absl::StatusOr<int64_t> DataVersion();
 
   // What an index snapshot of this store is keyed by: the store's random identity (made when its
-  // schema got version 5), its schema version and its generation, the count of write transactions
-  // committed to it (ingest, warninglists, KB import: each adds one). Equal keys mean the same
-  // store with nothing written since.
+  // schema got version 5), its schema version and its generation, a random value every write
+  // transaction sets anew (ingest, warninglists, KB import). Equal keys mean the same store with
+  // nothing written since; two copies of one file written apart get keys of their own.
   absl::StatusOr<std::string> SnapshotKey();
 
   const std::string& path() const;

@@ -137,8 +137,9 @@ UPDATE incident SET
   indicator_count = (SELECT count(*) FROM indicator WHERE incident = incident.rowid);
 )sql";
 
-// What an index snapshot is keyed by (Store::SnapshotKey): a random identity of the store and the
-// count of write transactions committed to it (Transaction::Commit adds one).
+// What an index snapshot is keyed by (Store::SnapshotKey): a random identity of the store and its
+// generation, which every write transaction sets anew (Transaction::Commit: a random value; it
+// counted writes at first, so the SQL keeps the count's start).
 constexpr std::string_view kGenerationSql = R"sql(
 INSERT INTO store_meta (name, value) VALUES ('store_id', random()), ('generation', 0);
 )sql";

@@ -192,8 +192,12 @@ absl::Status Transaction::Commit() {
   // In the transaction: a write every snapshot of an index before it no longer reflects. Every
   // write of the store, the KB and the warninglists goes through a Transaction.
   if (db_.count_generations()) {
+    // random() is SQLite's PRNG, seeded from the OS's randomness.
     KINSHIP_RETURN_IF_ERROR(
-        db_.Exec("UPDATE store_meta SET value = value + 1 WHERE name = 'generation'"));
+        db_.Exec("UPDATE store_meta SET value = random() WHERE name = 'generation'"));
+    KINSHIP_ASSIGN_OR_RETURN(
+        committed_generation_,
+        db_.QueryInt("SELECT value FROM store_meta WHERE name = 'generation'"));
   }
   KINSHIP_RETURN_IF_ERROR(db_.Exec("COMMIT"));
   done_ = true;

@@ -90,7 +90,8 @@ class Db {
   // True when this Open created the file (or found it empty).
   bool fresh() const { return fresh_; }
   // Once on (Store::Open, after the migrations), every Transaction::Commit also adds one to
-  // store_meta's 'generation': the count of write transactions a snapshot is keyed by.
+  // store_meta's 'generation', which a snapshot is keyed by: every write transaction's Commit
+  // sets it anew.
   void set_count_generations(bool on) { count_generations_ = on; }
   bool count_generations() const { return count_generations_; }
 
@@ -109,12 +110,18 @@ class Transaction {
  public:
   static absl::StatusOr<std::unique_ptr<Transaction>> Begin(Db& db);
   ~Transaction();
+  // With the Db's count_generations(), first gives the store a new generation (store_meta): a
+  // random 64-bit value, so that every write, and two copies of a file written apart, make
+  // different snapshot keys (a counter would give two copies the same).
   absl::Status Commit();
+  // The generation the commit wrote (0 before a commit, or without count_generations()).
+  int64_t committed_generation() const { return committed_generation_; }
 
  private:
   explicit Transaction(Db& db) : db_(db) {}
   Db& db_;
   bool done_ = false;
+  int64_t committed_generation_ = 0;
 };
 
 }  // namespace kinship::store

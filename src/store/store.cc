@@ -204,7 +204,7 @@ struct SnapshotKeyParts {
   int64_t id = 0, schema = 0, generation = 0;
   std::string Text() const {
     return absl::StrCat("store ", absl::Hex(static_cast<uint64_t>(id)), " schema ", schema,
-                        " generation ", generation);
+                        " generation ", absl::Hex(static_cast<uint64_t>(generation)));
   }
 };
 
@@ -242,12 +242,10 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next) {
   KINSHIP_ASSIGN_OR_RETURN(FirstLoadJournal journal, FirstLoadJournal::Make(db));
   KINSHIP_ASSIGN_OR_RETURN(auto txn, store::Transaction::Begin(db));
   IngestSummary summary;
-  // Inside the write transaction: nothing else writes until it commits, and the commit adds one
-  // to the generation (store::Transaction::Commit).
+  // Inside the write transaction: nothing else writes until it commits, and the commit gives the
+  // store a new generation (store::Transaction::Commit), stated below.
   KINSHIP_ASSIGN_OR_RETURN(SnapshotKeyParts key_parts, ReadSnapshotKeyParts(db));
   summary.snapshot_key_before = key_parts.Text();
-  if (db.count_generations()) ++key_parts.generation;
-  summary.snapshot_key_after = key_parts.Text();
   {
     KINSHIP_ASSIGN_OR_RETURN(const int64_t n, db.QueryInt("SELECT count(*) FROM incident"));
     summary.incidents_before = static_cast<size_t>(n);
@@ -466,6 +464,8 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next) {
   }
   KINSHIP_RETURN_IF_ERROR(occurs.Write(db));
   KINSHIP_RETURN_IF_ERROR(txn->Commit());
+  if (db.count_generations()) key_parts.generation = txn->committed_generation();
+  summary.snapshot_key_after = key_parts.Text();
   return summary;
 }
 
