@@ -89,9 +89,8 @@ class Db {
   sqlite3* raw() { return db_; }
   // True when this Open created the file (or found it empty).
   bool fresh() const { return fresh_; }
-  // Once on (Store::Open, after the migrations), every Transaction::Commit also adds one to
-  // store_meta's 'generation', which a snapshot is keyed by: every write transaction's Commit
-  // sets it anew.
+  // Once on (Store::Open, after the migrations), every Transaction::Commit also sets
+  // store_meta's 'generation', which a snapshot is keyed by, to a new random value.
   void set_count_generations(bool on) { count_generations_ = on; }
   bool count_generations() const { return count_generations_; }
 

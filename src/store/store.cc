@@ -195,10 +195,6 @@ class FirstLoadJournal {
   store::Db* db_;
 };
 
-}  // namespace
-
-namespace {
-
 // What Store::SnapshotKey is made of.
 struct SnapshotKeyParts {
   int64_t id = 0, schema = 0, generation = 0;
