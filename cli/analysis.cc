@@ -210,9 +210,24 @@ absl::StatusOr<std::unique_ptr<Analysis>> Analysis::Load(const GlobalOptions& g,
              "import` loads one)",
              /*force=*/true);
   }
-  if (!attribution && !parts.naming && parts.snapshot) {
-    // The similarity index alone: from the snapshot `kinship index build` saved, when it is
-    // current for the store (same store, nothing written since, same build and options).
+  KINSHIP_ASSIGN_OR_RETURN(const size_t total, a->store_->IncidentCount());
+  const size_t step = total >= kCountedProgressFrom ? total / 10 : 0;
+  size_t indexed = 0;
+  // What else is built from each incident: for attribution the naming-style index of the
+  // attributed ones, and the names' cache.
+  auto also = [&](const Incident& inc) {
+    if (attribution) a->style_.Add(inc);
+    if (a->naming_ != nullptr) a->naming_->Add(inc);
+    if (step != 0 && ++indexed % step == 0) {
+      Progress(g, absl::StrCat("  indexed ", indexed, " of ", total, " incidents"));
+    }
+  };
+  bool indexed_from_snapshot = false;
+  if (parts.snapshot) {
+    // The similarity index from the snapshot `kinship index build` saved, when it is current for
+    // the store (same store, nothing written since, same build and options); the rest from a
+    // lighter pass over the store (Store::Detail::kStyle: naming's indicators and the
+    // attributions, about a third of the indicators).
     const std::string path = SnapshotPath(g);
     std::error_code ec;
     if (std::filesystem::exists(path, ec)) {
@@ -222,35 +237,43 @@ absl::StatusOr<std::unique_ptr<Analysis>> Analysis::Load(const GlobalOptions& g,
           score::SimilarityIndex::Load(path, key, a->kb(), ScoringOptionsOf(g));
       if (loaded.ok()) {
         a->index_ = std::make_unique<score::SimilarityIndex>(*std::move(loaded));
-        return a;
+        if (!attribution && !parts.naming) return a;
+        Progress(g, "reading the store's names and attributions");
+        KINSHIP_RETURN_IF_ERROR(a->store_->ForEachIncidentReadAhead(
+            [&](const Incident& inc) {
+              also(inc);
+              return true;
+            },
+            /*ahead=*/64, Store::Detail::kStyle));
+        // Read in another transaction than the key: the same store only if nothing was written
+        // since.
+        KINSHIP_ASSIGN_OR_RETURN(const std::string after, a->store_->SnapshotKey());
+        indexed_from_snapshot = after == key;
+        if (!indexed_from_snapshot) {
+          Progress(g, "the store was written while it was read: indexing it", /*force=*/true);
+          a->style_ = attrib::StyleIndex();
+          if (parts.naming) a->naming_ = std::make_unique<NamingCache>();
+          indexed = 0;
+        }
+      } else {
+        Progress(
+            g,
+            absl::StrCat(loaded.status().code() == absl::StatusCode::kFailedPrecondition
+                             ? "index snapshot not used: "
+                             : "warning: index snapshot not used: ",
+                         loaded.status().message(), " (`kinship index build` saves a current one)"),
+            /*force=*/true);
       }
-      Progress(
-          g,
-          absl::StrCat(loaded.status().code() == absl::StatusCode::kFailedPrecondition
-                           ? "index snapshot not used: "
-                           : "warning: index snapshot not used: ",
-                       loaded.status().message(), " (`kinship index build` saves a current one)"),
-          /*force=*/true);
     }
   }
-  Progress(g, "indexing the store's incidents");
-  // One pass over the store: the similarity engine and, for attribution, the naming-style index
-  // of the attributed incidents.
-  // Progress every tenth of the way where indexing takes a while (tens of seconds at 100,000).
-  KINSHIP_ASSIGN_OR_RETURN(const size_t total, a->store_->IncidentCount());
-  const size_t step = total >= kCountedProgressFrom ? total / 10 : 0;
-  size_t indexed = 0;
-  auto also = [&](const Incident& inc) {
-    if (attribution) a->style_.Add(inc);
-    if (a->naming_ != nullptr) a->naming_->Add(inc);
-    if (step != 0 && ++indexed % step == 0) {
-      Progress(g, absl::StrCat("  indexed ", indexed, " of ", total, " incidents"));
-    }
-  };
-  KINSHIP_ASSIGN_OR_RETURN(
-      score::SimilarityIndex index,
-      score::SimilarityIndex::Build(*a->store_, a->kb(), ScoringOptionsOf(g), also));
-  a->index_ = std::make_unique<score::SimilarityIndex>(std::move(index));
+  if (!indexed_from_snapshot) {
+    Progress(g, "indexing the store's incidents");
+    // One pass over the store: the similarity engine and what `also` builds.
+    KINSHIP_ASSIGN_OR_RETURN(
+        score::SimilarityIndex index,
+        score::SimilarityIndex::Build(*a->store_, a->kb(), ScoringOptionsOf(g), also));
+    a->index_ = std::make_unique<score::SimilarityIndex>(std::move(index));
+  }
   if (!attribution) return a;
   Progress(g, absl::StrCat("training the naming-style classifier on ", a->style_.size(),
                            " attributed incidents with hostnames"));

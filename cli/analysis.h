@@ -59,8 +59,10 @@ class Analysis {
     bool attribution = true;
     // Keep every incident's naming texts in memory (NamingCache) for Naming().
     bool naming = false;
-    // Without attribution and naming: load the similarity index from the snapshot `kinship index
-    // build` saved when it is current for the store (docs/architecture.md, "Index snapshots").
+    // Load the similarity index from the snapshot `kinship index build` saved when it is current
+    // for the store (docs/architecture.md, "Index snapshots"); the naming-style index and the
+    // names' cache, when asked for, then come from a lighter pass over the store
+    // (Store::Detail::kStyle).
     bool snapshot = true;
   };
   static absl::StatusOr<std::unique_ptr<Analysis>> Load(const GlobalOptions& g,

@@ -2,7 +2,9 @@
 # Index snapshot against indexing the store (DESIGN.md: "Indexes are rebuilt from the store or
 # loaded from a snapshot; measure which starts faster at 10 M indicators"), in one run: the same
 # `kinship similar` calls without a snapshot, then with one, answers compared byte for byte.
-# Usage: bench/macro/snapshot.sh KINSHIP_BINARY STORE [queries]
+# Usage: bench/macro/snapshot.sh KINSHIP_BINARY STORE [queries] [similar|attribute]
+# (attribute: `kinship --json attribute ID`, which loads the similarity index from the snapshot
+# and reads the store only for the naming-style index and the names behind naming evidence)
 # STORE: e.g. the generated feed (bench/gen/gen_misp_feed.py --events 100000 --indicators
 # 10000000 --seed 1, then `kinship --db STORE ingest`). Moves STORE.kindex away while it runs
 # without one and leaves a current snapshot behind.
@@ -10,6 +12,12 @@ set -eu
 bin=$1
 db=$2
 queries=${3:-3}
+what=${4:-similar}
+case "$what" in
+  similar) args="--top 10" ;;
+  attribute) args="" ;;
+  *) echo "unknown command $what" >&2; exit 2 ;;
+esac
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 [ -e "$db.kindex" ] && mv "$db.kindex" "$tmp/old.kindex"
@@ -26,13 +34,13 @@ run() {
 i=0
 for id in $ids; do
   i=$((i + 1))
-  echo "query $i ($id): indexing the store: $(run "similar $id --top 10" rebuilt.$i)"
+  echo "$what $i ($id): indexing the store: $(run "$what $id $args" rebuilt.$i)"
 done
 echo "kinship index build: $(run "index build" build.json)"
 ls -l "$db.kindex" | awk '{printf "snapshot: %.1f MB\n", $5 / 1e6}'
 i=0
 for id in $ids; do
   i=$((i + 1))
-  echo "query $i ($id): from the snapshot: $(run "similar $id --top 10" loaded.$i)"
+  echo "$what $i ($id): from the snapshot: $(run "$what $id $args" loaded.$i)"
   cmp -s "$tmp/rebuilt.$i" "$tmp/loaded.$i" && echo "  same answer" || echo "  DIFFERENT ANSWER"
 done

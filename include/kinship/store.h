@@ -89,8 +89,11 @@ class Store {
   // most of the reader's allocations. kNaming reads, of kAnalysis, only the stated (not
   // derived) domains, URLs and file names with their warninglist marks, and no techniques,
   // software, attributions or actor mentions: what naming style's sources read
-  // (score::NamingTexts), a third of the feed's indicators and their value lookups.
-  enum class Detail { kFull, kAnalysis, kNaming };
+  // (score::NamingTexts), a third of the feed's indicators and their value lookups. kStyle reads
+  // kNaming's indicators, the domains derived from URL hosts, and the attributions: what the
+  // naming-style index (attrib::StyleIndex) and naming's sources read, for an index loaded from
+  // a snapshot.
+  enum class Detail { kFull, kAnalysis, kNaming, kStyle };
 
   // Incident by id (its statements prepared once per store and detail). Errors: kNotFound.
   absl::StatusOr<Incident> GetIncident(const std::string& id, Detail detail = Detail::kFull);

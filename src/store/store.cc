@@ -5,6 +5,7 @@
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <type_traits>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -516,15 +517,10 @@ class IncidentReader {
             "v.benign, ", col("n.snippet"),
             " FROM indicator n LEFT JOIN value v ON v.id = n.value_id WHERE n.id >= ?1 AND n.id "
             "< ?1 + ?2",
-            detail == Store::Detail::kNaming
-                ? absl::StrCat(" AND n.derivation = 0 AND n.type IN (",
-                               static_cast<int>(IndicatorType::kDomain), ", ",
-                               static_cast<int>(IndicatorType::kUrl), ", ",
-                               static_cast<int>(IndicatorType::kFilename), ")")
-                : std::string(),
-            " ORDER BY n.id")));
+            NamingFilter(detail), " ORDER BY n.id")));
     r.full_ = full;
-    r.children_ = detail != Store::Detail::kNaming;
+    r.children_ = detail != Store::Detail::kNaming && detail != Store::Detail::kStyle;
+    r.attributions_only_ = detail == Store::Detail::kStyle;
     const std::string where = col("location") + ", " + col("snippet");
     KINSHIP_ASSIGN_OR_RETURN(r.techniques_,
                              db.Prepare(absl::StrCat("SELECT id, name, ", where,
@@ -543,6 +539,19 @@ class IncidentReader {
                                              ", occurrences FROM actor_mention WHERE incident = "
                                              "? ORDER BY seq")));
     return r;
+  }
+
+  // The indicator rows kNaming and kStyle read (see Store::Detail); none left out otherwise.
+  static std::string NamingFilter(Store::Detail detail) {
+    if (detail != Store::Detail::kNaming && detail != Store::Detail::kStyle) return "";
+    std::string stated =
+        absl::StrCat("n.derivation = 0 AND n.type IN (", static_cast<int>(IndicatorType::kDomain),
+                     ", ", static_cast<int>(IndicatorType::kUrl), ", ",
+                     static_cast<int>(IndicatorType::kFilename), ")");
+    if (detail == Store::Detail::kNaming) return absl::StrCat(" AND ", stated);
+    return absl::StrCat(" AND ((", stated,
+                        ") OR (n.derivation = ", static_cast<int>(Derivation::kUrlHost),
+                        " AND n.type = ", static_cast<int>(IndicatorType::kDomain), "))");
   }
 
   static constexpr std::string_view kColumns =
@@ -603,6 +612,7 @@ class IncidentReader {
       inc.indicators.push_back(std::move(ind));
     }
     indicators_.Reset();
+    if (attributions_only_) return ReadAttributions(rowid, inc);
     if (!children_) return absl::OkStatus();
     techniques_.Bind(1, rowid);
     while (true) {
@@ -629,20 +639,7 @@ class IncidentReader {
       inc.software.push_back(std::move(sw));
     }
     software_.Reset();
-    attributions_.Bind(1, rowid);
-    while (true) {
-      KINSHIP_ASSIGN_OR_RETURN(bool row, attributions_.Step());
-      if (!row) break;
-      Attribution a;
-      a.actor_name = attributions_.ColumnString(0);
-      a.actor_id = attributions_.ColumnString(1);
-      a.confidence = static_cast<int>(attributions_.ColumnInt(2));
-      a.source = attributions_.ColumnString(3);
-      a.location = attributions_.ColumnString(4);
-      a.snippet = attributions_.ColumnString(5);
-      inc.attributions.push_back(std::move(a));
-    }
-    attributions_.Reset();
+    KINSHIP_RETURN_IF_ERROR(ReadAttributions(rowid, inc));
     mentions_.Bind(1, rowid);
     while (true) {
       KINSHIP_ASSIGN_OR_RETURN(bool row, mentions_.Step());
@@ -661,8 +658,27 @@ class IncidentReader {
 
  private:
   Statement indicators_, techniques_, software_, attributions_, mentions_;
+  absl::Status ReadAttributions(int64_t rowid, Incident& inc) {
+    attributions_.Bind(1, rowid);
+    while (true) {
+      KINSHIP_ASSIGN_OR_RETURN(bool row, attributions_.Step());
+      if (!row) break;
+      Attribution a;
+      a.actor_name = attributions_.ColumnString(0);
+      a.actor_id = attributions_.ColumnString(1);
+      a.confidence = static_cast<int>(attributions_.ColumnInt(2));
+      a.source = attributions_.ColumnString(3);
+      a.location = attributions_.ColumnString(4);
+      a.snippet = attributions_.ColumnString(5);
+      inc.attributions.push_back(std::move(a));
+    }
+    attributions_.Reset();
+    return absl::OkStatus();
+  }
+
   bool full_ = true;
-  bool children_ = true;  // techniques, software, attributions, actor mentions
+  bool children_ = true;            // techniques, software, attributions, actor mentions
+  bool attributions_only_ = false;  // of the children, the attributions (kStyle)
 
  public:
   // Every statement back to its start (Read resets those it finished; not after an error).
@@ -690,6 +706,8 @@ struct GetStatements {
 
 absl::StatusOr<Incident> Store::GetIncident(const std::string& id, Detail detail) {
   store::Db& db = impl_->db();
+  static_assert(std::extent_v<decltype(Store::Impl::get_statements)> ==
+                static_cast<size_t>(Detail::kStyle) + 1);
   std::shared_ptr<void>& slot = impl_->get_statements[static_cast<size_t>(detail)];
   if (slot == nullptr) {
     KINSHIP_ASSIGN_OR_RETURN(IncidentReader reader, IncidentReader::Make(db, detail));

@@ -712,6 +712,23 @@ TEST(Store, NamingDetailReadsTheStatedNamesAndNothingElse) {
   EXPECT_TRUE(naming->techniques.empty());
   EXPECT_TRUE(naming->software.empty());
   EXPECT_TRUE(naming->attributions.empty());
+  // kStyle: the same indicators and the domains of URL hosts (not registered domains), in the
+  // full read's order, and of the children the attributions only.
+  auto style = (*store)->GetIncident("a", Store::Detail::kStyle);
+  ASSERT_TRUE(style.ok()) << style.status();
+  std::vector<std::string> style_values;
+  for (const Indicator& i : style->indicators) {
+    style_values.push_back(i.value + "|" + std::string(DerivationName(i.derivation)));
+  }
+  EXPECT_THAT(style_values, ::testing::ElementsAre("update-adobe.org|",
+                                                   "http://update-adobe.org/flash/install.php|",
+                                                   "update-adobe.org|url-host", "microsoft.com|",
+                                                   "flashplayer_update.exe|"));
+  EXPECT_EQ(style->indicators[3].warninglists, std::vector<std::string>{"top-domains"});
+  ASSERT_EQ(style->attributions.size(), 1u);
+  EXPECT_EQ(style->attributions[0].actor_id, "G0007");
+  EXPECT_TRUE(style->techniques.empty());
+  EXPECT_TRUE(style->software.empty());
   // The other details still read everything, also after the naming statements were prepared.
   auto analysis = (*store)->GetIncident("a", Store::Detail::kAnalysis);
   ASSERT_TRUE(analysis.ok());
