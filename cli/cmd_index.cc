@@ -1,5 +1,6 @@
 // kinship index build / status: the similarity index saved beside the store (a snapshot), so that
-// `similar` and `compare` load it instead of indexing the store at every call.
+// the commands that score load it instead of indexing the store at every call; and keeping it
+// current after an ingest (RefreshSnapshot).
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -44,14 +45,15 @@ SnapshotRefresh RefreshSnapshot(const GlobalOptions& g, Store& store, const kb::
       score::SimilarityIndex::Load(path, written.snapshot_key_before, kb, ScoringOptionsOf(g));
   if (!index.ok()) return finish(std::string(index.status().message()));
   if (const size_t n = index->Stats().incidents; n != written.incidents_before) {
-    // Same key, other content: only a store file copied and written apart gets here.
+    // Same key, other content: only a snapshot copied in from another copy of the store file
+    // gets here.
     return finish(
         absl::StrCat("it holds ", n, " incidents where the store held ", written.incidents_before));
   }
   absl::StatusOr<size_t> added = index->AddStored(store, written.incidents_before);
   if (!added.ok()) return finish(std::string(added.status().message()));
   // The incidents were read after the commit: they are the ingest's only if nothing was written
-  // since (every write raises the generation).
+  // since (every write sets a new generation).
   absl::StatusOr<std::string> now = store.SnapshotKey();
   if (!now.ok()) return finish(std::string(now.status().message()));
   if (*now != written.snapshot_key_after) return finish("the store was written again meanwhile");
@@ -134,7 +136,7 @@ absl::Status RunStatus(const GlobalOptions& g) {
 
 void Setup(CLI::App& app, GlobalOptions& g) {
   auto* index = app.add_subcommand(
-      "index", "The similarity index saved beside the store, for similar and compare to load");
+      "index", "The similarity index saved beside the store, for the commands that score to load");
   index->require_subcommand(1);
   auto* build =
       index->add_subcommand("build", "Index the store and save the index beside it (<db>.kindex)");
