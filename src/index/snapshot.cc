@@ -4,8 +4,8 @@
 // incidents' feature ids) that no packaged serialiser stores more simply, and a loader must
 // check every number it will later index an array with (the snapshot fuzzer feeds it anything).
 //
-// Layout (host byte order, checked by a marker; integers fixed width; a string or an array is a
-// u64 count and its bytes):
+// Layout (util/binary_io.h: host byte order, checked by a marker; integers fixed width; a string
+// or an array is a u64 count and its bytes):
 //   magic "KINSIDX\0", u32 format, u32 byte-order marker, string kinship version,
 //   u64 feature fingerprint, string key, the build-time options,
 //   u64 incidents N, u64 features F,
@@ -18,17 +18,11 @@
 //              u32[] feature ids, u8 has digests),
 //   fuzzy digests taken: u64 count, (u32 incident, u32 feature) each,
 //   magic "KIDXEND\0".
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
 #include <cstring>
-#include <filesystem>
-#include <memory>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -36,6 +30,7 @@
 #include "index/postings.h"
 #include "kinship/similarity.h"
 #include "score/internal.h"
+#include "util/binary_io.h"
 
 namespace kinship::score {
 
@@ -107,91 +102,9 @@ bool SameBuildOptions(const ScoringOptions& a, const ScoringOptions& b) {
          a.fuzzy_max_neighbours == b.fuzzy_max_neighbours;
 }
 
-class Writer {
- public:
-  explicit Writer(std::FILE* f) : f_(f) {}
-  void Bytes(const void* p, size_t n) {
-    if (ok_ && n > 0 && std::fwrite(p, 1, n, f_) != n) ok_ = false;
-  }
-  template <typename T>
-  void Put(T v) {
-    Bytes(&v, sizeof v);
-  }
-  void Str(std::string_view s) {
-    Put<uint64_t>(s.size());
-    Bytes(s.data(), s.size());
-  }
-  template <typename T>
-  void Array(const std::vector<T>& v) {
-    Put<uint64_t>(v.size());
-    Bytes(v.data(), v.size() * sizeof(T));
-  }
-  bool ok() const { return ok_; }
-
- private:
-  std::FILE* f_;
-  bool ok_ = true;
-};
-
-// Reads from a file or from memory; every failure is a kDataLoss naming the source and offset.
-class Reader {
- public:
-  Reader(std::string name, std::FILE* f, size_t size)
-      : name_(std::move(name)), f_(f), size_(size) {}
-  Reader(std::string name, std::string_view bytes)
-      : name_(std::move(name)), mem_(bytes), size_(bytes.size()) {}
-
-  absl::Status Fail(std::string_view what) const {
-    return absl::DataLossError(absl::StrCat(name_, ": byte ", at_, ": ", AV(what),
-                                            " (index snapshot damaged or truncated)"));
-  }
-  absl::Status Bytes(void* p, size_t n, std::string_view what) {
-    if (n > size_ - at_) return Fail(absl::StrCat(AV(what), ": ends early"));
-    if (n == 0) return absl::OkStatus();
-    if (f_ != nullptr) {
-      if (std::fread(p, 1, n, f_) != n) return Fail(absl::StrCat(AV(what), ": read failed"));
-    } else {
-      std::memcpy(p, mem_.data() + at_, n);
-    }
-    at_ += n;
-    return absl::OkStatus();
-  }
-  template <typename T>
-  absl::StatusOr<T> Get(std::string_view what) {
-    T v{};
-    KINSHIP_RETURN_IF_ERROR(Bytes(&v, sizeof v, what));
-    return v;
-  }
-  // A count of items of `item_bytes` each that must fit in what is left.
-  absl::StatusOr<size_t> Count(size_t item_bytes, std::string_view what) {
-    KINSHIP_ASSIGN_OR_RETURN(uint64_t n, Get<uint64_t>(what));
-    if (item_bytes > 0 && n > (size_ - at_) / item_bytes) {
-      return Fail(absl::StrCat(AV(what), ": count ", n, " exceeds the file"));
-    }
-    return static_cast<size_t>(n);
-  }
-  absl::StatusOr<std::string> Str(std::string_view what) {
-    KINSHIP_ASSIGN_OR_RETURN(size_t n, Count(1, what));
-    std::string s(n, '\0');
-    KINSHIP_RETURN_IF_ERROR(Bytes(s.data(), n, what));
-    return s;
-  }
-  template <typename T>
-  absl::StatusOr<std::vector<T>> Array(std::string_view what) {
-    KINSHIP_ASSIGN_OR_RETURN(size_t n, Count(sizeof(T), what));
-    std::vector<T> v(n);
-    KINSHIP_RETURN_IF_ERROR(Bytes(v.data(), n * sizeof(T), what));
-    return v;
-  }
-  size_t remaining() const { return size_ - at_; }
-  bool at_end() const { return at_ == size_; }
-
- private:
-  std::string name_;
-  std::FILE* f_ = nullptr;
-  std::string_view mem_;
-  size_t size_ = 0, at_ = 0;
-};
+using Writer = util::BinaryWriter;
+using Reader = util::BinaryReader;
+constexpr char kKind[] = "index snapshot";
 
 // A (feature, incident) pair mixed to 64 bits (splitmix64's finaliser), for a multiset sum.
 uint64_t MixPair(uint32_t fid, uint32_t doc) {
@@ -523,40 +436,15 @@ absl::StatusOr<SimilarityIndex> SimilarityIndex::LoadFrom(void* reader, std::str
 }
 
 absl::Status SimilarityIndex::Save(const std::string& path, std::string_view key) const {
-  const std::string tmp = absl::StrCat(path, ".tmp.", ::getpid());
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (f == nullptr) {
-    return absl::UnavailableError(absl::StrCat(tmp, ": cannot write: ", std::strerror(errno)));
-  }
-  std::vector<char> buffer(size_t{1} << 20);
-  std::setvbuf(f, buffer.data(), _IOFBF, buffer.size());
-  Writer w(f);
-  Impl::SnapshotIo::Write(w, *impl_, key);
-  bool ok = w.ok() && std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0;
-  const int err = errno;
-  ok = std::fclose(f) == 0 && ok;
-  std::error_code ec;
-  if (ok) std::filesystem::rename(tmp, path, ec);
-  if (!ok || ec) {
-    std::filesystem::remove(tmp, ec);
-    return absl::UnavailableError(
-        absl::StrCat(path, ": cannot write the index snapshot: ", std::strerror(err)));
-  }
-  return absl::OkStatus();
+  return util::WriteFileAtomically(path, kKind,
+                                   [&](Writer& w) { Impl::SnapshotIo::Write(w, *impl_, key); });
 }
 
 absl::StatusOr<SimilarityIndex> SimilarityIndex::Load(const std::string& path, std::string_view key,
                                                       const kb::KnowledgeBase* kb,
                                                       ScoringOptions options) {
-  std::error_code ec;
-  const uintmax_t size = std::filesystem::file_size(path, ec);
-  if (ec) return absl::NotFoundError(absl::StrCat(path, ": ", ec.message()));
-  std::vector<char> buffer(size_t{1} << 20);  // outlives the stream, closed first
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (f == nullptr) return absl::NotFoundError(absl::StrCat(path, ": ", std::strerror(errno)));
-  std::setvbuf(f.get(), buffer.data(), _IOFBF, buffer.size());
-  Reader r(path, f.get(), static_cast<size_t>(size));
-  return LoadFrom(&r, key, kb, std::move(options), path);
+  return util::ReadFile<SimilarityIndex>(
+      path, kKind, [&](Reader& r) { return LoadFrom(&r, key, kb, std::move(options), path); });
 }
 
 absl::StatusOr<SimilarityIndex> SimilarityIndex::LoadBytes(std::string_view bytes,
@@ -564,20 +452,17 @@ absl::StatusOr<SimilarityIndex> SimilarityIndex::LoadBytes(std::string_view byte
                                                            std::string_view key,
                                                            const kb::KnowledgeBase* kb,
                                                            ScoringOptions options) {
-  Reader r(std::string(name), bytes);
+  Reader r(std::string(name), kKind, bytes);
   return LoadFrom(&r, key, kb, std::move(options), name);
 }
 
 absl::StatusOr<SimilarityIndex::SnapshotHeader> SimilarityIndex::ReadSnapshotHeader(
     const std::string& path) {
-  std::error_code ec;
-  const uintmax_t size = std::filesystem::file_size(path, ec);
-  if (ec) return absl::NotFoundError(absl::StrCat(path, ": ", ec.message()));
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (f == nullptr) return absl::NotFoundError(absl::StrCat(path, ": ", std::strerror(errno)));
-  Reader r(path, f.get(), static_cast<size_t>(size));
-  KINSHIP_ASSIGN_OR_RETURN(Header h, ReadHeader(r));
-  return SnapshotHeader{h.key, absl::StrCat(h.version, " (format ", h.format, ")"), h.readable};
+  return util::ReadFile<
+      SnapshotHeader>(path, kKind, [](Reader& r) -> absl::StatusOr<SnapshotHeader> {
+    KINSHIP_ASSIGN_OR_RETURN(Header h, ReadHeader(r));
+    return SnapshotHeader{h.key, absl::StrCat(h.version, " (format ", h.format, ")"), h.readable};
+  });
 }
 
 }  // namespace kinship::score
