@@ -4,19 +4,14 @@
 // the first four bytes may cut it to a length (one input in four), every further five bytes
 // overwrite one byte (a 32-bit position, then the value). Any result must be an index that
 // answers, or kDataLoss / kFailedPrecondition; never a crash or a read out of bounds.
-#include <unistd.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "fuzz/snapshot_fuzz.h"
 #include "kinship/fuzzy.h"
 #include "kinship/similarity.h"
 
@@ -54,13 +49,8 @@ std::string Seed() {
   }
   auto index = kinship::score::SimilarityIndex::Build(world);
   if (!index.ok()) std::abort();
-  const std::string path =
-      (std::filesystem::temp_directory_path() / absl::StrCat("snapshot_fuzzer.", ::getpid()))
-          .string();
-  if (!index->Save(path, kKey).ok()) std::abort();
-  std::ifstream in(path, std::ios::binary);
-  std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  std::filesystem::remove(path);
+  std::string bytes = kinship::fuzz::SavedBytes(
+      "snapshot_fuzzer", [&](const std::string& path) { return index->Save(path, kKey); });
   if (!kinship::score::SimilarityIndex::LoadBytes(bytes, "seed", kKey).ok()) std::abort();
   return bytes;
 }
@@ -69,23 +59,10 @@ std::string Seed() {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const std::string seed = Seed();
-  std::string bytes = seed;
-  if (size >= 4) {
-    uint32_t cut;
-    std::memcpy(&cut, data, 4);
-    if (cut % 4 == 0) bytes.resize(cut / 4 % (seed.size() + 1));
-    for (size_t i = 4; i + 5 <= size && !bytes.empty(); i += 5) {
-      uint32_t at;
-      std::memcpy(&at, data + i, 4);
-      bytes[at % bytes.size()] = static_cast<char>(data[i + 4]);
-    }
-  }
+  const std::string bytes = kinship::fuzz::Edited(seed, data, size);
   auto index = kinship::score::SimilarityIndex::LoadBytes(bytes, "fuzz", kKey);
   if (!index.ok()) {
-    const absl::StatusCode c = index.status().code();
-    if (c != absl::StatusCode::kDataLoss && c != absl::StatusCode::kFailedPrecondition) {
-      std::abort();
-    }
+    kinship::fuzz::CheckLoadError(index.status());
     return 0;
   }
   for (const std::string& id : index->Ids()) {

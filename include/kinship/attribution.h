@@ -294,7 +294,25 @@ class StyleIndex {
   // limits::kMaxPostingWalk entries after the first.
   std::vector<StyleMatch> Nearest(const Incident& query, size_t k) const;
 
+  // The naming-style snapshot: the index after Finalize(), classifier included, saved under `key`
+  // (the store's Store::SnapshotKey()) so that attribution need not read every name and train
+  // again (docs/architecture.md, "Index snapshots"). Written whole or not at all. Errors:
+  // kFailedPrecondition before Finalize(); kUnavailable when the file cannot be written.
+  absl::Status Save(const std::string& path, std::string_view key) const;
+  // Reads a snapshot Save() wrote, finalized: Nearest and Classify answer exactly as the saved
+  // index did. Errors: kNotFound (no file); kFailedPrecondition when it is not current: written
+  // by another build or format, by a build that makes other terms, or under another key;
+  // kDataLoss, naming the file and the byte, when it is damaged or truncated.
+  static absl::StatusOr<StyleIndex> Load(const std::string& path, std::string_view key);
+  // The key a snapshot was saved under, reading its header only. Errors: kNotFound,
+  // kFailedPrecondition (written by a build that cannot read it), kDataLoss.
+  static absl::StatusOr<std::string> SnapshotKey(const std::string& path);
+  // The same from bytes in memory (`name` stands for the file in errors): for tests and fuzzing.
+  static absl::StatusOr<StyleIndex> LoadBytes(std::string_view bytes, std::string_view name,
+                                              std::string_view key);
+
  private:
+  struct SnapshotIo;
   struct Doc;
   struct Term {
     uint32_t id;
@@ -312,6 +330,7 @@ class StyleIndex {
   std::vector<int> df_;  // by term id
   std::vector<std::vector<Posting>> postings_;
   size_t n_ = 0;
+  bool finalized_ = false;
   struct Classifier;
   std::unique_ptr<Classifier> classifier_;
 };

@@ -3,11 +3,16 @@
 // The kNN index is written here rather than taken from a library: no Debian-packaged C++
 // library offers a small in-memory TF-IDF index, and what is needed (an inverted list per
 // n-gram, one accumulator array per query) is short. The classifier is liblinear's (Debian
-// liblinear-dev): one-vs-rest L2-regularised linear SVMs on sparse vectors.
+// liblinear-dev): one-vs-rest L2-regularised linear SVMs on sparse vectors. The snapshot (Save,
+// Load: the end of this file) writes the finalized index and the SVMs' weights in kinship's own
+// checked binary layout (util/binary_io.h) rather than liblinear's save_model text, which prints
+// every one of the 2^16 x classes weights as decimal text and whose loader checks nothing.
 #include <linear.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +21,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "kinship/attribution.h"
 #include "kinship/limits.h"
+#include "util/binary_io.h"
 
 namespace kinship::attrib {
 namespace {
@@ -145,6 +151,7 @@ void StyleIndex::Add(const Incident& incident) {
 
 void StyleIndex::Finalize(bool classifier, size_t max_classes) {
   n_ = docs_.size();
+  finalized_ = true;
   if (classifier) TrainClassifier(max_classes);
   std::vector<double> idf(df_.size());
   for (size_t i = 0; i < df_.size(); ++i) idf[i] = Idf(df_[i]);
@@ -317,5 +324,313 @@ std::vector<StyleVote> StyleIndex::Classify(const Incident& query, size_t k,
 }
 
 size_t StyleIndex::size() const { return docs_.size(); }
+
+// ---- the naming-style snapshot ----
+//
+// Layout (util/binary_io.h: host byte order, checked by a marker; a string or an array is a u64
+// count and its bytes):
+//   magic "KINSSTY\0", u32 format, u32 byte-order marker, string kinship version,
+//   u64 terms fingerprint, string key,
+//   incidents: u64 count N, (string id, string actor) each,
+//   terms: u64 count T, (string term, f64 idf, (u32 incident, f32 weight)[] postings) each,
+//   u8 classifier; with one: f64 idf[2^16], string[] actors, string[] trained incidents,
+//     i32 classes, i32 features, f64 bias, u32[] labels,
+//     weights: u64 rows, (u32 row, f64[columns]) each, the rows that are not all zero,
+//   magic "KSTYEND\0".
+
+namespace {
+
+constexpr char kStyleMagic[8] = {'K', 'I', 'N', 'S', 'S', 'T', 'Y', '\0'};
+constexpr char kStyleEnd[8] = {'K', 'S', 'T', 'Y', 'E', 'N', 'D', '\0'};
+constexpr uint32_t kStyleFormat = 1;
+constexpr uint32_t kStyleByteOrder = 0x01020304;
+constexpr char kStyleKind[] = "naming-style snapshot";
+
+// What StyleTerms makes of fixed names, the buckets they hash to, and the classifier's
+// constants: a snapshot written by a build that makes or weighs terms otherwise is stale even
+// under the same key.
+uint64_t TermsFingerprint() {
+  Incident inc;
+  for (const char* host :
+       {"update-check7.example-cdn.com", "mail.gov-portal.org.ua", "xn--80ak6aa92e.com"}) {
+    Indicator i;
+    i.type = IndicatorType::kDomain;
+    i.value = host;
+    inc.indicators.push_back(std::move(i));
+  }
+  std::string text = absl::StrCat(kMinGram, "|", kMaxGram, "|", kBuckets, "|", kCost, "|",
+                                  kMinClassDocs, "|", kStyleMaxClasses, "\n");
+  for (const auto& [t, n] : StyleTerms(inc))
+    absl::StrAppend(&text, t, "|", n, "|", Bucket(t), "\n");
+  // FNV-1a: the same in every process.
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
+bool Finite(double v) { return std::isfinite(v); }
+
+}  // namespace
+
+struct StyleIndex::SnapshotIo {
+  using Writer = util::BinaryWriter;
+  using Reader = util::BinaryReader;
+
+  static void Write(Writer& w, const StyleIndex& x, std::string_view key) {
+    w.Bytes(kStyleMagic, sizeof kStyleMagic);
+    w.Put<uint32_t>(kStyleFormat);
+    w.Put<uint32_t>(kStyleByteOrder);
+    w.Str(KINSHIP_VERSION);
+    w.Put<uint64_t>(TermsFingerprint());
+    w.Str(key);
+    w.Put<uint64_t>(x.docs_.size());
+    for (const Doc& d : x.docs_) {
+      w.Str(d.incident_id);
+      w.Str(d.actor_id);
+    }
+    std::vector<std::pair<const std::string*, const Term*>> terms(x.postings_.size());
+    for (const auto& [t, term] : x.terms_) terms[term.id] = {&t, &term};
+    w.Put<uint64_t>(terms.size());
+    for (size_t i = 0; i < terms.size(); ++i) {
+      w.Str(*terms[i].first);
+      w.Put<double>(terms[i].second->idf);
+      w.Put<uint64_t>(x.postings_[i].size());
+      for (const Posting& p : x.postings_[i]) {
+        w.Put<uint32_t>(p.doc);
+        w.Put<float>(p.weight);
+      }
+    }
+    const Classifier* c = x.classifier_.get();
+    w.Put<uint8_t>(c != nullptr);
+    if (c == nullptr) return w.Bytes(kStyleEnd, sizeof kStyleEnd);
+    w.Array(c->idf);
+    w.Put<uint64_t>(c->actors.size());
+    for (const std::string& a : c->actors) w.Str(a);
+    // The trained incidents in the order of the incidents (a set's order differs per process).
+    std::vector<const std::string*> trained;
+    for (const Doc& d : x.docs_) {
+      if (c->trained.contains(d.incident_id)) trained.push_back(&d.incident_id);
+    }
+    w.Put<uint64_t>(trained.size());
+    for (const std::string* id : trained) w.Str(*id);
+    const model* m = c->svm;
+    w.Put<int32_t>(m->nr_class);
+    w.Put<int32_t>(m->nr_feature);
+    w.Put<double>(m->bias);
+    w.Array(std::vector<int32_t>(m->label, m->label + m->nr_class));
+    const size_t cols = Columns(m->nr_class), rows = Rows(m->nr_feature, m->bias);
+    std::vector<uint32_t> nonzero;
+    for (size_t r = 0; r < rows; ++r) {
+      const double* row = m->w + r * cols;
+      if (std::any_of(row, row + cols, [](double v) { return v != 0; })) nonzero.push_back(r);
+    }
+    w.Put<uint64_t>(nonzero.size());
+    for (uint32_t r : nonzero) {
+      w.Put<uint32_t>(r);
+      w.Bytes(m->w + size_t{r} * cols, cols * sizeof(double));
+    }
+    w.Bytes(kStyleEnd, sizeof kStyleEnd);
+  }
+
+  // liblinear's weight matrix: one row per feature (and the bias), one column per class (one
+  // column only for two classes).
+  static size_t Columns(int nr_class) { return nr_class == 2 ? 1 : static_cast<size_t>(nr_class); }
+  static size_t Rows(int nr_feature, double bias) {
+    return static_cast<size_t>(nr_feature) + (bias >= 0 ? 1 : 0);
+  }
+
+  // The key a snapshot was saved under; kFailedPrecondition when this build cannot read it.
+  static absl::StatusOr<std::string> ReadHeader(Reader& r) {
+    char magic[8];
+    KINSHIP_RETURN_IF_ERROR(r.Bytes(magic, sizeof magic, "magic"));
+    if (std::memcmp(magic, kStyleMagic, sizeof magic) != 0) {
+      return r.Fail("not a kinship naming-style snapshot");
+    }
+    KINSHIP_ASSIGN_OR_RETURN(const uint32_t format, r.Get<uint32_t>("format"));
+    KINSHIP_ASSIGN_OR_RETURN(const uint32_t order, r.Get<uint32_t>("byte order"));
+    KINSHIP_ASSIGN_OR_RETURN(const std::string version, r.Str("kinship version"));
+    if (format != kStyleFormat || order != kStyleByteOrder || version != KINSHIP_VERSION) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("written by kinship ", version, " (naming-style snapshot format ", format,
+                       "); this build reads format ", kStyleFormat, " of ", KINSHIP_VERSION));
+    }
+    KINSHIP_ASSIGN_OR_RETURN(const uint64_t fingerprint, r.Get<uint64_t>("terms fingerprint"));
+    if (fingerprint != TermsFingerprint()) {
+      return absl::FailedPreconditionError("written by a build that makes naming terms otherwise");
+    }
+    return r.Str("key");
+  }
+
+  static absl::StatusOr<StyleIndex> Read(Reader& r, std::string_view key) {
+    KINSHIP_ASSIGN_OR_RETURN(const std::string saved_key, ReadHeader(r));
+    if (saved_key != key) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("written for '", saved_key, "', the store is now '", AV(key), "'"));
+    }
+    StyleIndex x;
+    KINSHIP_ASSIGN_OR_RETURN(const size_t n_docs, r.Count(16, "incident count"));
+    if (n_docs >= (uint64_t{1} << 32)) return r.Fail("incident count out of range");
+    x.docs_.reserve(n_docs);
+    for (size_t i = 0; i < n_docs; ++i) {
+      Doc d;
+      KINSHIP_ASSIGN_OR_RETURN(d.incident_id, r.Str("incident id"));
+      KINSHIP_ASSIGN_OR_RETURN(d.actor_id, r.Str("incident actor"));
+      if (d.incident_id.empty() || d.actor_id.empty() || !x.ids_.insert(d.incident_id).second) {
+        return r.Fail("incident id or actor empty, or an incident given twice");
+      }
+      x.docs_.push_back(std::move(d));
+    }
+    x.n_ = n_docs;
+    KINSHIP_ASSIGN_OR_RETURN(const size_t n_terms, r.Count(24, "term count"));
+    if (n_terms >= (uint64_t{1} << 32)) return r.Fail("term count out of range");
+    x.postings_.resize(n_terms);
+    x.terms_.reserve(n_terms);
+    for (size_t i = 0; i < n_terms; ++i) {
+      KINSHIP_ASSIGN_OR_RETURN(std::string t, r.Str("term"));
+      KINSHIP_ASSIGN_OR_RETURN(const double idf, r.Get<double>("term idf"));
+      if (!Finite(idf) || idf < 0) return r.Fail("term idf out of range");
+      if (!x.terms_.try_emplace(std::move(t), Term{static_cast<uint32_t>(i), idf}).second) {
+        return r.Fail("a term given twice");
+      }
+      KINSHIP_ASSIGN_OR_RETURN(const size_t n_postings, r.Count(8, "postings"));
+      std::vector<Posting>& list = x.postings_[i];
+      list.reserve(n_postings);
+      for (size_t j = 0; j < n_postings; ++j) {
+        KINSHIP_ASSIGN_OR_RETURN(const uint32_t doc, r.Get<uint32_t>("posting"));
+        KINSHIP_ASSIGN_OR_RETURN(const float weight, r.Get<float>("posting"));
+        if (doc >= n_docs || (j > 0 && doc <= list.back().doc)) {
+          return r.Fail("postings out of order or naming an incident out of range");
+        }
+        if (!(weight > 0 && weight <= 1.0001f)) return r.Fail("posting weight out of range");
+        list.push_back({doc, weight});
+      }
+    }
+    x.df_.assign(n_terms, 0);
+    for (size_t i = 0; i < n_terms; ++i) x.df_[i] = static_cast<int>(x.postings_[i].size());
+    KINSHIP_ASSIGN_OR_RETURN(const uint8_t has_classifier, r.Get<uint8_t>("classifier flag"));
+    if (has_classifier > 1) return r.Fail("classifier flag");
+    if (has_classifier == 1) {
+      KINSHIP_ASSIGN_OR_RETURN(x.classifier_, ReadClassifier(r, x));
+    }
+    char end[8];
+    KINSHIP_RETURN_IF_ERROR(r.Bytes(end, sizeof end, "end marker"));
+    if (std::memcmp(end, kStyleEnd, sizeof end) != 0 || !r.at_end()) {
+      return r.Fail("no end marker where the snapshot should end");
+    }
+    x.finalized_ = true;
+    return x;
+  }
+
+  static absl::StatusOr<std::unique_ptr<Classifier>> ReadClassifier(Reader& r,
+                                                                    const StyleIndex& x) {
+    auto c = std::make_unique<Classifier>();
+    KINSHIP_ASSIGN_OR_RETURN(c->idf, r.Array<double>("classifier idf"));
+    if (c->idf.size() != kBuckets) return r.Fail("classifier idf of another number of buckets");
+    for (double v : c->idf) {
+      if (!Finite(v) || v < 0) return r.Fail("classifier idf out of range");
+    }
+    KINSHIP_ASSIGN_OR_RETURN(const size_t n_actors, r.Count(8, "classifier actors"));
+    if (n_actors < 2 || n_actors > kStyleMaxClasses) {
+      return r.Fail("classifier actor count out of range");
+    }
+    for (size_t i = 0; i < n_actors; ++i) {
+      KINSHIP_ASSIGN_OR_RETURN(std::string a, r.Str("classifier actor"));
+      c->actors.push_back(std::move(a));
+    }
+    KINSHIP_ASSIGN_OR_RETURN(const size_t n_trained, r.Count(8, "trained incidents"));
+    for (size_t i = 0; i < n_trained; ++i) {
+      KINSHIP_ASSIGN_OR_RETURN(std::string id, r.Str("trained incident"));
+      if (!x.ids_.contains(id) || !c->trained.insert(std::move(id)).second) {
+        return r.Fail("a trained incident that is not indexed, or given twice");
+      }
+    }
+    KINSHIP_ASSIGN_OR_RETURN(const int32_t nr_class, r.Get<int32_t>("classes"));
+    KINSHIP_ASSIGN_OR_RETURN(const int32_t nr_feature, r.Get<int32_t>("features"));
+    KINSHIP_ASSIGN_OR_RETURN(const double bias, r.Get<double>("bias"));
+    KINSHIP_ASSIGN_OR_RETURN(const std::vector<int32_t> labels, r.Array<int32_t>("labels"));
+    // As train() leaves it: 2^16 bucket features (Classify's indices 1..2^16) and the bias
+    // (index 2^16 + 1, its weight the last row).
+    if (nr_class < 2 || static_cast<size_t>(nr_class) > n_actors ||
+        labels.size() != static_cast<size_t>(nr_class) || nr_feature != int32_t{kBuckets} ||
+        bias != 1.0) {
+      return r.Fail("classifier shape out of range");
+    }
+    std::vector<bool> seen(n_actors, false);
+    for (int32_t l : labels) {
+      if (l < 0 || static_cast<size_t>(l) >= n_actors || seen[static_cast<size_t>(l)]) {
+        return r.Fail("classifier label out of range or given twice");
+      }
+      seen[static_cast<size_t>(l)] = true;
+    }
+    const size_t cols = Columns(nr_class), rows = Rows(nr_feature, bias);
+    std::vector<double> w(rows * cols, 0.0);
+    KINSHIP_ASSIGN_OR_RETURN(const size_t n_rows, r.Count(4 + cols * 8, "weights"));
+    for (size_t i = 0, last = 0; i < n_rows; ++i) {
+      KINSHIP_ASSIGN_OR_RETURN(const uint32_t row, r.Get<uint32_t>("weight row"));
+      if (row >= rows || (i > 0 && row <= last)) return r.Fail("weight rows out of order or range");
+      last = row;
+      KINSHIP_RETURN_IF_ERROR(
+          r.Bytes(w.data() + size_t{row} * cols, cols * sizeof(double), "weights"));
+      for (size_t j = 0; j < cols; ++j) {
+        if (!Finite(w[size_t{row} * cols + j])) return r.Fail("weight not finite");
+      }
+    }
+    // liblinear frees a model with free(): allocate it as train() does.
+    auto* m = static_cast<model*>(std::calloc(1, sizeof(model)));
+    if (m == nullptr)
+      return absl::ResourceExhaustedError("no memory for the naming-style classifier");
+    c->svm = m;  // freed by ~Classifier from here on
+    m->param.solver_type = L2R_L2LOSS_SVC_DUAL;
+    m->param.eps = 0.1;
+    m->param.C = kCost;
+    m->nr_class = nr_class;
+    m->nr_feature = nr_feature;
+    m->bias = bias;
+    m->w = static_cast<double*>(std::malloc(w.size() * sizeof(double)));
+    m->label = static_cast<int*>(std::malloc(labels.size() * sizeof(int)));
+    if (m->w == nullptr || m->label == nullptr) {
+      return absl::ResourceExhaustedError("no memory for the naming-style classifier");
+    }
+    std::memcpy(m->w, w.data(), w.size() * sizeof(double));
+    for (size_t i = 0; i < labels.size(); ++i) m->label[i] = labels[i];
+    return c;
+  }
+};
+
+absl::Status StyleIndex::Save(const std::string& path, std::string_view key) const {
+  if (!finalized_) {
+    return absl::FailedPreconditionError("a naming-style index is saved only once finalized");
+  }
+  return util::WriteFileAtomically(
+      path, kStyleKind, [&](util::BinaryWriter& w) { SnapshotIo::Write(w, *this, key); });
+}
+
+absl::StatusOr<StyleIndex> StyleIndex::Load(const std::string& path, std::string_view key) {
+  return util::ReadFile<StyleIndex>(path, kStyleKind, [&](util::BinaryReader& r) {
+    absl::StatusOr<StyleIndex> x = SnapshotIo::Read(r, key);
+    if (!x.ok() && x.status().code() == absl::StatusCode::kFailedPrecondition) {
+      return absl::StatusOr<StyleIndex>(absl::FailedPreconditionError(
+          absl::StrCat(path, ": ", x.status().message(), ": index again")));
+    }
+    return x;
+  });
+}
+
+absl::StatusOr<std::string> StyleIndex::SnapshotKey(const std::string& path) {
+  return util::ReadFile<std::string>(path, kStyleKind, [&](util::BinaryReader& r) {
+    absl::StatusOr<std::string> key = SnapshotIo::ReadHeader(r);
+    if (!key.ok() && key.status().code() == absl::StatusCode::kFailedPrecondition) {
+      return absl::StatusOr<std::string>(
+          absl::FailedPreconditionError(absl::StrCat(path, ": ", key.status().message())));
+    }
+    return key;
+  });
+}
+
+absl::StatusOr<StyleIndex> StyleIndex::LoadBytes(std::string_view bytes, std::string_view name,
+                                                 std::string_view key) {
+  util::BinaryReader r(std::string(name), kStyleKind, bytes);
+  return SnapshotIo::Read(r, key);
+}
 
 }  // namespace kinship::attrib
