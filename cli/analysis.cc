@@ -214,20 +214,30 @@ absl::StatusOr<std::unique_ptr<Analysis>> Analysis::Load(const GlobalOptions& g,
   const size_t step = total >= kCountedProgressFrom ? total / 10 : 0;
   size_t indexed = 0;
   // What else is built from each incident: for attribution the naming-style index of the
-  // attributed ones, and the names' cache.
+  // attributed ones (unless loaded from its snapshot), and the names' cache.
+  bool style_loaded = false;
   auto also = [&](const Incident& inc) {
-    if (attribution) a->style_.Add(inc);
+    if (attribution && !style_loaded) a->style_.Add(inc);
     if (a->naming_ != nullptr) a->naming_->Add(inc);
     if (step != 0 && ++indexed % step == 0) {
       Progress(g, absl::StrCat("  indexed ", indexed, " of ", total, " incidents"));
     }
   };
+  // A snapshot that cannot be used is said (quietly when it is merely stale) and left alone.
+  auto not_used = [&g](std::string_view what, const absl::Status& st) {
+    Progress(g,
+             absl::StrCat(
+                 st.code() == absl::StatusCode::kFailedPrecondition ? "" : "warning: ", AV(what),
+                 " not used: ", st.message(), " (`kinship index build` saves a current one)"),
+             /*force=*/true);
+  };
   bool indexed_from_snapshot = false;
   if (parts.snapshot) {
     // The similarity index from the snapshot `kinship index build` saved, when it is current for
-    // the store (same store, nothing written since, same build and options); the rest from a
+    // the store (same store, nothing written since, same build and options); for attribution the
+    // naming-style index and classifier from theirs when that is current too; the rest from a
     // lighter pass over the store (Store::Detail::kStyle: naming's indicators and the
-    // attributions, about a third of the indicators).
+    // attributions, about a third of the indicators), or none when nothing else is needed.
     const std::string path = SnapshotPath(g);
     std::error_code ec;
     if (std::filesystem::exists(path, ec)) {
@@ -237,32 +247,41 @@ absl::StatusOr<std::unique_ptr<Analysis>> Analysis::Load(const GlobalOptions& g,
           score::SimilarityIndex::Load(path, key, a->kb(), ScoringOptionsOf(g));
       if (loaded.ok()) {
         a->index_ = std::make_unique<score::SimilarityIndex>(*std::move(loaded));
-        if (!attribution && !parts.naming) return a;
-        Progress(g, "reading the store's names and attributions");
-        KINSHIP_RETURN_IF_ERROR(a->store_->ForEachIncidentReadAhead(
-            [&](const Incident& inc) {
-              also(inc);
-              return true;
-            },
-            /*ahead=*/64, Store::Detail::kStyle));
-        // Read in another transaction than the key: the same store only if nothing was written
-        // since.
-        KINSHIP_ASSIGN_OR_RETURN(const std::string after, a->store_->SnapshotKey());
-        indexed_from_snapshot = after == key;
-        if (!indexed_from_snapshot) {
-          Progress(g, "the store was written while it was read: indexing it", /*force=*/true);
-          a->style_ = attrib::StyleIndex();
-          if (parts.naming) a->naming_ = std::make_unique<NamingCache>();
-          indexed = 0;
+        indexed_from_snapshot = true;
+        const std::string style_path = StyleSnapshotPath(g);
+        if (attribution && std::filesystem::exists(style_path, ec)) {
+          Progress(g, absl::StrCat("loading the naming-style snapshot ", style_path));
+          absl::StatusOr<attrib::StyleIndex> style = attrib::StyleIndex::Load(style_path, key);
+          if (style.ok()) {
+            a->style_ = *std::move(style);
+            style_loaded = true;
+          } else {
+            not_used("naming-style snapshot", style.status());
+          }
+        }
+        if ((attribution && !style_loaded) || parts.naming) {
+          Progress(g, style_loaded ? "reading the store's names"
+                                   : "reading the store's names and attributions");
+          KINSHIP_RETURN_IF_ERROR(a->store_->ForEachIncidentReadAhead(
+              [&](const Incident& inc) {
+                also(inc);
+                return true;
+              },
+              /*ahead=*/64, Store::Detail::kStyle));
+          // Read in another transaction than the key: the same store only if nothing was
+          // written since.
+          KINSHIP_ASSIGN_OR_RETURN(const std::string after, a->store_->SnapshotKey());
+          indexed_from_snapshot = after == key;
+          if (!indexed_from_snapshot) {
+            Progress(g, "the store was written while it was read: indexing it", /*force=*/true);
+            a->style_ = attrib::StyleIndex();
+            style_loaded = false;
+            if (parts.naming) a->naming_ = std::make_unique<NamingCache>();
+            indexed = 0;
+          }
         }
       } else {
-        Progress(
-            g,
-            absl::StrCat(loaded.status().code() == absl::StatusCode::kFailedPrecondition
-                             ? "index snapshot not used: "
-                             : "warning: index snapshot not used: ",
-                         loaded.status().message(), " (`kinship index build` saves a current one)"),
-            /*force=*/true);
+        not_used("index snapshot", loaded.status());
       }
     }
   }
@@ -275,9 +294,11 @@ absl::StatusOr<std::unique_ptr<Analysis>> Analysis::Load(const GlobalOptions& g,
     a->index_ = std::make_unique<score::SimilarityIndex>(std::move(index));
   }
   if (!attribution) return a;
-  Progress(g, absl::StrCat("training the naming-style classifier on ", a->style_.size(),
-                           " attributed incidents with hostnames"));
-  a->style_.Finalize();
+  if (!style_loaded) {
+    Progress(g, absl::StrCat("training the naming-style classifier on ", a->style_.size(),
+                             " attributed incidents with hostnames"));
+    a->style_.Finalize();
+  }
   attrib::KbView view;
   if (a->kb() != nullptr) {
     a->profiles_ = attrib::ProfileMatcher::FromKb(*a->kb());

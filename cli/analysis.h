@@ -60,9 +60,9 @@ class Analysis {
     // Keep every incident's naming texts in memory (NamingCache) for Naming().
     bool naming = false;
     // Load the similarity index from the snapshot `kinship index build` saved when it is current
-    // for the store (docs/architecture.md, "Index snapshots"); the naming-style index and the
-    // names' cache, when asked for, then come from a lighter pass over the store
-    // (Store::Detail::kStyle).
+    // for the store (docs/architecture.md, "Index snapshots"), and with it, for attribution, the
+    // naming-style index and classifier from theirs; what is not current (and the names' cache,
+    // when asked for) then comes from a lighter pass over the store (Store::Detail::kStyle).
     bool snapshot = true;
   };
   static absl::StatusOr<std::unique_ptr<Analysis>> Load(const GlobalOptions& g,
@@ -75,6 +75,8 @@ class Analysis {
   Store& store() { return *store_; }
   const kb::KnowledgeBase* kb() const { return kb_->empty() ? nullptr : kb_.get(); }
   const score::SimilarityIndex& index() const { return *index_; }
+  // The naming-style index, finalized (empty unless loaded with Parts::attribution).
+  const attrib::StyleIndex& style() const { return style_; }
   // Null unless loaded with Parts::naming.
   const NamingCache* naming_cache() const { return naming_.get(); }
   // Naming texts by id: from the cache when kept (an id indexed after it, or never, is read with

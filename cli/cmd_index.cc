@@ -1,6 +1,8 @@
 // kinship index build / status: the similarity index saved beside the store (a snapshot), so that
-// the commands that score load it instead of indexing the store at every call; and keeping it
-// current after an ingest (RefreshSnapshot).
+// the commands that score load it instead of indexing the store at every call, and the
+// naming-style index and classifier attribution uses (a second snapshot); and keeping the first
+// current after an ingest (RefreshSnapshot; the second needs a retraining, so only `index build`
+// writes it).
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -9,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "cli/analysis.h"
 #include "cli/command.h"
+#include "kinship/attribution.h"
 #include "kinship/similarity.h"
 
 namespace kinship::cli {
@@ -18,6 +21,10 @@ SnapshotRefresh RefreshSnapshot(const GlobalOptions& g, Store& store, const kb::
   const auto start = std::chrono::steady_clock::now();
   const std::string path = SnapshotPath(g);
   SnapshotRefresh r;
+  if (written.snapshot_key_after != written.snapshot_key_before) {
+    absl::StatusOr<std::string> style_key = attrib::StyleIndex::SnapshotKey(StyleSnapshotPath(g));
+    r.style_stale = style_key.ok() && *style_key == written.snapshot_key_before;
+  }
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
     r.state = "none";
@@ -76,15 +83,19 @@ absl::Status RunBuild(const GlobalOptions& g) {
     KINSHIP_ASSIGN_OR_RETURN(auto store, OpenStore(g, /*create=*/false));
     KINSHIP_ASSIGN_OR_RETURN(key, store->SnapshotKey());
   }
+  // With attribution: the same pass over the store also builds the naming-style index, and its
+  // classifier is trained.
   KINSHIP_ASSIGN_OR_RETURN(
       auto analysis,
-      Analysis::Load(g, {}, {.attribution = false, .naming = false, .snapshot = false}));
+      Analysis::Load(g, {}, {.attribution = true, .naming = false, .snapshot = false}));
   const score::SimilarityIndex& index = analysis->index();
-  const std::string path = SnapshotPath(g);
-  Progress(g, absl::StrCat("writing ", path));
+  const std::string path = SnapshotPath(g), style_path = StyleSnapshotPath(g);
+  Progress(g, absl::StrCat("writing ", path, " and ", style_path));
   KINSHIP_RETURN_IF_ERROR(index.Save(path, key));
+  KINSHIP_RETURN_IF_ERROR(analysis->style().Save(style_path, key));
   const score::IndexStats stats = index.Stats();
   const uintmax_t bytes = std::filesystem::file_size(path);
+  const uintmax_t style_bytes = std::filesystem::file_size(style_path);
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (g.json) {
@@ -93,10 +104,16 @@ absl::Status RunBuild(const GlobalOptions& g) {
                    {"incidents", stats.incidents},
                    {"features", stats.features},
                    {"bytes", bytes},
+                   {"style_snapshot", style_path},
+                   {"style_incidents", analysis->style().size()},
+                   {"style_bytes", style_bytes},
                    {"seconds", secs}});
   } else {
     std::printf("index snapshot %s: %zu incidents, %zu features, %.1f MB, %.1f s\n", path.c_str(),
                 stats.incidents, stats.features, static_cast<double>(bytes) / 1e6, secs);
+    std::printf("naming-style snapshot %s: %zu attributed incidents with hostnames, %.1f MB\n",
+                style_path.c_str(), analysis->style().size(),
+                static_cast<double>(style_bytes) / 1e6);
   }
   return absl::OkStatus();
 }
@@ -117,6 +134,18 @@ absl::Status RunStatus(const GlobalOptions& g) {
   } else {
     state = absl::StrCat("damaged (", h.status().message(), ")");
   }
+  const std::string style_path = StyleSnapshotPath(g);
+  absl::StatusOr<std::string> style_key = attrib::StyleIndex::SnapshotKey(style_path);
+  std::string style_state;
+  if (style_key.ok()) {
+    style_state = *style_key != key ? "stale (the store changed since)" : "current";
+  } else if (style_key.status().code() == absl::StatusCode::kNotFound) {
+    style_state = "none";
+  } else if (style_key.status().code() == absl::StatusCode::kFailedPrecondition) {
+    style_state = "stale (written by another build)";
+  } else {
+    style_state = absl::StrCat("damaged (", style_key.status().message(), ")");
+  }
   if (g.json) {
     nlohmann::json j = {
         {"snapshot", path}, {"state", state.substr(0, state.find(' '))}, {"store_key", key}};
@@ -124,25 +153,33 @@ absl::Status RunStatus(const GlobalOptions& g) {
       j["snapshot_key"] = h->key;
       j["written_by"] = h->written_by;
     }
+    j["style_snapshot"] = style_path;
+    j["style_state"] = style_state.substr(0, style_state.find(' '));
+    if (style_key.ok()) j["style_snapshot_key"] = *style_key;
     PrintJsonLine(j);
   } else {
     std::printf("index snapshot %s: %s\n", path.c_str(), state.c_str());
     std::printf("  store:    %s\n", key.c_str());
     if (h.ok())
       std::printf("  snapshot: %s, by kinship %s\n", h->key.c_str(), h->written_by.c_str());
+    std::printf("naming-style snapshot %s: %s\n", style_path.c_str(), style_state.c_str());
   }
   return absl::OkStatus();
 }
 
 void Setup(CLI::App& app, GlobalOptions& g) {
   auto* index = app.add_subcommand(
-      "index", "The similarity index saved beside the store, for the commands that score to load");
+      "index",
+      "The similarity and naming-style indexes saved beside the store, for the commands that "
+      "score and attribute to load");
   index->require_subcommand(1);
   auto* build =
-      index->add_subcommand("build", "Index the store and save the index beside it (<db>.kindex)");
+      index->add_subcommand("build",
+                            "Index the store and save the index beside it (<db>.kindex), and the "
+                            "naming-style index and classifier attribution uses (<db>.kstyle)");
   build->callback([&g] { g.exit_code = Finish(g, RunBuild(g)); });
   auto* status =
-      index->add_subcommand("status", "Whether the saved index is current for the store");
+      index->add_subcommand("status", "Whether the saved indexes are current for the store");
   status->callback([&g] { g.exit_code = Finish(g, RunStatus(g)); });
 }
 

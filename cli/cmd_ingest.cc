@@ -266,6 +266,9 @@ absl::Status RunIngest(GlobalOptions& g, const IngestArgs& args) {
                                {"added", snapshot.added},
                                {"seconds", snapshot.seconds}};
     }
+    if (snapshot.style_stale) {
+      out["style_snapshot"] = {{"path", StyleSnapshotPath(g)}, {"state", "stale"}};
+    }
     PrintJsonLine(out);
     return absl::OkStatus();
   }
@@ -291,6 +294,12 @@ absl::Status RunIngest(GlobalOptions& g, const IngestArgs& args) {
   } else if (snapshot.state == "stale") {
     std::printf("index snapshot %s is stale: %s (`kinship index build` saves a current one)\n",
                 SnapshotPath(g).c_str(), snapshot.why.c_str());
+  }
+  if (snapshot.style_stale) {
+    std::printf(
+        "naming-style snapshot %s is stale: attribution reads the store's names and trains its "
+        "classifier at each call until `kinship index build` saves a current one\n",
+        StyleSnapshotPath(g).c_str());
   }
   return absl::OkStatus();
 }

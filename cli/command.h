@@ -66,6 +66,8 @@ int Finish(const GlobalOptions& g, const absl::Status& status);
 absl::StatusOr<std::unique_ptr<Store>> OpenStore(const GlobalOptions& g, bool create);
 // Where `kinship index build` saves the similarity index of the store: "<db>.kindex".
 std::string SnapshotPath(const GlobalOptions& g);
+// Where it saves the naming-style index and classifier attribution uses: "<db>.kstyle".
+std::string StyleSnapshotPath(const GlobalOptions& g);
 
 // What `kinship ingest` did to the index snapshot beside the store (cli/cmd_index.cc).
 struct SnapshotRefresh {
@@ -73,6 +75,9 @@ struct SnapshotRefresh {
   std::string why;
   size_t added = 0;  // incidents added to the snapshot's index
   double seconds = 0;
+  // The naming-style snapshot beside it was current before this ingest and is stale now: its
+  // classifier must be trained again (`kinship index build`), which an ingest does not do.
+  bool style_stale = false;
 };
 // After an ingest committed `written` to `store`: a snapshot that was current before it is
 // brought up to date by adding the ingested incidents to it (SimilarityIndex::AddStored) and saved

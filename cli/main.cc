@@ -72,6 +72,7 @@ void PrintJsonLine(const nlohmann::json& j) {
 }
 
 std::string SnapshotPath(const GlobalOptions& g) { return g.db + ".kindex"; }
+std::string StyleSnapshotPath(const GlobalOptions& g) { return g.db + ".kstyle"; }
 
 score::ScoringOptions ScoringOptionsOf(const GlobalOptions& g) {
   score::ScoringOptions options;

@@ -3,11 +3,13 @@
 # loaded from a snapshot; measure which starts faster at 10 M indicators"), in one run: the same
 # `kinship similar` calls without a snapshot, then with one, answers compared byte for byte.
 # Usage: bench/macro/snapshot.sh KINSHIP_BINARY STORE [queries] [similar|attribute]
-# (attribute: `kinship --json attribute ID`, which loads the similarity index from the snapshot
-# and reads the store only for the naming-style index and the names behind naming evidence)
+# (attribute: `kinship --json attribute ID`, which loads the similarity index and the naming-style
+# index and classifier from their snapshots and reads no incident from the store; it is then run
+# a third time with the naming-style snapshot moved away, reading the store's names and
+# attributions and training the classifier as the fourteenth session's build did)
 # STORE: e.g. the generated feed (bench/gen/gen_misp_feed.py --events 100000 --indicators
-# 10000000 --seed 1, then `kinship --db STORE ingest`). Moves STORE.kindex away while it runs
-# without one and leaves a current snapshot behind.
+# 10000000 --seed 1, then `kinship --db STORE ingest`). Moves STORE.kindex and STORE.kstyle away
+# while it runs without them and leaves current snapshots behind.
 set -eu
 bin=$1
 db=$2
@@ -21,6 +23,7 @@ esac
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 [ -e "$db.kindex" ] && mv "$db.kindex" "$tmp/old.kindex"
+[ -e "$db.kstyle" ] && mv "$db.kstyle" "$tmp/old.kstyle"
 ids=$("$bin" --db "$db" --json incidents 2>/dev/null | python3 -c '
 import json, sys
 rows = [json.loads(l) for l in sys.stdin if l.strip()]
@@ -38,9 +41,19 @@ for id in $ids; do
 done
 echo "kinship index build: $(run "index build" build.json)"
 ls -l "$db.kindex" | awk '{printf "snapshot: %.1f MB\n", $5 / 1e6}'
+ls -l "$db.kstyle" | awk '{printf "naming-style snapshot: %.1f MB\n", $5 / 1e6}'
 i=0
 for id in $ids; do
   i=$((i + 1))
   echo "$what $i ($id): from the snapshot: $(run "$what $id $args" loaded.$i)"
   cmp -s "$tmp/rebuilt.$i" "$tmp/loaded.$i" && echo "  same answer" || echo "  DIFFERENT ANSWER"
 done
+[ "$what" = attribute ] || exit 0
+mv "$db.kstyle" "$tmp/kept.kstyle"
+i=0
+for id in $ids; do
+  i=$((i + 1))
+  echo "$what $i ($id): from the index snapshot alone: $(run "$what $id $args" half.$i)"
+  cmp -s "$tmp/rebuilt.$i" "$tmp/half.$i" && echo "  same answer" || echo "  DIFFERENT ANSWER"
+done
+mv "$tmp/kept.kstyle" "$db.kstyle"

@@ -43,7 +43,7 @@ def main() -> int:
             step["exit"] = int(line.split()[1])
         else:
             kind, _, text = line.partition(" ")
-            if kind not in (">", "~", ">=", "!", "no>", "json", "save"):
+            if kind not in (">", "~", ">=", "!", "no!", "no>", "json", "save"):
                 print(f"{case}:{ln}: unknown step '{line}'", file=sys.stderr)
                 return 2
             step["expect"].append((kind, subst(text), ln))
@@ -78,6 +78,9 @@ def main() -> int:
             elif kind == "!":
                 if text not in proc.stderr:
                     failures.append(f"{where}: stderr lacks '{text}' (case line {ln})\nstderr:\n{proc.stderr}")
+            elif kind == "no!":
+                if text in proc.stderr:
+                    failures.append(f"{where}: stderr has '{text}' (case line {ln})\nstderr:\n{proc.stderr}")
             elif kind == "save":  # the command's stdout into a file, for same-file
                 with open(text, "w", encoding="utf-8") as out:
                     out.write(proc.stdout)
