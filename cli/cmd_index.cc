@@ -20,10 +20,14 @@ SnapshotRefresh RefreshSnapshot(const GlobalOptions& g, Store& store, const kb::
                                 const IngestSummary& written) {
   const auto start = std::chrono::steady_clock::now();
   const std::string path = SnapshotPath(g);
+  const std::string style_path = StyleSnapshotPath(g);
   SnapshotRefresh r;
   if (written.snapshot_key_after != written.snapshot_key_before) {
-    absl::StatusOr<std::string> style_key = attrib::StyleIndex::SnapshotKey(StyleSnapshotPath(g));
-    r.style_stale = style_key.ok() && *style_key == written.snapshot_key_before;
+    absl::StatusOr<std::string> style_key = attrib::StyleIndex::SnapshotKey(style_path);
+    if (style_key.ok() && *style_key == written.snapshot_key_before) {
+      r.style_state = "stale";
+      r.style_why = "the index snapshot beside it could not be kept current";
+    }
   }
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
@@ -57,7 +61,13 @@ SnapshotRefresh RefreshSnapshot(const GlobalOptions& g, Store& store, const kb::
     return finish(
         absl::StrCat("it holds ", n, " incidents where the store held ", written.incidents_before));
   }
-  absl::StatusOr<size_t> added = index->AddStored(store, written.incidents_before);
+  // Whether the naming-style index would change: it indexes only incidents with an actor and a
+  // hostname.
+  size_t style_added = 0;
+  absl::StatusOr<size_t> added =
+      index->AddStored(store, written.incidents_before, [&style_added](const Incident& inc) {
+        style_added += attrib::StyleIndex::Indexes(inc) ? 1 : 0;
+      });
   if (!added.ok()) return finish(std::string(added.status().message()));
   // The incidents were read after the commit: they are the ingest's only if nothing was written
   // since (every write sets a new generation).
@@ -69,6 +79,27 @@ SnapshotRefresh RefreshSnapshot(const GlobalOptions& g, Store& store, const kb::
   }
   r.state = "updated";
   r.added = *added;
+  if (r.style_state == "stale") {
+    if (style_added > 0) {
+      r.style_why = absl::StrCat(style_added,
+                                 style_added == 1 ? " incident with an actor and a hostname was"
+                                                  : " incidents with an actor and a hostname were",
+                                 " added: its classifier must be trained again");
+    } else {
+      // Unchanged: the same index under the store's new key.
+      Progress(g, absl::StrCat("keeping the naming-style snapshot ", style_path, " current"));
+      absl::StatusOr<attrib::StyleIndex> style =
+          attrib::StyleIndex::Load(style_path, written.snapshot_key_before);
+      absl::Status saved =
+          style.ok() ? style->Save(style_path, written.snapshot_key_after) : style.status();
+      if (saved.ok()) {
+        r.style_state = "updated";
+        r.style_why.clear();
+      } else {
+        r.style_why = std::string(saved.message());
+      }
+    }
+  }
   return finish("");
 }
 

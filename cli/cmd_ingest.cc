@@ -239,8 +239,7 @@ absl::Status RunIngest(GlobalOptions& g, const IngestArgs& args) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   // Committed: a current index snapshot is kept current (or says it is stale now).
   const SnapshotRefresh snapshot =
-      created ? SnapshotRefresh{.state = "none", .why = "", .added = 0, .seconds = 0}
-              : RefreshSnapshot(g, *store, kb.empty() ? nullptr : &kb, sum);
+      created ? SnapshotRefresh{} : RefreshSnapshot(g, *store, kb.empty() ? nullptr : &kb, sum);
 
   if (g.json) {
     nlohmann::json diags = nlohmann::json::array();
@@ -266,8 +265,10 @@ absl::Status RunIngest(GlobalOptions& g, const IngestArgs& args) {
                                {"added", snapshot.added},
                                {"seconds", snapshot.seconds}};
     }
-    if (snapshot.style_stale) {
-      out["style_snapshot"] = {{"path", StyleSnapshotPath(g)}, {"state", "stale"}};
+    if (snapshot.style_state != "none") {
+      out["style_snapshot"] = {{"path", StyleSnapshotPath(g)},
+                               {"state", snapshot.style_state},
+                               {"why", snapshot.style_why}};
     }
     PrintJsonLine(out);
     return absl::OkStatus();
@@ -295,11 +296,16 @@ absl::Status RunIngest(GlobalOptions& g, const IngestArgs& args) {
     std::printf("index snapshot %s is stale: %s (`kinship index build` saves a current one)\n",
                 SnapshotPath(g).c_str(), snapshot.why.c_str());
   }
-  if (snapshot.style_stale) {
+  if (snapshot.style_state == "updated") {
     std::printf(
-        "naming-style snapshot %s is stale: attribution reads the store's names and trains its "
-        "classifier at each call until `kinship index build` saves a current one\n",
+        "naming-style snapshot %s kept current: no incident with an actor and a hostname "
+        "was added\n",
         StyleSnapshotPath(g).c_str());
+  } else if (snapshot.style_state == "stale") {
+    std::printf(
+        "naming-style snapshot %s is stale: %s (attribution reads the store's names and trains "
+        "its classifier at each call until `kinship index build` saves a current one)\n",
+        StyleSnapshotPath(g).c_str(), snapshot.style_why.c_str());
   }
   return absl::OkStatus();
 }

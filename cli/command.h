@@ -71,19 +71,24 @@ std::string StyleSnapshotPath(const GlobalOptions& g);
 
 // What `kinship ingest` did to the index snapshot beside the store (cli/cmd_index.cc).
 struct SnapshotRefresh {
-  std::string state;  // "none" (no snapshot), "updated", or "stale" (left stale: `why`)
+  std::string state = "none";  // "none" (no snapshot), "updated", or "stale" (left stale: `why`)
   std::string why;
   size_t added = 0;  // incidents added to the snapshot's index
   double seconds = 0;
-  // The naming-style snapshot beside it was current before this ingest and is stale now: its
-  // classifier must be trained again (`kinship index build`), which an ingest does not do.
-  bool style_stale = false;
+  // The naming-style snapshot beside it, when it was current before the ingest: "updated" (saved
+  // under the new key: the ingest added no incident it indexes, so it is unchanged) or "stale"
+  // (`style_why`: its classifier must be trained again, which an ingest does not do); else "none".
+  std::string style_state = "none";
+  std::string style_why;
 };
 // After an ingest committed `written` to `store`: a snapshot that was current before it is
 // brought up to date by adding the ingested incidents to it (SimilarityIndex::AddStored) and saved
 // under the store's new key, unless the ingest replaced a stored incident or the store was
-// written again meanwhile (then it is left stale, to be built again). Never fails the ingest: a
-// failure leaves the snapshot stale and says why. `kb`: the store's, as the index reads it.
+// written again meanwhile (then it is left stale, to be built again). A naming-style snapshot
+// that was current is saved under the new key too when none of the incidents added is one it
+// indexes (attrib::StyleIndex::Indexes: an actor and a hostname), else left stale. Never fails the
+// ingest: a failure leaves the snapshot stale and says why. `kb`: the store's, as the index reads
+// it.
 SnapshotRefresh RefreshSnapshot(const GlobalOptions& g, Store& store, const kb::KnowledgeBase* kb,
                                 const IngestSummary& written);
 

@@ -272,6 +272,10 @@ class StyleIndex {
   // Adds an incident under its first stated actor (actor_id, else actor_name), as the similarity
   // engine names neighbours' actors; an incident without a stated actor is not added.
   void Add(const Incident& incident);
+  // Whether Add(incident) indexes it: a stated actor and at least one hostname (StyleTerms not
+  // empty). Incidents it does not index change nothing here, so a snapshot stays current when
+  // only such incidents are added to the store.
+  static bool Indexes(const Incident& incident);
   // Computes idf and the normalised postings; Nearest() is valid only afterwards. With
   // `classifier`, also trains the naming-style classifier: one-vs-rest linear SVMs (liblinear,
   // L2-regularised squared hinge loss) over the same terms hashed into 2^16 buckets, TF-IDF

@@ -142,11 +142,25 @@ void StyleIndex::Add(const Incident& incident, const std::string& actor_id) {
   docs_.push_back(std::move(doc));
 }
 
-void StyleIndex::Add(const Incident& incident) {
+namespace {
+
+// The first stated actor (actor_id, else actor_name); null without one.
+const std::string* FirstActor(const Incident& incident) {
   for (const Attribution& a : incident.attributions) {
     const std::string& actor = a.actor_id.empty() ? a.actor_name : a.actor_id;
-    if (!actor.empty()) return Add(incident, actor);
+    if (!actor.empty()) return &actor;
   }
+  return nullptr;
+}
+
+}  // namespace
+
+void StyleIndex::Add(const Incident& incident) {
+  if (const std::string* actor = FirstActor(incident)) Add(incident, *actor);
+}
+
+bool StyleIndex::Indexes(const Incident& incident) {
+  return FirstActor(incident) != nullptr && !StyleTerms(incident).empty();
 }
 
 void StyleIndex::Finalize(bool classifier, size_t max_classes) {

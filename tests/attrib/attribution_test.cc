@@ -628,6 +628,36 @@ TEST(StyleIndex, AddUsesTheFirstStatedActor) {
   EXPECT_EQ(m[0].actor_id, "Sofacy");
 }
 
+TEST(StyleIndex, IndexesSaysWhatAddIndexes) {
+  // An ingest keeps a naming-style snapshot when it adds no incident Indexes() accepts, so the
+  // two must agree: a stated actor (id or name) and a hostname (a domain or a URL's host; not an
+  // IP address, a warninglisted name or a bare TLD).
+  auto with_actor = [](Incident inc, std::string id, std::string name) {
+    inc.attributions.push_back({std::move(name), std::move(id), -1, "misp"});
+    return inc;
+  };
+  Indicator benign = Ind(IndicatorType::kDomain, "www.google.com");
+  benign.warninglists.push_back("tranco");
+  Indicator url_host = Ind(IndicatorType::kDomain, "login-portal.example.org");
+  url_host.derivation = Derivation::kUrlHost;
+  const std::vector<std::pair<Incident, bool>> cases = {
+      {Hosts("hosts, no actor", {"update-microsoft.com"}), false},
+      {with_actor(Hosts("hosts, actor id", {"update-microsoft.com"}), "G0007", ""), true},
+      {with_actor(Hosts("hosts, actor name", {"update-microsoft.com"}), "", "Sofacy"), true},
+      {with_actor(Hosts("empty actor", {"update-microsoft.com"}), "", ""), false},
+      {with_actor(Inc("ip only", {Ind(IndicatorType::kIpv4, "203.0.113.9")}), "G0007", ""), false},
+      {with_actor(Inc("benign only", {benign}), "G0007", ""), false},
+      {with_actor(Inc("url host", {url_host}), "G0007", ""), true},
+      {with_actor(Hosts("no dot", {"localhost"}), "G0007", ""), false},
+  };
+  for (const auto& [inc, indexed] : cases) {
+    EXPECT_EQ(StyleIndex::Indexes(inc), indexed) << inc.id;
+    StyleIndex idx;
+    idx.Add(inc);
+    EXPECT_EQ(idx.size(), indexed ? 1u : 0u) << inc.id;
+  }
+}
+
 TEST(Attributor, NamingStyleIsEvidenceOfItsOwn) {
   Attributor a(nullptr, {}, Model::Default());
   // Naming style alone names a candidate, lists the incidents named alike, and is naming support.
