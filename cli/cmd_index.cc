@@ -1,8 +1,8 @@
 // kinship index build / status: the similarity index saved beside the store (a snapshot), so that
 // the commands that score load it instead of indexing the store at every call, and the
-// naming-style index and classifier attribution uses (a second snapshot); and keeping the first
-// current after an ingest (RefreshSnapshot; the second needs a retraining, so only `index build`
-// writes it).
+// naming-style index and classifier attribution uses (a second snapshot); and keeping both
+// current after an ingest (RefreshSnapshot: the first by adding the new incidents, the second
+// only when none of them is one it indexes, since it cannot be grown without a retraining).
 #include <chrono>
 #include <cstdio>
 #include <filesystem>

@@ -17,7 +17,7 @@
 # WORKDIR gets two stores of FEED's size; it is left behind for inspection.
 set -eu
 bin=$1
-feed=$2
+feed=$(cd "$2" && pwd)  # absolute: the links made below point to it
 hold=$3
 work=$4
 kb=${5:-}
@@ -30,13 +30,13 @@ n=$(events | wc -l)
 case "$held" in
   all) events | tail -n "$hold" > "$work/held.list" ;;
   unattributed)
-    events | while read -r f; do
-      grep -q 'misp-galaxy:threat-actor' "$feed/$f" || echo "$f"
-    done | tail -n "$hold" > "$work/held.list" ;;
+    events | (cd "$feed" && xargs grep -L 'misp-galaxy:threat-actor') | sort | tail -n "$hold" \
+      > "$work/held.list" ;;
   *) echo "HELD: all or unattributed" >&2; exit 2 ;;
 esac
-events | grep -vxF -f "$work/held.list" | while read -r f; do ln -s "$feed/$f" "$work/first/$f"; done
-while read -r f; do ln -s "$feed/$f" "$work/held/$f"; done < "$work/held.list"
+# (feed file names hold no spaces: UUIDs)
+events | grep -vxF -f "$work/held.list" | sed "s|^|$feed/|" | xargs ln -s -t "$work/first"
+sed "s|^|$feed/|" "$work/held.list" | xargs ln -s -t "$work/held"
 # Seconds and peak RSS (MB) of one command on store $1; its stdout into $work/$2.
 run() {
   db=$1
