@@ -149,34 +149,35 @@ absl::Status RunBuild(const GlobalOptions& g) {
   return absl::OkStatus();
 }
 
+// "current", "stale (why)", "none" or "damaged (why)": a snapshot whose header read gave `saved`
+// (its key; kFailedPrecondition: written by a build that cannot read it) for a store whose key
+// is `key`.
+std::string StateOf(const absl::StatusOr<std::string>& saved, const std::string& key) {
+  if (saved.ok()) return *saved != key ? "stale (the store changed since)" : "current";
+  switch (saved.status().code()) {
+    case absl::StatusCode::kNotFound:
+      return "none";
+    case absl::StatusCode::kFailedPrecondition:
+      return "stale (written by another build)";
+    default:
+      return absl::StrCat("damaged (", saved.status().message(), ")");
+  }
+}
+
 absl::Status RunStatus(const GlobalOptions& g) {
   KINSHIP_ASSIGN_OR_RETURN(auto store, OpenStore(g, /*create=*/false));
   KINSHIP_ASSIGN_OR_RETURN(const std::string key, store->SnapshotKey());
   const std::string path = SnapshotPath(g);
   absl::StatusOr<score::SimilarityIndex::SnapshotHeader> h =
       score::SimilarityIndex::ReadSnapshotHeader(path);
-  std::string state;
-  if (h.ok()) {
-    state = !h->readable    ? "stale (written by another build)"
-            : h->key != key ? "stale (the store changed since)"
-                            : "current";
-  } else if (h.status().code() == absl::StatusCode::kNotFound) {
-    state = "none";
-  } else {
-    state = absl::StrCat("damaged (", h.status().message(), ")");
-  }
+  const std::string state =
+      StateOf(h.ok() ? (h->readable ? absl::StatusOr<std::string>(h->key)
+                                    : absl::FailedPreconditionError("written by another build"))
+                     : absl::StatusOr<std::string>(h.status()),
+              key);
   const std::string style_path = StyleSnapshotPath(g);
   absl::StatusOr<std::string> style_key = attrib::StyleIndex::SnapshotKey(style_path);
-  std::string style_state;
-  if (style_key.ok()) {
-    style_state = *style_key != key ? "stale (the store changed since)" : "current";
-  } else if (style_key.status().code() == absl::StatusCode::kNotFound) {
-    style_state = "none";
-  } else if (style_key.status().code() == absl::StatusCode::kFailedPrecondition) {
-    style_state = "stale (written by another build)";
-  } else {
-    style_state = absl::StrCat("damaged (", style_key.status().message(), ")");
-  }
+  const std::string style_state = StateOf(style_key, key);
   if (g.json) {
     nlohmann::json j = {
         {"snapshot", path}, {"state", state.substr(0, state.find(' '))}, {"store_key", key}};

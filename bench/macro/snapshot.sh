@@ -34,26 +34,23 @@ run() {
   /usr/bin/time -f "%e %M" -o "$tmp/time" "$bin" --quiet --db "$db" --json $1 > "$tmp/$2"
   awk '{printf "%s s, %.0f MB", $1, $2 / 1024}' "$tmp/time"
 }
-i=0
-for id in $ids; do
-  i=$((i + 1))
-  echo "$what $i ($id): indexing the store: $(run "$what $id $args" rebuilt.$i)"
-done
+# Each query once, "$1" saying how, stdout into $tmp/$2.N; after the first round, each answer
+# compared with the one of the store indexed whole.
+queries() {
+  i=0
+  for id in $ids; do
+    i=$((i + 1))
+    echo "$what $i ($id): $1: $(run "$what $id $args" "$2.$i")"
+    [ "$2" = rebuilt ] || { cmp -s "$tmp/rebuilt.$i" "$tmp/$2.$i" && echo "  same answer" ||
+      echo "  DIFFERENT ANSWER"; }
+  done
+}
+queries "indexing the store" rebuilt
 echo "kinship index build: $(run "index build" build.json)"
 ls -l "$db.kindex" | awk '{printf "snapshot: %.1f MB\n", $5 / 1e6}'
 ls -l "$db.kstyle" | awk '{printf "naming-style snapshot: %.1f MB\n", $5 / 1e6}'
-i=0
-for id in $ids; do
-  i=$((i + 1))
-  echo "$what $i ($id): from the snapshot: $(run "$what $id $args" loaded.$i)"
-  cmp -s "$tmp/rebuilt.$i" "$tmp/loaded.$i" && echo "  same answer" || echo "  DIFFERENT ANSWER"
-done
+queries "from the snapshot" loaded
 [ "$what" = attribute ] || exit 0
 mv "$db.kstyle" "$tmp/kept.kstyle"
-i=0
-for id in $ids; do
-  i=$((i + 1))
-  echo "$what $i ($id): from the index snapshot alone: $(run "$what $id $args" half.$i)"
-  cmp -s "$tmp/rebuilt.$i" "$tmp/half.$i" && echo "  same answer" || echo "  DIFFERENT ANSWER"
-done
+queries "from the index snapshot alone" half
 mv "$tmp/kept.kstyle" "$db.kstyle"

@@ -22,6 +22,7 @@
 #include "kinship/attribution.h"
 #include "kinship/limits.h"
 #include "util/binary_io.h"
+#include "util/stable_hash.h"
 
 namespace kinship::attrib {
 namespace {
@@ -376,10 +377,7 @@ uint64_t TermsFingerprint() {
                                   kMinClassDocs, "|", kStyleMaxClasses, "\n");
   for (const auto& [t, n] : StyleTerms(inc))
     absl::StrAppend(&text, t, "|", n, "|", Bucket(t), "\n");
-  // FNV-1a: the same in every process.
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
-  return h;
+  return util::StableHash(text);
 }
 
 bool Finite(double v) { return std::isfinite(v); }
@@ -416,18 +414,22 @@ struct StyleIndex::SnapshotIo {
     }
     const Classifier* c = x.classifier_.get();
     w.Put<uint8_t>(c != nullptr);
-    if (c == nullptr) return w.Bytes(kStyleEnd, sizeof kStyleEnd);
-    w.Array(c->idf);
-    w.Put<uint64_t>(c->actors.size());
-    for (const std::string& a : c->actors) w.Str(a);
+    if (c != nullptr) WriteClassifier(w, x, *c);
+    w.Bytes(kStyleEnd, sizeof kStyleEnd);
+  }
+
+  static void WriteClassifier(Writer& w, const StyleIndex& x, const Classifier& c) {
+    w.Array(c.idf);
+    w.Put<uint64_t>(c.actors.size());
+    for (const std::string& a : c.actors) w.Str(a);
     // The trained incidents in the order of the incidents (a set's order differs per process).
     std::vector<const std::string*> trained;
     for (const Doc& d : x.docs_) {
-      if (c->trained.contains(d.incident_id)) trained.push_back(&d.incident_id);
+      if (c.trained.contains(d.incident_id)) trained.push_back(&d.incident_id);
     }
     w.Put<uint64_t>(trained.size());
     for (const std::string* id : trained) w.Str(*id);
-    const model* m = c->svm;
+    const model* m = c.svm;
     w.Put<int32_t>(m->nr_class);
     w.Put<int32_t>(m->nr_feature);
     w.Put<double>(m->bias);
@@ -443,7 +445,6 @@ struct StyleIndex::SnapshotIo {
       w.Put<uint32_t>(r);
       w.Bytes(m->w + size_t{r} * cols, cols * sizeof(double));
     }
-    w.Bytes(kStyleEnd, sizeof kStyleEnd);
   }
 
   // liblinear's weight matrix: one row per feature (and the bias), one column per class (one

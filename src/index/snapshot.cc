@@ -31,6 +31,7 @@
 #include "kinship/similarity.h"
 #include "score/internal.h"
 #include "util/binary_io.h"
+#include "util/stable_hash.h"
 
 namespace kinship::score {
 
@@ -83,12 +84,9 @@ uint64_t FeatureFingerprint(const ScoringOptions& options) {
                                 Impl::HashKey(x.key)));
   }
   std::sort(keys.begin(), keys.end());
-  // FNV-1a: the same in every process (absl::Hash is seeded per process).
-  uint64_t h = 1469598103934665603ull;
-  for (const std::string& k : keys) {
-    for (unsigned char c : k + '\n') h = (h ^ c) * 1099511628211ull;
-  }
-  return h;
+  std::string text;
+  for (const std::string& k : keys) absl::StrAppend(&text, k, "\n");
+  return util::StableHash(text);
 }
 
 // Build-time options: those Add reads. The query-time ones (max_candidate_df, over_correlation_*)

@@ -15,6 +15,7 @@
 #include "kinship/kb.h"
 #include "kinship/similarity.h"
 #include "score/internal.h"
+#include "util/stable_hash.h"
 #include "util/varint.h"
 
 namespace kinship::score {
@@ -42,17 +43,6 @@ std::string_view FamilyName(Family f) {
 }
 
 namespace internal {
-
-// FNV-1a, 64 bit: a fixed hash so the bottom-k n-gram sample is the same in every run and build
-// (absl::Hash is allowed to change between builds).
-uint64_t StableHash(std::string_view s) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
 
 // The knowledge base's implementation is not part of every build yet (its engineer is writing
 // it), and calling it would leave score's users unlinkable: names are matched in normalised form
@@ -278,7 +268,7 @@ std::vector<Feature> ExtractFeatures(const Incident& incident, const kb::Knowled
   std::vector<std::pair<uint64_t, size_t>> by_hash;
   by_hash.reserve(grams.size());
   for (size_t i = 0; i < grams.size(); ++i) {
-    by_hash.emplace_back(internal::StableHash(grams[i]), i);
+    by_hash.emplace_back(util::StableHash(grams[i]), i);
   }
   std::sort(by_hash.begin(), by_hash.end());
   for (size_t i = 0; i < by_hash.size() && i < options.max_naming_features; ++i) {

@@ -15,8 +15,6 @@ namespace kinship::score::internal {
 // Credit of a parent technique relative to the technique itself.
 inline constexpr double kParentStrength = 0.5;
 
-uint64_t StableHash(std::string_view s);
-
 // ATT&CK id of a software (software true) or technique name through the KB; "" when unknown or
 // when `kb` is null.
 std::string ResolveKbName(const kb::KnowledgeBase* kb, std::string_view name, bool software);
