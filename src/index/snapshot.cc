@@ -67,6 +67,7 @@ uint64_t FeatureFingerprint(const ScoringOptions& options) {
   add(IndicatorType::kUrl, "http://login.example.org/account/verify.php?id=1");
   add(IndicatorType::kEmail, "hr-office@example.net");
   add(IndicatorType::kFilename, "invoice_2020_scan.exe");
+  add(IndicatorType::kFilename, "%APPDATA%\\Microsoft\\Network\\netwatch.dll");
   add(IndicatorType::kSha256, std::string(64, 'a'));
   add(IndicatorType::kTlsh,
       "T1A0B2C3D4E5F60718293A4B5C6D7E8F90A1B2C3D4E5F60718293A4B5C6D7E8F90A1B2C3");

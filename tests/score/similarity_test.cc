@@ -730,5 +730,27 @@ TEST(Features, FileNameExtensionsAreNotNamingStyle) {
   EXPECT_TRUE(has("ng:.zip"));
 }
 
+TEST(Features, FileNameDirectoriesAreNotNamingStyle) {
+  Incident inc = Inc("x");
+  inc.indicators.push_back(
+      Ind(IndicatorType::kFilename, "%PROGRAMFILES%\\(x86)\\Google\\Chrome\\dwmapi.dll"));
+  inc.indicators.push_back(Ind(IndicatorType::kFilename, "~/Library/PlugIns/snippets.ecgML"));
+  inc.indicators.push_back(Ind(IndicatorType::kFilename, "%ALLUSERSPROFILE%\\NetCache\\"));
+  ScoringOptions options;
+  options.max_naming_features = 1000;
+  std::vector<Feature> fs = ExtractFeatures(inc, nullptr, options);
+  std::vector<std::string> grams;
+  for (const Feature& f : fs) {
+    if (f.key.starts_with("ng:")) grams.push_back(f.key);
+  }
+  std::sort(grams.begin(), grams.end());
+  // Only the files' own names: "dwmapi", "snippets", and the last directory of a path that ends
+  // in a separator. Nothing of "Program Files", "Google", "Library" or "PlugIns".
+  EXPECT_EQ(grams, (std::vector<std::string>{"ng:^dwm", "ng:^net", "ng:^sni", "ng:ache", "ng:api$",
+                                             "ng:cach", "ng:che$", "ng:dwma", "ng:etca", "ng:ets$",
+                                             "ng:ippe", "ng:mapi", "ng:netc", "ng:nipp", "ng:pets",
+                                             "ng:ppet", "ng:snip", "ng:tcac", "ng:wmap"}));
+}
+
 }  // namespace
 }  // namespace kinship::score
