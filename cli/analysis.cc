@@ -232,6 +232,7 @@ absl::StatusOr<std::unique_ptr<Analysis>> Analysis::Load(const GlobalOptions& g,
              /*force=*/true);
   };
   bool indexed_from_snapshot = false;
+  std::string snapshot_key;  // the store's key the similarity snapshot was loaded under
   if (parts.snapshot) {
     // The similarity index from the snapshot `kinship index build` saved, when it is current for
     // the store (same store, nothing written since, same build and options); for attribution the
@@ -248,6 +249,7 @@ absl::StatusOr<std::unique_ptr<Analysis>> Analysis::Load(const GlobalOptions& g,
       if (loaded.ok()) {
         a->index_ = std::make_unique<score::SimilarityIndex>(*std::move(loaded));
         indexed_from_snapshot = true;
+        snapshot_key = key;
         const std::string style_path = StyleSnapshotPath(g);
         if (attribution && std::filesystem::exists(style_path, ec)) {
           Progress(g, absl::StrCat("loading the naming-style snapshot ", style_path));
@@ -298,6 +300,22 @@ absl::StatusOr<std::unique_ptr<Analysis>> Analysis::Load(const GlobalOptions& g,
     Progress(g, absl::StrCat("training the naming-style classifier on ", a->style_.size(),
                              " attributed incidents with hostnames"));
     a->style_.Finalize();
+    if (indexed_from_snapshot) {
+      // The similarity snapshot was current and the store was not written while its names were
+      // read (else indexed_from_snapshot is false): this naming-style index is the one `index
+      // build` saves for the store as it is. Saved for the next call, which then loads both
+      // snapshots (at 100,000 incidents 3.3 s instead of 45-48 s): an ingest that added an
+      // incident with an actor and a hostname, or a damaged or missing file, costs one slow call,
+      // not every call until `index build`. Not saving it (a read-only folder) is no error.
+      const std::string style_path = StyleSnapshotPath(g);
+      const absl::Status saved = a->style_.Save(style_path, snapshot_key);
+      Progress(g,
+               saved.ok()
+                   ? absl::StrCat("naming-style snapshot ", style_path,
+                                  " saved again for the store as it is now")
+                   : absl::StrCat("note: naming-style snapshot not saved: ", saved.message()),
+               /*force=*/true);
+    }
   }
   attrib::KbView view;
   if (a->kb() != nullptr) {

@@ -302,10 +302,14 @@ absl::Status RunIngest(GlobalOptions& g, const IngestArgs& args) {
         "was added\n",
         StyleSnapshotPath(g).c_str());
   } else if (snapshot.style_state == "stale") {
-    std::printf(
-        "naming-style snapshot %s is stale: %s (attribution reads the store's names and trains "
-        "its classifier at each call until `kinship index build` saves a current one)\n",
-        StyleSnapshotPath(g).c_str(), snapshot.style_why.c_str());
+    // With the similarity snapshot current, the next call that attributes rebuilds this one from
+    // the store's names and saves it (Analysis::Load); else only `index build` saves both.
+    std::printf("naming-style snapshot %s is stale: %s (%s)\n", StyleSnapshotPath(g).c_str(),
+                snapshot.style_why.c_str(),
+                snapshot.state == "updated"
+                    ? "the next `attribute`, `campaigns` or `serve` reads the store's names, "
+                      "trains it and saves it again"
+                    : "`kinship index build` saves a current one");
   }
   return absl::OkStatus();
 }

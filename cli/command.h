@@ -77,7 +77,8 @@ struct SnapshotRefresh {
   double seconds = 0;
   // The naming-style snapshot beside it, when it was current before the ingest: "updated" (saved
   // under the new key: the ingest added no incident it indexes, so it is unchanged) or "stale"
-  // (`style_why`: its classifier must be trained again, which an ingest does not do); else "none".
+  // (`style_why`: its classifier must be trained again, which an ingest does not do: the next
+  // Analysis::Load that attributes does, and saves it); else "none".
   std::string style_state = "none";
   std::string style_why;
 };
