@@ -211,7 +211,8 @@ absl::StatusOr<std::unique_ptr<Analysis>> Analysis::Load(const GlobalOptions& g,
              /*force=*/true);
   }
   KINSHIP_ASSIGN_OR_RETURN(const size_t total, a->store_->IncidentCount());
-  const size_t step = total >= kCountedProgressFrom ? total / 10 : 0;
+  const size_t tenth = total >= kCountedProgressFrom ? total / 10 : 0;
+  size_t step = tenth;
   size_t indexed = 0;
   // What else is built from each incident: for attribution the naming-style index of the
   // attributed ones (unless loaded from its snapshot), and the names' cache.
@@ -262,14 +263,20 @@ absl::StatusOr<std::unique_ptr<Analysis>> Analysis::Load(const GlobalOptions& g,
           }
         }
         if ((attribution && !style_loaded) || parts.naming) {
+          // Without the names' cache only the naming-style index is built: it takes attributed
+          // incidents alone (StyleIndex::Indexes), so only those are read, in the same order.
+          const Store::Which which = parts.naming ? Store::Which::kAll : Store::Which::kAttributed;
           Progress(g, style_loaded ? "reading the store's names"
-                                   : "reading the store's names and attributions");
+                      : parts.naming
+                          ? "reading the store's names and attributions"
+                          : "reading the names and attributions of the attributed incidents");
+          if (which == Store::Which::kAttributed) step = 0;  // tenths of another count
           KINSHIP_RETURN_IF_ERROR(a->store_->ForEachIncidentReadAhead(
               [&](const Incident& inc) {
                 also(inc);
                 return true;
               },
-              /*ahead=*/64, Store::Detail::kStyle));
+              /*ahead=*/64, Store::Detail::kStyle, /*skip=*/0, which));
           // Read in another transaction than the key: the same store only if nothing was
           // written since.
           KINSHIP_ASSIGN_OR_RETURN(const std::string after, a->store_->SnapshotKey());
@@ -280,6 +287,7 @@ absl::StatusOr<std::unique_ptr<Analysis>> Analysis::Load(const GlobalOptions& g,
             style_loaded = false;
             if (parts.naming) a->naming_ = std::make_unique<NamingCache>();
             indexed = 0;
+            step = tenth;
           }
         }
       } else {

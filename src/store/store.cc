@@ -766,12 +766,16 @@ absl::StatusOr<Store::ValueHolders> Store::IncidentsWithValue(IndicatorType type
 }
 
 absl::Status Store::ForEachIncident(const std::function<bool(Incident&)>& fn, Detail detail,
-                                    size_t skip) {
+                                    size_t skip, Which which) {
   store::Db& db = impl_->db();
   KINSHIP_ASSIGN_OR_RETURN(IncidentReader reader, IncidentReader::Make(db, detail));
+  // attribution's primary key starts with the incident: its rowids come from that index.
+  const std::string_view where =
+      which == Which::kAttributed ? " WHERE rowid IN (SELECT incident FROM attribution)" : "";
   KINSHIP_ASSIGN_OR_RETURN(
-      Statement s, db.Prepare(absl::StrCat("SELECT ", AV(IncidentReader::Columns(detail)),
-                                           " FROM incident ORDER BY rowid LIMIT -1 OFFSET ?")));
+      Statement s,
+      db.Prepare(absl::StrCat("SELECT ", AV(IncidentReader::Columns(detail)), " FROM incident",
+                              AV(where), " ORDER BY rowid LIMIT -1 OFFSET ?")));
   s.Bind(1, static_cast<int64_t>(skip));
   while (true) {
     KINSHIP_ASSIGN_OR_RETURN(bool row, s.Step());
@@ -784,12 +788,12 @@ absl::Status Store::ForEachIncident(const std::function<bool(Incident&)>& fn, De
 }
 
 absl::Status Store::ForEachIncidentReadAhead(const std::function<bool(Incident&)>& fn, size_t ahead,
-                                             Detail detail, size_t skip) {
+                                             Detail detail, size_t skip, Which which) {
   return util::Pipeline<Incident>(
       ahead,
-      [this, detail, skip](const std::function<bool(Incident &&)>& emit) {
+      [this, detail, skip, which](const std::function<bool(Incident &&)>& emit) {
         return ForEachIncident([&emit](Incident& inc) { return emit(std::move(inc)); }, detail,
-                               skip);
+                               skip, which);
       },
       fn);
 }

@@ -602,6 +602,39 @@ TEST(Store, ForEachIncidentStreamsInInsertionOrderAndStopsEarly) {
   EXPECT_THAT(seen, ElementsAre("b", "a"));
 }
 
+TEST(Store, AttributedScanReadsOnlyIncidentsWithAStatedActorInOrder) {
+  auto store = Store::Open(FreshPath("foreach_attributed.db"));
+  ASSERT_TRUE(store.ok());
+  std::vector<Incident> batch = {Sample("b"), Sample("a"), Sample("c"), Sample("d")};
+  batch[0].attributions.push_back({"APT29", "G0016", 50, "STIX"});  // two rows: read once
+  batch[1].attributions.clear();
+  batch[3].attributions.clear();
+  ASSERT_TRUE((*store)->Ingest(batch).ok());
+  auto scan = [&](Store::Detail detail, size_t skip, bool ahead) {
+    std::vector<std::string> seen;
+    auto fn = [&](Incident& inc) {
+      seen.push_back(absl::StrCat(inc.id, ":", inc.attributions.size()));
+      return true;
+    };
+    absl::Status st =
+        ahead ? (*store)->ForEachIncidentReadAhead(fn, 2, detail, skip, Store::Which::kAttributed)
+              : (*store)->ForEachIncident(fn, detail, skip, Store::Which::kAttributed);
+    EXPECT_TRUE(st.ok()) << st;
+    return seen;
+  };
+  EXPECT_THAT(scan(Store::Detail::kFull, 0, false), ElementsAre("b:2", "c:1"));
+  EXPECT_THAT(scan(Store::Detail::kStyle, 0, true), ElementsAre("b:2", "c:1"));
+  EXPECT_THAT(scan(Store::Detail::kStyle, 1, true), ElementsAre("c:1"));  // skip counts these
+  // Replacing an incident moves it last, with or without its attribution.
+  std::vector<Incident> again = {Sample("b")};
+  ASSERT_TRUE((*store)->Ingest(again).ok());
+  EXPECT_THAT(scan(Store::Detail::kStyle, 0, false), ElementsAre("c:1", "b:1"));
+  again = {Sample("c")};
+  again[0].attributions.clear();
+  ASSERT_TRUE((*store)->Ingest(again).ok());
+  EXPECT_THAT(scan(Store::Detail::kStyle, 0, false), ElementsAre("b:1"));
+}
+
 TEST(Store, AnalysisScanReadsWhatScoringNeedsAndLeavesTheProseOut) {
   auto store = Store::Open(FreshPath("analysis_scan.db"));
   ASSERT_TRUE(store.ok());
