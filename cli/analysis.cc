@@ -234,6 +234,7 @@ absl::StatusOr<std::unique_ptr<Analysis>> Analysis::Load(const GlobalOptions& g,
   };
   bool indexed_from_snapshot = false;
   std::string snapshot_key;  // the store's key the similarity snapshot was loaded under
+  const std::string style_path = StyleSnapshotPath(g);
   if (parts.snapshot) {
     // The similarity index from the snapshot `kinship index build` saved, when it is current for
     // the store (same store, nothing written since, same build and options); for attribution the
@@ -251,7 +252,6 @@ absl::StatusOr<std::unique_ptr<Analysis>> Analysis::Load(const GlobalOptions& g,
         a->index_ = std::make_unique<score::SimilarityIndex>(*std::move(loaded));
         indexed_from_snapshot = true;
         snapshot_key = key;
-        const std::string style_path = StyleSnapshotPath(g);
         if (attribution && std::filesystem::exists(style_path, ec)) {
           Progress(g, absl::StrCat("loading the naming-style snapshot ", style_path));
           absl::StatusOr<attrib::StyleIndex> style = attrib::StyleIndex::Load(style_path, key);
@@ -315,7 +315,6 @@ absl::StatusOr<std::unique_ptr<Analysis>> Analysis::Load(const GlobalOptions& g,
       // snapshots (at 100,000 incidents 4.2 s instead of this call's 42 s): an ingest that added an
       // incident with an actor and a hostname, or a damaged or missing file, costs one slow call,
       // not every call until `index build`. Not saving it (a read-only folder) is no error.
-      const std::string style_path = StyleSnapshotPath(g);
       const absl::Status saved = a->style_.Save(style_path, snapshot_key);
       Progress(g,
                saved.ok()

@@ -15,6 +15,7 @@
 #include "kinship/kb.h"
 #include "kinship/similarity.h"
 #include "score/internal.h"
+#include "util/path.h"
 #include "util/stable_hash.h"
 #include "util/varint.h"
 
@@ -129,18 +130,6 @@ std::string_view WithoutExtension(std::string_view name) {
   return name.substr(0, dot);
 }
 
-// The last component of a file path ("%APPDATA%\\Microsoft\\wimsvc.exe" -> "wimsvc.exe"; a path
-// ending in a separator gives its last directory, "%ALLUSERSPROFILE%\\NetCache\\" -> "NetCache").
-// The directories a file sits in are mostly the system's or an installed program's
-// ("%PROGRAMFILES%\\Google\\Chrome\\Application"), chosen by where the actor drops a file, not by
-// how it names one: their n-grams ("ng:ogra", "ng:cros") read as naming shared with any incident
-// that names a program or Microsoft.
-std::string_view BaseName(std::string_view path) {
-  while (!path.empty() && (path.back() == '\\' || path.back() == '/')) path.remove_suffix(1);
-  const size_t sep = path.find_last_of("\\/");
-  return sep == std::string_view::npos ? path : path.substr(sep + 1);
-}
-
 // A domain's last label ("com"), or empty when it has none.
 std::string_view TldOf(std::string_view domain) {
   const size_t dot = domain.rfind('.');
@@ -155,7 +144,10 @@ bool Featured(const Indicator& ind) {
 
 // The text whose n-grams stand for a stated indicator's naming style: a domain without its TLD
 // (the TLD is a feature of its own), a URL's path, a file name without its directories
-// (BaseName); the last two without their extension. Empty for other indicators.
+// (util::BaseName: mostly the system's or an installed program's, "%PROGRAMFILES%\Google\Chrome",
+// where the actor drops a file, not how it names one; their n-grams, "ng:ogra", "ng:cros", read
+// as naming shared with any incident that names a program or Microsoft); the last two without
+// their extension. Empty for other indicators.
 // Store::Detail::kNaming reads exactly these three types (stated, not derived): a type added here
 // must be added to its query too.
 std::string NamingText(IndicatorType type, std::string_view value) {
@@ -166,7 +158,7 @@ std::string NamingText(IndicatorType type, std::string_view value) {
   }
   if (type == IndicatorType::kUrl) return std::string(WithoutExtension(Lower(UrlPath(value))));
   if (type == IndicatorType::kFilename) {
-    return std::string(WithoutExtension(Lower(BaseName(value))));
+    return std::string(WithoutExtension(Lower(util::BaseName(value))));
   }
   return "";
 }

@@ -15,17 +15,13 @@
 #include "kinship/ingest.h"
 #include "kinship/limits.h"
 #include "kinship/normalize.h"
+#include "util/path.h"
 #include "util/sha256.h"
 
 namespace kinship::ingest {
 namespace {
 
 std::string_view Trim(std::string_view s) { return SV(absl::StripAsciiWhitespace(AV(s))); }
-
-std::string_view BaseName(std::string_view path) {
-  size_t slash = path.find_last_of("/\\");
-  return slash == std::string_view::npos ? path : path.substr(slash + 1);
-}
 
 bool OneOf(std::string_view name, std::initializer_list<std::string_view> names) {
   return std::find(names.begin(), names.end(), name) != names.end();
@@ -77,7 +73,7 @@ class IocListParser {
     body_ = text_;
     if (body_.substr(0, 3) == "\xEF\xBB\xBF") body_.remove_prefix(3);  // UTF-8 BOM
     inc_.id = absl::StrCat("sha256:", util::Sha256Hex(text_));
-    inc_.title = std::string(BaseName(file_));
+    inc_.title = std::string(util::BaseName(file_));
     inc_.provenance.file = std::string(file_);
     inc_.provenance.format = csv ? "csv" : "text";
     KINSHIP_RETURN_IF_ERROR(csv ? ParseCsv() : ParseText());
