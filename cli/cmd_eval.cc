@@ -654,6 +654,9 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
   // abstain. Both on the other folds' queries only.
   auto second_stage = [&](attrib::Model m, int exclude) {
     m.second_stage = attrib::IsotonicCalibrator();  // fitted on the first stage's output alone
+    const double slope = m.techniques_only_slope, intercept = m.techniques_only_intercept;
+    m.techniques_only_slope = 1.0;
+    m.techniques_only_intercept = 0.0;
     std::vector<double> p;
     std::vector<int> y;
     for (const auto& [top, correct, known] : top_answers(m, exclude)) {
@@ -661,6 +664,8 @@ absl::Status RunReports(const GlobalOptions& g, const EvalArgs& args, const Atta
       y.push_back(correct ? 1 : 0);
     }
     m.second_stage = attrib::IsotonicCalibrator::Fit(p, y);
+    m.techniques_only_slope = slope;  // the campaigns' map, not refitted on the reports
+    m.techniques_only_intercept = intercept;
     std::vector<double> unknown_top;
     for (const auto& [top, correct, known] : top_answers(m, exclude)) {
       if (!known) unknown_top.push_back(top);
@@ -888,10 +893,26 @@ absl::Status RunCampaigns(const GlobalOptions& g, const Attack& attack, bool wit
   };
   const char* variants[] = {"techniques+software", "software only", "techniques only"};
   std::map<std::string, Score> scores;
-  struct {
+  struct Shipped {
     size_t n = 0, abstained = 0, answered_right = 0;
     double top1 = 0, mean_p = 0, brier = 0, stated_answered = 0;
-  } shipped;
+  };
+  Shipped shipped[3];  // per variant, Model::Default() as shipped
+  // Each query's top probability from Model::Default() without its techniques-only map, and
+  // whether the top actor is right: what the map is fitted on (the queries it applies to),
+  // leaving one campaign out.
+  struct Unmapped {
+    size_t campaign = 0;
+    int variant = 0;
+    double p = 0;
+    bool right = false;
+    bool techniques_only = false;  // Result::techniques_only: the map applies
+  };
+  std::vector<Unmapped> unmapped;
+  attrib::Model unmapped_model = attrib::Model::Default();
+  unmapped_model.techniques_only_slope = 1.0;
+  unmapped_model.techniques_only_intercept = 0.0;
+  size_t campaign_index = 0;
   for (const Attack::Campaign& c : attack.campaigns) {
     if (with_campaigns) profiles = attrib::ProfileMatcher(WithCampaigns(attack, c.id));
     std::vector<std::string> truth;
@@ -899,34 +920,43 @@ absl::Status RunCampaigns(const GlobalOptions& g, const Attack& attack, bool wit
       if (profiles.profile(a) != nullptr) truth.push_back(a);
     }
     if (truth.empty()) continue;
-    // The same query through `kinship attribute`'s path with the shipped model (fitted on the
-    // vendor reports only, so these campaigns are held out from it): how well its probabilities
-    // fit an incident known only by its techniques and software.
-    if (!c.techniques.empty() || !c.software.empty()) {
-      Incident inc;
-      inc.id = c.id;
-      for (const std::string& t : c.techniques) inc.techniques.push_back({t, ""});
-      for (const std::string& sw : c.software) inc.software.push_back({"", sw, ""});
-      const attrib::Result res =
-          attrib::Attributor(&profiles, {}, attrib::Model::Default()).Attribute(inc, {});
-      const double top = res.candidates.empty() ? 0.0 : res.candidates[0].probability;
-      const bool right =
-          !res.candidates.empty() &&
-          std::find(truth.begin(), truth.end(), res.candidates[0].actor_id) != truth.end();
-      ++shipped.n;
-      shipped.top1 += right;
-      shipped.mean_p += top;
-      shipped.brier += (top - right) * (top - right);
-      shipped.abstained += res.abstained;
-      if (!res.abstained) {
-        shipped.answered_right += right;
-        shipped.stated_answered += top;
-      }
-    }
+    ++campaign_index;
     for (int v = 0; v < 3; ++v) {
       std::vector<std::string> t = v == 1 ? std::vector<std::string>{} : c.techniques;
       std::vector<std::string> s = v == 2 ? std::vector<std::string>{} : c.software;
       if (t.empty() && s.empty()) continue;
+      // The same query through `kinship attribute`'s path with the shipped model (fitted on the
+      // vendor reports only, so these campaigns are held out from it): how well its
+      // probabilities fit an incident known only by its techniques and/or software.
+      {
+        Incident inc;
+        inc.id = c.id;
+        for (const std::string& x : t) inc.techniques.push_back({x, ""});
+        for (const std::string& x : s) inc.software.push_back({"", x, ""});
+        const attrib::Result res =
+            attrib::Attributor(&profiles, {}, attrib::Model::Default()).Attribute(inc, {});
+        const double top = res.candidates.empty() ? 0.0 : res.candidates[0].probability;
+        const bool right =
+            !res.candidates.empty() &&
+            std::find(truth.begin(), truth.end(), res.candidates[0].actor_id) != truth.end();
+        Shipped& sh = shipped[v];
+        ++sh.n;
+        sh.top1 += right;
+        sh.mean_p += top;
+        sh.brier += (top - right) * (top - right);
+        sh.abstained += res.abstained;
+        if (!res.abstained) {
+          sh.answered_right += right;
+          sh.stated_answered += top;
+        }
+        const attrib::Result raw =
+            attrib::Attributor(&profiles, {}, unmapped_model).Attribute(inc, {});
+        unmapped.push_back(
+            {campaign_index, v, raw.candidates.empty() ? 0.0 : raw.candidates[0].probability,
+             !raw.candidates.empty() &&
+                 std::find(truth.begin(), truth.end(), raw.candidates[0].actor_id) != truth.end(),
+             raw.techniques_only});
+      }
       for (int m = 0; m < 2; ++m) {
         auto r = m == 0 ? profiles.Match(t, s, 1000) : profiles.TfidfCosine(t, s, 1000);
         const size_t rank = rank_of(r, truth);
@@ -965,28 +995,101 @@ absl::Status RunCampaigns(const GlobalOptions& g, const Attack& attack, bool wit
       }
     }
   }
-  const double n = shipped.n > 0 ? shipped.n : 1;
-  const size_t answered = shipped.n - shipped.abstained;
-  const double answered_n = answered > 0 ? answered : 1;
+  for (int v = 0; v < 3; ++v) {
+    const Shipped& sh = shipped[v];
+    const double n = sh.n > 0 ? sh.n : 1;
+    const size_t answered = sh.n - sh.abstained;
+    const double answered_n = answered > 0 ? answered : 1;
+    if (g.json) {
+      PrintJsonLine({{"section", "campaigns"},
+                     {"method", "kinship attribute (shipped model)"},
+                     {"query", variants[v]},
+                     {"n", sh.n},
+                     {"top1", sh.top1 / n},
+                     {"mean_top_probability", sh.mean_p / n},
+                     {"brier", sh.brier / n},
+                     {"abstained", sh.abstained / n},
+                     {"answered", answered},
+                     {"precision_answered", sh.answered_right / answered_n},
+                     {"mean_stated_answered", sh.stated_answered / answered_n}});
+    } else {
+      std::printf(
+          "kinship attribute (shipped model: weights on the reports, techniques-only map on these "
+          "campaigns, in-sample), the same %zu %s "
+          "queries: top-1 %.3f, mean top probability %.3f, Brier %.3f, abstained %.3f; %zu "
+          "answered at precision %.3f (stated %.3f on average)\n",
+          sh.n, variants[v], sh.top1 / n, sh.mean_p / n, sh.brier / n, sh.abstained / n, answered,
+          sh.answered_right / answered_n, sh.stated_answered / answered_n);
+    }
+  }
+  // The techniques-only map (Model::techniques_only_*): fitted on every query it applies to (to
+  // ship) and, to
+  // measure it, on the other campaigns' queries for each campaign's (its three variants held
+  // out together).
+  auto fit_map = [&unmapped](size_t leave_out) {
+    std::vector<double> p;
+    std::vector<int> y;
+    for (const Unmapped& u : unmapped) {
+      if (u.campaign == leave_out || !u.techniques_only) continue;
+      p.push_back(u.p);
+      y.push_back(u.right);
+    }
+    return attrib::FitPlatt(p, y);
+  };
+  const auto [slope, intercept] = fit_map(0);  // campaigns are numbered from 1
+  size_t n_mapped = 0;
+  for (const Unmapped& u : unmapped) n_mapped += u.techniques_only;
+  Shipped held_out[3];
+  for (const Unmapped& u : unmapped) {
+    const auto [a, b] = fit_map(u.campaign);
+    const double top = u.techniques_only ? attrib::ApplyPlatt(u.p, a, b) : u.p;
+    Shipped& sh = held_out[u.variant];
+    ++sh.n;
+    sh.top1 += u.right;
+    sh.mean_p += top;
+    sh.brier += (top - u.right) * (top - u.right);
+    const bool abstained = top < unmapped_model.abstain_below;
+    sh.abstained += abstained;
+    if (!abstained) {
+      sh.answered_right += u.right;
+      sh.stated_answered += top;
+    }
+  }
+  for (int v = 0; v < 3; ++v) {
+    const Shipped& sh = held_out[v];
+    const double n = sh.n > 0 ? sh.n : 1;
+    const size_t answered = sh.n - sh.abstained;
+    const double answered_n = answered > 0 ? answered : 1;
+    if (g.json) {
+      PrintJsonLine({{"section", "campaigns"},
+                     {"method", "kinship attribute (techniques-only map, leave one campaign out)"},
+                     {"query", variants[v]},
+                     {"n", sh.n},
+                     {"top1", sh.top1 / n},
+                     {"mean_top_probability", sh.mean_p / n},
+                     {"brier", sh.brier / n},
+                     {"abstained", sh.abstained / n},
+                     {"answered", answered},
+                     {"precision_answered", sh.answered_right / answered_n},
+                     {"mean_stated_answered", sh.stated_answered / answered_n}});
+    } else {
+      std::printf(
+          "the same with the techniques-only map fitted leaving the campaign out, %zu %s queries: "
+          "mean top probability %.3f, Brier %.3f, abstained %.3f; %zu answered at precision "
+          "%.3f (stated %.3f on average)\n",
+          sh.n, variants[v], sh.mean_p / n, sh.brier / n, sh.abstained / n, answered,
+          sh.answered_right / answered_n, sh.stated_answered / answered_n);
+    }
+  }
   if (g.json) {
     PrintJsonLine({{"section", "campaigns"},
-                   {"method", "kinship attribute (shipped model)"},
-                   {"query", "techniques+software"},
-                   {"n", shipped.n},
-                   {"top1", shipped.top1 / n},
-                   {"mean_top_probability", shipped.mean_p / n},
-                   {"brier", shipped.brier / n},
-                   {"abstained", shipped.abstained / n},
-                   {"answered", answered},
-                   {"precision_answered", shipped.answered_right / answered_n},
-                   {"mean_stated_answered", shipped.stated_answered / answered_n}});
+                   {"method", "techniques-only map (fitted on every query it applies to)"},
+                   {"techniques_only_slope", slope},
+                   {"techniques_only_intercept", intercept},
+                   {"queries", n_mapped}});
   } else {
-    std::printf(
-        "kinship attribute (shipped model, fitted on the reports only) on the same %zu "
-        "techniques+software queries: top-1 %.3f, mean top probability %.3f, Brier %.3f, "
-        "abstained %.3f; %zu answered at precision %.3f (stated %.3f on average)\n",
-        shipped.n, shipped.top1 / n, shipped.mean_p / n, shipped.brier / n, shipped.abstained / n,
-        answered, shipped.answered_right / answered_n, shipped.stated_answered / answered_n);
+    std::printf("techniques-only map (the %zu queries it applies to): slope %.3f intercept %.3f\n",
+                n_mapped, slope, intercept);
   }
   return absl::OkStatus();
 }

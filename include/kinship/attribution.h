@@ -384,6 +384,14 @@ struct Model {
   IsotonicCalibrator second_stage;
   double abstain_below = 0.5;
   bool exclusive = false;
+  // A top candidate whose only evidence is a KB profile match on techniques (no similar
+  // incident, no naming style, none of its software) is a case the vendor reports the weights
+  // were fitted on hardly hold, and techniques are shared by many groups: then
+  // (Result::techniques_only) its probability p becomes 1 / (1 + exp(-(a logit p + b)))
+  // after the second stage, a = techniques_only_slope, b = techniques_only_intercept (Platt
+  // 1999), fitted on ATT&CK's campaigns by `kinship eval --only campaigns`. {1, 0}: identity.
+  double techniques_only_slope = 1.0;
+  double techniques_only_intercept = 0.0;
   static Model Default();
   // Default()'s weights with a second stage fitted on campaigns (`kinship campaigns`): a
   // campaign pools its members' evidence, and the reports' second stage under-states how often
@@ -393,6 +401,17 @@ struct Model {
   // Probabilities of one query's candidates before the second stage (sum <= 1).
   std::vector<double> Probabilities(const std::vector<ActorFeatures>& candidates) const;
 };
+
+// True when a candidate has no evidence beyond the KB profile match: no similar incident, actor
+// document or naming style.
+bool ProfileOnly(const ActorFeatures& f);
+
+// Platt's map: the (slope, intercept) of the logistic regression of `correct` on logit(p),
+// p clamped to [1e-6, 1 - 1e-6], by Newton's method with a small L2 penalty; deterministic.
+// {1, 0} (the identity) without both a correct and a wrong example.
+std::pair<double, double> FitPlatt(const std::vector<double>& p, const std::vector<int>& correct);
+// Applies it: 1 / (1 + exp(-(slope logit(p) + intercept))).
+double ApplyPlatt(double p, double slope, double intercept);
 
 // Fits the logistic weights to (features, is-correct-actor) examples by Newton's method (IRLS)
 // with a small L2 penalty; deterministic. Returns `start` unchanged when examples hold one class.
@@ -438,7 +457,10 @@ struct Result {
   // context): families resting on one observation count once. The confidence level counts these.
   std::vector<std::string> supporting_lines;
   bool survives_strongest_removed = false;  // the top stays first without its strongest line
-  std::vector<Candidate> candidates;        // best first (still listed when abstained)
+  // The top candidate's only evidence is a KB profile match on techniques
+  // (Model::techniques_only_*).
+  bool techniques_only = false;
+  std::vector<Candidate> candidates;  // best first (still listed when abstained)
 };
 
 // What attribution needs from the knowledge base: an actor's preferred name and the S-id of a

@@ -330,14 +330,14 @@ Result Attributor::Attribute(const Incident& query, const std::vector<Neighbour>
     c.evidence = std::move(s.evidence);
     cands.push_back(std::move(c));
   }
-  if (!model_.second_stage.empty()) {
-    // The second stage is fitted on top candidates: map the top one, keep the others' ratios
-    // and the sum at most 1.
+  // The second stage and the profile-only map are fitted on top candidates: map the top one,
+  // keep the others' ratios and the sum at most 1.
+  auto remap_top = [&cands](auto&& map) {
     auto top_it = std::max_element(
         cands.begin(), cands.end(),
         [](const Candidate& a, const Candidate& b) { return a.probability < b.probability; });
     const double before = top_it->probability;
-    const double after = model_.second_stage.Apply(before);
+    const double after = map(before);
     double others = 0;
     for (Candidate& c : cands) {
       if (&c == &*top_it) continue;
@@ -350,6 +350,26 @@ Result Attributor::Attribute(const Incident& query, const std::vector<Neighbour>
         if (&c != &*top_it) c.probability *= (1 - after) / others;
       }
     }
+  };
+  if (!model_.second_stage.empty()) {
+    remap_top([this](double p) { return model_.second_stage.Apply(p); });
+  }
+  {
+    // The top candidate's (cands and support share their order) probability rests on its
+    // profile match on techniques alone, whatever evidence the others have.
+    const size_t top =
+        static_cast<size_t>(std::max_element(cands.begin(), cands.end(),
+                                             [](const Candidate& a, const Candidate& b) {
+                                               return a.probability < b.probability;
+                                             }) -
+                            cands.begin());
+    r.techniques_only = ProfileOnly(support[top].features) &&
+                        support[top].family[static_cast<int>(Family::kProfileSoftware)] == 0;
+  }
+  if (r.techniques_only) {
+    remap_top([this](double p) {
+      return ApplyPlatt(p, model_.techniques_only_slope, model_.techniques_only_intercept);
+    });
   }
   std::stable_sort(cands.begin(), cands.end(), [](const Candidate& a, const Candidate& b) {
     return a.probability > b.probability;

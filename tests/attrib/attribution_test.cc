@@ -312,6 +312,72 @@ TEST(Attributor, ProfileMatchesBelowThePriorAreNoCandidates) {
   EXPECT_EQ(profiles.Match(techniques, {"S0001"}, 50).size(), 21u);
 }
 
+TEST(Attributor, TechniquesAloneStateLessThanTheReportsModelWould) {
+  // A query known only by techniques (a STIX report's attack-patterns, say): ATT&CK's campaigns
+  // showed the reports' model stating 0.47 on average where 0.22 were right, so its top
+  // probability goes through the techniques-only map. With software, or with a neighbour, the
+  // map does not apply.
+  ProfileMatcher profiles(Profiles());
+  Model unmapped = Model::Default();
+  unmapped.techniques_only_slope = 1.0;
+  unmapped.techniques_only_intercept = 0.0;
+  const Model shipped = Model::Default();
+  ASSERT_LT(shipped.techniques_only_intercept, 0.0);
+  Incident q = Inc("q", {});
+  q.techniques.push_back({"T1566.001", ""});
+  q.techniques.push_back({"T1566", ""});
+  const Result raw = Attributor(&profiles, {}, unmapped).Attribute(q, {});
+  const Result mapped = Attributor(&profiles, {}, shipped).Attribute(q, {});
+  ASSERT_FALSE(raw.candidates.empty());
+  ASSERT_FALSE(mapped.candidates.empty());
+  EXPECT_TRUE(raw.techniques_only);
+  EXPECT_TRUE(mapped.techniques_only);
+  EXPECT_EQ(mapped.candidates[0].actor_id, raw.candidates[0].actor_id) << "the ranking stays";
+  EXPECT_DOUBLE_EQ(mapped.candidates[0].probability,
+                   ApplyPlatt(raw.candidates[0].probability, shipped.techniques_only_slope,
+                              shipped.techniques_only_intercept));
+  EXPECT_LT(mapped.candidates[0].probability, raw.candidates[0].probability);
+  EXPECT_EQ(mapped.candidates[0].likelihood, LikelihoodTerm(mapped.candidates[0].probability));
+  double sum = 0;
+  for (const Candidate& c : mapped.candidates) sum += c.probability;
+  EXPECT_LE(sum, 1.0 + 1e-12);
+
+  Incident with_tool = q;
+  with_tool.software.push_back({"", "S0001", "malware"});
+  const Result tool_raw = Attributor(&profiles, {}, unmapped).Attribute(with_tool, {});
+  const Result tool_mapped = Attributor(&profiles, {}, shipped).Attribute(with_tool, {});
+  EXPECT_FALSE(tool_mapped.techniques_only);
+  ASSERT_FALSE(tool_mapped.candidates.empty());
+  EXPECT_DOUBLE_EQ(tool_mapped.candidates[0].probability, tool_raw.candidates[0].probability);
+
+  const std::vector<Neighbour> n = {N("n1", "G1", 0.6, Family::kInfrastructure)};
+  const Result near_raw = Attributor(&profiles, {}, unmapped).Attribute(q, n);
+  const Result near_mapped = Attributor(&profiles, {}, shipped).Attribute(q, n);
+  EXPECT_FALSE(near_mapped.techniques_only);
+  ASSERT_FALSE(near_mapped.candidates.empty());
+  EXPECT_DOUBLE_EQ(near_mapped.candidates[0].probability, near_raw.candidates[0].probability);
+}
+
+TEST(FitPlatt, RecoversTheMapThatGeneratedTheOutcomes) {
+  // Outcomes drawn (deterministically, by a fixed LCG) with P(correct) = sigmoid(0.5 logit p - 1).
+  std::vector<double> p;
+  std::vector<int> y;
+  uint64_t state = 42;
+  for (int i = 0; i < 20000; ++i) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    const double u = static_cast<double>(state >> 11) / 9007199254740992.0;
+    const double x = 0.02 + 0.96 * ((i % 97) / 96.0);
+    p.push_back(x);
+    y.push_back(u < ApplyPlatt(x, 0.5, -1.0) ? 1 : 0);
+  }
+  const auto [slope, intercept] = FitPlatt(p, y);
+  EXPECT_NEAR(slope, 0.5, 0.05);
+  EXPECT_NEAR(intercept, -1.0, 0.05);
+  EXPECT_EQ(FitPlatt({0.2, 0.8}, {1, 1}), (std::pair<double, double>{1.0, 0.0}))
+      << "one class: the identity";
+  EXPECT_DOUBLE_EQ(ApplyPlatt(0.3, 1.0, 0.0), 0.3);
+}
+
 TEST(Attributor, StrongMultiFamilyEvidenceGivesHighConfidence) {
   ProfileMatcher profiles(Profiles());
   Attributor a(&profiles, {}, Model::Default());
