@@ -896,6 +896,17 @@ absl::Status RunCampaigns(const GlobalOptions& g, const Attack& attack, bool wit
   struct Shipped {
     size_t n = 0, abstained = 0, answered_right = 0;
     double top1 = 0, mean_p = 0, brier = 0, stated_answered = 0;
+    void Add(double top, bool right, bool abstain) {
+      ++n;
+      top1 += right;
+      mean_p += top;
+      brier += (top - right) * (top - right);
+      abstained += abstain;
+      if (!abstain) {
+        answered_right += right;
+        stated_answered += top;
+      }
+    }
   };
   Shipped shipped[3];  // per variant, Model::Default() as shipped
   // Each query's top probability from Model::Default() without its techniques-only map, and
@@ -939,16 +950,7 @@ absl::Status RunCampaigns(const GlobalOptions& g, const Attack& attack, bool wit
         const bool right =
             !res.candidates.empty() &&
             std::find(truth.begin(), truth.end(), res.candidates[0].actor_id) != truth.end();
-        Shipped& sh = shipped[v];
-        ++sh.n;
-        sh.top1 += right;
-        sh.mean_p += top;
-        sh.brier += (top - right) * (top - right);
-        sh.abstained += res.abstained;
-        if (!res.abstained) {
-          sh.answered_right += right;
-          sh.stated_answered += top;
-        }
+        shipped[v].Add(top, right, res.abstained);
         const attrib::Result raw =
             attrib::Attributor(&profiles, {}, unmapped_model).Attribute(inc, {});
         unmapped.push_back(
@@ -995,33 +997,36 @@ absl::Status RunCampaigns(const GlobalOptions& g, const Attack& attack, bool wit
       }
     }
   }
-  for (int v = 0; v < 3; ++v) {
-    const Shipped& sh = shipped[v];
-    const double n = sh.n > 0 ? sh.n : 1;
-    const size_t answered = sh.n - sh.abstained;
-    const double answered_n = answered > 0 ? answered : 1;
-    if (g.json) {
-      PrintJsonLine({{"section", "campaigns"},
-                     {"method", "kinship attribute (shipped model)"},
-                     {"query", variants[v]},
-                     {"n", sh.n},
-                     {"top1", sh.top1 / n},
-                     {"mean_top_probability", sh.mean_p / n},
-                     {"brier", sh.brier / n},
-                     {"abstained", sh.abstained / n},
-                     {"answered", answered},
-                     {"precision_answered", sh.answered_right / answered_n},
-                     {"mean_stated_answered", sh.stated_answered / answered_n}});
-    } else {
-      std::printf(
-          "kinship attribute (shipped model: weights on the reports, techniques-only map on these "
-          "campaigns, in-sample), the same %zu %s "
-          "queries: top-1 %.3f, mean top probability %.3f, Brier %.3f, abstained %.3f; %zu "
-          "answered at precision %.3f (stated %.3f on average)\n",
-          sh.n, variants[v], sh.top1 / n, sh.mean_p / n, sh.brier / n, sh.abstained / n, answered,
-          sh.answered_right / answered_n, sh.stated_answered / answered_n);
+  auto print_rows = [&g, &variants](const Shipped(&rows)[3], const char* method, const char* text) {
+    for (int v = 0; v < 3; ++v) {
+      const Shipped& sh = rows[v];
+      const double n = sh.n > 0 ? sh.n : 1;
+      const size_t answered = sh.n - sh.abstained;
+      const double answered_n = answered > 0 ? answered : 1;
+      if (g.json) {
+        PrintJsonLine({{"section", "campaigns"},
+                       {"method", method},
+                       {"query", variants[v]},
+                       {"n", sh.n},
+                       {"top1", sh.top1 / n},
+                       {"mean_top_probability", sh.mean_p / n},
+                       {"brier", sh.brier / n},
+                       {"abstained", sh.abstained / n},
+                       {"answered", answered},
+                       {"precision_answered", sh.answered_right / answered_n},
+                       {"mean_stated_answered", sh.stated_answered / answered_n}});
+      } else {
+        std::printf(
+            "%s, the same %zu %s queries: top-1 %.3f, mean top probability %.3f, Brier %.3f, "
+            "abstained %.3f; %zu answered at precision %.3f (stated %.3f on average)\n",
+            text, sh.n, variants[v], sh.top1 / n, sh.mean_p / n, sh.brier / n, sh.abstained / n,
+            answered, sh.answered_right / answered_n, sh.stated_answered / answered_n);
+      }
     }
-  }
+  };
+  print_rows(shipped, "kinship attribute (shipped model)",
+             "kinship attribute (shipped model: weights on the reports, techniques-only map on "
+             "these campaigns, in-sample)");
   // The techniques-only map (Model::techniques_only_*): fitted on every query it applies to (to
   // ship) and, to
   // measure it, on the other campaigns' queries for each campaign's (its three variants held
@@ -1043,44 +1048,10 @@ absl::Status RunCampaigns(const GlobalOptions& g, const Attack& attack, bool wit
   for (const Unmapped& u : unmapped) {
     const auto [a, b] = fit_map(u.campaign);
     const double top = u.techniques_only ? attrib::ApplyPlatt(u.p, a, b) : u.p;
-    Shipped& sh = held_out[u.variant];
-    ++sh.n;
-    sh.top1 += u.right;
-    sh.mean_p += top;
-    sh.brier += (top - u.right) * (top - u.right);
-    const bool abstained = top < unmapped_model.abstain_below;
-    sh.abstained += abstained;
-    if (!abstained) {
-      sh.answered_right += u.right;
-      sh.stated_answered += top;
-    }
+    held_out[u.variant].Add(top, u.right, top < unmapped_model.abstain_below);
   }
-  for (int v = 0; v < 3; ++v) {
-    const Shipped& sh = held_out[v];
-    const double n = sh.n > 0 ? sh.n : 1;
-    const size_t answered = sh.n - sh.abstained;
-    const double answered_n = answered > 0 ? answered : 1;
-    if (g.json) {
-      PrintJsonLine({{"section", "campaigns"},
-                     {"method", "kinship attribute (techniques-only map, leave one campaign out)"},
-                     {"query", variants[v]},
-                     {"n", sh.n},
-                     {"top1", sh.top1 / n},
-                     {"mean_top_probability", sh.mean_p / n},
-                     {"brier", sh.brier / n},
-                     {"abstained", sh.abstained / n},
-                     {"answered", answered},
-                     {"precision_answered", sh.answered_right / answered_n},
-                     {"mean_stated_answered", sh.stated_answered / answered_n}});
-    } else {
-      std::printf(
-          "the same with the techniques-only map fitted leaving the campaign out, %zu %s queries: "
-          "mean top probability %.3f, Brier %.3f, abstained %.3f; %zu answered at precision "
-          "%.3f (stated %.3f on average)\n",
-          sh.n, variants[v], sh.mean_p / n, sh.brier / n, sh.abstained / n, answered,
-          sh.answered_right / answered_n, sh.stated_answered / answered_n);
-    }
-  }
+  print_rows(held_out, "kinship attribute (techniques-only map, leave one campaign out)",
+             "kinship attribute (techniques-only map fitted leaving the campaign out)");
   if (g.json) {
     PrintJsonLine({{"section", "campaigns"},
                    {"method", "techniques-only map (fitted on every query it applies to)"},
