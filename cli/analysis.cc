@@ -453,6 +453,7 @@ nlohmann::json AttributionJson(const attrib::Result& r, const EvidenceSources* s
   j["supporting_families"] = r.supporting_families;
   j["supporting_lines"] = r.supporting_lines;
   j["survives_strongest_removed"] = r.survives_strongest_removed;
+  j["techniques_only"] = r.techniques_only;
   return j;
 }
 
@@ -475,6 +476,13 @@ void PrintAttribution(const attrib::Result& r, const std::string& indent, size_t
                   std::string(attrib::FamilyName(e.family)).c_str(), feature.c_str(), e.weight,
                   e.via.empty() ? "" : "  via ", e.via.c_str());
     }
+  }
+  if (r.techniques_only) {
+    std::printf(
+        "%sThe top actor rests on shared techniques alone (no similar incident, naming style or "
+        "tool of its own): its probability is calibrated for that case, where the top group is "
+        "seldom right (docs/attribution.md).\n",
+        in);
   }
   // ICD 203: the confidence in the evidence is its own statement, never mixed with likelihood.
   std::printf(
