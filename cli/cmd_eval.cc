@@ -1028,9 +1028,8 @@ absl::Status RunCampaigns(const GlobalOptions& g, const Attack& attack, bool wit
              "kinship attribute (shipped model: weights on the reports, techniques-only map on "
              "these campaigns, in-sample)");
   // The techniques-only map (Model::techniques_only_*): fitted on every query it applies to (to
-  // ship) and, to
-  // measure it, on the other campaigns' queries for each campaign's (its three variants held
-  // out together).
+  // ship) and, to measure it, on the other campaigns' queries for each campaign's (its three
+  // variants held out together).
   auto fit_map = [&unmapped](size_t leave_out) {
     std::vector<double> p;
     std::vector<int> y;

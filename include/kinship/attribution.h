@@ -402,10 +402,6 @@ struct Model {
   std::vector<double> Probabilities(const std::vector<ActorFeatures>& candidates) const;
 };
 
-// True when a candidate has no evidence beyond the KB profile match: no similar incident, actor
-// document or naming style.
-bool ProfileOnly(const ActorFeatures& f);
-
 // Platt's map: the (slope, intercept) of the logistic regression of `correct` on logit(p),
 // p clamped to [1e-6, 1 - 1e-6], by Newton's method with a small L2 penalty; deterministic.
 // {1, 0} (the identity) without both a correct and a wrong example.

@@ -71,6 +71,14 @@ int LineOf(int family) {
   return 4;
 }
 
+// True when a candidate has no evidence beyond the KB profile match: no similar incident, actor
+// document or naming style.
+bool ProfileOnly(const ActorFeatures& f) {
+  return f.neighbour == 0 && f.best_neighbour == 0 && f.vote == 0 && f.hard == 0 && f.first == 0 &&
+         f.actor == 0 && f.style == 0 && f.style_best == 0 && f.classifier == 0 &&
+         f.classifier_first == 0;
+}
+
 }  // namespace
 
 struct Attributor::Support {
@@ -330,12 +338,12 @@ Result Attributor::Attribute(const Incident& query, const std::vector<Neighbour>
     c.evidence = std::move(s.evidence);
     cands.push_back(std::move(c));
   }
-  // The second stage and the profile-only map are fitted on top candidates: map the top one,
-  // keep the others' ratios and the sum at most 1.
-  auto remap_top = [&cands](auto&& map) {
-    auto top_it = std::max_element(
-        cands.begin(), cands.end(),
-        [](const Candidate& a, const Candidate& b) { return a.probability < b.probability; });
+  // The second stage and the techniques-only map are fitted on top candidates: map the top one,
+  // keep the others' ratios and the sum at most 1 (so the top stays the top).
+  const auto top_it = std::max_element(
+      cands.begin(), cands.end(),
+      [](const Candidate& a, const Candidate& b) { return a.probability < b.probability; });
+  auto remap_top = [&cands, top_it](auto&& map) {
     const double before = top_it->probability;
     const double after = map(before);
     double others = 0;
@@ -354,18 +362,11 @@ Result Attributor::Attribute(const Incident& query, const std::vector<Neighbour>
   if (!model_.second_stage.empty()) {
     remap_top([this](double p) { return model_.second_stage.Apply(p); });
   }
-  {
-    // The top candidate's (cands and support share their order) probability rests on its
-    // profile match on techniques alone, whatever evidence the others have.
-    const size_t top =
-        static_cast<size_t>(std::max_element(cands.begin(), cands.end(),
-                                             [](const Candidate& a, const Candidate& b) {
-                                               return a.probability < b.probability;
-                                             }) -
-                            cands.begin());
-    r.techniques_only = ProfileOnly(support[top].features) &&
-                        support[top].family[static_cast<int>(Family::kProfileSoftware)] == 0;
-  }
+  // The top candidate's probability rests on its profile match on techniques alone, whatever
+  // evidence the others have (cands and support share their order).
+  const Support& top_support = support[static_cast<size_t>(top_it - cands.begin())];
+  r.techniques_only = ProfileOnly(top_support.features) &&
+                      top_support.family[static_cast<int>(Family::kProfileSoftware)] == 0;
   if (r.techniques_only) {
     remap_top([this](double p) {
       return ApplyPlatt(p, model_.techniques_only_slope, model_.techniques_only_intercept);
