@@ -11,7 +11,9 @@
 #include <optional>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "cli/views.h"
 #include "kinship/parallel.h"
@@ -457,6 +459,49 @@ nlohmann::json AttributionJson(const attrib::Result& r, const EvidenceSources* s
   return j;
 }
 
+namespace {
+
+// One origin of a candidate's evidence in the human form: a similar incident with the items it
+// shares, the actor's known incidents taken together, its ATT&CK profile, the naming-style
+// neighbours, or the naming-style classifier.
+struct EvidenceBlock {
+  std::string heading;
+  std::vector<const attrib::EvidenceItem*> items;
+};
+
+std::vector<EvidenceBlock> EvidenceBlocks(const attrib::Candidate& c) {
+  std::vector<EvidenceBlock> blocks;
+  std::map<std::string, size_t> by_key;
+  auto block = [&](const std::string& key, const std::string& heading) -> EvidenceBlock& {
+    auto [it, inserted] = by_key.try_emplace(key, blocks.size());
+    if (inserted) blocks.push_back({heading, {}});
+    return blocks[it->second];
+  };
+  for (const attrib::EvidenceItem& e : c.evidence) {
+    if (absl::StartsWith(e.feature, "incident:") && e.feature.substr(9) == e.via) {
+      // The similar incident itself: its weight is the pair's probability.
+      block(absl::StrCat("via:", e.via),
+            absl::StrFormat("similar incident %s, p=%.2f, sharing:", e.via, e.weight));
+    } else if (absl::StartsWith(e.feature, "style:")) {
+      block("style", "named like these incidents of the actor (naming-style cosine):")
+          .items.push_back(&e);
+    } else if (absl::StartsWith(e.feature, "style-classifier:")) {
+      block("classifier", "the naming-style classifier:").items.push_back(&e);
+    } else if (e.family == attrib::Family::kProfileSoftware ||
+               e.family == attrib::Family::kProfileTechniques) {
+      block("profile", "its ATT&CK profile shares with the query:").items.push_back(&e);
+    } else if (absl::StartsWith(e.via, "known incidents of ")) {
+      block(e.via, absl::StrCat("all ", e.via, " taken together share:")).items.push_back(&e);
+    } else {
+      block(absl::StrCat("via:", e.via), absl::StrCat("similar incident ", e.via, ", sharing:"))
+          .items.push_back(&e);
+    }
+  }
+  return blocks;
+}
+
+}  // namespace
+
 void PrintAttribution(const attrib::Result& r, const std::string& indent, size_t evidence_shown,
                       const EvidenceSources* sources) {
   const char* in = indent.c_str();
@@ -465,16 +510,29 @@ void PrintAttribution(const attrib::Result& r, const std::string& indent, size_t
     const attrib::Candidate& c = r.candidates[i];
     std::printf("%s%zu. %s (%s): %.0f %%, %s\n", in, i + 1, c.name.c_str(), c.actor_id.c_str(),
                 c.probability * 100, c.likelihood.c_str());
-    for (size_t k = 0; k < c.evidence.size() && k < evidence_shown; ++k) {
-      const attrib::EvidenceItem& e = c.evidence[k];
-      std::string feature = e.feature;
-      if (!e.name.empty()) absl::StrAppend(&feature, " ", e.name);
-      if (const NamingSides* n = SourcesOf(sources, e)) {
-        absl::StrAppend(&feature, " (", NamingSidesText(*n), ")");
+    // Grouped by origin, each origin's strongest items first: a flat list cut at a fixed
+    // length hid the profile's software match (the strongest item) behind a similar
+    // incident's shared values.
+    for (EvidenceBlock& b : EvidenceBlocks(c)) {
+      std::printf("%s     %s\n", in, b.heading.c_str());
+      std::stable_sort(b.items.begin(), b.items.end(),
+                       [](const attrib::EvidenceItem* x, const attrib::EvidenceItem* y) {
+                         return x->weight > y->weight;
+                       });
+      for (size_t k = 0; k < b.items.size() && k < evidence_shown; ++k) {
+        const attrib::EvidenceItem& e = *b.items[k];
+        std::string feature = e.feature;
+        if (!e.name.empty()) absl::StrAppend(&feature, " ", e.name);
+        if (const NamingSides* n = SourcesOf(sources, e)) {
+          absl::StrAppend(&feature, " (", NamingSidesText(*n), ")");
+        }
+        std::printf("%s       %-18s %-40s %.2f\n", in,
+                    std::string(attrib::FamilyName(e.family)).c_str(), feature.c_str(), e.weight);
       }
-      std::printf("%s     %-18s %-40s %.2f%s%s\n", in,
-                  std::string(attrib::FamilyName(e.family)).c_str(), feature.c_str(), e.weight,
-                  e.via.empty() ? "" : "  via ", e.via.c_str());
+      if (b.items.size() > evidence_shown) {
+        std::printf("%s       +%zu more (--json lists them)\n", in,
+                    b.items.size() - evidence_shown);
+      }
     }
   }
   if (r.techniques_only) {

@@ -179,8 +179,10 @@ inline constexpr size_t kCampaignItemsListed = 20;
 // The `kinship attribute --json` object of one result (without "incident"); with `sources`,
 // naming items carry "sources": {query id: [values], via id: [values]}.
 nlohmann::json AttributionJson(const attrib::Result& r, const EvidenceSources* sources = nullptr);
-// The human form: candidates with their evidence (at most `evidence_shown` items each), then
-// the confidence in its own sentence (ICD 203), each line prefixed by `indent`.
+// The human form: candidates with their evidence grouped by origin (a similar incident, the
+// actor's known incidents, its ATT&CK profile, naming style; at most `evidence_shown` items
+// each, strongest first), then the confidence in its own sentence (ICD 203), each line prefixed
+// by `indent`.
 void PrintAttribution(const attrib::Result& r, const std::string& indent, size_t evidence_shown,
                       const EvidenceSources* sources = nullptr);
 

@@ -31,7 +31,7 @@ void PrintResult(const GlobalOptions& g, const Analysis& analysis, const NamingR
     return;
   }
   std::printf("incident %s\n", r.incident.c_str());
-  PrintAttribution(r, "  ", 6, &sources);
+  PrintAttribution(r, "  ", 5, &sources);
 }
 
 absl::Status RunAttribute(const GlobalOptions& g, const AttributeArgs& args) {

@@ -188,7 +188,7 @@ absl::Status RunCampaigns(const GlobalOptions& g, const score::CampaignOptions& 
     PrintExplanation(c.binding, "  ", nullptr, &found.binding_names[i]);
     if (assessed != nullptr) {
       std::printf("  assessed attribution (the members' own sources left out):\n");
-      PrintAttribution(*assessed, "    ", 6, &found.assessed_sources[i]);
+      PrintAttribution(*assessed, "    ", 5, &found.assessed_sources[i]);
     }
   }
   if (!g.json && cs.empty()) {
