@@ -97,6 +97,14 @@ std::vector<ProfileMatch> ProfileMatcher::Match(const std::vector<std::string>& 
   const std::vector<QueryFeature> q = QueryFeatures(techniques, software);
   double total_t = 0, total_s = 0;
   for (const auto& [k, d] : df_) (k[0] == 't' ? total_t : total_s) += d;
+  // Mean software-profile size over the profiles that list software: the size at which a
+  // software match is weighted kSoftwareWeight times (below).
+  double with_software = 0;
+  for (const std::vector<std::string>& f : features_) {
+    with_software +=
+        std::any_of(f.begin(), f.end(), [](const std::string& k) { return k[0] == 's'; });
+  }
+  const double mean_s = with_software > 0 ? total_s / with_software : 1.0;
   for (size_t i = 0; i < profiles_.size(); ++i) {
     const std::vector<std::string>& f = features_[i];
     double size_t_ = 0, size_s = 0;
@@ -110,12 +118,22 @@ std::vector<ProfileMatch> ProfileMatcher::Match(const std::vector<std::string>& 
       const double background = it->second / (qf.software ? total_s : total_t);
       const double size = qf.software ? size_s : size_t_;
       const double w = qf.credit * std::log1p(kLambda / (1 - kLambda) / (size * background));
-      (qf.software ? llr_s : llr_t) += w;
+      if (qf.software) {
+        // Only the match itself is weighted kSoftwareWeight times: its strength at the mean
+        // profile size is. What the profile's own size adds or takes away (1 / |A|) stays a
+        // plain likelihood ratio. Weighting the whole term raised the size ratio between two
+        // groups that both use the tool to the fourth power: PoisonIvy alone, used by 14
+        // groups in ATT&CK, read Moafee (its only tool) 59 %, "likely".
+        const double at_mean =
+            qf.credit * std::log1p(kLambda / (1 - kLambda) / (mean_s * background));
+        llr_s += w + (kSoftwareWeight - 1) * at_mean;
+      } else {
+        llr_t += w;
+      }
       m.evidence.push_back({qf.software ? Family::kProfileSoftware : Family::kProfileTechniques,
                             qf.key.substr(2), "", w});
     }
     if (m.evidence.empty()) continue;
-    llr_s *= kSoftwareWeight;
     m.technique_score = 1 - std::exp(-llr_t / kScale);
     m.software_score = 1 - std::exp(-llr_s / kScale);
     m.score = 1 - std::exp(-(llr_t + llr_s) / kScale);

@@ -113,6 +113,30 @@ TEST(ProfileMatcher, PosteriorSaysWhetherAMatchStandsOutAmongAllActors) {
   EXPECT_LT(common_sum, 1.0);
 }
 
+TEST(ProfileMatcher, ASharedToolFavoursASmallProfileOnlyByTheSizeRatio) {
+  // One tool that two groups use: "Small" lists it alone, "Big" among four tools. Other groups
+  // make the tool rare overall. The match against each is strong, and between the two the
+  // likelihoods differ by their profile sizes, as the tool's share of each profile (about 4:1
+  // here). Weighting software also raised that ratio to the fourth power (about 200:1): a
+  // commodity RAT alone named the one group whose only listed tool it is (ATT&CK's PoisonIvy:
+  // Moafee, 59 %).
+  std::vector<ActorProfile> p = {{"Small", "", {"T1059"}, {"S1"}},
+                                 {"Big", "", {"T1059"}, {"S1", "S2", "S3", "S4"}}};
+  for (int i = 0; i < 30; ++i) {
+    p.push_back({"X" + std::to_string(i), "", {"T1027"}, {"S" + std::to_string(10 + i)}});
+  }
+  ProfileMatcher m(p);
+  auto r = m.Match({}, {"S1"}, 10);
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].actor_id, "Small");
+  EXPECT_EQ(r[1].actor_id, "Big");
+  const double ratio = r[0].posterior / r[1].posterior;
+  EXPECT_GT(ratio, 1.5);
+  EXPECT_LT(ratio, 5.0);
+  // Both stand out against the groups that do not use it.
+  EXPECT_GT(r[0].posterior + r[1].posterior, 0.95);
+}
+
 TEST(ProfileMatcher, NoSharedFeatureGivesNoMatch) {
   ProfileMatcher m(Profiles());
   EXPECT_TRUE(m.Match({"T9999"}, {"S9999"}, 10).empty());
