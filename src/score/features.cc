@@ -239,6 +239,29 @@ std::vector<Feature> ExtractFeatures(const Incident& incident, const kb::Knowled
                                      const ScoringOptions& options) {
   Collector features;
   std::vector<std::string> grams;
+  // Every domain's registered domain, so "update.evil.com", "evil.com" and "x@evil.com" meet on
+  // "regdom:evil.com". Derive() adds a registered domain only when it differs from the domain
+  // (normalize/derive.cc): a domain none of whose parents was derived is its own. Read from the
+  // incident's derived indicators, not looked up again, so every store reads the same.
+  absl::flat_hash_map<std::string_view, bool> registered;  // value -> known-benign
+  for (const Indicator& ind : incident.indicators) {
+    if (ind.valid() && ind.derivation == Derivation::kRegisteredDomain) {
+      registered[ind.value] = ind.benign();
+    }
+  }
+  auto add_registered = [&](std::string_view domain) {
+    for (std::string_view d = domain; !d.empty();) {
+      if (auto it = registered.find(d); it != registered.end()) {
+        if (!it->second) features.Add(Family::kInfrastructure, absl::StrCat("regdom:", AV(d)));
+        return;
+      }
+      const size_t dot = d.find('.');
+      if (dot == std::string_view::npos) break;
+      d.remove_prefix(dot + 1);
+    }
+    features.Add(Family::kInfrastructure, absl::StrCat("regdom:", AV(domain)));
+  };
+  auto is_domain = [](const Indicator& ind) { return ind.type == IndicatorType::kDomain; };
   for (const Indicator& ind : incident.indicators) {
     if (!ind.valid() || ind.benign() || ind.type == IndicatorType::kOther) continue;
     switch (ind.derivation) {
@@ -253,15 +276,23 @@ std::vector<Feature> ExtractFeatures(const Incident& incident, const kb::Knowled
         features.Add(Family::kInfrastructure, absl::StrCat("net:", ind.value));
         continue;
       case Derivation::kUrlHost:
+        // A URL's host, name or address: "host:" as a stated domain or address is (below).
         features.Add(Family::kInfrastructure, absl::StrCat("host:", ind.value));
+        if (is_domain(ind)) add_registered(ind.value);
         continue;
       case Derivation::kEmailDomain:
         features.Add(Family::kInfrastructure, absl::StrCat("maildom:", ind.value));
+        if (is_domain(ind)) add_registered(ind.value);
         continue;
     }
-    // Stated values only from here: the hostname as infrastructure, and naming style.
+    // Stated values only from here: the host as infrastructure (a stated address meets a URL
+    // whose host it is), and naming style.
+    if (ind.type == IndicatorType::kIpv4 || ind.type == IndicatorType::kIpv6) {
+      features.Add(Family::kInfrastructure, absl::StrCat("host:", ind.value));
+    }
     if (ind.type == IndicatorType::kDomain) {
       features.Add(Family::kInfrastructure, absl::StrCat("host:", ind.value));
+      add_registered(ind.value);
       if (const std::string_view tld = TldOf(ind.value); !tld.empty()) {
         features.Add(Family::kNaming, absl::StrCat("tld:", AV(tld)));
       }

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "kinship/normalize.h"
 #include "testing/incidents.h"
 
 namespace kinship::score {
@@ -61,12 +62,14 @@ TEST(SimilarityScore, OverCorrelatingValuesWeighNothingAndAreNamed) {
   EXPECT_NEAR(index->FeatureIdf("tech:T1071.001"), std::log(300.0 / 120), 1e-9);
   auto c = index->Compare("bg0", "bg1");
   ASSERT_TRUE(c.ok());
-  EXPECT_EQ(c->explanation.over_correlating, 1u);
+  // The stated address and the host it is (which a URL's host would also meet) both over-correlate.
+  EXPECT_EQ(c->explanation.over_correlating, 2u);
   EXPECT_EQ(c->explanation.over_correlation_limit, 100u);
-  EXPECT_THAT(c->explanation.over_correlating_examples, ::testing::ElementsAre("ipv4:203.0.113.7"));
+  EXPECT_THAT(c->explanation.over_correlating_examples,
+              ::testing::UnorderedElementsAre("ipv4:203.0.113.7", "host:203.0.113.7"));
   EXPECT_THAT(c->explanation.ToString(),
-              ::testing::HasSubstr("not counted: 1 over-correlating value (each held by more than "
-                                   "100 incidents): ipv4:203.0.113.7\n"));
+              ::testing::HasSubstr("not counted: 2 over-correlating values (each held by more "
+                                   "than 100 incidents): "));
   for (const FamilyEvidence& f : c->explanation.families) {
     for (const EvidenceItem& item : f.items) EXPECT_NE(item.feature, "ipv4:203.0.113.7");
   }
@@ -279,12 +282,13 @@ TEST(SimilarityIndex, ExplanationsNameFeaturesHeldByOneIndexedIncident) {
   std::vector<Match> m = index.Similar(q, 3);
   ASSERT_EQ(m.size(), 1u);
   EXPECT_EQ(m[0].id, "a");
-  EXPECT_EQ(names(m[0].comparison), "ipv4:176.31.112.10;");
-  EXPECT_EQ(names(index.Compare(q, a)), "ipv4:176.31.112.10;");
+  // The stated address, and the host it is (infrastructure, which a URL's host also meets).
+  EXPECT_EQ(names(m[0].comparison), "ipv4:176.31.112.10;host:176.31.112.10;");
+  EXPECT_EQ(names(index.Compare(q, a)), "ipv4:176.31.112.10;host:176.31.112.10;");
   ASSERT_TRUE(index.Add(q).ok());
   auto c = index.Compare("a", "q");
   ASSERT_TRUE(c.ok());
-  EXPECT_EQ(names(*c), "ipv4:176.31.112.10;");
+  EXPECT_EQ(names(*c), "ipv4:176.31.112.10;host:176.31.112.10;");
   EXPECT_EQ(index.DocumentFrequency("ipv4:176.31.112.10"), 2u);
   EXPECT_EQ(index.DocumentFrequency("domain:only-alpha-feed.com"), 1u);
   EXPECT_EQ(index.DocumentFrequency("domain:never-seen-feed.com"), 0u);
@@ -633,6 +637,61 @@ TEST(Features, WarninglistedAndDerivedIndicatorsMapToFamilies) {
   EXPECT_TRUE(has("ng:ate$", Family::kNaming));   // the path ends at its stem
   EXPECT_FALSE(has("ng:.php", Family::kNaming));  // and ".php" says nothing of who named it
   EXPECT_FALSE(has("ng:php$", Family::kNaming));
+}
+
+// One C2 seen in different roles: a subdomain in one report, its registered domain in another, a
+// sender's domain in a third; an address stated in one and the host of a URL in another. They
+// share infrastructure. Before, "update.evil-cdn.com" and "evil-cdn.com" met only on naming
+// n-grams (a registered domain was derived only when it differed from the domain), and a stated
+// address never met the same address as a URL's host.
+TEST(Features, OneHostInDifferentRolesSharesInfrastructure) {
+  auto normalized = [](std::string id, std::vector<Indicator> indicators) {
+    Incident inc = Inc(std::move(id));
+    inc.indicators = std::move(indicators);
+    std::vector<kinship::Diagnostic> diagnostics;
+    kinship::normalize::NormalizeIncident(inc, &diagnostics);
+    return inc;
+  };
+  auto keys = [](const Incident& inc) {
+    std::vector<std::string> out;
+    for (const Feature& f : ExtractFeatures(inc, nullptr)) {
+      if (f.family == Family::kInfrastructure) out.push_back(f.key);
+    }
+    return out;
+  };
+  using ::testing::Contains;
+  const Incident sub =
+      normalized("sub", {Ind(IndicatorType::kDomain, "update.evil-cdn.com"),
+                         Ind(IndicatorType::kUrl, "http://185.25.51.198/gate.php")});
+  const Incident reg = normalized("reg", {Ind(IndicatorType::kDomain, "evil-cdn.com"),
+                                          Ind(IndicatorType::kIpv4, "185.25.51.198")});
+  const Incident mail = normalized("mail", {Ind(IndicatorType::kEmail, "hr@evil-cdn.com")});
+  EXPECT_THAT(keys(sub), Contains("regdom:evil-cdn.com"));
+  EXPECT_THAT(keys(reg), Contains("regdom:evil-cdn.com"));
+  EXPECT_THAT(keys(mail), Contains("regdom:evil-cdn.com"));
+  EXPECT_THAT(keys(sub), Contains("host:185.25.51.198"));
+  EXPECT_THAT(keys(reg), Contains("host:185.25.51.198"));
+  // A known-benign registered domain stays out, whatever host it comes from.
+  Incident benign = Inc("benign");
+  benign.indicators.push_back(Ind(IndicatorType::kDomain, "docs.example-cloud.com"));
+  Indicator benign_reg =
+      Ind(IndicatorType::kDomain, "example-cloud.com", Derivation::kRegisteredDomain);
+  benign_reg.warninglists.push_back("cloud-providers");
+  benign.indicators.push_back(benign_reg);
+  EXPECT_THAT(keys(benign), Contains("host:docs.example-cloud.com"));
+  EXPECT_THAT(keys(benign), ::testing::Not(Contains("regdom:example-cloud.com")));
+  // Through the index: the two reports share the registered domain and the address.
+  SimilarityIndex index;  // with others around, so that what the two share is rare
+  for (const Incident& b : Background(20)) ASSERT_TRUE(index.Add(b).ok());
+  ASSERT_TRUE(index.Add(sub).ok());
+  ASSERT_TRUE(index.Add(reg).ok());
+  auto c = index.Compare("sub", "reg");
+  ASSERT_TRUE(c.ok());
+  const FamilyEvidence* infra = FindFamily(*c, Family::kInfrastructure);
+  ASSERT_NE(infra, nullptr);
+  std::vector<std::string> shared;
+  for (const EvidenceItem& e : infra->items) shared.push_back(e.feature);
+  EXPECT_THAT(shared, ::testing::IsSupersetOf({"regdom:evil-cdn.com", "host:185.25.51.198"}));
 }
 
 TEST(Features, NamingSourcesNameTheValuesBehindANamingItem) {
