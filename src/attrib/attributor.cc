@@ -25,6 +25,8 @@ constexpr double kStyleWeight = 0.25;
 // The naming-style classifier's best actors that become candidates (its others only score the
 // candidates other evidence found); 3 in the Python check of docs/evaluation.md.
 constexpr size_t kClassifierCandidates = 3;
+// The most any candidate is stated at (ICD 203: "almost certain" is 95-99 %).
+constexpr double kMaxStated = 0.99;
 // Naming-style matches listed per actor in the evidence.
 constexpr size_t kStyleItemsShown = 3;
 // Below this absolute support a family does not count as supporting an actor.
@@ -371,6 +373,11 @@ Result Attributor::Attribute(const Incident& query, const std::vector<Neighbour>
     remap_top([this](double p) {
       return ApplyPlatt(p, model_.techniques_only_slope, model_.techniques_only_intercept);
     });
+  }
+  // ICD 203's scale ends at "almost certain", 95-99 %: no attribution is stated as certain. The
+  // second stages' last steps (every development query above them right) would say 1.00.
+  if (top_it->probability > kMaxStated) {
+    remap_top([](double p) { return std::min(p, kMaxStated); });
   }
   std::stable_sort(cands.begin(), cands.end(), [](const Candidate& a, const Candidate& b) {
     return a.probability > b.probability;

@@ -415,6 +415,10 @@ TEST(Attributor, StrongMultiFamilyEvidenceGivesHighConfidence) {
   EXPECT_FALSE(r.abstained);
   EXPECT_EQ(r.candidates[0].actor_id, "G1");
   EXPECT_EQ(r.candidates[0].likelihood, LikelihoodTerm(r.candidates[0].probability));
+  // As strong as evidence gets here, yet never certain: ICD 203's scale ends at 99 %.
+  EXPECT_GT(r.candidates[0].probability, 0.95);
+  EXPECT_LE(r.candidates[0].probability, 0.99);
+  EXPECT_EQ(r.candidates[0].likelihood, "almost certain");
   EXPECT_TRUE(r.survives_strongest_removed);
   EXPECT_EQ(r.confidence, Confidence::kHigh);
   EXPECT_GE(r.supporting_families.size(), 3u);
