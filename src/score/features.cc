@@ -239,29 +239,27 @@ std::vector<Feature> ExtractFeatures(const Incident& incident, const kb::Knowled
                                      const ScoringOptions& options) {
   Collector features;
   std::vector<std::string> grams;
-  // Every domain's registered domain, so "update.evil.com", "evil.com" and "x@evil.com" meet on
-  // "regdom:evil.com". Derive() adds a registered domain only when it differs from the domain
-  // (normalize/derive.cc): a domain none of whose parents was derived is its own. Read from the
-  // incident's derived indicators, not looked up again, so every store reads the same.
-  absl::flat_hash_map<std::string_view, bool> registered;  // value -> known-benign
+  // One host in different roles meets itself (a stated domain, a URL's host, a sender's domain):
+  // a domain that is its own registered domain is keyed "regdom:" whatever its role, and a
+  // subdomain by its role ("host:", "maildom:") beside its derived "regdom:" of the registered
+  // domain. So "update.evil.com", "evil.com" and "x@evil.com" meet on "regdom:evil.com", with
+  // no more features than one per role. Derive() adds a registered domain only when it differs
+  // from the domain (normalize/derive.cc): a domain none of whose parents was derived is its own.
+  absl::flat_hash_set<std::string_view> registered;
   for (const Indicator& ind : incident.indicators) {
-    if (ind.valid() && ind.derivation == Derivation::kRegisteredDomain) {
-      registered[ind.value] = ind.benign();
-    }
+    if (ind.valid() && ind.derivation == Derivation::kRegisteredDomain)
+      registered.insert(ind.value);
   }
-  auto add_registered = [&](std::string_view domain) {
-    for (std::string_view d = domain; !d.empty();) {
-      if (auto it = registered.find(d); it != registered.end()) {
-        if (!it->second) features.Add(Family::kInfrastructure, absl::StrCat("regdom:", AV(d)));
+  auto add_domain = [&](std::string_view role, std::string_view domain) {
+    for (size_t dot = domain.find('.'); dot != std::string_view::npos;
+         dot = domain.find('.', dot + 1)) {
+      if (registered.contains(domain.substr(dot + 1))) {
+        features.Add(Family::kInfrastructure, absl::StrCat(AV(role), AV(domain)));
         return;
       }
-      const size_t dot = d.find('.');
-      if (dot == std::string_view::npos) break;
-      d.remove_prefix(dot + 1);
     }
     features.Add(Family::kInfrastructure, absl::StrCat("regdom:", AV(domain)));
   };
-  auto is_domain = [](const Indicator& ind) { return ind.type == IndicatorType::kDomain; };
   for (const Indicator& ind : incident.indicators) {
     if (!ind.valid() || ind.benign() || ind.type == IndicatorType::kOther) continue;
     switch (ind.derivation) {
@@ -276,23 +274,21 @@ std::vector<Feature> ExtractFeatures(const Incident& incident, const kb::Knowled
         features.Add(Family::kInfrastructure, absl::StrCat("net:", ind.value));
         continue;
       case Derivation::kUrlHost:
-        // A URL's host, name or address: "host:" as a stated domain or address is (below).
-        features.Add(Family::kInfrastructure, absl::StrCat("host:", ind.value));
-        if (is_domain(ind)) add_registered(ind.value);
+        if (ind.type == IndicatorType::kDomain) {
+          add_domain("host:", ind.value);
+        } else {
+          // A URL's address is the address, as stated: it meets the same address stated alone.
+          features.Add(Family::kIndicator,
+                       absl::StrCat(AV(IndicatorTypeName(ind.type)), ":", ind.value));
+        }
         continue;
       case Derivation::kEmailDomain:
-        features.Add(Family::kInfrastructure, absl::StrCat("maildom:", ind.value));
-        if (is_domain(ind)) add_registered(ind.value);
+        add_domain("maildom:", ind.value);
         continue;
     }
-    // Stated values only from here: the host as infrastructure (a stated address meets a URL
-    // whose host it is), and naming style.
-    if (ind.type == IndicatorType::kIpv4 || ind.type == IndicatorType::kIpv6) {
-      features.Add(Family::kInfrastructure, absl::StrCat("host:", ind.value));
-    }
+    // Stated values only from here: the domain as infrastructure, and naming style.
     if (ind.type == IndicatorType::kDomain) {
-      features.Add(Family::kInfrastructure, absl::StrCat("host:", ind.value));
-      add_registered(ind.value);
+      add_domain("host:", ind.value);
       if (const std::string_view tld = TldOf(ind.value); !tld.empty()) {
         features.Add(Family::kNaming, absl::StrCat("tld:", AV(tld)));
       }

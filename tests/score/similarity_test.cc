@@ -62,14 +62,12 @@ TEST(SimilarityScore, OverCorrelatingValuesWeighNothingAndAreNamed) {
   EXPECT_NEAR(index->FeatureIdf("tech:T1071.001"), std::log(300.0 / 120), 1e-9);
   auto c = index->Compare("bg0", "bg1");
   ASSERT_TRUE(c.ok());
-  // The stated address and the host it is (which a URL's host would also meet) both over-correlate.
-  EXPECT_EQ(c->explanation.over_correlating, 2u);
+  EXPECT_EQ(c->explanation.over_correlating, 1u);
   EXPECT_EQ(c->explanation.over_correlation_limit, 100u);
-  EXPECT_THAT(c->explanation.over_correlating_examples,
-              ::testing::UnorderedElementsAre("ipv4:203.0.113.7", "host:203.0.113.7"));
+  EXPECT_THAT(c->explanation.over_correlating_examples, ::testing::ElementsAre("ipv4:203.0.113.7"));
   EXPECT_THAT(c->explanation.ToString(),
-              ::testing::HasSubstr("not counted: 2 over-correlating values (each held by more "
-                                   "than 100 incidents): "));
+              ::testing::HasSubstr("not counted: 1 over-correlating value (each held by more than "
+                                   "100 incidents): ipv4:203.0.113.7\n"));
   for (const FamilyEvidence& f : c->explanation.families) {
     for (const EvidenceItem& item : f.items) EXPECT_NE(item.feature, "ipv4:203.0.113.7");
   }
@@ -282,13 +280,12 @@ TEST(SimilarityIndex, ExplanationsNameFeaturesHeldByOneIndexedIncident) {
   std::vector<Match> m = index.Similar(q, 3);
   ASSERT_EQ(m.size(), 1u);
   EXPECT_EQ(m[0].id, "a");
-  // The stated address, and the host it is (infrastructure, which a URL's host also meets).
-  EXPECT_EQ(names(m[0].comparison), "ipv4:176.31.112.10;host:176.31.112.10;");
-  EXPECT_EQ(names(index.Compare(q, a)), "ipv4:176.31.112.10;host:176.31.112.10;");
+  EXPECT_EQ(names(m[0].comparison), "ipv4:176.31.112.10;");
+  EXPECT_EQ(names(index.Compare(q, a)), "ipv4:176.31.112.10;");
   ASSERT_TRUE(index.Add(q).ok());
   auto c = index.Compare("a", "q");
   ASSERT_TRUE(c.ok());
-  EXPECT_EQ(names(*c), "ipv4:176.31.112.10;host:176.31.112.10;");
+  EXPECT_EQ(names(*c), "ipv4:176.31.112.10;");
   EXPECT_EQ(index.DocumentFrequency("ipv4:176.31.112.10"), 2u);
   EXPECT_EQ(index.DocumentFrequency("domain:only-alpha-feed.com"), 1u);
   EXPECT_EQ(index.DocumentFrequency("domain:never-seen-feed.com"), 0u);
@@ -630,7 +627,8 @@ TEST(Features, WarninglistedAndDerivedIndicatorsMapToFamilies) {
                        [&](const Feature& x) { return x.key == key && x.family == f; });
   };
   EXPECT_TRUE(has("url:http://evil.com/gate.php", Family::kIndicator));
-  EXPECT_TRUE(has("host:evil.com", Family::kInfrastructure));
+  // evil.com is its own registered domain: keyed "regdom:" whatever its role.
+  EXPECT_TRUE(has("regdom:evil.com", Family::kInfrastructure));
   EXPECT_TRUE(has("net:1.2.3.0/24", Family::kInfrastructure));
   EXPECT_TRUE(has("sector:government", Family::kVictim));
   EXPECT_TRUE(has("ng:gate", Family::kNaming));
@@ -641,10 +639,10 @@ TEST(Features, WarninglistedAndDerivedIndicatorsMapToFamilies) {
 
 // One C2 seen in different roles: a subdomain in one report, its registered domain in another, a
 // sender's domain in a third; an address stated in one and the host of a URL in another. They
-// share infrastructure. Before, "update.evil-cdn.com" and "evil-cdn.com" met only on naming
-// n-grams (a registered domain was derived only when it differed from the domain), and a stated
-// address never met the same address as a URL's host.
-TEST(Features, OneHostInDifferentRolesSharesInfrastructure) {
+// share evidence. Before, "update.evil-cdn.com" and "evil-cdn.com" met only on naming n-grams
+// (a registered domain was derived only when it differed from the domain), and a stated address
+// never met the same address as a URL's host.
+TEST(Features, OneHostInDifferentRolesSharesEvidence) {
   auto normalized = [](std::string id, std::vector<Indicator> indicators) {
     Incident inc = Inc(std::move(id));
     inc.indicators = std::move(indicators);
@@ -655,23 +653,34 @@ TEST(Features, OneHostInDifferentRolesSharesInfrastructure) {
   auto keys = [](const Incident& inc) {
     std::vector<std::string> out;
     for (const Feature& f : ExtractFeatures(inc, nullptr)) {
-      if (f.family == Family::kInfrastructure) out.push_back(f.key);
+      if (f.family == Family::kInfrastructure || f.family == Family::kIndicator) {
+        out.push_back(f.key);
+      }
     }
     return out;
   };
   using ::testing::Contains;
+  using ::testing::Not;
   const Incident sub =
       normalized("sub", {Ind(IndicatorType::kDomain, "update.evil-cdn.com"),
                          Ind(IndicatorType::kUrl, "http://185.25.51.198/gate.php")});
   const Incident reg = normalized("reg", {Ind(IndicatorType::kDomain, "evil-cdn.com"),
                                           Ind(IndicatorType::kIpv4, "185.25.51.198")});
   const Incident mail = normalized("mail", {Ind(IndicatorType::kEmail, "hr@evil-cdn.com")});
-  EXPECT_THAT(keys(sub), Contains("regdom:evil-cdn.com"));
-  EXPECT_THAT(keys(reg), Contains("regdom:evil-cdn.com"));
-  EXPECT_THAT(keys(mail), Contains("regdom:evil-cdn.com"));
-  EXPECT_THAT(keys(sub), Contains("host:185.25.51.198"));
-  EXPECT_THAT(keys(reg), Contains("host:185.25.51.198"));
-  // A known-benign registered domain stays out, whatever host it comes from.
+  const Incident sub_mail =
+      normalized("sub_mail", {Ind(IndicatorType::kEmail, "hr@mail.evil-cdn.com")});
+  for (const Incident* inc : {&sub, &reg, &mail, &sub_mail}) {
+    EXPECT_THAT(keys(*inc), Contains("regdom:evil-cdn.com")) << inc->id;
+  }
+  // A subdomain keeps its role; a registered domain is one key, whatever its role.
+  EXPECT_THAT(keys(sub), Contains("host:update.evil-cdn.com"));
+  EXPECT_THAT(keys(sub_mail), Contains("maildom:mail.evil-cdn.com"));
+  EXPECT_THAT(keys(reg), Not(Contains("host:evil-cdn.com")));
+  EXPECT_THAT(keys(mail), Not(Contains("maildom:evil-cdn.com")));
+  // A URL's address is the address.
+  EXPECT_THAT(keys(sub), Contains("ipv4:185.25.51.198"));
+  EXPECT_THAT(keys(reg), Contains("ipv4:185.25.51.198"));
+  // A known-benign registered domain gives no "regdom:", whatever host it comes from.
   Incident benign = Inc("benign");
   benign.indicators.push_back(Ind(IndicatorType::kDomain, "docs.example-cloud.com"));
   Indicator benign_reg =
@@ -679,7 +688,7 @@ TEST(Features, OneHostInDifferentRolesSharesInfrastructure) {
   benign_reg.warninglists.push_back("cloud-providers");
   benign.indicators.push_back(benign_reg);
   EXPECT_THAT(keys(benign), Contains("host:docs.example-cloud.com"));
-  EXPECT_THAT(keys(benign), ::testing::Not(Contains("regdom:example-cloud.com")));
+  EXPECT_THAT(keys(benign), Not(Contains("regdom:example-cloud.com")));
   // Through the index: the two reports share the registered domain and the address.
   SimilarityIndex index;  // with others around, so that what the two share is rare
   for (const Incident& b : Background(20)) ASSERT_TRUE(index.Add(b).ok());
@@ -687,11 +696,11 @@ TEST(Features, OneHostInDifferentRolesSharesInfrastructure) {
   ASSERT_TRUE(index.Add(reg).ok());
   auto c = index.Compare("sub", "reg");
   ASSERT_TRUE(c.ok());
-  const FamilyEvidence* infra = FindFamily(*c, Family::kInfrastructure);
-  ASSERT_NE(infra, nullptr);
   std::vector<std::string> shared;
-  for (const EvidenceItem& e : infra->items) shared.push_back(e.feature);
-  EXPECT_THAT(shared, ::testing::IsSupersetOf({"regdom:evil-cdn.com", "host:185.25.51.198"}));
+  for (const FamilyEvidence& f : c->explanation.families) {
+    for (const EvidenceItem& e : f.items) shared.push_back(e.feature);
+  }
+  EXPECT_THAT(shared, ::testing::IsSupersetOf({"regdom:evil-cdn.com", "ipv4:185.25.51.198"}));
 }
 
 TEST(Features, NamingSourcesNameTheValuesBehindANamingItem) {
