@@ -156,6 +156,9 @@ class ProfileMatcher {
   std::vector<ActorProfile> profiles_;
   std::vector<std::vector<std::string>> features_;  // per profile: "t:T1566", "s:S0023", sorted
   std::vector<std::pair<std::string, int>> df_;     // sorted by feature
+  // Feature occurrences over all profiles (techniques, software) and the mean software-profile
+  // size over the profiles that list software: fixed by the profiles, so counted once here.
+  double total_t_ = 0, total_s_ = 0, mean_s_ = 1;
 };
 
 // ---- (a) neighbours: an in-memory index of incidents with known actors ----

@@ -69,6 +69,14 @@ ProfileMatcher::ProfileMatcher(std::vector<ActorProfile> profiles)
   }
   df_.assign(df.begin(), df.end());
   std::sort(df_.begin(), df_.end());
+  for (const auto& [k, d] : df_) (k[0] == 't' ? total_t_ : total_s_) += d;
+  // The size at which a software match is weighted kSoftwareWeight times (Match).
+  double with_software = 0;
+  for (const std::vector<std::string>& f : features_) {
+    with_software +=
+        std::any_of(f.begin(), f.end(), [](const std::string& k) { return k[0] == 's'; });
+  }
+  if (with_software > 0) mean_s_ = total_s_ / with_software;
 }
 
 const ActorProfile* ProfileMatcher::profile(std::string_view actor_id) const {
@@ -95,16 +103,6 @@ std::vector<ProfileMatch> ProfileMatcher::Match(const std::vector<std::string>& 
   std::vector<double> llr;  // per match: its log-likelihood ratio
   if (profiles_.empty()) return out;
   const std::vector<QueryFeature> q = QueryFeatures(techniques, software);
-  double total_t = 0, total_s = 0;
-  for (const auto& [k, d] : df_) (k[0] == 't' ? total_t : total_s) += d;
-  // Mean software-profile size over the profiles that list software: the size at which a
-  // software match is weighted kSoftwareWeight times (below).
-  double with_software = 0;
-  for (const std::vector<std::string>& f : features_) {
-    with_software +=
-        std::any_of(f.begin(), f.end(), [](const std::string& k) { return k[0] == 's'; });
-  }
-  const double mean_s = with_software > 0 ? total_s / with_software : 1.0;
   for (size_t i = 0; i < profiles_.size(); ++i) {
     const std::vector<std::string>& f = features_[i];
     double size_t_ = 0, size_s = 0;
@@ -115,7 +113,7 @@ std::vector<ProfileMatch> ProfileMatcher::Match(const std::vector<std::string>& 
     for (const QueryFeature& qf : q) {
       if (!std::binary_search(f.begin(), f.end(), qf.key)) continue;
       auto it = std::lower_bound(df_.begin(), df_.end(), std::make_pair(qf.key, 0));
-      const double background = it->second / (qf.software ? total_s : total_t);
+      const double background = it->second / (qf.software ? total_s_ : total_t_);
       const double size = qf.software ? size_s : size_t_;
       const double w = qf.credit * std::log1p(kLambda / (1 - kLambda) / (size * background));
       if (qf.software) {
@@ -125,7 +123,7 @@ std::vector<ProfileMatch> ProfileMatcher::Match(const std::vector<std::string>& 
         // groups that both use the tool to the fourth power: PoisonIvy alone, used by 14
         // groups in ATT&CK, read Moafee (its only tool) 59 %, "likely".
         const double at_mean =
-            qf.credit * std::log1p(kLambda / (1 - kLambda) / (mean_s * background));
+            qf.credit * std::log1p(kLambda / (1 - kLambda) / (mean_s_ * background));
         llr_s += w + (kSoftwareWeight - 1) * at_mean;
       } else {
         llr_t += w;
