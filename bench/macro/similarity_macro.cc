@@ -22,7 +22,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "index/postings.h"
@@ -244,15 +243,22 @@ int main(int argc, char** argv) {
       qs.size(), Pct(lat, 0.5), Pct(lat, 0.99), Pct(lat, 1.0), nonempty,
       static_cast<unsigned long long>(answers));
 
-  // Exact overlap, kinship: incidents sharing a stated indicator value, from the postings.
+  // Exact overlap, kinship: incidents sharing a stated indicator value, from the postings. Both
+  // sides produce the distinct incidents in no particular order (SQLite's DISTINCT; here a mark
+  // per incident, stamped with the query's number so it is never cleared); both are sorted
+  // after the clock stops, to compare them.
   const auto& im = index.impl();
-  auto kinship_exact = [&](uint64_t q) {
-    absl::flat_hash_set<uint32_t> out;
-    const auto& doc = im.docs[q];
-    for (uint32_t fid : doc.features) {
+  std::vector<uint32_t> mark(im.docs.size(), ~uint32_t{0});
+  auto kinship_exact = [&](uint64_t q, uint32_t stamp) {
+    std::vector<uint32_t> out;
+    mark[q] = stamp;  // never the query itself
+    for (uint32_t fid : im.docs[q].features) {
       if (im.FamilyOf(fid) != kinship::score::Family::kIndicator) continue;
       for (uint32_t d : im.postings[fid]) {
-        if (d != q) out.insert(d);
+        if (mark[d] != stamp) {
+          mark[d] = stamp;
+          out.push_back(d);
+        }
       }
     }
     return out;
@@ -269,14 +275,16 @@ int main(int argc, char** argv) {
     for (size_t qi = 0; qi < qs.size() && qi < sql_queries; ++qi) {
       uint64_t q = qs[qi];
       auto t0 = Clock::now();
-      absl::flat_hash_set<uint32_t> k = kinship_exact(q);
+      std::vector<uint32_t> k = kinship_exact(q, static_cast<uint32_t>(qi));
       auto t1 = Clock::now();
-      absl::flat_hash_set<uint32_t> s;
+      std::vector<uint32_t> s;
       sqlite3_bind_int64(join, 1, static_cast<int64_t>(q));
       while (sqlite3_step(join) == SQLITE_ROW)
-        s.insert(static_cast<uint32_t>(sqlite3_column_int64(join, 0)));
+        s.push_back(static_cast<uint32_t>(sqlite3_column_int64(join, 0)));
       sqlite3_reset(join);
       auto t2 = Clock::now();
+      std::sort(k.begin(), k.end());
+      std::sort(s.begin(), s.end());
       k_lat.push_back(Ms(t0, t1));
       s_lat.push_back(Ms(t1, t2));
       ++checked;
