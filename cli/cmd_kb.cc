@@ -31,18 +31,33 @@ std::string StixType(const kb::KnowledgeBase& kb, const kb::Match& m) {
 }
 
 absl::Status RunImport(GlobalOptions& g, const std::vector<std::string>& args) {
-  // A folder stands for the *.json files directly inside it.
+  // A folder stands for the *.json files directly inside it; a MISP galaxy checkout (no *.json
+  // at its top, its cluster files in clusters/) for those in its clusters/ folder. A folder
+  // that gives no file is an error: importing the others and saying nothing of it would leave
+  // the analyst believing the aliases were loaded.
   std::vector<std::string> paths;
+  auto json_in = [](const fs::path& dir) {
+    std::vector<std::string> in_dir;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+      if (e.is_regular_file() && e.path().extension() == ".json") {
+        in_dir.push_back(e.path().string());
+      }
+    }
+    std::sort(in_dir.begin(), in_dir.end());
+    return in_dir;
+  };
   for (const std::string& a : args) {
     std::error_code ec;
     if (fs::is_directory(a, ec)) {
-      std::vector<std::string> in_dir;
-      for (const auto& e : fs::directory_iterator(a, ec)) {
-        if (e.is_regular_file() && e.path().extension() == ".json") {
-          in_dir.push_back(e.path().string());
-        }
+      std::vector<std::string> in_dir = json_in(a);
+      if (in_dir.empty() && fs::is_directory(fs::path(a) / "clusters", ec)) {
+        in_dir = json_in(fs::path(a) / "clusters");
       }
-      std::sort(in_dir.begin(), in_dir.end());
+      if (in_dir.empty()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(a, ": a folder with no *.json files (nor a clusters/ folder of them)"));
+      }
       paths.insert(paths.end(), in_dir.begin(), in_dir.end());
     } else if (!fs::exists(a, ec)) {
       return absl::InvalidArgumentError(absl::StrCat(a, ": no such file"));
@@ -250,7 +265,9 @@ void Setup(CLI::App& app, GlobalOptions& g) {
   auto paths = std::make_shared<std::vector<std::string>>();
   auto* imp = kbc->add_subcommand(
       "import", "Import ATT&CK STIX bundles and MISP galaxy cluster files (one transaction)");
-  imp->add_option("paths", *paths, "Files, or folders of *.json files")->required();
+  imp->add_option("paths", *paths,
+                  "Files, or folders of *.json files (a MISP galaxy checkout: its clusters/)")
+      ->required();
   imp->callback([&g, paths] { g.exit_code = Finish(g, RunImport(g, *paths)); });
   auto* status = kbc->add_subcommand("status", "What is loaded, from which release, with counts");
   status->callback([&g] { g.exit_code = Finish(g, RunStatus(g)); });
