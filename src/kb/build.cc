@@ -8,7 +8,9 @@
 // (id = cluster uuid). Malpedia families join the one ATT&CK software their names match.
 #include <algorithm>
 #include <string>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -378,6 +380,37 @@ bool KnowledgeBase::empty() const {
          impl_->techniques.empty();
 }
 
+namespace {
+
+// The parts of "A (B)" (B the last parenthesis, closing the name) or of "A / B / C"; nothing for
+// a name that is neither. Parts are stripped and never empty.
+std::vector<std::string_view> CompoundParts(std::string_view name) {
+  std::vector<std::string_view> parts;
+  auto add = [&parts](std::string_view p) {
+    p = SV(absl::StripAsciiWhitespace(AV(p)));
+    if (!p.empty()) parts.push_back(p);
+  };
+  if (name.ends_with(')')) {
+    const size_t open = name.rfind('(');
+    if (open != std::string_view::npos && open > 0) {
+      add(name.substr(0, open));
+      add(name.substr(open + 1, name.size() - open - 2));
+      return parts.size() == 2 ? parts : std::vector<std::string_view>{};
+    }
+  }
+  if (name.find('/') != std::string_view::npos) {
+    for (size_t from = 0; from <= name.size();) {
+      const size_t slash = std::min(name.find('/', from), name.size());
+      add(name.substr(from, slash - from));
+      from = slash + 1;
+    }
+    if (parts.size() < 2) parts.clear();
+  }
+  return parts;
+}
+
+}  // namespace
+
 std::vector<Match> KnowledgeBase::Resolve(std::string_view name,
                                           std::optional<EntityType> type) const {
   std::vector<Match> out;
@@ -458,6 +491,25 @@ std::vector<Match> KnowledgeBase::Resolve(std::string_view name,
       for (const Posting& p : it->second) {
         if (type && p.type != *type) continue;
         add(p, "variant", base(p.how) * 0.8);
+      }
+    }
+  }
+  if (out.empty()) {
+    // A compound name: "HUC Packet Transmit Tool (HTRAN)" (a STIX tool's name), "Sofacy
+    // (APT28)", "APT28 / Fancy Bear". When the whole names nothing, each part is looked up:
+    // parts naming one entity answer with it ("part"), parts naming different ones make the
+    // answer ambiguous, and a part naming nothing ("(Russia)") is passed over.
+    for (std::string_view part : CompoundParts(q)) {
+      for (Match& m : Resolve(part, type)) {
+        auto same = std::find_if(out.begin(), out.end(),
+                                 [&m](const Match& o) { return o.type == m.type && o.id == m.id; });
+        m.score *= 0.9;
+        m.matched = "part";
+        if (same == out.end()) {
+          out.push_back(std::move(m));
+        } else if (m.score > same->score) {
+          *same = std::move(m);
+        }
       }
     }
   }

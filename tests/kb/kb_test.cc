@@ -76,6 +76,27 @@ TEST(KbBuild, RevokedIdFollowsReplacement) {
   EXPECT_EQ(kb.Resolve("XAgent", EntityType::kSoftware).front().id, "S0023");
 }
 
+TEST(KbBuild, CompoundNameResolvesThroughItsParts) {
+  KnowledgeBase kb = Build();
+  // A STIX tool named "Long Name (SHORT)", a tag "Alias (Name)", a pair "A / B": one entity.
+  for (const char* q : {"Sofacy (APT28)", "APT28 / Fancy Bear", "Fancy Bear (Russia)"}) {
+    auto m = kb.Resolve(q, EntityType::kActor);
+    ASSERT_EQ(m.size(), 1u) << q;
+    EXPECT_EQ(m[0].id, "G0007") << q;
+    EXPECT_EQ(m[0].matched, "part") << q;
+    EXPECT_FALSE(m[0].ambiguous) << q;
+    EXPECT_LT(m[0].score, 1.0) << q;
+  }
+  EXPECT_EQ(kb.Resolve("Unknown Tool (X-Agent)", EntityType::kSoftware).front().id, "S0023");
+  // Parts naming different actors: ambiguous, so ingest links neither.
+  auto two = kb.Resolve("APT28 / Cozy Bear", EntityType::kActor);
+  ASSERT_EQ(two.size(), 2u);
+  EXPECT_TRUE(two[0].ambiguous);
+  // A whole name that resolves is never split; parts that name nothing give nothing.
+  EXPECT_EQ(kb.Resolve("Fancy Bear").front().matched, "synonym");
+  EXPECT_TRUE(kb.Resolve("Nobody (Nowhere)").empty());
+}
+
 TEST(KbParse, RejectsTruncatedBundleWithLocation) {
   std::string doc = kBundle;
   doc.resize(doc.size() / 2);
