@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kb/internal.h"
+#include "kinship/extract.h"
 #include "kinship/kb.h"
 #include "kinship/store.h"
 #include "testing/data.h"
@@ -196,6 +197,22 @@ TEST(KbAttackData, GrizzlySteppeIsAmbiguousBetweenApt28AndApt29) {
   }
   EXPECT_NE(std::find(ids.begin(), ids.end(), "G0007"), ids.end());
   EXPECT_NE(std::find(ids.begin(), ids.end(), "G0016"), ids.end());
+}
+
+TEST(KbAttackData, ReportsNameToolsInLowerCaseAndMalwareInItsOwn) {
+  const extract::NameCatalog catalog = extract::NameCatalog::FromKnowledgeBase(FullKb());
+  extract::Extractor ex(&catalog);
+  extract::Document doc;
+  doc.text =
+      "The operators ran mimikatz and psexec, then adfind. A first responder saw a sliver of "
+      "traffic. The implant was chopstick, later CHOPSTICK.\n";
+  const extract::Result r = ex.Extract(doc);
+  std::vector<std::string> ids;
+  for (const auto& s : r.software) ids.push_back(s.id);
+  std::sort(ids.begin(), ids.end());
+  // Mimikatz S0002, PsExec S0029, AdFind S0552 (tools, written in lower case); CHOPSTICK S0023
+  // only as written; Responder and Sliver, tools named by English words, keep to their case.
+  EXPECT_EQ(ids, (std::vector<std::string>{"S0002", "S0023", "S0029", "S0552"}));
 }
 
 TEST(KbAttackData, GalaxyOnlyActorKeepsClusterUuid) {
