@@ -51,6 +51,10 @@ struct Document {
   std::string text;
   std::string title;      // HTML <title> or first heading; else the first non-empty line
   std::string site_name;  // HTML <meta property="og:site_name">, else empty
+  // The report's date, "YYYY-MM-DD": HTML metadata (article:published_time, date, DC.date,
+  // datePublished, the first <time datetime>), else the first date written in the opening
+  // lines (any kind); empty when there is none.
+  std::string published;
   std::string self_host;  // host of the page's canonical / og:url link (its own links are not
                           // indicators), else empty
   // For HTML: source line of text positions. Sorted by text_offset; a position maps to the line

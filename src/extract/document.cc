@@ -85,6 +85,7 @@ absl::StatusOr<Document> ToText(std::string_view content, std::string_view file_
       break;
   }
   if (doc.title.empty()) doc.title = internal::GuessTitle(doc.text);
+  if (doc.published.empty()) doc.published = internal::DateInOpening(doc.text);
   for (char& c : doc.title) {
     if (c == '\t' || c == '\n' || c == '\r' || c == '\f') c = ' ';
   }

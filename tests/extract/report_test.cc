@@ -108,6 +108,40 @@ TEST(ParseReport, HtmlTitleSourceAndLinks) {
   EXPECT_NE(FindRaw(inc, "bad-host[.]net/p"), nullptr);
 }
 
+// A report's date is its incident's first_seen: the article's published time over a generic
+// date meta over a <time> in its header, else the first date in the opening lines.
+TEST(ParseReport, ReportDateIsFirstSeen) {
+  struct Case {
+    std::string content, file, want;
+  };
+  const std::vector<Case> cases = {
+      {"<html><head><meta name='date' content='2019-01-02'><meta property="
+       "'article:published_time' content='2018-11-20T08:00:00+00:00'></head><body><p>C2 at "
+       "bad-host[.]net</p></body></html>",
+       "a.html", "2018-11-20"},
+      {"<html><body><header><h1>Post</h1><time datetime='2021-06-30'>June 30</time></header>"
+       "<p>Since 2017-01-01 the actor ...</p></body></html>",
+       "b.html", "2021-06-30"},
+      {"<html><head><script type='application/ld+json'>{\"@type\":\"BlogPosting\","
+       "\"datePublished\": \"2020-02-29T10:00Z\"}</script></head><body>x</body></html>",
+       "c.html", "2020-02-29"},
+      {"<html><body><p>Published 3rd March 2022 by the team.</p></body></html>", "d.html",
+       "2022-03-03"},
+      {"Incident note\n\nBerlin, 12.03.2024, 10:30 - the minister said\n", "e.txt", "2024-03-12"},
+      {"# Threat brief\nMarch 7, 2023\n", "f.md", "2023-03-07"},
+      // Not dates: a version, an address, 31 February, a day-month-year outside 1990-2099, and
+      // a date below the opening lines.
+      {"firmware 9.1.18.2 at 10.12.2019.5 and 1.2.2000.1; 2019-02-31; 5 May 1899\n"
+       "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n2019-05-05\n",
+       "g.txt", ""},
+  };
+  for (const Case& c : cases) {
+    auto out = ParseReport(c.content, c.file, {});
+    ASSERT_TRUE(out.ok()) << c.file << ": " << out.status();
+    EXPECT_EQ(out->incidents[0].first_seen, c.want) << c.file;
+  }
+}
+
 TEST(ParseReport, MentionedActorIsATagNotAnAttribution) {
   auto out = ParseReport("Unlike APT28 this actor is careful.\n", "m.txt", {});
   ASSERT_TRUE(out.ok());

@@ -52,6 +52,7 @@ absl::StatusOr<ParseOutput> ParseReport(std::string_view content, std::string_vi
   inc.id = absl::StrCat("report-", util::Sha256Hex(content).substr(0, 32));
   inc.title = doc->title;
   inc.source = doc->site_name;
+  inc.first_seen = doc->published;  // the report's date; its text's other dates are not kept
   if (auto tlp = TlpFromName(r.tlp); tlp && !r.tlp.empty()) inc.tlp = *tlp;
   inc.provenance.file = std::string(file);
   inc.provenance.format = "report";
