@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -701,6 +702,59 @@ TEST(Features, OneHostInDifferentRolesSharesEvidence) {
     for (const EvidenceItem& e : f.items) shared.push_back(e.feature);
   }
   EXPECT_THAT(shared, ::testing::IsSupersetOf({"regdom:evil-cdn.com", "ipv4:185.25.51.198"}));
+}
+
+// A stated network meets the addresses inside it (APT1's report lists 58.246.0.0/15; a later
+// note a C2 at 58.247.10.12), more weakly the wider it is; a network too wide to say anything
+// adds nothing. Before, a stated CIDR was only its own exact value.
+TEST(Features, StatedNetworkMeetsTheAddressesInside) {
+  auto network_keys = [](const std::string& cidr) {
+    Incident inc = Inc("n");
+    inc.indicators.push_back(Ind(IndicatorType::kCidr, cidr));
+    std::map<std::string, double> out;
+    for (const Feature& f : ExtractFeatures(inc, nullptr)) {
+      if (f.family == Family::kInfrastructure) out[f.key] = f.strength;
+    }
+    return out;
+  };
+  auto slash24 = network_keys("176.31.112.0/24");
+  EXPECT_EQ(slash24, (std::map<std::string, double>{{"net:176.31.112.0/24", 1.0}}));
+  EXPECT_EQ(network_keys("176.31.112.16/28"), slash24);
+  auto slash15 = network_keys("58.246.0.0/15");
+  ASSERT_EQ(slash15.size(), 512u);
+  EXPECT_EQ(slash15.begin()->first, "net:58.246.0.0/24");
+  EXPECT_EQ(slash15.rbegin()->first, "net:58.247.99.0/24");  // map order is textual
+  ASSERT_TRUE(slash15.contains("net:58.247.255.0/24"));
+  EXPECT_NEAR(slash15["net:58.247.10.0/24"], 1.0 / (1.0 + 9 / 4.0), 1e-9);
+  EXPECT_NEAR(network_keys("10.8.0.0/20").begin()->second, 0.5, 1e-9);
+  EXPECT_TRUE(network_keys("58.0.0.0/8").empty());
+  auto v6 = network_keys("2001:db8:ab00::/40");
+  ASSERT_EQ(v6.size(), 256u);
+  EXPECT_TRUE(v6.contains("net:2001:db8:abff::/48"));
+  EXPECT_EQ(network_keys("2001:db8:ab:1::/64"),
+            (std::map<std::string, double>{{"net:2001:db8:ab::/48", 1.0}}));
+
+  // Through the index: the note's address and the report's range share the /24.
+  SimilarityIndex index;
+  for (const Incident& b : Background(20)) ASSERT_TRUE(index.Add(b).ok());
+  Incident report = Inc("report");
+  report.indicators.push_back(Ind(IndicatorType::kCidr, "58.246.0.0/15"));
+  Incident note = Inc("note");
+  note.indicators.push_back(Ind(IndicatorType::kIpv4, "58.247.10.12"));
+  note.indicators.push_back(Ind(IndicatorType::kCidr, "58.247.10.0/24", Derivation::kNetwork));
+  ASSERT_TRUE(index.Add(report).ok());
+  ASSERT_TRUE(index.Add(note).ok());
+  auto c = index.Compare("note", "report");
+  ASSERT_TRUE(c.ok());
+  std::vector<std::string> shared;
+  for (const FamilyEvidence& f : c->explanation.families) {
+    for (const EvidenceItem& e : f.items) shared.push_back(e.feature);
+  }
+  EXPECT_THAT(shared, ::testing::Contains("net:58.247.10.0/24"));
+  auto similar = index.Similar("note", 5);
+  ASSERT_TRUE(similar.ok());
+  ASSERT_FALSE(similar->empty());
+  EXPECT_EQ(similar->front().id, "report");
 }
 
 TEST(Features, NamingSourcesNameTheValuesBehindANamingItem) {
