@@ -1,4 +1,5 @@
 #include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
@@ -65,6 +66,19 @@ TEST(StixParser, ReportBecomesIncidentWithFollowedRelationships) {
   EXPECT_EQ(inc.attributions[0].location, "objects[6]");
   EXPECT_EQ(inc.attributions[0].confidence, 80);
   EXPECT_EQ(inc.attributions[0].source, "ACME CERT");
+}
+
+// Only what a pattern states a value equals, or an address's network, becomes an indicator:
+// not a LIKE or MATCHES pattern, not a NOT, not a superset.
+TEST(StixParser, PatternValuesAndNetworks) {
+  auto out = Parse(R"({"type":"bundle","id":"bundle--8","objects":[
+    {"type":"indicator","id":"indicator--1","pattern_type":"stix","pattern":
+     "[ipv4-addr:value ISSUBSET '198.51.100.0/24'] OR [ipv6-addr:value ISSUBSET '2001:db8::/32'] OR [url:value LIKE 'http://%.evil.com/%'] OR [email-addr:value MATCHES '.+@evil\\\\.com$'] OR [ipv4-addr:value NOT = '10.0.0.1'] OR [ipv4-addr:value ISSUPERSET '192.0.2.7'] OR [domain-name:value = 'evil.example']"}]})");
+  ASSERT_TRUE(out.ok()) << out.status();
+  ASSERT_EQ(out->incidents.size(), 1u);
+  std::vector<std::string> raw;
+  for (const Indicator& i : out->incidents[0].indicators) raw.push_back(i.raw);
+  EXPECT_EQ(raw, (std::vector<std::string>{"198.51.100.0/24", "2001:db8::/32", "evil.example"}));
 }
 
 TEST(StixParser, BundleWithoutReportIsOneIncident) {

@@ -254,7 +254,11 @@ absl::Status StixParser::ParsePatternOf(Obj& obj) {
   }
   std::vector<Indicator> found;
   for (const stix::Comparison* c : parsed->Comparisons()) {
-    if (c->negated || (c->op != "=" && c->op != "IN")) continue;
+    // An address ISSUBSET a network is in it: the network is the indicator (a CIDR, as the
+    // normaliser reads an address with a prefix).
+    const bool in_network = c->op == "ISSUBSET" && (c->path.object_type == "ipv4-addr" ||
+                                                    c->path.object_type == "ipv6-addr");
+    if (c->negated || (c->op != "=" && c->op != "IN" && !in_network)) continue;
     std::string path;
     for (const std::string& comp : c->path.components) {
       if (!comp.empty() && comp.front() == '[') continue;
