@@ -49,6 +49,10 @@ void LinkToKb(const kb::KnowledgeBase& kb, Incident& inc) {
       auto m = kb.Resolve(t.id, kb::EntityType::kTechnique);  // follows revoked ids
       if (!m.empty()) t.id = m.front().id;
     }
+    // A source that gives only the id (an IOC list's "T1566.001"): the KB's name, for reading.
+    if (t.name.empty() && !t.id.empty()) {
+      if (const kb::Technique* k = kb.technique(t.id)) t.name = k->name;
+    }
   }
 }
 

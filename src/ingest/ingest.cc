@@ -13,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "ingest/ioclist/technique_id.h"
 #include "kinship/limits.h"
 #include "kinship/normalize.h"
 #include "kinship/parallel.h"
@@ -51,7 +52,9 @@ bool LooksLikeIocList(std::string_view content) {
       continue;
     }
     std::string_view first = line.substr(0, line.find('\t'));
-    if (normalize::DetectType(normalize::Refang(first))) ++values;
+    if (normalize::DetectType(normalize::Refang(first)) || internal::IsTechniqueId(first)) {
+      ++values;
+    }
   }
   return lines > 0 && values * 5 >= lines * 4;
 }

@@ -117,6 +117,31 @@ TEST(IocList, TextListDetectsTypesSkipsCommentsAndKeepsRawValues) {
   EXPECT_TRUE(out.diagnostics.empty());
 }
 
+// Lists carry TTPs and a marking beside the IOCs: a technique id is a technique of the incident
+// (not an undetectable line that fails the file), the first TLP in a comment line the list's.
+TEST(IocList, TechniqueIdsAndMarkingInComments) {
+  for (bool csv : {false, true}) {
+    const std::string text = csv ? "# Campaign X, TLP:AMBER\nvalue\nT1566.001\nevil.com\nt1059\n"
+                                 : "# Campaign X, TLP:AMBER\nT1566.001\nevil.com\nt1059\n"
+                                   "# later: TLP:RED\nT1566.001\n";
+    ParseOutput out = ParseOk(text, csv);
+    ASSERT_EQ(out.incidents.size(), 1u) << csv;
+    const Incident& inc = out.incidents[0];
+    ASSERT_EQ(inc.techniques.size(), 2u) << csv;
+    EXPECT_EQ(inc.techniques[0].id, "T1566.001");
+    EXPECT_EQ(inc.techniques[0].location, csv ? "3:1" : "2:1");
+    EXPECT_EQ(inc.techniques[1].id, "T1059");
+    EXPECT_EQ(inc.tlp, Tlp::kAmber) << csv;
+    ASSERT_EQ(inc.indicators.size(), 1u);
+    EXPECT_EQ(inc.indicators[0].raw, "evil.com");
+  }
+  // Not technique ids: T15660, T1566.1, X1566.
+  auto out = ParseIocList("T15660\n", "l.txt", {}, false);
+  EXPECT_EQ(out.status().code(), absl::StatusCode::kInvalidArgument);
+  out = ParseIocList("T1566.1\n", "l.txt", {}, false);
+  EXPECT_EQ(out.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST(IocList, IdIsContentHashAndTitleIsFileName) {
   const std::string text = "evil.com\n";
   ParseOutput out = ParseOk(text, false);

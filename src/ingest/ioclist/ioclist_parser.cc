@@ -11,10 +11,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "ingest/ioclist/csv_reader.h"
+#include "ingest/ioclist/technique_id.h"
 #include "ingest/misp/misp_types.h"
 #include "kinship/ingest.h"
 #include "kinship/limits.h"
 #include "kinship/normalize.h"
+#include "re2/re2.h"
 #include "util/path.h"
 #include "util/sha256.h"
 
@@ -93,6 +95,17 @@ class IocListParser {
     return absl::OkStatus();
   }
 
+  // The first TLP marking in a comment line ("# IOCs for ..., TLP:AMBER") is the list's.
+  void MarkingIn(std::string_view comment) {
+    static const RE2 kTlp(R"(\bTLP\s*[:\-]?\s*(CLEAR|WHITE|GREEN|AMBER\+STRICT|AMBER|RED)\b)");
+    std::string level;
+    if (marked_ || !RE2::PartialMatch(comment, kTlp, &level)) return;
+    if (auto tlp = TlpFromName(level == "WHITE" ? "clear" : absl::AsciiStrToLower(level))) {
+      inc_.tlp = *tlp;
+      marked_ = true;
+    }
+  }
+
   // Adds one value at line:col. `declared` is the CSV type column's reading, if any.
   absl::Status AddValue(std::string_view value, size_t line, size_t col,
                         const std::optional<internal::MispTypeMapping>& declared,
@@ -103,6 +116,19 @@ class IocListParser {
                              absl::StrCat("value longer than kMaxIndicatorBytes (",
                                           limits::kMaxIndicatorBytes, ")")),
                        line, col);
+    }
+    // An ATT&CK technique id ("T1566.001") is no indicator but a technique of the incident:
+    // lists often carry the TTPs beside the IOCs. ingest links it to the KB.
+    if (!declared && internal::IsTechniqueId(value)) {
+      const std::string id = absl::AsciiStrToUpper(AV(value));
+      for (const Technique& t : inc_.techniques) {
+        if (t.id == id) return absl::OkStatus();
+      }
+      Technique t;
+      t.id = id;
+      t.location = absl::StrCat(line, ":", col);
+      inc_.techniques.push_back(std::move(t));
+      return absl::OkStatus();
     }
     Typed parts[2];
     size_t n = 0;
@@ -165,6 +191,7 @@ class IocListParser {
         ++start;
       }
       std::string_view content = line.substr(start);
+      if (!content.empty() && content.front() == '#') MarkingIn(content);
       if (content.empty() || content.front() == '#') continue;
       std::string_view value = content, comment;
       if (size_t tab = content.find('\t'); tab != std::string_view::npos) {
@@ -185,6 +212,7 @@ class IocListParser {
       size_t nl = rest.find('\n');
       std::string_view line = Trim(rest.substr(0, nl));
       if (!line.empty() && line.front() != '#') break;
+      MarkingIn(line);
       rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
       ++skipped_lines;
     }
@@ -269,6 +297,7 @@ class IocListParser {
   std::string_view file_;
   const Options& options_;
   Incident inc_;
+  bool marked_ = false;  // a TLP marking was read
   ParseOutput out_;
 };
 
