@@ -453,6 +453,8 @@ absl::Status RunPivot(GlobalOptions& g, const PivotArgs& args) {
   KINSHIP_ASSIGN_OR_RETURN(PivotValue v, ParsePivotValue(args.value, args.type));
   KINSHIP_ASSIGN_OR_RETURN(auto store, OpenStore(g, /*create=*/false));
   KINSHIP_ASSIGN_OR_RETURN(Store::ValueHolders h, store->IncidentsWithValue(v.type, v.canonical));
+  KINSHIP_ASSIGN_OR_RETURN(std::vector<NetworkHolders> networks,
+                           EnclosingNetworkHolders(*store, v));
   // Whether similarity gives the value weight (over-correlating values weigh nothing); the store
   // is counted only when the holders pass the rule's floor.
   const score::ScoringOptions scoring = ScoringOptionsOf(g);
@@ -462,7 +464,7 @@ absl::Status RunPivot(GlobalOptions& g, const PivotArgs& args) {
     limit = score::OverCorrelationLimit(scoring, n);
   }
   if (g.json) {
-    PrintJsonLine(PivotJson(v, h, limit));
+    PrintJsonLine(PivotJson(v, h, networks, limit));
     return absl::OkStatus();
   }
   std::printf(
@@ -478,6 +480,15 @@ absl::Status RunPivot(GlobalOptions& g, const PivotArgs& args) {
   for (size_t i = 0; i < h.incident_ids.size(); ++i) {
     std::printf("  %-40s  %-10s  %s\n", h.incident_ids[i].c_str(),
                 h.first_seen[i].substr(0, 10).c_str(), h.titles[i].c_str());
+  }
+  for (const NetworkHolders& n : networks) {
+    const Store::ValueHolders& nh = n.holders;
+    std::printf("inside %s, stated by %zu incident%s\n", n.cidr.c_str(), nh.incident_ids.size(),
+                nh.incident_ids.size() == 1 ? "" : "s");
+    for (size_t i = 0; i < nh.incident_ids.size(); ++i) {
+      std::printf("  %-40s  %-10s  %s\n", nh.incident_ids[i].c_str(),
+                  nh.first_seen[i].substr(0, 10).c_str(), nh.titles[i].c_str());
+    }
   }
   return absl::OkStatus();
 }

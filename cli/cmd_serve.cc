@@ -336,7 +336,10 @@ void Routes(httplib::Server& svr, Service& service) {
       KINSHIP_ASSIGN_OR_RETURN(Store::ValueHolders h, service.WithStore([&](Store& s) {
         return s.IncidentsWithValue(v.type, v.canonical);
       }));
-      return PivotJson(v, h, a.index().OverCorrelationLimit());
+      KINSHIP_ASSIGN_OR_RETURN(
+          std::vector<NetworkHolders> networks,
+          service.WithStore([&](Store& s) { return EnclosingNetworkHolders(s, v); }));
+      return PivotJson(v, h, networks, a.index().OverCorrelationLimit());
     }));
   });
 }

@@ -112,17 +112,41 @@ absl::StatusOr<PivotValue> ParsePivotValue(const std::string& value, const std::
   return PivotValue{*type, *std::move(canonical)};
 }
 
-nlohmann::json PivotJson(const PivotValue& v, const Store::ValueHolders& h,
-                         size_t over_correlation_limit) {
+absl::StatusOr<std::vector<NetworkHolders>> EnclosingNetworkHolders(Store& store,
+                                                                    const PivotValue& v) {
+  std::vector<NetworkHolders> out;
+  for (std::string& cidr : normalize::EnclosingNetworks(v.type, v.canonical)) {
+    KINSHIP_ASSIGN_OR_RETURN(
+        Store::ValueHolders h,
+        store.IncidentsWithValue(IndicatorType::kCidr, cidr, /*stated_only=*/true));
+    if (!h.incident_ids.empty()) out.push_back({std::move(cidr), std::move(h)});
+  }
+  return out;
+}
+
+namespace {
+nlohmann::json HoldersJson(const Store::ValueHolders& h) {
   nlohmann::json incidents = nlohmann::json::array();
   for (size_t i = 0; i < h.incident_ids.size(); ++i) {
     incidents.push_back(
         {{"id", h.incident_ids[i]}, {"title", h.titles[i]}, {"first_seen", h.first_seen[i]}});
   }
+  return incidents;
+}
+}  // namespace
+
+nlohmann::json PivotJson(const PivotValue& v, const Store::ValueHolders& h,
+                         const std::vector<NetworkHolders>& networks,
+                         size_t over_correlation_limit) {
+  nlohmann::json nets = nlohmann::json::array();
+  for (const NetworkHolders& n : networks) {
+    nets.push_back({{"cidr", n.cidr}, {"incidents", HoldersJson(n.holders)}});
+  }
   nlohmann::json out = {{"type", IndicatorTypeName(v.type)},
                         {"value", v.canonical},
                         {"warninglists", h.warninglists},
-                        {"incidents", incidents},
+                        {"incidents", HoldersJson(h)},
+                        {"networks", nets},
                         {"over_correlating", h.incident_ids.size() > over_correlation_limit}};
   if (over_correlation_limit != SIZE_MAX) out["over_correlation_limit"] = over_correlation_limit;
   return out;

@@ -30,10 +30,20 @@ struct PivotValue {
   std::string canonical;
 };
 absl::StatusOr<PivotValue> ParsePivotValue(const std::string& value, const std::string& type);
-// `kinship pivot --json`: the value, its warninglists and the incidents holding it.
-// `over_correlation_limit`: the holders above which similarity gives the value no weight
-// (score::OverCorrelationLimit; SIZE_MAX: the rule is off).
+// For an address: the stored incidents that state a network holding it (MISP's CIDR
+// correlation), one entry per stated network, narrowest first. Empty for other values.
+struct NetworkHolders {
+  std::string cidr;
+  Store::ValueHolders holders;
+};
+absl::StatusOr<std::vector<NetworkHolders>> EnclosingNetworkHolders(Store& store,
+                                                                    const PivotValue& v);
+// `kinship pivot --json`: the value, its warninglists, the incidents holding it, and for an
+// address the stated networks holding it ("networks"). `over_correlation_limit`: the holders
+// above which similarity gives the value no weight (score::OverCorrelationLimit; SIZE_MAX: the
+// rule is off).
 nlohmann::json PivotJson(const PivotValue& v, const Store::ValueHolders& h,
+                         const std::vector<NetworkHolders>& networks,
                          size_t over_correlation_limit);
 
 // The knowledge base's name of the ATT&CK software or technique id in an evidence feature

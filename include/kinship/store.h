@@ -100,14 +100,16 @@ class Store {
 
   // Exact correlation: which stored incidents hold canonical `value` of `type` (ids, titles and
   // first-seen dates, in insertion order), and the warninglists the value matched. An unknown
-  // value holds none.
+  // value holds none. `stated_only`: only incidents whose source states the value, not those
+  // holding it as a derived value (a network derived from an address, a registered domain).
   struct ValueHolders {
     std::vector<std::string> incident_ids;
     std::vector<std::string> titles;
     std::vector<std::string> first_seen;
     std::vector<std::string> warninglists;
   };
-  absl::StatusOr<ValueHolders> IncidentsWithValue(IndicatorType type, std::string_view value);
+  absl::StatusOr<ValueHolders> IncidentsWithValue(IndicatorType type, std::string_view value,
+                                                  bool stated_only = false);
 
   // Which incidents a scan reads: every one, or only those whose source states an attribution
   // (all the naming-style index can take; a fifth of the feed of bench/gen).

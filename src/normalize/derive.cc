@@ -110,6 +110,19 @@ std::vector<Indicator> Derive(const Indicator& indicator) {
   return out;
 }
 
+std::vector<std::string> EnclosingNetworks(IndicatorType type, std::string_view address) {
+  std::vector<std::string> out;
+  std::optional<internal::IpAddr> ip = type == IndicatorType::kIpv4   ? internal::ParseIpv4(address)
+                                       : type == IndicatorType::kIpv6 ? internal::ParseIpv6(address)
+                                                                      : std::nullopt;
+  if (!ip) return out;
+  const int widest = ip->v6 ? 16 : 8, bits = ip->v6 ? 128 : 32;
+  for (int len = bits - 1; len >= widest; --len) {
+    out.push_back(absl::StrCat(internal::FormatIp(internal::MaskIp(*ip, len)), "/", len));
+  }
+  return out;
+}
+
 void NormalizeIncident(Incident& incident, std::vector<Diagnostic>* diagnostics) {
   std::vector<Indicator> derived;
   for (Indicator& ind : incident.indicators) {

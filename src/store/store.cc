@@ -735,7 +735,8 @@ absl::StatusOr<Incident> Store::GetIncident(const std::string& id, Detail detail
 }
 
 absl::StatusOr<Store::ValueHolders> Store::IncidentsWithValue(IndicatorType type,
-                                                              std::string_view value) {
+                                                              std::string_view value,
+                                                              bool stated_only) {
   store::Db& db = impl_->db();
   KINSHIP_ASSIGN_OR_RETURN(Statement find,
                            db.Prepare("SELECT id, benign FROM value WHERE type = ? AND value = ?"));
@@ -750,7 +751,20 @@ absl::StatusOr<Store::ValueHolders> Store::IncidentsWithValue(IndicatorType type
   KINSHIP_ASSIGN_OR_RETURN(std::vector<int64_t> rowids, store::IncidentsWithValue(db, value_id));
   KINSHIP_ASSIGN_OR_RETURN(
       Statement id_of, db.Prepare("SELECT id, title, first_seen FROM incident WHERE rowid = ?"));
+  // An incident's indicator rows are the id range [indicator_first, + indicator_count).
+  KINSHIP_ASSIGN_OR_RETURN(
+      Statement states,
+      db.Prepare("SELECT 1 FROM incident i JOIN indicator n ON n.id >= i.indicator_first AND "
+                 "n.id < i.indicator_first + i.indicator_count WHERE i.rowid = ? AND "
+                 "n.value_id = ? AND n.derivation = 0 LIMIT 1"));
   for (int64_t r : rowids) {
+    if (stated_only) {
+      states.Bind(1, r);
+      states.Bind(2, value_id);
+      KINSHIP_ASSIGN_OR_RETURN(bool stated, states.Step());
+      states.Reset();
+      if (!stated) continue;
+    }
     id_of.Bind(1, r);
     KINSHIP_ASSIGN_OR_RETURN(bool found, id_of.Step());
     if (!found) {
