@@ -63,6 +63,7 @@ uint64_t FeatureFingerprint(const ScoringOptions& options) {
   };
   add(IndicatorType::kIpv4, "203.0.113.7");
   add(IndicatorType::kIpv6, "2001:db8:1:2::7");
+  add(IndicatorType::kCidr, "198.51.100.0/23");
   add(IndicatorType::kDomain, "update-check.example-cdn.com");
   add(IndicatorType::kUrl, "http://login.example.org/account/verify.php?id=1");
   add(IndicatorType::kEmail, "hr-office@example.net");
