@@ -45,6 +45,15 @@ const FamilyEvidence* FindFamily(const Comparison& c, Family f) {
   return nullptr;
 }
 
+// Every shared feature of the comparison's explanation, family by family.
+std::vector<std::string> SharedFeatures(const Comparison& c) {
+  std::vector<std::string> shared;
+  for (const FamilyEvidence& f : c.explanation.families) {
+    for (const EvidenceItem& e : f.items) shared.push_back(e.feature);
+  }
+  return shared;
+}
+
 TEST(SimilarityScore, OverCorrelatingValuesWeighNothingAndAreNamed) {
   // 300 incidents; 150 of them hold one sinkhole-like IP, 120 use one technique.
   std::vector<Incident> corpus = Background(300);
@@ -697,11 +706,8 @@ TEST(Features, OneHostInDifferentRolesSharesEvidence) {
   ASSERT_TRUE(index.Add(reg).ok());
   auto c = index.Compare("sub", "reg");
   ASSERT_TRUE(c.ok());
-  std::vector<std::string> shared;
-  for (const FamilyEvidence& f : c->explanation.families) {
-    for (const EvidenceItem& e : f.items) shared.push_back(e.feature);
-  }
-  EXPECT_THAT(shared, ::testing::IsSupersetOf({"regdom:evil-cdn.com", "ipv4:185.25.51.198"}));
+  EXPECT_THAT(SharedFeatures(*c),
+              ::testing::IsSupersetOf({"regdom:evil-cdn.com", "ipv4:185.25.51.198"}));
 }
 
 // A stated network meets the addresses inside it (APT1's report lists 58.246.0.0/15; a later
@@ -746,11 +752,7 @@ TEST(Features, StatedNetworkMeetsTheAddressesInside) {
   ASSERT_TRUE(index.Add(note).ok());
   auto c = index.Compare("note", "report");
   ASSERT_TRUE(c.ok());
-  std::vector<std::string> shared;
-  for (const FamilyEvidence& f : c->explanation.families) {
-    for (const EvidenceItem& e : f.items) shared.push_back(e.feature);
-  }
-  EXPECT_THAT(shared, ::testing::Contains("net:58.247.10.0/24"));
+  EXPECT_THAT(SharedFeatures(*c), ::testing::Contains("net:58.247.10.0/24"));
   auto similar = index.Similar("note", 5);
   ASSERT_TRUE(similar.ok());
   ASSERT_FALSE(similar->empty());
