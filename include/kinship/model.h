@@ -121,6 +121,9 @@ struct Victim {
 enum class Tlp : uint8_t { kUnset, kClear, kGreen, kAmber, kAmberStrict, kRed };
 std::string_view TlpName(Tlp tlp);  // "", "clear", "green", "amber", "amber+strict", "red"
 std::optional<Tlp> TlpFromName(std::string_view name);  // accepts "white" as clear (TLP 1.0)
+// The first TLP marking written in `text` ("TLP:AMBER", "TLP: GREEN", "TLP-RED", "TLP:WHITE" as
+// clear, "TLP:AMBER+STRICT"; upper case, as the standard writes it), or nullopt.
+std::optional<Tlp> TlpMarkingIn(std::string_view text);
 
 // An attribution the source itself states. Never evidence of itself in scoring.
 struct Attribution {

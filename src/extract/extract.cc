@@ -1053,12 +1053,7 @@ class Engine {
 
   // The first TLP marking; `end` is where the first "TLP" ends.
   void Tlp(size_t end) {
-    static const RE2 kTlp(R"(\bTLP\s*[:\-]?\s*(CLEAR|WHITE|GREEN|AMBER\+STRICT|AMBER|RED)\b)");
-    std::string level;
-    std::string_view window = text_.substr(end - 3, 40);
-    if (RE2::PartialMatch(window, kTlp, &level)) {
-      result_.tlp = level == "WHITE" ? "clear" : absl::AsciiStrToLower(level);
-    }
+    if (auto tlp = TlpMarkingIn(text_.substr(end - 3, 40))) result_.tlp = TlpName(*tlp);
   }
 
   const Document& doc_;

@@ -1,7 +1,11 @@
 #include "kinship/model.h"
 
 #include <array>
+#include <string>
 #include <utility>
+
+#include "absl/strings/ascii.h"
+#include "re2/re2.h"
 
 namespace kinship {
 namespace {
@@ -63,6 +67,14 @@ std::optional<Tlp> TlpFromName(std::string_view name) {
     if (kTlpNames[i] == name) return static_cast<Tlp>(i);
   }
   return std::nullopt;
+}
+
+std::optional<Tlp> TlpMarkingIn(std::string_view text) {
+  static const RE2 kTlp(R"(\bTLP\s*[:\-]?\s*(CLEAR|WHITE|GREEN|AMBER\+STRICT|AMBER|RED)\b)");
+  std::string level;
+  if (!RE2::PartialMatch(text, kTlp, &level)) return std::nullopt;
+  if (level == "AMBER+STRICT") return Tlp::kAmberStrict;
+  return TlpFromName(absl::AsciiStrToLower(level));
 }
 
 Indicator Indicator::Raw(IndicatorType type, std::string raw, std::string location) {

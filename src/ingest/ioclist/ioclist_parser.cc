@@ -16,7 +16,6 @@
 #include "kinship/ingest.h"
 #include "kinship/limits.h"
 #include "kinship/normalize.h"
-#include "re2/re2.h"
 #include "util/path.h"
 #include "util/sha256.h"
 
@@ -97,10 +96,8 @@ class IocListParser {
 
   // The first TLP marking in a comment line ("# IOCs for ..., TLP:AMBER") is the list's.
   void MarkingIn(std::string_view comment) {
-    static const RE2 kTlp(R"(\bTLP\s*[:\-]?\s*(CLEAR|WHITE|GREEN|AMBER\+STRICT|AMBER|RED)\b)");
-    std::string level;
-    if (marked_ || !RE2::PartialMatch(comment, kTlp, &level)) return;
-    if (auto tlp = TlpFromName(level == "WHITE" ? "clear" : absl::AsciiStrToLower(level))) {
+    if (marked_) return;
+    if (auto tlp = TlpMarkingIn(comment)) {
       inc_.tlp = *tlp;
       marked_ = true;
     }
