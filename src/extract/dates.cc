@@ -1,7 +1,8 @@
 // A report's date: from HTML metadata (html_text.cc) or, failing that, the first date written in
-// the report's opening lines. Hand-written: the forms are few and fixed (ISO, "20 November 2018",
-// "November 20, 2018", "20.11.2018"), and std::regex or RE2 would add a dependency or a slow path
-// for three token patterns.
+// the report's opening lines. Hand-written over a token walk rather than RE2 (which extract.cc
+// uses): the forms are few and fixed (ISO, "20 November 2018", "November 20, 2018",
+// "20.11.2018"), and each match still needs the month table and a calendar check that a pattern
+// cannot express.
 #include <array>
 #include <cstdint>
 #include <optional>
