@@ -751,18 +751,23 @@ absl::StatusOr<Store::ValueHolders> Store::IncidentsWithValue(IndicatorType type
   KINSHIP_ASSIGN_OR_RETURN(std::vector<int64_t> rowids, store::IncidentsWithValue(db, value_id));
   KINSHIP_ASSIGN_OR_RETURN(
       Statement id_of, db.Prepare("SELECT id, title, first_seen FROM incident WHERE rowid = ?"));
-  // An incident's indicator rows are the id range [indicator_first, + indicator_count).
-  KINSHIP_ASSIGN_OR_RETURN(
-      Statement states,
-      db.Prepare("SELECT 1 FROM incident i JOIN indicator n ON n.id >= i.indicator_first AND "
-                 "n.id < i.indicator_first + i.indicator_count WHERE i.rowid = ? AND "
-                 "n.value_id = ? AND n.derivation = 0 LIMIT 1"));
+  // An incident's indicator rows are the id range [indicator_first, + indicator_count); prepared
+  // only when asked for.
+  std::optional<Statement> states;
+  if (stated_only) {
+    KINSHIP_ASSIGN_OR_RETURN(
+        Statement st,
+        db.Prepare("SELECT 1 FROM incident i JOIN indicator n ON n.id >= i.indicator_first AND "
+                   "n.id < i.indicator_first + i.indicator_count WHERE i.rowid = ? AND "
+                   "n.value_id = ? AND n.derivation = 0 LIMIT 1"));
+    states.emplace(std::move(st));
+  }
   for (int64_t r : rowids) {
-    if (stated_only) {
-      states.Bind(1, r);
-      states.Bind(2, value_id);
-      KINSHIP_ASSIGN_OR_RETURN(bool stated, states.Step());
-      states.Reset();
+    if (states) {
+      states->Bind(1, r);
+      states->Bind(2, value_id);
+      KINSHIP_ASSIGN_OR_RETURN(bool stated, states->Step());
+      states->Reset();
       if (!stated) continue;
     }
     id_of.Bind(1, r);
