@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "kinship/limits.h"
 #include "kinship/normalize.h"
+#include "kinship/status.h"
 #include "normalize/adapters.h"
 #include "normalize/internal.h"
 
@@ -114,11 +115,15 @@ absl::StatusOr<std::string> CanonIpv6(std::string_view s) {
   return Invalid("not an IPv6 address");
 }
 
-absl::StatusOr<std::string> CanonCidr(std::string_view s) {
+}  // namespace
+
+namespace internal {
+
+absl::StatusOr<Network> ParseCidr(std::string_view s) {
   const size_t slash = s.find('/');
   const std::string_view addr = s.substr(0, slash);
-  std::optional<IpAddr> ip = internal::ParseIpv4(addr);
-  if (!ip) ip = internal::ParseIpv6(addr);
+  std::optional<IpAddr> ip = ParseIpv4(addr);
+  if (!ip) ip = ParseIpv6(addr);
   if (!ip) {
     if (DottedQuadWithLeadingZero(addr)) {
       return Invalid("IPv4 octet with a leading zero (ambiguous: octal or decimal)");
@@ -138,11 +143,24 @@ absl::StatusOr<std::string> CanonCidr(std::string_view s) {
     }
     if (len > max_len) return Invalid(absl::StrCat("prefix length ", len, " exceeds ", max_len));
   }
-  if (internal::IsV4Mapped(*ip) && len >= 96) {
-    ip = internal::UnmapV4(*ip);
+  if (IsV4Mapped(*ip) && len >= 96) {
+    ip = UnmapV4(*ip);
     len -= 96;
   }
-  return absl::StrCat(internal::FormatIp(internal::MaskIp(*ip, len)), "/", len);
+  return Network{MaskIp(*ip, len), len};
+}
+
+bool NetworkHolds(const Network& net, const IpAddr& ip) {
+  return ip.v6 == net.ip.v6 && MaskIp(ip, net.len).bytes == net.ip.bytes;
+}
+
+}  // namespace internal
+
+namespace {
+
+absl::StatusOr<std::string> CanonCidr(std::string_view s) {
+  KINSHIP_ASSIGN_OR_RETURN(internal::Network net, internal::ParseCidr(s));
+  return absl::StrCat(internal::FormatIp(net.ip), "/", net.len);
 }
 
 absl::StatusOr<std::string> CanonDomain(std::string_view s) {

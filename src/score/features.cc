@@ -15,6 +15,7 @@
 #include "kinship/kb.h"
 #include "kinship/similarity.h"
 #include "normalize/adapters.h"
+#include "normalize/internal.h"
 #include "score/internal.h"
 #include "util/path.h"
 #include "util/stable_hash.h"
@@ -248,29 +249,19 @@ constexpr int kMaxCoveredNetworks = 512;
 
 void AddCoveredNetworks(std::string_view cidr, Collector& features) {
   namespace ni = normalize::internal;
-  const size_t slash = cidr.rfind('/');
-  if (slash == std::string_view::npos) return;
-  int len = 0;
-  for (char c : cidr.substr(slash + 1)) {
-    if (c < '0' || c > '9' || len > 128) return;
-    len = len * 10 + (c - '0');
-  }
-  const std::string_view addr = cidr.substr(0, slash);
-  std::optional<ni::IpAddr> ip =
-      addr.find(':') == std::string_view::npos ? ni::ParseIpv4(addr) : ni::ParseIpv6(addr);
-  if (!ip) return;
-  const int unit = ip->v6 ? 48 : 24, bits = ip->v6 ? 128 : 32;
-  if (len > bits) return;
+  absl::StatusOr<ni::Network> net = ni::ParseCidr(cidr);
+  if (!net.ok()) return;
+  const int len = net->len, unit = net->ip.v6 ? 48 : 24;
   if (len >= unit) {
     features.Add(Family::kInfrastructure,
-                 absl::StrCat("net:", ni::FormatIp(ni::MaskIp(*ip, unit)), "/", unit));
+                 absl::StrCat("net:", ni::FormatIp(ni::MaskIp(net->ip, unit)), "/", unit));
     return;
   }
   const int shift = unit - len;  // log2 of the networks covered
   if ((1 << std::min(shift, 30)) > kMaxCoveredNetworks) return;
   const double strength = 1.0 / (1.0 + shift / 4.0);
   // The prefix as a big-endian number of its first `unit` bits (at most 48), then each network.
-  ni::IpAddr base = ni::MaskIp(*ip, len);
+  ni::IpAddr base = net->ip;
   uint64_t prefix = 0;
   for (int b = 0; b < unit / 8; ++b) prefix = (prefix << 8) | base.bytes[b];
   for (uint64_t i = 0; i < (uint64_t{1} << shift); ++i) {
