@@ -455,6 +455,7 @@ absl::Status RunPivot(GlobalOptions& g, const PivotArgs& args) {
   KINSHIP_ASSIGN_OR_RETURN(Store::ValueHolders h, store->IncidentsWithValue(v.type, v.canonical));
   KINSHIP_ASSIGN_OR_RETURN(std::vector<NetworkHolders> networks,
                            EnclosingNetworkHolders(*store, v));
+  KINSHIP_ASSIGN_OR_RETURN(Store::ValuesInsideNetwork inside, ValuesInsideNetwork(*store, v));
   // Whether similarity gives the value weight (over-correlating values weigh nothing); the store
   // is counted only when the holders pass the rule's floor.
   const score::ScoringOptions scoring = ScoringOptionsOf(g);
@@ -464,7 +465,7 @@ absl::Status RunPivot(GlobalOptions& g, const PivotArgs& args) {
     limit = score::OverCorrelationLimit(scoring, n);
   }
   if (g.json) {
-    PrintJsonLine(PivotJson(v, h, networks, limit));
+    PrintJsonLine(PivotJson(v, h, networks, inside, limit));
     return absl::OkStatus();
   }
   std::printf(
@@ -481,14 +482,32 @@ absl::Status RunPivot(GlobalOptions& g, const PivotArgs& args) {
     std::printf("  %-40s  %-10s  %s\n", h.incident_ids[i].c_str(),
                 h.first_seen[i].substr(0, 10).c_str(), h.titles[i].c_str());
   }
-  for (const NetworkHolders& n : networks) {
-    const Store::ValueHolders& nh = n.holders;
-    std::printf("inside %s, stated by %zu incident%s\n", n.cidr.c_str(), nh.incident_ids.size(),
-                nh.incident_ids.size() == 1 ? "" : "s");
+  auto print_holders = [](const Store::ValueHolders& nh) {
     for (size_t i = 0; i < nh.incident_ids.size(); ++i) {
       std::printf("  %-40s  %-10s  %s\n", nh.incident_ids[i].c_str(),
                   nh.first_seen[i].substr(0, 10).c_str(), nh.titles[i].c_str());
     }
+  };
+  for (const NetworkHolders& n : networks) {
+    const Store::ValueHolders& nh = n.holders;
+    std::printf("inside %s, stated by %zu incident%s\n", n.cidr.c_str(), nh.incident_ids.size(),
+                nh.incident_ids.size() == 1 ? "" : "s");
+    print_holders(nh);
+  }
+  // What is stored inside a network: addresses (held in any role) and networks stated inside it.
+  const size_t shown = std::min(inside.values.size(), kValuesInsideListed);
+  for (size_t k = 0; k < shown; ++k) {
+    const Store::ValueInside& x = inside.values[k];
+    const size_t n = x.holders.incident_ids.size();
+    std::printf("contains %s %s, %s by %zu incident%s\n",
+                std::string(IndicatorTypeName(x.type)).c_str(), x.value.c_str(),
+                x.type == IndicatorType::kCidr ? "stated" : "held", n, n == 1 ? "" : "s");
+    print_holders(x.holders);
+  }
+  if (inside.values.size() > shown || inside.truncated) {
+    std::printf("+%s%zu more inside (--json lists %s)\n", inside.truncated ? "over " : "",
+                inside.values.size() - shown,
+                inside.truncated ? absl::StrCat("the first ", kMaxValuesInside).c_str() : "them");
   }
   return absl::OkStatus();
 }

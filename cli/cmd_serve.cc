@@ -339,7 +339,10 @@ void Routes(httplib::Server& svr, Service& service) {
       KINSHIP_ASSIGN_OR_RETURN(
           std::vector<NetworkHolders> networks,
           service.WithStore([&](Store& s) { return EnclosingNetworkHolders(s, v); }));
-      return PivotJson(v, h, networks, a.index().OverCorrelationLimit());
+      KINSHIP_ASSIGN_OR_RETURN(Store::ValuesInsideNetwork inside, service.WithStore([&](Store& s) {
+        return ValuesInsideNetwork(s, v);
+      }));
+      return PivotJson(v, h, networks, inside, a.index().OverCorrelationLimit());
     }));
   });
 }

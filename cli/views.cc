@@ -124,6 +124,11 @@ absl::StatusOr<std::vector<NetworkHolders>> EnclosingNetworkHolders(Store& store
   return out;
 }
 
+absl::StatusOr<Store::ValuesInsideNetwork> ValuesInsideNetwork(Store& store, const PivotValue& v) {
+  if (v.type != IndicatorType::kCidr) return Store::ValuesInsideNetwork{};
+  return store.ValuesInside(v.canonical, kMaxValuesInside);
+}
+
 namespace {
 nlohmann::json HoldersJson(const Store::ValueHolders& h) {
   nlohmann::json incidents = nlohmann::json::array();
@@ -137,16 +142,24 @@ nlohmann::json HoldersJson(const Store::ValueHolders& h) {
 
 nlohmann::json PivotJson(const PivotValue& v, const Store::ValueHolders& h,
                          const std::vector<NetworkHolders>& networks,
-                         size_t over_correlation_limit) {
+                         const Store::ValuesInsideNetwork& inside, size_t over_correlation_limit) {
   nlohmann::json nets = nlohmann::json::array();
   for (const NetworkHolders& n : networks) {
     nets.push_back({{"cidr", n.cidr}, {"incidents", HoldersJson(n.holders)}});
+  }
+  nlohmann::json in = nlohmann::json::array();
+  for (const Store::ValueInside& x : inside.values) {
+    in.push_back({{"type", IndicatorTypeName(x.type)},
+                  {"value", x.value},
+                  {"incidents", HoldersJson(x.holders)}});
   }
   nlohmann::json out = {{"type", IndicatorTypeName(v.type)},
                         {"value", v.canonical},
                         {"warninglists", h.warninglists},
                         {"incidents", HoldersJson(h)},
                         {"networks", nets},
+                        {"inside", in},
+                        {"inside_truncated", inside.truncated},
                         {"over_correlating", h.incident_ids.size() > over_correlation_limit}};
   if (over_correlation_limit != SIZE_MAX) out["over_correlation_limit"] = over_correlation_limit;
   return out;

@@ -30,21 +30,26 @@ struct PivotValue {
   std::string canonical;
 };
 absl::StatusOr<PivotValue> ParsePivotValue(const std::string& value, const std::string& type);
-// For an address: the stored incidents that state a network holding it (MISP's CIDR
-// correlation), one entry per stated network, narrowest first. Empty for other values.
+// For an address or a network: the stored incidents that state a network holding it (MISP's
+// CIDR correlation), one entry per stated network, narrowest first. Empty for other values.
 struct NetworkHolders {
   std::string cidr;
   Store::ValueHolders holders;
 };
 absl::StatusOr<std::vector<NetworkHolders>> EnclosingNetworkHolders(Store& store,
                                                                     const PivotValue& v);
-// `kinship pivot --json`: the value, its warninglists, the incidents holding it, and for an
-// address the stated networks holding it ("networks"). `over_correlation_limit`: the holders
-// above which similarity gives the value no weight (score::OverCorrelationLimit; SIZE_MAX: the
-// rule is off).
+// For a network: Store::ValuesInside, at most kMaxValuesInside values. Empty for other values.
+inline constexpr size_t kMaxValuesInside = 10000;
+// The values inside a network `kinship pivot` prints (--json lists every one).
+inline constexpr size_t kValuesInsideListed = 50;
+absl::StatusOr<Store::ValuesInsideNetwork> ValuesInsideNetwork(Store& store, const PivotValue& v);
+// `kinship pivot --json`: the value, its warninglists, the incidents holding it, for an address
+// or a network the stated networks holding it ("networks"), and for a network what is stored
+// inside it ("inside", "inside_truncated"). `over_correlation_limit`: the holders above which
+// similarity gives the value no weight (score::OverCorrelationLimit; SIZE_MAX: the rule is off).
 nlohmann::json PivotJson(const PivotValue& v, const Store::ValueHolders& h,
                          const std::vector<NetworkHolders>& networks,
-                         size_t over_correlation_limit);
+                         const Store::ValuesInsideNetwork& inside, size_t over_correlation_limit);
 
 // The knowledge base's name of the ATT&CK software or technique id in an evidence feature
 // ("soft:S0117" -> "XTunnel", "tech:T1566.002" -> "Phishing: Spearphishing Link", "techp:T1566",

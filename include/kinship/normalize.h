@@ -55,9 +55,10 @@ std::optional<std::string> RegisteredDomain(std::string_view domain);
 std::vector<Indicator> Derive(const Indicator& indicator);
 
 // The canonical CIDRs of every network holding a canonical IPv4 (prefixes /31 down to /8) or
-// IPv6 address (/127 down to /16), narrowest first: what a pivot on the address looks up among
-// stated networks. Empty for any other type or an invalid address.
-std::vector<std::string> EnclosingNetworks(IndicatorType type, std::string_view address);
+// IPv6 address (/127 down to /16), or wider than a canonical CIDR (from one bit shorter down to
+// /8 or /16), narrowest first: what a pivot on the value looks up among stated networks. Empty
+// for any other type or an invalid value.
+std::vector<std::string> EnclosingNetworks(IndicatorType type, std::string_view value);
 
 // Normalises an incident in place: refangs raws, fixes types (CanonicalType), canonicalises each
 // indicator (setting `error` and adding a diagnostic with its location when that fails), adds

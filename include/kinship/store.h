@@ -111,6 +111,26 @@ class Store {
   absl::StatusOr<ValueHolders> IncidentsWithValue(IndicatorType type, std::string_view value,
                                                   bool stated_only = false);
 
+  // What is stored inside canonical network `cidr` (MISP's CIDR correlation, the other way): the
+  // addresses inside it, each with every incident holding it, and the narrower networks some
+  // incident states inside it (`stated_only`), in address order. At most `limit` values inside
+  // are looked up (a network derived from an address counts, though it is not listed);
+  // `truncated` says more were left, and those looked up are the first in the index's order.
+  // Read from ranges of the (type, value) index: IPv4's dotted form keeps whole octets in order,
+  // so a /20 is sixteen ranges ("a.b.c." for each third octet); an IPv6 network is the range of
+  // its first group when that is not zero, else every IPv6 value. Errors: kInvalidArgument when
+  // `cidr` is no network.
+  struct ValueInside {
+    IndicatorType type;
+    std::string value;
+    ValueHolders holders;
+  };
+  struct ValuesInsideNetwork {
+    std::vector<ValueInside> values;
+    bool truncated = false;
+  };
+  absl::StatusOr<ValuesInsideNetwork> ValuesInside(std::string_view cidr, size_t limit);
+
   // Which incidents a scan reads: every one, or only those whose source states an attribution
   // (all the naming-style index can take; a fifth of the feed of bench/gen).
   enum class Which { kAll, kAttributed };

@@ -110,15 +110,20 @@ std::vector<Indicator> Derive(const Indicator& indicator) {
   return out;
 }
 
-std::vector<std::string> EnclosingNetworks(IndicatorType type, std::string_view address) {
+std::vector<std::string> EnclosingNetworks(IndicatorType type, std::string_view value) {
   std::vector<std::string> out;
-  std::optional<internal::IpAddr> ip = type == IndicatorType::kIpv4   ? internal::ParseIpv4(address)
-                                       : type == IndicatorType::kIpv6 ? internal::ParseIpv6(address)
-                                                                      : std::nullopt;
-  if (!ip) return out;
-  const int widest = ip->v6 ? 16 : 8, bits = ip->v6 ? 128 : 32;
-  for (int len = bits - 1; len >= widest; --len) {
-    out.push_back(absl::StrCat(internal::FormatIp(internal::MaskIp(*ip, len)), "/", len));
+  std::optional<internal::Network> net;
+  if (type == IndicatorType::kIpv4 || type == IndicatorType::kIpv6 ||
+      type == IndicatorType::kCidr) {
+    absl::StatusOr<internal::Network> parsed = internal::ParseCidr(value);
+    if (parsed.ok() &&
+        (type == IndicatorType::kCidr || parsed->ip.v6 == (type == IndicatorType::kIpv6)))
+      net = *parsed;
+  }
+  if (!net) return out;
+  const int widest = net->ip.v6 ? 16 : 8;
+  for (int len = net->len - 1; len >= widest; --len) {
+    out.push_back(absl::StrCat(internal::FormatIp(internal::MaskIp(net->ip, len)), "/", len));
   }
   return out;
 }

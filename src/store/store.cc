@@ -1,6 +1,7 @@
 // The embedded store (include/kinship/store.h) on SQLite through store/sqlite.h.
 #include "kinship/store.h"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <memory>
@@ -10,9 +11,11 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "kinship/parallel.h"
+#include "normalize/internal.h"
 #include "store/migrations.h"
 #include "store/store_impl.h"
 #include "store/value_incidents.h"
@@ -781,6 +784,95 @@ absl::StatusOr<Store::ValueHolders> Store::IncidentsWithValue(IndicatorType type
     out.first_seen.push_back(id_of.ColumnString(2));
     id_of.Reset();
   }
+  return out;
+}
+
+namespace {
+
+// The text ranges of the (type, value) index that hold every canonical address (and CIDR) inside
+// `net`, as [lo, hi) pairs. IPv4's dotted form keeps whole octets in order: a /20 is the sixteen
+// ranges "a.b.c." for its third octets, a /8 the one range "a.". IPv6's compressed form keeps only
+// a non-zero first group ("2001:"); any other IPv6 network reads every IPv6 value and filters.
+std::vector<std::pair<std::string, std::string>> TextRanges(
+    const normalize::internal::Network& net) {
+  std::vector<std::string> prefixes;
+  if (net.ip.v6) {
+    const int group = net.ip.bytes[0] << 8 | net.ip.bytes[1];
+    prefixes.push_back(net.len >= 16 && group != 0 ? absl::StrFormat("%x:", group) : "");
+  } else {
+    const int octets = std::min(3, (net.len + 7) / 8);  // the octets the prefix fixes
+    const int count = octets == 0 ? 1 : 1 << std::max(0, 8 * octets - net.len);
+    for (int i = 0; i < count && octets > 0; ++i) {
+      std::string p;
+      for (int o = 0; o < octets; ++o) {
+        absl::StrAppend(&p, net.ip.bytes[o] + (o == octets - 1 ? i : 0), ".");
+      }
+      prefixes.push_back(std::move(p));
+    }
+    if (octets == 0) prefixes.push_back("");
+  }
+  std::vector<std::pair<std::string, std::string>> out;
+  for (std::string& p : prefixes) {
+    std::string hi = p;
+    if (hi.empty()) {
+      hi = "\xff";  // after every ASCII value
+    } else {
+      ++hi.back();  // "1.2.3." -> "1.2.3/", "2001:" -> "2001;"
+    }
+    out.emplace_back(std::move(p), std::move(hi));
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<Store::ValuesInsideNetwork> Store::ValuesInside(std::string_view cidr,
+                                                               size_t limit) {
+  namespace ni = normalize::internal;
+  KINSHIP_ASSIGN_OR_RETURN(ni::Network net, ni::ParseCidr(cidr));
+  KINSHIP_ASSIGN_OR_RETURN(
+      Statement between,
+      impl_->db().Prepare("SELECT value FROM value WHERE type = ? AND value >= ? AND value < ? "
+                          "ORDER BY value"));
+  const IndicatorType address = net.ip.v6 ? IndicatorType::kIpv6 : IndicatorType::kIpv4;
+  ValuesInsideNetwork out;
+  // Each value found, with the network it names (an address is its /32 or /128), for the order.
+  std::vector<std::pair<ni::Network, ValueInside>> found;
+  // Every value inside costs a lookup of its holders, found or not (a network derived from an
+  // address inside is no statement), so `limit` bounds the values looked up.
+  size_t budget = limit;
+  for (const auto& [lo, hi] : TextRanges(net)) {
+    for (IndicatorType type : {address, IndicatorType::kCidr}) {
+      between.Bind(1, static_cast<int64_t>(type));
+      between.Bind(2, lo);
+      between.Bind(3, hi);
+      while (!out.truncated) {
+        KINSHIP_ASSIGN_OR_RETURN(bool row, between.Step());
+        if (!row) break;
+        std::string value = between.ColumnString(0);
+        absl::StatusOr<ni::Network> inner = ni::ParseCidr(value);
+        if (!inner.ok() || inner->len <= net.len || !ni::NetworkHolds(net, inner->ip)) continue;
+        if (budget == 0) {
+          out.truncated = true;
+          break;
+        }
+        --budget;
+        KINSHIP_ASSIGN_OR_RETURN(
+            ValueHolders h,
+            IncidentsWithValue(type, value, /*stated_only=*/type == IndicatorType::kCidr));
+        if (!h.incident_ids.empty()) {
+          found.push_back({*inner, ValueInside{type, std::move(value), std::move(h)}});
+        }
+      }
+      between.Reset();
+      if (out.truncated) break;
+    }
+    if (out.truncated) break;
+  }
+  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) {
+    return std::pair(a.first.ip.bytes, a.first.len) < std::pair(b.first.ip.bytes, b.first.len);
+  });
+  for (auto& entry : found) out.values.push_back(std::move(entry.second));
   return out;
 }
 

@@ -67,6 +67,29 @@ TEST(Derive, NothingForInvalidOrOtherTypes) {
   EXPECT_THAT(Derive(Valid(T::kCidr, "10.0.0.0/8")), IsEmpty());
 }
 
+// What a pivot looks up among stated networks: every wider network, narrowest first, down to a
+// /8 (IPv6: /16); for a network the ones wider than it. A value of another family gives none.
+TEST(EnclosingNetworks, OfAnAddressAndOfANetwork) {
+  std::vector<std::string> v4 = EnclosingNetworks(T::kIpv4, "10.1.2.3");
+  ASSERT_EQ(v4.size(), 24u);
+  EXPECT_EQ(v4.front(), "10.1.2.2/31");
+  EXPECT_EQ(v4[7], "10.1.2.0/24");
+  EXPECT_EQ(v4.back(), "10.0.0.0/8");
+  std::vector<std::string> net = EnclosingNetworks(T::kCidr, "10.1.0.0/20");
+  ASSERT_EQ(net.size(), 12u);
+  EXPECT_EQ(net.front(), "10.1.0.0/19");
+  EXPECT_EQ(net.back(), "10.0.0.0/8");
+  EXPECT_THAT(EnclosingNetworks(T::kCidr, "10.0.0.0/8"), IsEmpty());
+  std::vector<std::string> v6 = EnclosingNetworks(T::kCidr, "2001:db8::/32");
+  ASSERT_EQ(v6.size(), 16u);
+  EXPECT_EQ(v6.front(), "2001:db8::/31");
+  EXPECT_EQ(v6.back(), "2001::/16");
+  EXPECT_THAT(EnclosingNetworks(T::kIpv6, "10.1.2.3"), IsEmpty());
+  EXPECT_THAT(EnclosingNetworks(T::kIpv4, "2001:db8::1"), IsEmpty());
+  EXPECT_THAT(EnclosingNetworks(T::kDomain, "10.1.2.3"), IsEmpty());
+  EXPECT_THAT(EnclosingNetworks(T::kCidr, "10.1.2.3/33"), IsEmpty());
+}
+
 Incident Sample() {
   Incident inc;
   inc.id = "i1";

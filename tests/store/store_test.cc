@@ -524,6 +524,66 @@ TEST(Store, IncidentsWithValueFollowReplacement) {
   EXPECT_THAT(Holders(**store, "five.example"), ElementsAre("c"));
 }
 
+// What is stored inside a network: addresses in any role and networks stated inside it, in
+// address order; neither a network derived from an address, nor the network itself, nor a wider
+// one. The IPv4 ranges cut at octets: a /12 reads its sixteen second octets, 10.16. to 10.31.
+std::vector<std::string> Inside(Store& store, const std::string& cidr, size_t limit = 100,
+                                bool* truncated = nullptr) {
+  auto in = store.ValuesInside(cidr, limit);
+  EXPECT_TRUE(in.ok()) << in.status();
+  if (!in.ok()) return {"error"};
+  if (truncated != nullptr) *truncated = in->truncated;
+  std::vector<std::string> out;
+  for (const Store::ValueInside& v : in->values) {
+    out.push_back(absl::StrCat(v.value, "=", absl::StrJoin(v.holders.incident_ids, "+")));
+  }
+  return out;
+}
+
+TEST(Store, ValuesInsideANetwork) {
+  auto store = Store::Open(FreshPath("inside.db"));
+  ASSERT_TRUE(store.ok());
+  Incident a = Sample("a");
+  a.indicators.clear();
+  for (const char* ip : {"10.1.2.3", "10.1.200.9", "10.2.0.1", "9.255.255.255", "10.31.0.1",
+                         "10.32.0.1", "10.15.255.255"}) {
+    a.indicators.push_back(Valid(IndicatorType::kIpv4, ip));
+  }
+  a.indicators.push_back(Valid(IndicatorType::kCidr, "10.1.0.0/20"));
+  Indicator derived = Valid(IndicatorType::kCidr, "10.1.2.0/24");
+  derived.derivation = Derivation::kNetwork;
+  a.indicators.push_back(derived);
+  a.indicators.push_back(Valid(IndicatorType::kIpv6, "2001:db8::5"));
+  a.indicators.push_back(Valid(IndicatorType::kIpv6, "::1"));
+  Incident b = Sample("b");
+  b.indicators = {Valid(IndicatorType::kIpv4, "10.1.2.3"),
+                  Valid(IndicatorType::kCidr, "10.0.0.0/8"),
+                  Valid(IndicatorType::kCidr, "2001:db8:1::/48")};
+  std::vector<Incident> batch = {a, b};
+  ASSERT_TRUE((*store)->Ingest(batch).ok());
+
+  EXPECT_THAT(Inside(**store, "10.1.0.0/16"),
+              ElementsAre("10.1.0.0/20=a", "10.1.2.3=a+b", "10.1.200.9=a"));
+  EXPECT_THAT(Inside(**store, "10.1.0.0/20"), ElementsAre("10.1.2.3=a+b"));
+  EXPECT_THAT(Inside(**store, "10.16.0.0/12"), ElementsAre("10.31.0.1=a"));
+  EXPECT_THAT(Inside(**store, "10.1.2.3/32"), IsEmpty());
+  EXPECT_THAT(
+      Inside(**store, "0.0.0.0/0"),
+      ElementsAre("9.255.255.255=a", "10.0.0.0/8=b", "10.1.0.0/20=a", "10.1.2.3=a+b",
+                  "10.1.200.9=a", "10.2.0.1=a", "10.15.255.255=a", "10.31.0.1=a", "10.32.0.1=a"));
+  EXPECT_THAT(Inside(**store, "2001:db8::/32"), ElementsAre("2001:db8::5=a", "2001:db8:1::/48=b"));
+  EXPECT_THAT(Inside(**store, "::/0"), ElementsAre("::1=a", "2001:db8::5=a", "2001:db8:1::/48=b"));
+  bool truncated = false;
+  // Over the limit, the first values in the index's order are kept (addresses before networks).
+  EXPECT_THAT(Inside(**store, "10.0.0.0/8", 2, &truncated),
+              ElementsAre("10.1.2.3=a+b", "10.1.200.9=a"));
+  EXPECT_TRUE(truncated);
+  EXPECT_THAT(Inside(**store, "10.0.0.0/8", 100, &truncated), ::testing::SizeIs(7));
+  EXPECT_FALSE(truncated);
+  EXPECT_EQ((*store)->ValuesInside("not a network", 10).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(ValueIncidents, VarintGapsRoundTripAndRejectTruncation) {
   const std::vector<int64_t> ids = {1, 2, 127, 128, 300, 16384, 1LL << 40, (1LL << 62) + 5};
   std::string bytes;
