@@ -211,7 +211,8 @@ class NeighbourIndex {
 // Neighbours from the similarity engine (similarity.h): the most similar indexed incidents to
 // `query` (never itself) that carry a stated attribution, at most `k`, each with its calibrated
 // "same actor" probability and explanation mapped onto attribution's families. The actor is the
-// first stated actor (KB id when resolved). Looks at most limits::kMaxCandidatesPerQuery matches.
+// first stated actor (KB id when resolved). Only attributed incidents are candidates
+// (SimilarityIndex::SimilarAttributed), so the k are the k best attributed ones.
 std::vector<Neighbour> SimilarNeighbours(const score::SimilarityIndex& index, const Incident& query,
                                          size_t k);
 

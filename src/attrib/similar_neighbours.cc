@@ -36,10 +36,8 @@ Family FromScore(score::Family f) {
 std::vector<Neighbour> SimilarNeighbours(const score::SimilarityIndex& index, const Incident& query,
                                          size_t k) {
   std::vector<Neighbour> out;
-  // Unattributed incidents also come back from Similar(); ask for more than k and keep the
-  // attributed ones.
-  const size_t ask = std::min(limits::kMaxCandidatesPerQuery, std::max<size_t>(k * 8, 64));
-  for (const score::Match& m : index.Similar(query, ask)) {
+  // The query itself is left out when indexed; a copy of it under its id is not: one more.
+  for (const score::Match& m : index.SimilarAttributed(query, k + 1)) {
     if (out.size() >= k) break;
     if (m.id == query.id) continue;
     const std::vector<std::string> actors = index.StatedActors(m.id);

@@ -525,8 +525,8 @@ Candidates& ThreadCandidates() {
 
 std::vector<Match> Impl::SimilarResolved(const std::vector<QueryFeature>& query,
                                          std::optional<int32_t> first, std::optional<int32_t> last,
-                                         int64_t self, size_t top_k, bool explain,
-                                         double min_raw) const {
+                                         int64_t self, size_t top_k, bool explain, double min_raw,
+                                         bool attributed_only) const {
   if (top_k == 0) return {};
   // Rarest first: the most informative postings are also the shortest to walk.
   struct Term {
@@ -612,6 +612,7 @@ std::vector<Match> Impl::SimilarResolved(const std::vector<QueryFeature>& query,
       int64_t c = acc.Find(doc);
       if (c < 0) {
         if (acc.size() >= limits::kMaxCandidatesPerQuery) continue;
+        if (attributed_only && !Attributed(docs[doc])) continue;
         c = acc.Insert(doc, internal::TimeEvidence(first, last, docs[doc].first_day,
                                                    docs[doc].last_day, options.time_window_days));
       }
@@ -690,6 +691,7 @@ std::vector<Match> Impl::SimilarResolved(const std::vector<QueryFeature>& query,
         auto id = doc_ids.find(incident);
         if (id == doc_ids.end() || static_cast<int64_t>(id->second) == self) continue;
         const uint32_t doc = id->second;
+        if (attributed_only && !Attributed(docs[doc])) continue;
         if (acc.Find(doc) < 0 && acc.size() < limits::kMaxCandidatesPerQuery) {
           acc.Insert(doc, internal::TimeEvidence(first, last, docs[doc].first_day,
                                                  docs[doc].last_day, options.time_window_days));
@@ -928,6 +930,16 @@ std::vector<Match> SimilarityIndex::Similar(const Incident& query, size_t top_k)
   if (it != impl_->doc_ids.end()) self = it->second;
   return impl_->SimilarResolved(impl_->Resolve(query), internal::DaysFromIso(query.first_seen),
                                 internal::DaysFromIso(query.last_seen), self, top_k);
+}
+
+std::vector<Match> SimilarityIndex::SimilarAttributed(const Incident& query, size_t top_k) const {
+  int64_t self = -1;
+  auto it = impl_->doc_ids.find(query.id);
+  if (it != impl_->doc_ids.end()) self = it->second;
+  return impl_->SimilarResolved(impl_->Resolve(query), internal::DaysFromIso(query.first_seen),
+                                internal::DaysFromIso(query.last_seen), self, top_k,
+                                /*explain=*/true, -std::numeric_limits<double>::infinity(),
+                                /*attributed_only=*/true);
 }
 
 absl::StatusOr<Comparison> SimilarityIndex::Compare(std::string_view a, std::string_view b) const {

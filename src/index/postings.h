@@ -299,10 +299,14 @@ struct SimilarityIndex::Impl {
   // The top_k most similar, best first. With `min_raw`, only those whose raw score reaches it
   // (FindCampaigns: the raw score of its probability threshold): candidates that cannot reach it
   // are neither walked into nor kept, which is most of them in a store of common values.
-  std::vector<Match> SimilarResolved(
-      const std::vector<QueryFeature>& query, std::optional<int32_t> first,
-      std::optional<int32_t> last, int64_t self, size_t top_k, bool explain = true,
-      double min_raw = -std::numeric_limits<double>::infinity()) const;
+  // `attributed_only`: only incidents with a stated actor are candidates (Attributed).
+  std::vector<Match> SimilarResolved(const std::vector<QueryFeature>& query,
+                                     std::optional<int32_t> first, std::optional<int32_t> last,
+                                     int64_t self, size_t top_k, bool explain = true,
+                                     double min_raw = -std::numeric_limits<double>::infinity(),
+                                     bool attributed_only = false) const;
+  // True when the incident's source states an actor (a first actor that is not empty).
+  static bool Attributed(const Doc& d) { return !d.actors.empty() && !d.actors.front().empty(); }
 };
 
 }  // namespace kinship::score

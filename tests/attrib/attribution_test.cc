@@ -613,6 +613,49 @@ TEST(ActorIndex, MergesIncidentsPerActorAndLeavesOutThoseBeingAttributed) {
   for (const Neighbour& n : SimilarNeighbours(*without, q, 5)) EXPECT_NE(n.actor_id, "G1");
 }
 
+// Attribution's neighbours are the best attributed incidents however many unattributed ones
+// match the query better: 200 unattributed incidents share the C2, a domain and a hash with the
+// query, three attributed ones only the C2 (800 others share nothing). The query itself,
+// indexed and attributed, is not one of them.
+TEST(SimilarNeighbours, TheBestAttributedHoweverManyUnattributedRankAbove) {
+  std::vector<Incident> store;
+  for (int i = 0; i < 800; ++i) {
+    store.push_back(Inc(absl::StrCat("other", i),
+                        {Ind(IndicatorType::kIpv4, absl::StrCat("10.9.", i / 200, ".", i % 200))}));
+  }
+  const std::string hash(64, 'e');
+  for (int i = 0; i < 200; ++i) {
+    store.push_back(Inc(absl::StrCat("u", i), {Ind(IndicatorType::kIpv4, "198.51.100.7"),
+                                               Ind(IndicatorType::kDomain, "relay.example"),
+                                               Ind(IndicatorType::kSha256, hash)}));
+  }
+  for (int i = 0; i < 3; ++i) {
+    Incident a = Inc(absl::StrCat("a", i), {Ind(IndicatorType::kIpv4, "198.51.100.7")});
+    a.attributions.push_back({"G1", "G1", -1, "test"});
+    store.push_back(std::move(a));
+  }
+  Incident q =
+      Inc("q", {Ind(IndicatorType::kIpv4, "198.51.100.7"),
+                Ind(IndicatorType::kDomain, "relay.example"), Ind(IndicatorType::kSha256, hash)});
+  q.attributions.push_back({"G2", "G2", -1, "test"});
+  store.push_back(q);
+  score::ScoringOptions options;
+  options.over_correlation_min = 0;  // 200 holders: still evidence here
+  options.over_correlation_share = 0;
+  auto index = score::SimilarityIndex::Build(store, nullptr, options);
+  ASSERT_TRUE(index.ok());
+  const std::vector<score::Match> best = index->Similar(q, 200);
+  ASSERT_EQ(best.size(), 200u);
+  for (const score::Match& m : best) ASSERT_TRUE(index->StatedActors(m.id).empty()) << m.id;
+  std::vector<Neighbour> n = SimilarNeighbours(*index, q, 2);
+  ASSERT_EQ(n.size(), 2u);
+  for (const Neighbour& x : n) {
+    EXPECT_EQ(x.actor_id, "G1");
+    EXPECT_FALSE(x.shared.empty());
+  }
+  EXPECT_EQ(SimilarNeighbours(*index, q, 10).size(), 3u);
+}
+
 // The model input (ModelInputs order) that carries `field`.
 int InputOf(double ActorFeatures::*field) {
   ActorFeatures f;

@@ -495,6 +495,52 @@ TEST(SimilarityIndex, PrunedSimilarMatchesBruteForceCompare) {
   ExpectSimilarEqualsBruteForce(corpus, *index, 10, 0, absl::StrCat("seed ", seed, " default"));
 }
 
+// Attribution's neighbours: the best attributed incidents, found among the attributed only.
+// Equal to Similar over every incident with the unattributed left out, however many
+// unattributed ones rank above them (every third incident is attributed here, and the
+// unattributed are the query's best matches as often as not), with pruning and without.
+TEST(SimilarityIndex, SimilarAttributedIsSimilarWithTheUnattributedLeftOut) {
+  const uint32_t seed = 20261201;
+  std::vector<Incident> corpus = CorpusWithCommonValues(400, seed);
+  for (size_t i = 0; i < corpus.size(); i += 3) {
+    corpus[i].attributions.push_back({absl::StrCat("actor", i % 12), "", -1, "test"});
+  }
+  for (bool over_correlation : {true, false}) {
+    ScoringOptions options;
+    if (!over_correlation) {
+      options.over_correlation_min = 0;
+      options.over_correlation_share = 0;
+    }
+    auto index = SimilarityIndex::Build(corpus, nullptr, options);
+    ASSERT_TRUE(index.ok());
+    size_t unattributed_above = 0;
+    for (size_t q = 0; q < corpus.size(); q += 5) {
+      std::vector<Match> all = index->Similar(corpus[q], corpus.size());
+      std::vector<Match> attributed;
+      for (Match& m : all) {
+        if (!index->StatedActors(m.id).empty()) attributed.push_back(std::move(m));
+      }
+      for (size_t k : {size_t{1}, size_t{5}, size_t{20}}) {
+        const std::string what =
+            absl::StrCat("query ", corpus[q].id, " k ", k, " over-correlation ", over_correlation);
+        std::vector<Match> got = index->SimilarAttributed(corpus[q], k);
+        ASSERT_EQ(got.size(), std::min(k, attributed.size())) << what;
+        for (size_t r = 0; r < got.size(); ++r) {
+          EXPECT_FALSE(index->StatedActors(got[r].id).empty()) << what;
+          EXPECT_NE(got[r].id, corpus[q].id) << what;
+          EXPECT_NEAR(got[r].comparison.raw, attributed[r].comparison.raw, 1e-9) << what;
+          EXPECT_NEAR(got[r].comparison.probability, attributed[r].comparison.probability, 1e-9);
+          EXPECT_FALSE(got[r].comparison.explanation.families.empty()) << what;
+        }
+      }
+      if (!attributed.empty() && index->StatedActors(index->Similar(corpus[q], 1)[0].id).empty()) {
+        ++unattributed_above;
+      }
+    }
+    EXPECT_GE(unattributed_above, 20u) << "the corpus must rank unattributed incidents first";
+  }
+}
+
 TEST(SimilarityIndex, SimilarWithCommonFeatureBitmapsMatchesBruteForce) {
   // Enough incidents that the common values' n-grams and TLD and T1059.001 are held by over
   // 1,024 incidents: their holders are kept as bitmaps and tested a bit per candidate.
