@@ -58,6 +58,8 @@ void Setup(CLI::App& app, GlobalOptions& g) {
   load->add_option("dir", *dir,
                    "misp-warninglists folder (lists/<name>/list.json or <name>/list.json)")
       ->required();
+  // `kb import` loads the knowledge base: the same verb works here.
+  load->alias("import");
   load->callback([&g, dir] { g.exit_code = Finish(g, RunLoad(g, *dir)); });
   auto* list = wl->add_subcommand("list", "List the stored warninglists");
   list->callback([&g] { g.exit_code = Finish(g, RunList(g)); });
