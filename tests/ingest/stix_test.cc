@@ -34,6 +34,35 @@ const char kBundle[] = R"({"type":"bundle","id":"bundle--1","objects":[
   "source_ref":"indicator--1","target_ref":"intrusion-set--1"}
 ]})";
 
+// The incident's actor is its intrusion set (what ATT&CK and the KB call a group), whatever the
+// bundle's order: threat actors come after it, and those the intrusion set is attributed to
+// (its sponsor, its operators) last, saying so. The first stated actor is what attribution's
+// known side reads.
+TEST(StixParser, IntrusionSetIsTheActorAndWhoIsBehindItComesLast) {
+  const char kActors[] = R"({"type":"bundle","id":"bundle--2","objects":[
+ {"type":"report","id":"report--2","name":"Op Y","published":"2021-05-01T00:00:00Z",
+  "object_refs":["threat-actor--sponsor","threat-actor--other","intrusion-set--g","relationship--r"]},
+ {"type":"threat-actor","id":"threat-actor--sponsor","name":"Ministry of Examples",
+  "roles":["sponsor","director"]},
+ {"type":"threat-actor","id":"threat-actor--other","name":"Lone Wolf"},
+ {"type":"intrusion-set","id":"intrusion-set--g","name":"Example Panda"},
+ {"type":"relationship","id":"relationship--r","relationship_type":"attributed-to",
+  "source_ref":"intrusion-set--g","target_ref":"threat-actor--sponsor"}
+]})";
+  auto out = Parse(kActors);
+  ASSERT_TRUE(out.ok()) << out.status();
+  ASSERT_EQ(out->incidents.size(), 1u);
+  const std::vector<Attribution>& a = out->incidents[0].attributions;
+  ASSERT_EQ(a.size(), 3u);
+  EXPECT_EQ(a[0].actor_name, "Example Panda");
+  EXPECT_EQ(a[0].snippet, "");
+  EXPECT_EQ(a[1].actor_name, "Lone Wolf");
+  EXPECT_EQ(a[2].actor_name, "Ministry of Examples");
+  EXPECT_EQ(a[2].location, "objects[1]");
+  EXPECT_EQ(a[2].snippet,
+            "behind intrusion set Example Panda (attributed-to); roles: sponsor, director");
+}
+
 TEST(StixParser, ReportBecomesIncidentWithFollowedRelationships) {
   auto out = Parse(kBundle);
   ASSERT_TRUE(out.ok()) << out.status();

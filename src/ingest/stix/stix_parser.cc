@@ -17,6 +17,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "ingest/json_syntax.h"
 #include "ingest/record_errors.h"
 #include "ingest/stix/pattern.h"
@@ -449,12 +450,27 @@ absl::Status StixParser::Build(const std::vector<size_t>& members, const Obj* co
   if (attribution_source.empty()) attribution_source = "STIX";
   std::unordered_set<std::string> seen;  // techniques, software, actors, tags
   std::unordered_map<std::string_view, int> attributed_confidence;
+  // Threat actors an intrusion set of the incident is attributed to: who is behind the group (a
+  // sponsor, a persona), with the groups' names.
+  std::unordered_map<std::string_view, std::vector<std::string>> behind;
   for (size_t i : members) {
     const Obj& m = objects_[i];
     if (m.type == "relationship" && Str(m.o, "relationship_type") == "attributed-to") {
       attributed_confidence[Str(m.o, "target_ref")] = Confidence(m.o);
+      const Obj* group = Find(Str(m.o, "source_ref"));
+      const Obj* actor = Find(Str(m.o, "target_ref"));
+      if (group != nullptr && actor != nullptr && group->type == "intrusion-set" &&
+          actor->type == "threat-actor" &&
+          std::find(members.begin(), members.end(), static_cast<size_t>(group - objects_.data())) !=
+              members.end()) {
+        behind[actor->id].emplace_back(Str(group->o, "name"));
+      }
     }
   }
+  // The order of the stated actors, whose first is the incident's actor (the known side of
+  // attribution): intrusion sets (the operating groups ATT&CK and the KB know), then threat
+  // actors, then the threat actors behind an intrusion set of the incident.
+  std::vector<int> actor_rank;
   std::string first_seen, last_seen;
   auto widen = [&](dom::object o) {
     for (std::string_view key : {"first_seen", "published", "first_observed"}) {
@@ -512,8 +528,24 @@ absl::Status StixParser::Build(const std::vector<size_t>& members, const Obj* co
       a.confidence = c != attributed_confidence.end() ? c->second : Confidence(m.o);
       a.source = attribution_source;
       a.location = m.path;
+      int rank = t == "intrusion-set" ? 0 : 1;
+      if (auto b = behind.find(m.id); t == "threat-actor" && b != behind.end()) {
+        rank = 2;
+        a.snippet = absl::StrCat("behind intrusion set ", absl::StrJoin(b->second, ", "),
+                                 " (attributed-to)");
+        dom::array roles;
+        if (m.o["roles"].get_array().get(roles) == simdjson::SUCCESS) {
+          std::vector<std::string> r;
+          for (dom::element e : roles) {
+            std::string_view v;
+            if (e.get_string().get(v) == simdjson::SUCCESS) r.emplace_back(v);
+          }
+          if (!r.empty()) absl::StrAppend(&a.snippet, "; roles: ", absl::StrJoin(r, ", "));
+        }
+      }
       if (!a.actor_name.empty() && seen.insert(absl::StrCat("A|", a.actor_name)).second) {
         inc.attributions.push_back(std::move(a));
+        actor_rank.push_back(rank);
       }
     } else if (t == "campaign") {
       std::string tag = absl::StrCat("campaign:", AV(Str(m.o, "name")));
@@ -526,6 +558,14 @@ absl::Status StixParser::Build(const std::vector<size_t>& members, const Obj* co
       }
     }
   }
+  std::vector<size_t> order(inc.attributions.size());
+  for (size_t k = 0; k < order.size(); ++k) order[k] = k;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t x, size_t y) { return actor_rank[x] < actor_rank[y]; });
+  std::vector<Attribution> ordered;
+  ordered.reserve(order.size());
+  for (size_t k : order) ordered.push_back(std::move(inc.attributions[k]));
+  inc.attributions = std::move(ordered);
   inc.tlp = tlp;
   if (container) {
     widen(container->o);
