@@ -9,6 +9,8 @@
 #include "absl/strings/str_cat.h"
 #include "cli/analysis.h"
 #include "cli/command.h"
+#include "cli/unstored.h"
+#include "kinship/ingest.h"
 #include "kinship/parallel.h"
 
 namespace kinship::cli {
@@ -17,26 +19,40 @@ namespace {
 struct AttributeArgs {
   std::vector<std::string> ids;
   bool unattributed = false;
+  std::vector<std::string> files;  // --file: read, not stored
+  std::string format = "auto";
   AttributionSettings settings;
 };
 
+// `file`: the file an unstored incident was read from ("" for a stored incident).
 void PrintResult(const GlobalOptions& g, const Analysis& analysis, const NamingReader& naming,
-                 const Incident& query, attrib::Result r) {
+                 const Incident& query, attrib::Result r, const std::string& file = "") {
   const EvidenceSources sources = EvidenceSourcesOf(naming, query, r);
   NameKbItems(analysis.kb(), r);
   if (g.json) {
     nlohmann::json j = {{"incident", r.incident}};
+    if (!file.empty()) {
+      j["file"] = file;
+      j["stored"] = false;
+    }
     j.update(AttributionJson(r, &sources));
     PrintJsonLine(j);
     return;
   }
-  std::printf("incident %s\n", r.incident.c_str());
+  std::printf("incident %s%s\n", r.incident.c_str(),
+              file.empty() ? "" : absl::StrCat(" (from ", file, ", not stored)").c_str());
   PrintAttribution(r, "  ", 5, &sources);
 }
 
 absl::Status RunAttribute(const GlobalOptions& g, const AttributeArgs& args) {
-  if (args.ids.empty() && !args.unattributed) {
-    return absl::InvalidArgumentError("give incident ids or --unattributed");
+  if (args.ids.empty() && !args.unattributed && args.files.empty()) {
+    return absl::InvalidArgumentError("give incident ids, --unattributed or --file");
+  }
+  // A missing --file fails before the store is indexed.
+  for (const std::string& path : args.files) {
+    if (auto listed = ingest::ListInputs(path); !listed.ok()) {
+      return absl::InvalidArgumentError(listed.status().message());
+    }
   }
   // --unattributed: the names behind naming evidence kept from indexing (NamingCache), so that
   // the incidents can be streamed from the store while they are attributed.
@@ -84,6 +100,19 @@ absl::Status RunAttribute(const GlobalOptions& g, const AttributeArgs& args) {
     KINSHIP_ASSIGN_OR_RETURN(Incident inc, store.GetIncident(id, Store::Detail::kAnalysis));
     PrintResult(g, *analysis, naming, inc, analysis->Attribute(inc));
   }
+  // Files asked about without storing them (a draft, a report that may not be kept): read as
+  // ingest reads them, against the store's KB and warninglists. Their own stated attributions
+  // are set aside as for any query.
+  if (!args.files.empty()) {
+    std::vector<Diagnostic> diagnostics;
+    KINSHIP_ASSIGN_OR_RETURN(
+        std::vector<Incident> read,
+        ReadUnstored(store, analysis->kb(), args.files, args.format, &diagnostics));
+    if (!g.quiet) PrintDiagnostics(diagnostics, kMaxWarningsShown);
+    for (const Incident& inc : read) {
+      PrintResult(g, *analysis, naming, inc, analysis->Attribute(inc), inc.provenance.file);
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -94,6 +123,11 @@ void Setup(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("ids", args->ids, "Incident ids");
   cmd->add_flag("--unattributed", args->unattributed,
                 "Attribute every incident whose source states no attribution");
+  cmd->add_option("--file", args->files,
+                  "Attribute the incidents of these files (as ingest reads them) without storing "
+                  "them");
+  cmd->add_option("--format", args->format, "With --file: auto|misp|stix|text|csv|report")
+      ->capture_default_str();
   AddAttributionOptions(*cmd, args->settings);
   cmd->callback([&g, args] { g.exit_code = Finish(g, RunAttribute(g, *args)); });
 }

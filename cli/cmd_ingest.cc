@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cli/command.h"
+#include "cli/unstored.h"
 #include "cli/views.h"
 #include "kinship/ingest.h"
 #include "kinship/kb.h"
@@ -28,33 +29,6 @@ struct IngestArgs {
   bool skip_bad = false;
   int max_warnings = 20;
 };
-
-// Fills KB ids of stated attributions, software and techniques from the store's KB, if any.
-void LinkToKb(const kb::KnowledgeBase& kb, Incident& inc) {
-  for (Attribution& a : inc.attributions) {
-    if (!a.actor_id.empty()) continue;
-    auto m = kb.Resolve(a.actor_name, kb::EntityType::kActor);
-    if (!m.empty() && !m.front().ambiguous) a.actor_id = m.front().id;
-  }
-  for (Software& s : inc.software) {
-    if (!s.id.empty()) continue;
-    auto m = kb.Resolve(s.name, kb::EntityType::kSoftware);
-    if (!m.empty() && !m.front().ambiguous) s.id = m.front().id;
-  }
-  for (Technique& t : inc.techniques) {
-    if (t.id.empty() && !t.name.empty()) {
-      auto m = kb.Resolve(t.name, kb::EntityType::kTechnique);
-      if (!m.empty() && !m.front().ambiguous) t.id = m.front().id;
-    } else if (!t.id.empty()) {
-      auto m = kb.Resolve(t.id, kb::EntityType::kTechnique);  // follows revoked ids
-      if (!m.empty()) t.id = m.front().id;
-    }
-    // A source that gives only the id (an IOC list's "T1566.001"): the KB's name, for reading.
-    if (t.name.empty() && !t.id.empty()) {
-      if (const kb::Technique* k = kb.technique(t.id)) t.name = k->name;
-    }
-  }
-}
 
 // One listed input on its way through the pipeline: parsed by a worker, its incidents normalised
 // by any worker (a big file's many incidents in parallel), written by the main thread as they
@@ -277,17 +251,7 @@ absl::Status RunIngest(GlobalOptions& g, const IngestArgs& args) {
     PrintJsonLine(out);
     return absl::OkStatus();
   }
-  int shown = 0;
-  for (const Diagnostic& d : diagnostics) {
-    if (shown++ >= args.max_warnings) break;
-    std::fprintf(stderr, "%s:%s: %s: %s\n", d.file.c_str(), d.location.c_str(),
-                 d.severity == Diagnostic::Severity::kError ? "error" : "warning",
-                 d.message.c_str());
-  }
-  if (diagnostics.size() > static_cast<size_t>(args.max_warnings)) {
-    std::fprintf(stderr, "... and %zu more warnings (see --json)\n",
-                 diagnostics.size() - static_cast<size_t>(args.max_warnings));
-  }
+  PrintDiagnostics(diagnostics, static_cast<size_t>(args.max_warnings));
   std::printf(
       "ingested %zu incidents (%zu new, %zu updated): %zu indicators, %zu could not be "
       "canonicalised, %zu known-benign; %.2f s\n",

@@ -1,0 +1,38 @@
+// Reading inputs as `kinship ingest` reads them, shared by ingest and by the commands that ask
+// about a file without storing it (`attribute --file`).
+#ifndef KINSHIP_CLI_UNSTORED_H_
+#define KINSHIP_CLI_UNSTORED_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "kinship/kb.h"
+#include "kinship/model.h"
+#include "kinship/store.h"
+
+namespace kinship::cli {
+
+// Fills KB ids of stated attributions, software and techniques from the store's KB, and the
+// names of techniques a source gives only by id.
+void LinkToKb(const kb::KnowledgeBase& kb, Incident& inc);
+
+// Incidents read from files without storing them: each path listed (a MISP feed folder or a
+// folder of inputs works), parsed (`format`: "auto" detects it), normalised, its names linked to
+// `kb` (may be null) and its values marked against the store's warninglists, as ingest would
+// store them. Warnings are appended to `diagnostics`. Errors: kInvalidArgument for a missing path,
+// an unknown format, or a malformed file (the file and the place in it named).
+absl::StatusOr<std::vector<Incident>> ReadUnstored(Store& store, const kb::KnowledgeBase* kb,
+                                                   const std::vector<std::string>& paths,
+                                                   const std::string& format,
+                                                   std::vector<Diagnostic>* diagnostics);
+
+// Warnings a command prints before "... and N more".
+inline constexpr size_t kMaxWarningsShown = 20;
+// Prints the first `max` diagnostics to stderr as "file:place: warning: message", then how many
+// more there were.
+void PrintDiagnostics(const std::vector<Diagnostic>& diagnostics, size_t max);
+
+}  // namespace kinship::cli
+
+#endif  // KINSHIP_CLI_UNSTORED_H_
