@@ -220,14 +220,7 @@ absl::Status RunIngest(GlobalOptions& g, const IngestArgs& args) {
       created ? SnapshotRefresh{} : RefreshSnapshot(g, *store, kb.empty() ? nullptr : &kb, sum);
 
   if (g.json) {
-    nlohmann::json diags = nlohmann::json::array();
-    for (const Diagnostic& d : diagnostics) {
-      diags.push_back(
-          {{"severity", d.severity == Diagnostic::Severity::kError ? "error" : "warning"},
-           {"file", d.file},
-           {"location", d.location},
-           {"message", d.message}});
-    }
+    const nlohmann::json diags = DiagnosticsJson(diagnostics);
     nlohmann::json out = {{"incidents_added", sum.incidents_added},
                           {"incidents_updated", sum.incidents_updated},
                           {"indicators", sum.indicators},

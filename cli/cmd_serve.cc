@@ -29,6 +29,7 @@
 #include "absl/strings/str_cat.h"
 #include "cli/analysis.h"
 #include "cli/command.h"
+#include "cli/unstored.h"
 #include "cli/views.h"
 
 namespace kinship::cli {
@@ -251,6 +252,8 @@ const Json& Endpoints() {
       {"GET /v1/similar?id=ID&top=K", "most similar incidents, explained (kinship similar)"},
       {"GET /v1/compare?a=ID&b=ID", "one pair scored and explained (kinship compare)"},
       {"GET /v1/attribute?id=ID", "ranked actors, likelihood, confidence (kinship attribute)"},
+      {"POST /v1/attribute?format=F&name=N",
+       "the posted file's incidents attributed, not stored (kinship attribute --file)"},
       {"GET /v1/pivot?value=V&type=T", "incidents holding a value (kinship pivot)"},
       {"GET /v1/campaigns?threshold=P&linkage=average|single&attribution=true|false&items=N",
        "linked incidents as campaigns, each attributed (kinship campaigns)"}};
@@ -316,6 +319,29 @@ void Routes(httplib::Server& svr, Service& service) {
       Json j = {{"incident", r.incident}};
       j.update(AttributionJson(r, &sources));
       return j;
+    }));
+  });
+  // The incidents of a posted file (any format ingest reads), attributed without storing them:
+  // `kinship attribute --file`'s lines as "results", with the reading's warnings.
+  svr.Post("/v1/attribute", [&service](const httplib::Request& req, httplib::Response& res) {
+    Reply(res, service.Run([&](Analysis& a) -> absl::StatusOr<Json> {
+      const std::string name = req.has_param("name") ? req.get_param_value("name") : "request";
+      const std::string format =
+          req.has_param("format") ? req.get_param_value("format") : std::string("auto");
+      std::vector<Diagnostic> diagnostics;
+      KINSHIP_ASSIGN_OR_RETURN(std::vector<Incident> read, service.WithStore([&](Store& s) {
+        return ReadUnstoredBuffer(s, a.kb(), req.body, name, format, &diagnostics);
+      }));
+      Json results = Json::array();
+      for (const Incident& inc : read) {
+        attrib::Result r = a.Attribute(inc);
+        NameKbItems(a.kb(), r);
+        const EvidenceSources sources = EvidenceSourcesOf(service.Naming(a), inc, r);
+        Json j = {{"incident", r.incident}, {"file", inc.provenance.file}, {"stored", false}};
+        j.update(AttributionJson(r, &sources));
+        results.push_back(std::move(j));
+      }
+      return Json{{"results", std::move(results)}, {"diagnostics", DiagnosticsJson(diagnostics)}};
     }));
   });
   svr.Get("/v1/campaigns", [&service](const httplib::Request& req, httplib::Response& res) {

@@ -36,18 +36,49 @@ void LinkToKb(const kb::KnowledgeBase& kb, Incident& inc) {
   }
 }
 
+namespace {
+
+// The ingest options and the store's warninglists, for an unstored input.
+struct Reading {
+  ingest::Options opts;
+  std::optional<WarninglistMatcher> matcher;
+};
+
+absl::StatusOr<Reading> StartReading(Store& store, const kb::KnowledgeBase* kb,
+                                     const std::string& format) {
+  const std::optional<ingest::Format> f = ingest::FormatFromName(format);
+  if (!f) return absl::InvalidArgumentError(absl::StrCat("unknown --format '", format, "'"));
+  Reading r;
+  r.opts.format = *f;
+  r.opts.kb = kb;
+  KINSHIP_ASSIGN_OR_RETURN(std::vector<Warninglist> lists, store.Warninglists());
+  if (!lists.empty()) r.matcher.emplace(std::move(lists));
+  return r;
+}
+
+// What ingest does to a parsed input before the store takes it: normalised, linked to the KB,
+// marked against the warninglists (the store marks values as it writes them).
+void Prepare(const Reading& r, ingest::ParseOutput& parsed, std::vector<Incident>& out,
+             std::vector<Diagnostic>* diagnostics) {
+  for (Diagnostic& d : parsed.diagnostics) diagnostics->push_back(std::move(d));
+  for (Incident& inc : parsed.incidents) {
+    normalize::NormalizeIncident(inc, diagnostics);
+    if (r.opts.kb != nullptr) LinkToKb(*r.opts.kb, inc);
+    for (Indicator& ind : inc.indicators) {
+      ind.warninglists.clear();
+      if (r.matcher && ind.valid()) ind.warninglists = r.matcher->Match(ind);
+    }
+    out.push_back(std::move(inc));
+  }
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<Incident>> ReadUnstored(Store& store, const kb::KnowledgeBase* kb,
                                                    const std::vector<std::string>& paths,
                                                    const std::string& format,
                                                    std::vector<Diagnostic>* diagnostics) {
-  const std::optional<ingest::Format> f = ingest::FormatFromName(format);
-  if (!f) return absl::InvalidArgumentError(absl::StrCat("unknown --format '", format, "'"));
-  ingest::Options opts;
-  opts.format = *f;
-  opts.kb = kb;
-  KINSHIP_ASSIGN_OR_RETURN(std::vector<Warninglist> lists, store.Warninglists());
-  std::optional<WarninglistMatcher> matcher;
-  if (!lists.empty()) matcher.emplace(std::move(lists));
+  KINSHIP_ASSIGN_OR_RETURN(Reading r, StartReading(store, kb, format));
   std::vector<Incident> out;
   for (const std::string& path : paths) {
     auto inputs = ingest::ListInputs(path);
@@ -59,18 +90,35 @@ absl::StatusOr<std::vector<Incident>> ReadUnstored(Store& store, const kb::Knowl
       return inputs.status();
     }
     for (const ingest::InputFile& input : *inputs) {
-      KINSHIP_ASSIGN_OR_RETURN(ingest::ParseOutput parsed, ingest::ParseInput(input, opts));
-      for (Diagnostic& d : parsed.diagnostics) diagnostics->push_back(std::move(d));
-      for (Incident& inc : parsed.incidents) {
-        normalize::NormalizeIncident(inc, diagnostics);
-        if (kb != nullptr) LinkToKb(*kb, inc);
-        for (Indicator& ind : inc.indicators) {
-          ind.warninglists.clear();
-          if (matcher && ind.valid()) ind.warninglists = matcher->Match(ind);
-        }
-        out.push_back(std::move(inc));
-      }
+      KINSHIP_ASSIGN_OR_RETURN(ingest::ParseOutput parsed, ingest::ParseInput(input, r.opts));
+      Prepare(r, parsed, out, diagnostics);
     }
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<Incident>> ReadUnstoredBuffer(Store& store, const kb::KnowledgeBase* kb,
+                                                         std::string_view content,
+                                                         const std::string& name,
+                                                         const std::string& format,
+                                                         std::vector<Diagnostic>* diagnostics) {
+  KINSHIP_ASSIGN_OR_RETURN(Reading r, StartReading(store, kb, format));
+  KINSHIP_ASSIGN_OR_RETURN(ingest::ParseOutput parsed, ingest::ParseBuffer(content, name, r.opts));
+  for (Incident& inc : parsed.incidents) {
+    if (inc.provenance.file.empty()) inc.provenance.file = name;
+  }
+  std::vector<Incident> out;
+  Prepare(r, parsed, out, diagnostics);
+  return out;
+}
+
+nlohmann::json DiagnosticsJson(const std::vector<Diagnostic>& diagnostics) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const Diagnostic& d : diagnostics) {
+    out.push_back({{"severity", d.severity == Diagnostic::Severity::kError ? "error" : "warning"},
+                   {"file", d.file},
+                   {"location", d.location},
+                   {"message", d.message}});
   }
   return out;
 }

@@ -3,7 +3,9 @@
 #ifndef KINSHIP_CLI_UNSTORED_H_
 #define KINSHIP_CLI_UNSTORED_H_
 
+#include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -27,8 +29,19 @@ absl::StatusOr<std::vector<Incident>> ReadUnstored(Store& store, const kb::Knowl
                                                    const std::string& format,
                                                    std::vector<Diagnostic>* diagnostics);
 
+// The diagnostics as `--json` lists them: {"severity", "file", "location", "message"}.
+nlohmann::json DiagnosticsJson(const std::vector<Diagnostic>& diagnostics);
+
 // Warnings a command prints before "... and N more".
 inline constexpr size_t kMaxWarningsShown = 20;
+// The same for one input held in memory (`kinship serve`'s POST /v1/attribute), named `name` in
+// errors and provenance.
+absl::StatusOr<std::vector<Incident>> ReadUnstoredBuffer(Store& store, const kb::KnowledgeBase* kb,
+                                                         std::string_view content,
+                                                         const std::string& name,
+                                                         const std::string& format,
+                                                         std::vector<Diagnostic>* diagnostics);
+
 // Prints the first `max` diagnostics to stderr as "file:place: warning: message", then how many
 // more there were.
 void PrintDiagnostics(const std::vector<Diagnostic>& diagnostics, size_t max);

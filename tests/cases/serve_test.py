@@ -45,6 +45,16 @@ def cli_lines(db, *args):
     return [json.loads(l) for l in out.stdout.splitlines() if l.strip()]
 
 
+def post(base, path, data, **params):
+    url = base + path + ("?" + urllib.parse.urlencode(params) if params else "")
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, data=data, method="POST"),
+                                    timeout=120) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
 def get(base, path, **params):
     url = base + path + ("?" + urllib.parse.urlencode(params) if params else "")
     try:
@@ -124,6 +134,24 @@ with tempfile.TemporaryDirectory() as tmp:
         code, status = get(base, "/v1/status")
         check(status["indexings"] == 2, "no change, no new indexing")
         check(status["naming_memory_bytes"] > 0, f"status counts the names kept ({status})")
+
+        # A file posted to /v1/attribute is attributed as `attribute --file` does, not stored.
+        note = os.path.join(SRC, "tests", "cases", "inputs", "note-c2.txt")
+        with open(note, "rb") as f:
+            code, body = post(base, "/v1/attribute", f.read(), name="note-c2.txt")
+        want = cli_lines(db, "attribute", "--file", note)
+        bare = lambda d: {k: v for k, v in d.items() if k != "file"}
+        check(code == 200 and len(body["results"]) == 1
+              and [bare(r) for r in body["results"]] == [bare(w) for w in want]
+              and body["results"][0]["file"] == "note-c2.txt" and body["results"][0]["stored"] is False,
+              f"POST /v1/attribute equals `kinship --json attribute --file` ({code})")
+        check(body["results"][0]["candidates"][0]["actor"] == "G0007",
+              "the posted note's C2 and domain point at the DNC and Bundestag intrusions' actor")
+        code, status = get(base, "/v1/status")
+        check(status["incidents"] == 10 and status["indexings"] == 2,
+              f"a posted file is not stored and changes no index ({status})")
+        code, body = post(base, "/v1/attribute", b'{"Event": {"Attribute": [', name="broken.json")
+        check(code == 400 and "broken.json" in body["error"], f"a malformed post -> 400 ({code} {body})")
 
         # Campaigns: the CLI's lines as one list, computed once per index and setting.
         code, body = get(base, "/v1/campaigns")
