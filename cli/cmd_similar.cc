@@ -13,7 +13,9 @@
 #include "absl/strings/str_join.h"
 #include "cli/analysis.h"
 #include "cli/command.h"
+#include "cli/unstored.h"
 #include "cli/views.h"
+#include "kinship/ingest.h"
 #include "kinship/similarity.h"
 
 namespace kinship::cli {
@@ -75,6 +77,21 @@ void PrintExplanation(const score::Explanation& e, const char* indent,
   }
 }
 
+// The matches of `similar`, best first, each with its explanation.
+void PrintMatches(const Analysis& l, const std::vector<score::Match>& matches,
+                  const std::vector<NamingSourceMap>& names) {
+  for (size_t i = 0; i < matches.size(); ++i) {
+    const score::Match& m = matches[i];
+    std::vector<std::string> actors = l.index().StatedActors(m.id);
+    std::printf(
+        "%2zu. %s  p=%.3f (%s)  raw=%.2f%s\n", i + 1, m.id.c_str(), m.comparison.probability,
+        std::string(attrib::LikelihoodTerm(m.comparison.probability)).c_str(), m.comparison.raw,
+        actors.empty() ? ""
+                       : absl::StrCat("  (stated: ", absl::StrJoin(actors, ", "), ")").c_str());
+    PrintExplanation(m.comparison.explanation, "      ", &names[i]);
+  }
+}
+
 absl::Status RunSimilar(const GlobalOptions& g, const std::string& id, size_t top) {
   KINSHIP_ASSIGN_OR_RETURN(auto l, Analysis::Load(g, {}, {.attribution = false}));
   KINSHIP_ASSIGN_OR_RETURN(std::vector<score::Match> matches, l->index().Similar(id, top));
@@ -85,15 +102,43 @@ absl::Status RunSimilar(const GlobalOptions& g, const std::string& id, size_t to
     return absl::OkStatus();
   }
   if (matches.empty()) std::printf("no incident shares evidence with %s\n", id.c_str());
-  for (size_t i = 0; i < matches.size(); ++i) {
-    const score::Match& m = matches[i];
-    std::vector<std::string> actors = l->index().StatedActors(m.id);
-    std::printf(
-        "%2zu. %s  p=%.3f (%s)  raw=%.2f%s\n", i + 1, m.id.c_str(), m.comparison.probability,
-        std::string(attrib::LikelihoodTerm(m.comparison.probability)).c_str(), m.comparison.raw,
-        actors.empty() ? ""
-                       : absl::StrCat("  (stated: ", absl::StrJoin(actors, ", "), ")").c_str());
-    PrintExplanation(m.comparison.explanation, "      ", &names[i]);
+  PrintMatches(*l, matches, names);
+  return absl::OkStatus();
+}
+
+// `similar --file`: the stored incidents most similar to each incident of the files, which are
+// read as ingest reads them and not stored.
+absl::Status RunSimilarFiles(const GlobalOptions& g, const std::vector<std::string>& files,
+                             const std::string& format, size_t top) {
+  for (const std::string& path : files) {  // a missing file fails before the store is indexed
+    if (auto listed = ingest::ListInputs(path); !listed.ok()) {
+      return absl::InvalidArgumentError(listed.status().message());
+    }
+  }
+  KINSHIP_ASSIGN_OR_RETURN(auto l, Analysis::Load(g, {}, {.attribution = false}));
+  std::vector<Diagnostic> diagnostics;
+  KINSHIP_ASSIGN_OR_RETURN(std::vector<Incident> read,
+                           ReadUnstored(l->store(), l->kb(), files, format, &diagnostics));
+  if (!g.quiet) PrintDiagnostics(diagnostics, kMaxWarningsShown);
+  const NamingReader stored = StoreNaming(l->store());
+  for (const Incident& inc : read) {
+    std::vector<score::Match> matches = l->index().Similar(inc, top);
+    NameKbItems(l->kb(), matches);
+    // The query's names from the incident read, the others' from the store.
+    const NamingReader naming = [&](const std::string& id) -> std::optional<score::NamingTexts> {
+      if (id == inc.id) return score::NamingTexts(inc);
+      return stored(id);
+    };
+    const std::vector<NamingSourceMap> names = NamingSourcesOf(naming, inc.id, matches);
+    if (g.json) {
+      nlohmann::json j = SimilarJson(l->index(), inc.id, matches, &names);
+      j["file"] = inc.provenance.file;
+      j["stored"] = false;
+      PrintJsonLine(j);
+      continue;
+    }
+    std::printf("incident %s (from %s, not stored)\n", inc.id.c_str(), inc.provenance.file.c_str());
+    PrintMatches(*l, matches, names);
   }
   return absl::OkStatus();
 }
@@ -200,6 +245,8 @@ absl::Status RunCampaigns(const GlobalOptions& g, const score::CampaignOptions& 
 
 struct Args {
   std::string id, a, b;
+  std::vector<std::string> files;  // similar --file
+  std::string format = "auto";
   size_t top = 10;
   double threshold = 0.5;
   std::string linkage = "average";
@@ -211,9 +258,24 @@ struct Args {
 void Setup(CLI::App& app, GlobalOptions& g) {
   auto args = std::make_shared<Args>();
   auto* sim = app.add_subcommand("similar", "Incidents most similar to one, with explanations");
-  sim->add_option("id", args->id, "Incident id")->required();
+  sim->add_option("id", args->id, "Incident id");
   sim->add_option("--top", args->top, "How many (default 10)")->check(CLI::Range(1, 10000));
-  sim->callback([&g, args] { g.exit_code = Finish(g, RunSimilar(g, args->id, args->top)); });
+  sim->add_option("--file", args->files,
+                  "Instead of an id: the incidents of these files (as ingest reads them), not "
+                  "stored");
+  sim->add_option("--format", args->format, "With --file: auto|misp|stix|text|csv|report")
+      ->capture_default_str();
+  sim->callback([&g, args] {
+    absl::Status st;
+    if (args->id.empty() == args->files.empty()) {
+      st = absl::InvalidArgumentError("give an incident id or --file, not both");
+    } else if (!args->files.empty()) {
+      st = RunSimilarFiles(g, args->files, args->format, args->top);
+    } else {
+      st = RunSimilar(g, args->id, args->top);
+    }
+    g.exit_code = Finish(g, st);
+  });
 
   auto* cmp = app.add_subcommand("compare", "Score and explain one pair of incidents");
   cmp->add_option("a", args->a, "First incident id")->required();
