@@ -55,6 +55,9 @@ echo
 echo "== Who is likely behind the Czech case? =="
 k attribute "$CZECH"
 echo
+echo "== A CSIRT's own note, TLP:RED, asked about without storing it (hypothetical: not in the world) =="
+k attribute --file "$root/examples/demo/notes/hypothetical-csirt-note.txt"
+echo
 echo "== Which incidents form campaigns? =="
 k campaigns
 echo
