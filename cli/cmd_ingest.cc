@@ -461,10 +461,12 @@ absl::Status RunPivot(GlobalOptions& g, const PivotArgs& args) {
                 x.type == IndicatorType::kCidr ? "stated" : "held", n, n == 1 ? "" : "s");
     print_holders(x.holders);
   }
-  if (inside.values.size() > shown || inside.truncated) {
-    std::printf("+%s%zu more inside (--json lists %s)\n", inside.truncated ? "over " : "",
-                inside.values.size() - shown,
-                inside.truncated ? absl::StrCat("the first ", kMaxValuesInside).c_str() : "them");
+  if (inside.values.size() > shown) {
+    std::printf("+%zu more inside (--json lists them)\n", inside.values.size() - shown);
+  }
+  if (inside.truncated) {
+    std::printf("more values lie inside than the %zu looked up (a narrower network lists them)\n",
+                kMaxValuesInside);
   }
   return absl::OkStatus();
 }
