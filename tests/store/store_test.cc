@@ -58,6 +58,13 @@ Indicator Valid(IndicatorType type, std::string value, std::string raw = "") {
   return ind;
 }
 
+// A value derived from another indicator (normalize::Derive's kinds), valid and canonical.
+Indicator Derived(IndicatorType type, std::string value, Derivation derivation) {
+  Indicator ind = Valid(type, std::move(value));
+  ind.derivation = derivation;
+  return ind;
+}
+
 Incident Sample(std::string id) {
   Incident inc;
   inc.id = std::move(id);
@@ -71,9 +78,7 @@ Incident Sample(std::string id) {
   Indicator bad = Indicator::Raw(IndicatorType::kIpv4, "300.1.1.1", "Event.Attribute[1]");
   bad.error = "octet out of range";
   inc.indicators.push_back(bad);
-  Indicator derived = Valid(IndicatorType::kCidr, "176.31.112.0/24");
-  derived.derivation = Derivation::kNetwork;
-  inc.indicators.push_back(derived);
+  inc.indicators.push_back(Derived(IndicatorType::kCidr, "176.31.112.0/24", Derivation::kNetwork));
   inc.techniques = {{"T1566.002", "Spearphishing Link"}};
   inc.software = {{"X-Agent", "S0161", "malware"}};
   inc.attributions = {{"Sofacy", "G0007", 80, "MISP galaxy threat-actor"}};
@@ -550,9 +555,7 @@ TEST(Store, ValuesInsideANetwork) {
     a.indicators.push_back(Valid(IndicatorType::kIpv4, ip));
   }
   a.indicators.push_back(Valid(IndicatorType::kCidr, "10.1.0.0/20"));
-  Indicator derived = Valid(IndicatorType::kCidr, "10.1.2.0/24");
-  derived.derivation = Derivation::kNetwork;
-  a.indicators.push_back(derived);
+  a.indicators.push_back(Derived(IndicatorType::kCidr, "10.1.2.0/24", Derivation::kNetwork));
   a.indicators.push_back(Valid(IndicatorType::kIpv6, "2001:db8::5"));
   a.indicators.push_back(Valid(IndicatorType::kIpv6, "::1"));
   Incident b = Sample("b");
@@ -763,14 +766,12 @@ TEST(Store, NamingDetailReadsTheStatedNamesAndNothingElse) {
   ASSERT_TRUE(store.ok());
   Incident inc = Sample("a");
   inc.indicators.push_back(Valid(IndicatorType::kDomain, "update-adobe.org"));
-  Indicator regdom = Valid(IndicatorType::kDomain, "adobe.org");
-  regdom.derivation = Derivation::kRegisteredDomain;
-  inc.indicators.push_back(regdom);
+  inc.indicators.push_back(
+      Derived(IndicatorType::kDomain, "adobe.org", Derivation::kRegisteredDomain));
   inc.indicators.push_back(Valid(IndicatorType::kSha256, std::string(64, 'a')));
   inc.indicators.push_back(Valid(IndicatorType::kUrl, "http://update-adobe.org/flash/install.php"));
-  Indicator host = Valid(IndicatorType::kDomain, "update-adobe.org");
-  host.derivation = Derivation::kUrlHost;
-  inc.indicators.push_back(host);
+  inc.indicators.push_back(
+      Derived(IndicatorType::kDomain, "update-adobe.org", Derivation::kUrlHost));
   inc.indicators.push_back(Valid(IndicatorType::kDomain, "microsoft.com"));
   inc.indicators.push_back(Valid(IndicatorType::kFilename, "flashplayer_update.exe"));
   std::vector<Incident> batch = {inc};
