@@ -5,7 +5,6 @@
 #include <vector>
 
 #include "kinship/attribution.h"
-#include "kinship/limits.h"
 #include "kinship/similarity.h"
 
 namespace kinship::attrib {

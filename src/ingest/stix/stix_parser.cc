@@ -453,6 +453,7 @@ absl::Status StixParser::Build(const std::vector<size_t>& members, const Obj* co
   // Threat actors an intrusion set of the incident is attributed to: who is behind the group (a
   // sponsor, a persona), with the groups' names.
   std::unordered_map<std::string_view, std::vector<std::string>> behind;
+  const std::unordered_set<size_t> member_set(members.begin(), members.end());
   for (size_t i : members) {
     const Obj& m = objects_[i];
     if (m.type == "relationship" && Str(m.o, "relationship_type") == "attributed-to") {
@@ -461,8 +462,7 @@ absl::Status StixParser::Build(const std::vector<size_t>& members, const Obj* co
       const Obj* actor = Find(Str(m.o, "target_ref"));
       if (group != nullptr && actor != nullptr && group->type == "intrusion-set" &&
           actor->type == "threat-actor" &&
-          std::find(members.begin(), members.end(), static_cast<size_t>(group - objects_.data())) !=
-              members.end()) {
+          member_set.contains(static_cast<size_t>(group - objects_.data()))) {
         behind[actor->id].emplace_back(Str(group->o, "name"));
       }
     }
