@@ -138,6 +138,7 @@ absl::Status RunSimilarFiles(const GlobalOptions& g, const std::vector<std::stri
       continue;
     }
     std::printf("incident %s (from %s, not stored)\n", inc.id.c_str(), inc.provenance.file.c_str());
+    if (matches.empty()) std::printf("no stored incident shares evidence with it\n");
     PrintMatches(*l, matches, names);
   }
   return absl::OkStatus();
