@@ -124,8 +124,9 @@ void Setup(CLI::App& app, GlobalOptions& g) {
   cmd->add_flag("--unattributed", args->unattributed,
                 "Attribute every incident whose source states no attribution");
   cmd->add_option("--file", args->files,
-                  "Attribute the incidents of these files (as ingest reads them) without storing "
-                  "them");
+                  "Attribute the incidents of a file (as ingest reads it) without storing them; "
+                  "repeat for more files")
+      ->allow_extra_args(false);
   cmd->add_option("--format", args->format, "With --file: auto|misp|stix|text|csv|report")
       ->capture_default_str();
   AddAttributionOptions(*cmd, args->settings);

@@ -160,6 +160,45 @@ absl::Status RunCompare(const GlobalOptions& g, const std::string& a, const std:
   return absl::OkStatus();
 }
 
+// `compare --file PATH B`: each incident of the file (read as ingest reads it, not stored)
+// against stored incident B, as `similar --file` explains B among its matches.
+absl::Status RunCompareFiles(const GlobalOptions& g, const std::vector<std::string>& files,
+                             const std::string& format, const std::string& b) {
+  for (const std::string& path : files) {  // a missing file fails before the store is indexed
+    if (auto listed = ingest::ListInputs(path); !listed.ok()) {
+      return absl::InvalidArgumentError(listed.status().message());
+    }
+  }
+  KINSHIP_ASSIGN_OR_RETURN(auto l, Analysis::Load(g, {}, {.attribution = false}));
+  std::vector<Diagnostic> diagnostics;
+  KINSHIP_ASSIGN_OR_RETURN(std::vector<Incident> read,
+                           ReadUnstored(l->store(), l->kb(), files, format, &diagnostics));
+  if (!g.quiet) PrintDiagnostics(diagnostics, kMaxWarningsShown);
+  const NamingReader stored = StoreNaming(l->store());
+  for (const Incident& inc : read) {
+    KINSHIP_ASSIGN_OR_RETURN(score::Comparison c, l->index().Compare(inc, b));
+    NameKbItems(l->kb(), c.explanation);
+    const NamingReader naming = [&](const std::string& id) -> std::optional<score::NamingTexts> {
+      if (id == inc.id) return score::NamingTexts(inc);
+      return stored(id);
+    };
+    const NamingSourceMap names = NamingSourcesOf(naming, inc.id, b, c.explanation);
+    if (g.json) {
+      nlohmann::json j = CompareJson(inc.id, b, c, &names);
+      j["file"] = inc.provenance.file;
+      j["stored"] = false;
+      PrintJsonLine(j);
+      continue;
+    }
+    std::printf("%s (from %s, not stored) vs %s: p=%.3f, %s (raw evidence %.2f)\n", inc.id.c_str(),
+                inc.provenance.file.c_str(), b.c_str(), c.probability,
+                std::string(attrib::LikelihoodTerm(c.probability)).c_str(), c.raw);
+    if (c.explanation.families.empty()) std::printf("  no shared evidence\n");
+    PrintExplanation(c.explanation, "  ", &names);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RunCampaigns(const GlobalOptions& g, const score::CampaignOptions& options,
                           bool attribute, size_t max_items) {
   // Without attribution, neither the naming-style index nor its classifier is built. The names
@@ -262,8 +301,9 @@ void Setup(CLI::App& app, GlobalOptions& g) {
   sim->add_option("id", args->id, "Incident id");
   sim->add_option("--top", args->top, "How many (default 10)")->check(CLI::Range(1, 10000));
   sim->add_option("--file", args->files,
-                  "Instead of an id: the incidents of these files (as ingest reads them), not "
-                  "stored");
+                  "Instead of an id: the incidents of a file (as ingest reads it), not stored; "
+                  "repeat for more files")
+      ->allow_extra_args(false);
   sim->add_option("--format", args->format, "With --file: auto|misp|stix|text|csv|report")
       ->capture_default_str();
   sim->callback([&g, args] {
@@ -279,9 +319,27 @@ void Setup(CLI::App& app, GlobalOptions& g) {
   });
 
   auto* cmp = app.add_subcommand("compare", "Score and explain one pair of incidents");
-  cmp->add_option("a", args->a, "First incident id")->required();
-  cmp->add_option("b", args->b, "Second incident id")->required();
-  cmp->callback([&g, args] { g.exit_code = Finish(g, RunCompare(g, args->a, args->b)); });
+  cmp->add_option("a", args->a, "First incident id (with --file: the stored incident)");
+  cmp->add_option("b", args->b, "Second incident id");
+  cmp->add_option("--file", args->files,
+                  "Instead of the first id: the incidents of a file (as ingest reads it), not "
+                  "stored; repeat for more files")
+      ->allow_extra_args(false);
+  cmp->add_option("--format", args->format, "With --file: auto|misp|stix|text|csv|report")
+      ->capture_default_str();
+  cmp->callback([&g, args] {
+    absl::Status st;
+    if (!args->files.empty()) {
+      st = args->a.empty() || !args->b.empty()
+               ? absl::InvalidArgumentError("with --file, give one stored incident id")
+               : RunCompareFiles(g, args->files, args->format, args->a);
+    } else if (args->a.empty() || args->b.empty()) {
+      st = absl::InvalidArgumentError("give two incident ids, or --file and one");
+    } else {
+      st = RunCompare(g, args->a, args->b);
+    }
+    g.exit_code = Finish(g, st);
+  });
 
   auto* camp = app.add_subcommand("campaigns", "Group linked incidents into campaigns");
   camp->add_option("--threshold", args->threshold,

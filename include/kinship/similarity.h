@@ -331,6 +331,9 @@ class SimilarityIndex {
   // are named "" in the explanation.
   absl::StatusOr<Comparison> Compare(std::string_view a, std::string_view b) const;
   Comparison Compare(const Incident& a, const Incident& b) const;
+  // An incident that need not be indexed (a file read, not stored) against indexed incident `b`,
+  // as Similar(a, ...) explains its match with b. Errors: kNotFound for an unknown `b`.
+  absl::StatusOr<Comparison> Compare(const Incident& a, std::string_view b) const;
 
   // Weight of a shared feature before saturation and family weight: strength * log(N / df),
   // df at least 1, never negative; 0 for an unknown feature.

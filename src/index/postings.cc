@@ -957,6 +957,17 @@ absl::StatusOr<Comparison> SimilarityIndex::Compare(std::string_view a, std::str
                                 db.first_day, db.last_day, true, db.has_fuzzy);
 }
 
+absl::StatusOr<Comparison> SimilarityIndex::Compare(const Incident& a, std::string_view b) const {
+  auto ib = impl_->doc_ids.find(std::string(b));
+  if (ib == impl_->doc_ids.end()) {
+    return absl::NotFoundError(absl::StrCat("incident ", AV(b), " is not indexed"));
+  }
+  const Impl::Doc& db = impl_->docs[ib->second];
+  return impl_->CompareResolved(
+      impl_->Resolve(a), impl_->FromDoc(db), internal::DaysFromIso(a.first_seen),
+      internal::DaysFromIso(a.last_seen), db.first_day, db.last_day, true, db.has_fuzzy);
+}
+
 Comparison SimilarityIndex::Compare(const Incident& a, const Incident& b) const {
   return impl_->CompareResolved(
       impl_->Resolve(a), impl_->Resolve(b), internal::DaysFromIso(a.first_seen),
