@@ -541,6 +541,32 @@ TEST(SimilarityIndex, SimilarAttributedIsSimilarWithTheUnattributedLeftOut) {
   }
 }
 
+// An incident compared with an indexed one by id (`compare --file`) scores and explains the pair
+// as Similar explains that match; an unknown id is kNotFound.
+TEST(SimilarityIndex, CompareAnIncidentWithAnIndexedOneAsSimilarExplainsIt) {
+  const std::vector<Incident> corpus = CorpusWithCommonValues(200, 20261202);
+  auto index = SimilarityIndex::Build(corpus);
+  ASSERT_TRUE(index.ok());
+  size_t compared = 0;
+  for (size_t q = 0; q < corpus.size(); q += 20) {
+    for (const Match& m : index->Similar(corpus[q], 5)) {
+      absl::StatusOr<Comparison> c = index->Compare(corpus[q], m.id);
+      ASSERT_TRUE(c.ok()) << c.status();
+      EXPECT_NEAR(c->raw, m.comparison.raw, 1e-9) << corpus[q].id << " " << m.id;
+      EXPECT_NEAR(c->probability, m.comparison.probability, 1e-9);
+      ASSERT_EQ(c->explanation.families.size(), m.comparison.explanation.families.size());
+      for (size_t f = 0; f < c->explanation.families.size(); ++f) {
+        EXPECT_EQ(c->explanation.families[f].items.size(),
+                  m.comparison.explanation.families[f].items.size());
+      }
+      ++compared;
+    }
+  }
+  EXPECT_GE(compared, 20u);
+  EXPECT_EQ(index->Compare(corpus[0], "no-such-incident").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
 TEST(SimilarityIndex, SimilarWithCommonFeatureBitmapsMatchesBruteForce) {
   // Enough incidents that the common values' n-grams and TLD and T1059.001 are held by over
   // 1,024 incidents: their holders are kept as bitmaps and tested a bit per candidate.
