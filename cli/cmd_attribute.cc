@@ -10,7 +10,6 @@
 #include "cli/analysis.h"
 #include "cli/command.h"
 #include "cli/unstored.h"
-#include "kinship/ingest.h"
 #include "kinship/parallel.h"
 
 namespace kinship::cli {
@@ -48,12 +47,7 @@ absl::Status RunAttribute(const GlobalOptions& g, const AttributeArgs& args) {
   if (args.ids.empty() && !args.unattributed && args.files.empty()) {
     return absl::InvalidArgumentError("give incident ids, --unattributed or --file");
   }
-  // A missing --file fails before the store is indexed.
-  for (const std::string& path : args.files) {
-    if (auto listed = ingest::ListInputs(path); !listed.ok()) {
-      return absl::InvalidArgumentError(listed.status().message());
-    }
-  }
+  KINSHIP_RETURN_IF_ERROR(CheckInputsExist(args.files));  // before the store is indexed
   // --unattributed: the names behind naming evidence kept from indexing (NamingCache), so that
   // the incidents can be streamed from the store while they are attributed.
   KINSHIP_ASSIGN_OR_RETURN(std::unique_ptr<Analysis> analysis,
@@ -123,12 +117,7 @@ void Setup(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("ids", args->ids, "Incident ids");
   cmd->add_flag("--unattributed", args->unattributed,
                 "Attribute every incident whose source states no attribution");
-  cmd->add_option("--file", args->files,
-                  "Attribute the incidents of a file (as ingest reads it) without storing them; "
-                  "repeat for more files")
-      ->allow_extra_args(false);
-  cmd->add_option("--format", args->format, "With --file: auto|misp|stix|text|csv|report")
-      ->capture_default_str();
+  AddFileOptions(*cmd, args->files, args->format, "Attribute");
   AddAttributionOptions(*cmd, args->settings);
   cmd->callback([&g, args] { g.exit_code = Finish(g, RunAttribute(g, *args)); });
 }

@@ -15,7 +15,6 @@
 #include "cli/command.h"
 #include "cli/unstored.h"
 #include "cli/views.h"
-#include "kinship/ingest.h"
 #include "kinship/similarity.h"
 
 namespace kinship::cli {
@@ -106,32 +105,48 @@ absl::Status RunSimilar(const GlobalOptions& g, const std::string& id, size_t to
   return absl::OkStatus();
 }
 
+// The store indexed for similarity and the incidents of `files`, read as ingest reads them and
+// not stored; a missing file fails before the store is indexed. Warnings go to stderr.
+struct FileQueries {
+  std::unique_ptr<Analysis> analysis;
+  std::vector<Incident> incidents;
+};
+absl::StatusOr<FileQueries> LoadFileQueries(const GlobalOptions& g,
+                                            const std::vector<std::string>& files,
+                                            const std::string& format) {
+  KINSHIP_RETURN_IF_ERROR(CheckInputsExist(files));
+  FileQueries q;
+  KINSHIP_ASSIGN_OR_RETURN(q.analysis, Analysis::Load(g, {}, {.attribution = false}));
+  std::vector<Diagnostic> diagnostics;
+  KINSHIP_ASSIGN_OR_RETURN(q.incidents, ReadUnstored(q.analysis->store(), q.analysis->kb(), files,
+                                                     format, &diagnostics));
+  if (!g.quiet) PrintDiagnostics(diagnostics, kMaxWarningsShown);
+  return q;
+}
+
+// Naming texts: the unstored `query`'s from the incident read, the others' with `stored`.
+NamingReader WithUnstored(const Incident& query, NamingReader stored) {
+  return [&query,
+          stored = std::move(stored)](const std::string& id) -> std::optional<score::NamingTexts> {
+    if (id == query.id) return score::NamingTexts(query);
+    return stored(id);
+  };
+}
+
 // `similar --file`: the stored incidents most similar to each incident of the files, which are
 // read as ingest reads them and not stored.
 absl::Status RunSimilarFiles(const GlobalOptions& g, const std::vector<std::string>& files,
                              const std::string& format, size_t top) {
-  for (const std::string& path : files) {  // a missing file fails before the store is indexed
-    if (auto listed = ingest::ListInputs(path); !listed.ok()) {
-      return absl::InvalidArgumentError(listed.status().message());
-    }
-  }
-  KINSHIP_ASSIGN_OR_RETURN(auto l, Analysis::Load(g, {}, {.attribution = false}));
-  std::vector<Diagnostic> diagnostics;
-  KINSHIP_ASSIGN_OR_RETURN(std::vector<Incident> read,
-                           ReadUnstored(l->store(), l->kb(), files, format, &diagnostics));
-  if (!g.quiet) PrintDiagnostics(diagnostics, kMaxWarningsShown);
-  const NamingReader stored = StoreNaming(l->store());
-  for (const Incident& inc : read) {
-    std::vector<score::Match> matches = l->index().Similar(inc, top);
-    NameKbItems(l->kb(), matches);
-    // The query's names from the incident read, the others' from the store.
-    const NamingReader naming = [&](const std::string& id) -> std::optional<score::NamingTexts> {
-      if (id == inc.id) return score::NamingTexts(inc);
-      return stored(id);
-    };
+  KINSHIP_ASSIGN_OR_RETURN(FileQueries q, LoadFileQueries(g, files, format));
+  const Analysis& l = *q.analysis;
+  const NamingReader stored = StoreNaming(q.analysis->store());
+  for (const Incident& inc : q.incidents) {
+    std::vector<score::Match> matches = l.index().Similar(inc, top);
+    NameKbItems(l.kb(), matches);
+    const NamingReader naming = WithUnstored(inc, stored);
     const std::vector<NamingSourceMap> names = NamingSourcesOf(naming, inc.id, matches);
     if (g.json) {
-      nlohmann::json j = SimilarJson(l->index(), inc.id, matches, &names);
+      nlohmann::json j = SimilarJson(l.index(), inc.id, matches, &names);
       j["file"] = inc.provenance.file;
       j["stored"] = false;
       PrintJsonLine(j);
@@ -139,7 +154,7 @@ absl::Status RunSimilarFiles(const GlobalOptions& g, const std::vector<std::stri
     }
     std::printf("incident %s (from %s, not stored)\n", inc.id.c_str(), inc.provenance.file.c_str());
     if (matches.empty()) std::printf("no stored incident shares evidence with it\n");
-    PrintMatches(*l, matches, names);
+    PrintMatches(l, matches, names);
   }
   return absl::OkStatus();
 }
@@ -164,24 +179,13 @@ absl::Status RunCompare(const GlobalOptions& g, const std::string& a, const std:
 // against stored incident B, as `similar --file` explains B among its matches.
 absl::Status RunCompareFiles(const GlobalOptions& g, const std::vector<std::string>& files,
                              const std::string& format, const std::string& b) {
-  for (const std::string& path : files) {  // a missing file fails before the store is indexed
-    if (auto listed = ingest::ListInputs(path); !listed.ok()) {
-      return absl::InvalidArgumentError(listed.status().message());
-    }
-  }
-  KINSHIP_ASSIGN_OR_RETURN(auto l, Analysis::Load(g, {}, {.attribution = false}));
-  std::vector<Diagnostic> diagnostics;
-  KINSHIP_ASSIGN_OR_RETURN(std::vector<Incident> read,
-                           ReadUnstored(l->store(), l->kb(), files, format, &diagnostics));
-  if (!g.quiet) PrintDiagnostics(diagnostics, kMaxWarningsShown);
-  const NamingReader stored = StoreNaming(l->store());
-  for (const Incident& inc : read) {
-    KINSHIP_ASSIGN_OR_RETURN(score::Comparison c, l->index().Compare(inc, b));
-    NameKbItems(l->kb(), c.explanation);
-    const NamingReader naming = [&](const std::string& id) -> std::optional<score::NamingTexts> {
-      if (id == inc.id) return score::NamingTexts(inc);
-      return stored(id);
-    };
+  KINSHIP_ASSIGN_OR_RETURN(FileQueries q, LoadFileQueries(g, files, format));
+  const Analysis& l = *q.analysis;
+  const NamingReader stored = StoreNaming(q.analysis->store());
+  for (const Incident& inc : q.incidents) {
+    KINSHIP_ASSIGN_OR_RETURN(score::Comparison c, l.index().Compare(inc, b));
+    NameKbItems(l.kb(), c.explanation);
+    const NamingReader naming = WithUnstored(inc, stored);
     const NamingSourceMap names = NamingSourcesOf(naming, inc.id, b, c.explanation);
     if (g.json) {
       nlohmann::json j = CompareJson(inc.id, b, c, &names);
@@ -300,12 +304,7 @@ void Setup(CLI::App& app, GlobalOptions& g) {
   auto* sim = app.add_subcommand("similar", "Incidents most similar to one, with explanations");
   sim->add_option("id", args->id, "Incident id");
   sim->add_option("--top", args->top, "How many (default 10)")->check(CLI::Range(1, 10000));
-  sim->add_option("--file", args->files,
-                  "Instead of an id: the incidents of a file (as ingest reads it), not stored; "
-                  "repeat for more files")
-      ->allow_extra_args(false);
-  sim->add_option("--format", args->format, "With --file: auto|misp|stix|text|csv|report")
-      ->capture_default_str();
+  AddFileOptions(*sim, args->files, args->format, "Instead of an id:");
   sim->callback([&g, args] {
     absl::Status st;
     if (args->id.empty() == args->files.empty()) {
@@ -321,12 +320,7 @@ void Setup(CLI::App& app, GlobalOptions& g) {
   auto* cmp = app.add_subcommand("compare", "Score and explain one pair of incidents");
   cmp->add_option("a", args->a, "First incident id (with --file: the stored incident)");
   cmp->add_option("b", args->b, "Second incident id");
-  cmp->add_option("--file", args->files,
-                  "Instead of the first id: the incidents of a file (as ingest reads it), not "
-                  "stored; repeat for more files")
-      ->allow_extra_args(false);
-  cmp->add_option("--format", args->format, "With --file: auto|misp|stix|text|csv|report")
-      ->capture_default_str();
+  AddFileOptions(*cmp, args->files, args->format, "Instead of the first id:");
   cmp->callback([&g, args] {
     absl::Status st;
     if (!args->files.empty()) {

@@ -74,6 +74,26 @@ void Prepare(const Reading& r, ingest::ParseOutput& parsed, std::vector<Incident
 
 }  // namespace
 
+void AddFileOptions(CLI::App& cmd, std::vector<std::string>& files, std::string& format,
+                    const std::string& what) {
+  cmd.add_option("--file", files,
+                 absl::StrCat(what,
+                              " the incidents of a file (as ingest reads it), not stored; "
+                              "repeat for more files"))
+      ->allow_extra_args(false);
+  cmd.add_option("--format", format, "With --file: auto|misp|stix|text|csv|report")
+      ->capture_default_str();
+}
+
+absl::Status CheckInputsExist(const std::vector<std::string>& paths) {
+  for (const std::string& path : paths) {
+    if (auto listed = ingest::ListInputs(path); !listed.ok()) {
+      return absl::InvalidArgumentError(listed.status().message());
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<Incident>> ReadUnstored(Store& store, const kb::KnowledgeBase* kb,
                                                    const std::vector<std::string>& paths,
                                                    const std::string& format,

@@ -3,6 +3,7 @@
 #ifndef KINSHIP_CLI_UNSTORED_H_
 #define KINSHIP_CLI_UNSTORED_H_
 
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -18,6 +19,15 @@ namespace kinship::cli {
 // Fills KB ids of stated attributions, software and techniques from the store's KB, and the
 // names of techniques a source gives only by id.
 void LinkToKb(const kb::KnowledgeBase& kb, Incident& inc);
+
+// The --file option (one path per use, so that an id may follow it; repeat for more files) and
+// --format, which apply to it. `what` says what the command does with the file's incidents.
+void AddFileOptions(CLI::App& cmd, std::vector<std::string>& files, std::string& format,
+                    const std::string& what);
+
+// kInvalidArgument naming the first of `paths` that is missing or unreadable: checked before a
+// command indexes the store, which may take minutes, only to fail on a typo.
+absl::Status CheckInputsExist(const std::vector<std::string>& paths);
 
 // Incidents read from files without storing them: each path listed (a MISP feed folder or a
 // folder of inputs works), parsed (`format`: "auto" detects it), normalised, its names linked to
