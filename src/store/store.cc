@@ -737,6 +737,74 @@ absl::StatusOr<Incident> Store::GetIncident(const std::string& id, Detail detail
   return inc;
 }
 
+namespace {
+
+// The holders of values read by value id, with its statements prepared once: one value for
+// IncidentsWithValue, every value inside a network for ValuesInside.
+class HoldersReader {
+ public:
+  // `stated_only`: keep only incidents whose own indicator rows state the value (derivation 0).
+  static absl::StatusOr<HoldersReader> Make(store::Db& db, std::string path, bool stated_only) {
+    KINSHIP_ASSIGN_OR_RETURN(Statement segments, db.Prepare(store::kSegmentsQuery));
+    KINSHIP_ASSIGN_OR_RETURN(
+        Statement id_of, db.Prepare("SELECT id, title, first_seen FROM incident WHERE rowid = ?"));
+    std::optional<Statement> states;
+    if (stated_only) {
+      // An incident's indicator rows are the id range [indicator_first, + indicator_count).
+      KINSHIP_ASSIGN_OR_RETURN(
+          Statement st,
+          db.Prepare("SELECT 1 FROM incident i JOIN indicator n ON n.id >= i.indicator_first AND "
+                     "n.id < i.indicator_first + i.indicator_count WHERE i.rowid = ? AND "
+                     "n.value_id = ? AND n.derivation = 0 LIMIT 1"));
+      states.emplace(std::move(st));
+    }
+    return HoldersReader(std::move(path), std::move(segments), std::move(id_of), std::move(states));
+  }
+
+  // `benign`: the value's warninglist names as stored (joined).
+  absl::StatusOr<Store::ValueHolders> Read(int64_t value_id, std::string_view benign) {
+    Store::ValueHolders out;
+    out.warninglists = Split(benign);
+    KINSHIP_ASSIGN_OR_RETURN(std::vector<int64_t> rowids,
+                             store::IncidentsWithValue(segments_, value_id));
+    for (int64_t r : rowids) {
+      if (states_) {
+        states_->Bind(1, r);
+        states_->Bind(2, value_id);
+        KINSHIP_ASSIGN_OR_RETURN(bool stated, states_->Step());
+        states_->Reset();
+        if (!stated) continue;
+      }
+      id_of_.Bind(1, r);
+      KINSHIP_ASSIGN_OR_RETURN(bool found, id_of_.Step());
+      if (!found) {
+        id_of_.Reset();
+        return absl::DataLossError(
+            absl::StrCat(path_, ": value_incidents names missing incident rowid ", r));
+      }
+      out.incident_ids.push_back(id_of_.ColumnString(0));
+      out.titles.push_back(id_of_.ColumnString(1));
+      out.first_seen.push_back(id_of_.ColumnString(2));
+      id_of_.Reset();
+    }
+    return out;
+  }
+
+ private:
+  HoldersReader(std::string path, Statement segments, Statement id_of,
+                std::optional<Statement> states)
+      : path_(std::move(path)),
+        segments_(std::move(segments)),
+        id_of_(std::move(id_of)),
+        states_(std::move(states)) {}
+
+  std::string path_;
+  Statement segments_, id_of_;
+  std::optional<Statement> states_;
+};
+
+}  // namespace
+
 absl::StatusOr<Store::ValueHolders> Store::IncidentsWithValue(IndicatorType type,
                                                               std::string_view value,
                                                               bool stated_only) {
@@ -746,45 +814,10 @@ absl::StatusOr<Store::ValueHolders> Store::IncidentsWithValue(IndicatorType type
   find.Bind(1, static_cast<int64_t>(type));
   find.Bind(2, value);
   KINSHIP_ASSIGN_OR_RETURN(bool row, find.Step());
-  ValueHolders out;
-  if (!row) return out;
-  const int64_t value_id = find.ColumnInt(0);
-  out.warninglists = Split(find.ColumnText(1));
-  find.Reset();
-  KINSHIP_ASSIGN_OR_RETURN(std::vector<int64_t> rowids, store::IncidentsWithValue(db, value_id));
-  KINSHIP_ASSIGN_OR_RETURN(
-      Statement id_of, db.Prepare("SELECT id, title, first_seen FROM incident WHERE rowid = ?"));
-  // An incident's indicator rows are the id range [indicator_first, + indicator_count); prepared
-  // only when asked for.
-  std::optional<Statement> states;
-  if (stated_only) {
-    KINSHIP_ASSIGN_OR_RETURN(
-        Statement st,
-        db.Prepare("SELECT 1 FROM incident i JOIN indicator n ON n.id >= i.indicator_first AND "
-                   "n.id < i.indicator_first + i.indicator_count WHERE i.rowid = ? AND "
-                   "n.value_id = ? AND n.derivation = 0 LIMIT 1"));
-    states.emplace(std::move(st));
-  }
-  for (int64_t r : rowids) {
-    if (states) {
-      states->Bind(1, r);
-      states->Bind(2, value_id);
-      KINSHIP_ASSIGN_OR_RETURN(bool stated, states->Step());
-      states->Reset();
-      if (!stated) continue;
-    }
-    id_of.Bind(1, r);
-    KINSHIP_ASSIGN_OR_RETURN(bool found, id_of.Step());
-    if (!found) {
-      return absl::DataLossError(
-          absl::StrCat(impl_->path, ": value_incidents names missing incident rowid ", r));
-    }
-    out.incident_ids.push_back(id_of.ColumnString(0));
-    out.titles.push_back(id_of.ColumnString(1));
-    out.first_seen.push_back(id_of.ColumnString(2));
-    id_of.Reset();
-  }
-  return out;
+  if (!row) return ValueHolders{};
+  KINSHIP_ASSIGN_OR_RETURN(HoldersReader holders,
+                           HoldersReader::Make(db, impl_->path, stated_only));
+  return holders.Read(find.ColumnInt(0), find.ColumnText(1));
 }
 
 namespace {
@@ -832,8 +865,14 @@ absl::StatusOr<Store::ValuesInsideNetwork> Store::ValuesInside(std::string_view 
   KINSHIP_ASSIGN_OR_RETURN(ni::Network net, ni::ParseCidr(cidr));
   KINSHIP_ASSIGN_OR_RETURN(
       Statement between,
-      impl_->db().Prepare("SELECT value FROM value WHERE type = ? AND value >= ? AND value < ? "
-                          "ORDER BY value"));
+      impl_->db().Prepare("SELECT id, value, benign FROM value WHERE type = ? AND value >= ? "
+                          "AND value < ? ORDER BY value"));
+  // Addresses are listed with every holder; a network only with the incidents that state it (one
+  // derived from an address inside is no statement).
+  KINSHIP_ASSIGN_OR_RETURN(HoldersReader any_holder,
+                           HoldersReader::Make(impl_->db(), impl_->path, /*stated_only=*/false));
+  KINSHIP_ASSIGN_OR_RETURN(HoldersReader stating,
+                           HoldersReader::Make(impl_->db(), impl_->path, /*stated_only=*/true));
   const IndicatorType address = net.ip.v6 ? IndicatorType::kIpv6 : IndicatorType::kIpv4;
   ValuesInsideNetwork out;
   // Each value found, with the network it names (an address is its /32 or /128), for the order.
@@ -849,7 +888,7 @@ absl::StatusOr<Store::ValuesInsideNetwork> Store::ValuesInside(std::string_view 
       while (!out.truncated) {
         KINSHIP_ASSIGN_OR_RETURN(bool row, between.Step());
         if (!row) break;
-        std::string value = between.ColumnString(0);
+        std::string value = between.ColumnString(1);
         absl::StatusOr<ni::Network> inner = ni::ParseCidr(value);
         if (!inner.ok() || inner->len <= net.len || !ni::NetworkHolds(net, inner->ip)) continue;
         if (budget == 0) {
@@ -857,9 +896,9 @@ absl::StatusOr<Store::ValuesInsideNetwork> Store::ValuesInside(std::string_view 
           break;
         }
         --budget;
-        KINSHIP_ASSIGN_OR_RETURN(
-            ValueHolders h,
-            IncidentsWithValue(type, value, /*stated_only=*/type == IndicatorType::kCidr));
+        HoldersReader& holders = type == IndicatorType::kCidr ? stating : any_holder;
+        KINSHIP_ASSIGN_OR_RETURN(ValueHolders h,
+                                 holders.Read(between.ColumnInt(0), between.ColumnText(2)));
         if (!h.incident_ids.empty()) {
           found.push_back({*inner, ValueInside{type, std::move(value), std::move(h)}});
         }

@@ -202,20 +202,30 @@ absl::Status ValueIncidentsRemover::Remove(int64_t incident, int64_t first, int6
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<int64_t>> IncidentsWithValue(Db& db, int64_t value_id) {
-  KINSHIP_ASSIGN_OR_RETURN(
-      Statement s,
-      db.Prepare("SELECT incidents FROM value_incidents WHERE value_id = ? ORDER BY segment"));
-  s.Bind(1, value_id);
+absl::StatusOr<std::vector<int64_t>> IncidentsWithValue(Statement& segments, int64_t value_id) {
+  segments.Bind(1, value_id);
   std::vector<int64_t> out;
   while (true) {
-    KINSHIP_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    KINSHIP_RETURN_IF_ERROR(DecodeAscending(s.ColumnBlob(0), &out));
+    absl::StatusOr<bool> row = segments.Step();
+    if (!row.ok() || !*row) {
+      segments.Reset();
+      if (!row.ok()) return row.status();
+      break;
+    }
+    absl::Status decoded = DecodeAscending(segments.ColumnBlob(0), &out);
+    if (!decoded.ok()) {
+      segments.Reset();
+      return decoded;
+    }
   }
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
+}
+
+absl::StatusOr<std::vector<int64_t>> IncidentsWithValue(Db& db, int64_t value_id) {
+  KINSHIP_ASSIGN_OR_RETURN(Statement s, db.Prepare(kSegmentsQuery));
+  return IncidentsWithValue(s, value_id);
 }
 
 absl::Status FillValueIncidents(Db& db) {

@@ -62,6 +62,10 @@ class ValueIncidentsRemover {
 
 // The rowids of the incidents holding `value_id`, ascending.
 absl::StatusOr<std::vector<int64_t>> IncidentsWithValue(Db& db, int64_t value_id);
+// The same with `segments` prepared from kSegmentsQuery (reset after), for many values.
+inline constexpr std::string_view kSegmentsQuery =
+    "SELECT incidents FROM value_incidents WHERE value_id = ? ORDER BY segment";
+absl::StatusOr<std::vector<int64_t>> IncidentsWithValue(Statement& segments, int64_t value_id);
 
 // Builds the table from the indicator rows (the v4 migration of an older store).
 absl::Status FillValueIncidents(Db& db);
