@@ -99,9 +99,9 @@ absl::Status RunAttribute(const GlobalOptions& g, const AttributeArgs& args) {
   // are set aside as for any query.
   if (!args.files.empty()) {
     std::vector<Diagnostic> diagnostics;
-    KINSHIP_ASSIGN_OR_RETURN(
-        std::vector<Incident> read,
-        ReadUnstored(store, analysis->kb(), args.files, args.format, &diagnostics));
+    KINSHIP_ASSIGN_OR_RETURN(UnstoredContext context, UnstoredContext::Of(store, analysis->kb()));
+    KINSHIP_ASSIGN_OR_RETURN(std::vector<Incident> read,
+                             ReadUnstored(context, args.files, args.format, &diagnostics));
     if (!g.quiet) PrintDiagnostics(diagnostics, kMaxWarningsShown);
     for (const Incident& inc : read) {
       PrintResult(g, *analysis, naming, inc, analysis->Attribute(inc), inc.provenance.file);

@@ -76,6 +76,10 @@ class Service {
     });
   }
 
+  // The KB and the warninglists' matcher of the indexed store, for posted files; called inside
+  // Run (its shared lock held). Built with each index, not per request.
+  const UnstoredContext& Unstored() const { return *unstored_; }
+
   // What is indexed, when and how large; called inside Run (its shared lock held).
   Json Status(Analysis& a) const {
     const score::IndexStats st = a.index().Stats();
@@ -141,12 +145,14 @@ class Service {
     KINSHIP_ASSIGN_OR_RETURN(std::unique_ptr<Analysis> a,
                              Analysis::Load(g_, args_.settings, {.naming = true}));
     KINSHIP_ASSIGN_OR_RETURN(int64_t v, a->store().DataVersion());
+    KINSHIP_ASSIGN_OR_RETURN(UnstoredContext unstored, UnstoredContext::Of(a->store(), a->kb()));
     {
       std::lock_guard c(campaigns_mu_);  // the old index's campaigns
       campaigns_.clear();
     }
     std::lock_guard s(store_mu_);
     analysis_ = std::move(a);
+    unstored_ = std::move(unstored);
     version_ = v;
     ++indexings_;
     index_seconds_ =
@@ -168,6 +174,7 @@ class Service {
   std::map<std::tuple<double, score::Linkage, bool>, AssessedCampaigns>
       campaigns_;  // of the current index
   std::unique_ptr<Analysis> analysis_;
+  std::optional<UnstoredContext> unstored_;  // with analysis_
   int64_t version_ = 0;
   size_t indexings_ = 0;
   double index_seconds_ = 0;
@@ -329,9 +336,9 @@ void Routes(httplib::Server& svr, Service& service) {
       const std::string format =
           req.has_param("format") ? req.get_param_value("format") : std::string("auto");
       std::vector<Diagnostic> diagnostics;
-      KINSHIP_ASSIGN_OR_RETURN(std::vector<Incident> read, service.WithStore([&](Store& s) {
-        return ReadUnstoredBuffer(s, a.kb(), req.body, name, format, &diagnostics);
-      }));
+      KINSHIP_ASSIGN_OR_RETURN(
+          std::vector<Incident> read,
+          ReadUnstoredBuffer(service.Unstored(), req.body, name, format, &diagnostics));
       Json results = Json::array();
       for (const Incident& inc : read) {
         attrib::Result r = a.Attribute(inc);

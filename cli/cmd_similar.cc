@@ -118,8 +118,9 @@ absl::StatusOr<FileQueries> LoadFileQueries(const GlobalOptions& g,
   FileQueries q;
   KINSHIP_ASSIGN_OR_RETURN(q.analysis, Analysis::Load(g, {}, {.attribution = false}));
   std::vector<Diagnostic> diagnostics;
-  KINSHIP_ASSIGN_OR_RETURN(q.incidents, ReadUnstored(q.analysis->store(), q.analysis->kb(), files,
-                                                     format, &diagnostics));
+  KINSHIP_ASSIGN_OR_RETURN(UnstoredContext context,
+                           UnstoredContext::Of(q.analysis->store(), q.analysis->kb()));
+  KINSHIP_ASSIGN_OR_RETURN(q.incidents, ReadUnstored(context, files, format, &diagnostics));
   if (!g.quiet) PrintDiagnostics(diagnostics, kMaxWarningsShown);
   return q;
 }

@@ -6,7 +6,6 @@
 #include "absl/strings/str_cat.h"
 #include "kinship/ingest.h"
 #include "kinship/normalize.h"
-#include "kinship/warninglist.h"
 
 namespace kinship::cli {
 
@@ -36,44 +35,6 @@ void LinkToKb(const kb::KnowledgeBase& kb, Incident& inc) {
   }
 }
 
-namespace {
-
-// The ingest options and the store's warninglists, for an unstored input.
-struct Reading {
-  ingest::Options opts;
-  std::optional<WarninglistMatcher> matcher;
-};
-
-absl::StatusOr<Reading> StartReading(Store& store, const kb::KnowledgeBase* kb,
-                                     const std::string& format) {
-  const std::optional<ingest::Format> f = ingest::FormatFromName(format);
-  if (!f) return absl::InvalidArgumentError(absl::StrCat("unknown --format '", format, "'"));
-  Reading r;
-  r.opts.format = *f;
-  r.opts.kb = kb;
-  KINSHIP_ASSIGN_OR_RETURN(std::vector<Warninglist> lists, store.Warninglists());
-  if (!lists.empty()) r.matcher.emplace(std::move(lists));
-  return r;
-}
-
-// What ingest does to a parsed input before the store takes it: normalised, linked to the KB,
-// marked against the warninglists (the store marks values as it writes them).
-void Prepare(const Reading& r, ingest::ParseOutput& parsed, std::vector<Incident>& out,
-             std::vector<Diagnostic>* diagnostics) {
-  for (Diagnostic& d : parsed.diagnostics) diagnostics->push_back(std::move(d));
-  for (Incident& inc : parsed.incidents) {
-    normalize::NormalizeIncident(inc, diagnostics);
-    if (r.opts.kb != nullptr) LinkToKb(*r.opts.kb, inc);
-    for (Indicator& ind : inc.indicators) {
-      ind.warninglists.clear();
-      if (r.matcher && ind.valid()) ind.warninglists = r.matcher->Match(ind);
-    }
-    out.push_back(std::move(inc));
-  }
-}
-
-}  // namespace
-
 void AddFileOptions(CLI::App& cmd, std::vector<std::string>& files, std::string& format,
                     const std::string& what) {
   cmd.add_option("--file", files,
@@ -94,11 +55,49 @@ absl::Status CheckInputsExist(const std::vector<std::string>& paths) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<Incident>> ReadUnstored(Store& store, const kb::KnowledgeBase* kb,
+absl::StatusOr<UnstoredContext> UnstoredContext::Of(Store& store, const kb::KnowledgeBase* kb) {
+  UnstoredContext c;
+  c.kb = kb;
+  KINSHIP_ASSIGN_OR_RETURN(std::vector<Warninglist> lists, store.Warninglists());
+  if (!lists.empty()) c.matcher.emplace(std::move(lists));
+  return c;
+}
+
+namespace {
+
+absl::StatusOr<ingest::Options> OptionsOf(const UnstoredContext& context,
+                                          const std::string& format) {
+  const std::optional<ingest::Format> f = ingest::FormatFromName(format);
+  if (!f) return absl::InvalidArgumentError(absl::StrCat("unknown --format '", format, "'"));
+  ingest::Options opts;
+  opts.format = *f;
+  opts.kb = context.kb;
+  return opts;
+}
+
+// What ingest does to a parsed input before the store takes it: normalised, linked to the KB,
+// marked against the warninglists (the store marks values as it writes them).
+void Prepare(const UnstoredContext& context, ingest::ParseOutput& parsed,
+             std::vector<Incident>& out, std::vector<Diagnostic>* diagnostics) {
+  for (Diagnostic& d : parsed.diagnostics) diagnostics->push_back(std::move(d));
+  for (Incident& inc : parsed.incidents) {
+    normalize::NormalizeIncident(inc, diagnostics);
+    if (context.kb != nullptr) LinkToKb(*context.kb, inc);
+    for (Indicator& ind : inc.indicators) {
+      ind.warninglists.clear();
+      if (context.matcher && ind.valid()) ind.warninglists = context.matcher->Match(ind);
+    }
+    out.push_back(std::move(inc));
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<Incident>> ReadUnstored(const UnstoredContext& context,
                                                    const std::vector<std::string>& paths,
                                                    const std::string& format,
                                                    std::vector<Diagnostic>* diagnostics) {
-  KINSHIP_ASSIGN_OR_RETURN(Reading r, StartReading(store, kb, format));
+  KINSHIP_ASSIGN_OR_RETURN(ingest::Options opts, OptionsOf(context, format));
   std::vector<Incident> out;
   for (const std::string& path : paths) {
     auto inputs = ingest::ListInputs(path);
@@ -110,25 +109,25 @@ absl::StatusOr<std::vector<Incident>> ReadUnstored(Store& store, const kb::Knowl
       return inputs.status();
     }
     for (const ingest::InputFile& input : *inputs) {
-      KINSHIP_ASSIGN_OR_RETURN(ingest::ParseOutput parsed, ingest::ParseInput(input, r.opts));
-      Prepare(r, parsed, out, diagnostics);
+      KINSHIP_ASSIGN_OR_RETURN(ingest::ParseOutput parsed, ingest::ParseInput(input, opts));
+      Prepare(context, parsed, out, diagnostics);
     }
   }
   return out;
 }
 
-absl::StatusOr<std::vector<Incident>> ReadUnstoredBuffer(Store& store, const kb::KnowledgeBase* kb,
+absl::StatusOr<std::vector<Incident>> ReadUnstoredBuffer(const UnstoredContext& context,
                                                          std::string_view content,
                                                          const std::string& name,
                                                          const std::string& format,
                                                          std::vector<Diagnostic>* diagnostics) {
-  KINSHIP_ASSIGN_OR_RETURN(Reading r, StartReading(store, kb, format));
-  KINSHIP_ASSIGN_OR_RETURN(ingest::ParseOutput parsed, ingest::ParseBuffer(content, name, r.opts));
+  KINSHIP_ASSIGN_OR_RETURN(ingest::Options opts, OptionsOf(context, format));
+  KINSHIP_ASSIGN_OR_RETURN(ingest::ParseOutput parsed, ingest::ParseBuffer(content, name, opts));
   for (Incident& inc : parsed.incidents) {
     if (inc.provenance.file.empty()) inc.provenance.file = name;
   }
   std::vector<Incident> out;
-  Prepare(r, parsed, out, diagnostics);
+  Prepare(context, parsed, out, diagnostics);
   return out;
 }
 

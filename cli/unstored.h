@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "kinship/kb.h"
 #include "kinship/model.h"
 #include "kinship/store.h"
+#include "kinship/warninglist.h"
 
 namespace kinship::cli {
 
@@ -29,15 +31,32 @@ void AddFileOptions(CLI::App& cmd, std::vector<std::string>& files, std::string&
 // command indexes the store, which may take minutes, only to fail on a typo.
 absl::Status CheckInputsExist(const std::vector<std::string>& paths);
 
+// What reading an unstored input takes from the store: its KB (null without one) and a matcher
+// over its warninglists, built once (tens of milliseconds for the MISP lists) and kept while the
+// store is unchanged: `kinship serve` keeps one per index.
+struct UnstoredContext {
+  const kb::KnowledgeBase* kb = nullptr;
+  std::optional<WarninglistMatcher> matcher;
+  static absl::StatusOr<UnstoredContext> Of(Store& store, const kb::KnowledgeBase* kb);
+};
+
 // Incidents read from files without storing them: each path listed (a MISP feed folder or a
 // folder of inputs works), parsed (`format`: "auto" detects it), normalised, its names linked to
-// `kb` (may be null) and its values marked against the store's warninglists, as ingest would
-// store them. Warnings are appended to `diagnostics`. Errors: kInvalidArgument for a missing path,
-// an unknown format, or a malformed file (the file and the place in it named).
-absl::StatusOr<std::vector<Incident>> ReadUnstored(Store& store, const kb::KnowledgeBase* kb,
+// the context's KB and its values marked against its warninglists, as ingest would store them.
+// Warnings are appended to `diagnostics`. Errors: kInvalidArgument for a missing path, an
+// unknown format, or a malformed file (the file and the place in it named).
+absl::StatusOr<std::vector<Incident>> ReadUnstored(const UnstoredContext& context,
                                                    const std::vector<std::string>& paths,
                                                    const std::string& format,
                                                    std::vector<Diagnostic>* diagnostics);
+
+// The same for one input held in memory (`kinship serve`'s POST /v1/attribute), named `name` in
+// errors and provenance.
+absl::StatusOr<std::vector<Incident>> ReadUnstoredBuffer(const UnstoredContext& context,
+                                                         std::string_view content,
+                                                         const std::string& name,
+                                                         const std::string& format,
+                                                         std::vector<Diagnostic>* diagnostics);
 
 // The diagnostics as `--json` lists them: {"severity", "file", "location", "message"}.
 nlohmann::json DiagnosticsJson(const std::vector<Diagnostic>& diagnostics);
