@@ -924,22 +924,27 @@ absl::StatusOr<std::vector<Match>> SimilarityIndex::Similar(std::string_view id,
   return impl_->SimilarResolved(impl_->FromDoc(d), d.first_day, d.last_day, it->second, top_k);
 }
 
+namespace {
+
+// Similar and SimilarAttributed of an incident: the query resolved, itself left out when indexed.
+std::vector<Match> SimilarToIncident(const SimilarityIndex::Impl& impl, const Incident& query,
+                                     size_t top_k, bool attributed_only) {
+  auto it = impl.doc_ids.find(query.id);
+  const int64_t self = it == impl.doc_ids.end() ? -1 : static_cast<int64_t>(it->second);
+  return impl.SimilarResolved(impl.Resolve(query), internal::DaysFromIso(query.first_seen),
+                              internal::DaysFromIso(query.last_seen), self, top_k,
+                              /*explain=*/true, -std::numeric_limits<double>::infinity(),
+                              attributed_only);
+}
+
+}  // namespace
+
 std::vector<Match> SimilarityIndex::Similar(const Incident& query, size_t top_k) const {
-  int64_t self = -1;
-  auto it = impl_->doc_ids.find(query.id);
-  if (it != impl_->doc_ids.end()) self = it->second;
-  return impl_->SimilarResolved(impl_->Resolve(query), internal::DaysFromIso(query.first_seen),
-                                internal::DaysFromIso(query.last_seen), self, top_k);
+  return SimilarToIncident(*impl_, query, top_k, /*attributed_only=*/false);
 }
 
 std::vector<Match> SimilarityIndex::SimilarAttributed(const Incident& query, size_t top_k) const {
-  int64_t self = -1;
-  auto it = impl_->doc_ids.find(query.id);
-  if (it != impl_->doc_ids.end()) self = it->second;
-  return impl_->SimilarResolved(impl_->Resolve(query), internal::DaysFromIso(query.first_seen),
-                                internal::DaysFromIso(query.last_seen), self, top_k,
-                                /*explain=*/true, -std::numeric_limits<double>::infinity(),
-                                /*attributed_only=*/true);
+  return SimilarToIncident(*impl_, query, top_k, /*attributed_only=*/true);
 }
 
 absl::StatusOr<Comparison> SimilarityIndex::Compare(std::string_view a, std::string_view b) const {
