@@ -37,13 +37,16 @@ void LinkToKb(const kb::KnowledgeBase& kb, Incident& inc) {
 
 void AddFileOptions(CLI::App& cmd, std::vector<std::string>& files, std::string& format,
                     const std::string& what) {
-  cmd.add_option("--file", files,
-                 absl::StrCat(what,
-                              " the incidents of a file (as ingest reads it), not stored; "
-                              "repeat for more files"))
-      ->allow_extra_args(false);
+  CLI::Option* file =
+      cmd.add_option("--file", files,
+                     absl::StrCat(what,
+                                  " the incidents of a file (as ingest reads it), not stored; "
+                                  "repeat for more files"))
+          ->allow_extra_args(false);
+  // Without --file there is nothing for --format to apply to: said, not silently ignored.
   cmd.add_option("--format", format, "With --file: auto|misp|stix|text|csv|report")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->needs(file);
 }
 
 absl::Status CheckInputsExist(const std::vector<std::string>& paths) {
