@@ -402,6 +402,7 @@ absl::Status RunStats(GlobalOptions& g) {
 struct PivotArgs {
   std::string value;
   std::string type;
+  size_t inside_limit = kMaxValuesInside;
 };
 
 // Exact correlation from the store: which incidents hold a value (refanged and canonicalised
@@ -412,7 +413,8 @@ absl::Status RunPivot(GlobalOptions& g, const PivotArgs& args) {
   KINSHIP_ASSIGN_OR_RETURN(Store::ValueHolders h, store->IncidentsWithValue(v.type, v.canonical));
   KINSHIP_ASSIGN_OR_RETURN(std::vector<NetworkHolders> networks,
                            EnclosingNetworkHolders(*store, v));
-  KINSHIP_ASSIGN_OR_RETURN(Store::ValuesInsideNetwork inside, ValuesInsideNetwork(*store, v));
+  KINSHIP_ASSIGN_OR_RETURN(Store::ValuesInsideNetwork inside,
+                           ValuesInsideNetwork(*store, v, args.inside_limit));
   // Whether similarity gives the value weight (over-correlating values weigh nothing); the store
   // is counted only when the holders pass the rule's floor.
   const score::ScoringOptions scoring = ScoringOptionsOf(g);
@@ -465,8 +467,10 @@ absl::Status RunPivot(GlobalOptions& g, const PivotArgs& args) {
     std::printf("+%zu more inside (--json lists them)\n", inside.values.size() - shown);
   }
   if (inside.truncated) {
-    std::printf("more values lie inside than the %zu looked up (a narrower network lists them)\n",
-                kMaxValuesInside);
+    std::printf(
+        "more values lie inside than the %zu looked up (a narrower network or a higher "
+        "--inside-limit lists them)\n",
+        args.inside_limit);
   }
   return absl::OkStatus();
 }
@@ -496,6 +500,11 @@ void Setup(CLI::App& app, GlobalOptions& g) {
       "pivot", "Which stored incidents hold a value (exact correlation; defanged values work)");
   pivot->add_option("value", pivot_args->value, "An IP, domain, URL, hash, email, ...")->required();
   pivot->add_option("--type", pivot_args->type, "The value's type when it is ambiguous");
+  pivot
+      ->add_option("--inside-limit", pivot_args->inside_limit,
+                   "For a network: how many stored values inside it to look up at most")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1000000}));
   pivot->callback([&g, pivot_args] { g.exit_code = Finish(g, RunPivot(g, *pivot_args)); });
 
   auto* stats = app.add_subcommand("stats", "What the store holds");

@@ -366,6 +366,8 @@ void Routes(httplib::Server& svr, Service& service) {
       KINSHIP_ASSIGN_OR_RETURN(std::string value, Param(req, "value"));
       const std::string type = req.has_param("type") ? req.get_param_value("type") : "";
       KINSHIP_ASSIGN_OR_RETURN(PivotValue v, ParsePivotValue(value, type));
+      KINSHIP_ASSIGN_OR_RETURN(size_t inside_limit,
+                               SizeParam(req, "inside_limit", kMaxValuesInside, 1, 1000000));
       KINSHIP_ASSIGN_OR_RETURN(Store::ValueHolders h, service.WithStore([&](Store& s) {
         return s.IncidentsWithValue(v.type, v.canonical);
       }));
@@ -373,7 +375,7 @@ void Routes(httplib::Server& svr, Service& service) {
           std::vector<NetworkHolders> networks,
           service.WithStore([&](Store& s) { return EnclosingNetworkHolders(s, v); }));
       KINSHIP_ASSIGN_OR_RETURN(Store::ValuesInsideNetwork inside, service.WithStore([&](Store& s) {
-        return ValuesInsideNetwork(s, v);
+        return ValuesInsideNetwork(s, v, inside_limit);
       }));
       return PivotJson(v, h, networks, inside, a.index().OverCorrelationLimit());
     }));

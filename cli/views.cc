@@ -124,9 +124,10 @@ absl::StatusOr<std::vector<NetworkHolders>> EnclosingNetworkHolders(Store& store
   return out;
 }
 
-absl::StatusOr<Store::ValuesInsideNetwork> ValuesInsideNetwork(Store& store, const PivotValue& v) {
+absl::StatusOr<Store::ValuesInsideNetwork> ValuesInsideNetwork(Store& store, const PivotValue& v,
+                                                               size_t limit) {
   if (v.type != IndicatorType::kCidr) return Store::ValuesInsideNetwork{};
-  return store.ValuesInside(v.canonical, kMaxValuesInside);
+  return store.ValuesInside(v.canonical, limit);
 }
 
 namespace {

@@ -38,11 +38,13 @@ struct NetworkHolders {
 };
 absl::StatusOr<std::vector<NetworkHolders>> EnclosingNetworkHolders(Store& store,
                                                                     const PivotValue& v);
-// For a network: Store::ValuesInside, at most kMaxValuesInside values. Empty for other values.
+// For a network: Store::ValuesInside, at most `limit` values looked up (kMaxValuesInside unless
+// `kinship pivot --inside-limit` says otherwise). Empty for other values.
 inline constexpr size_t kMaxValuesInside = 10000;
 // The values inside a network `kinship pivot` prints (--json lists every one).
 inline constexpr size_t kValuesInsideListed = 50;
-absl::StatusOr<Store::ValuesInsideNetwork> ValuesInsideNetwork(Store& store, const PivotValue& v);
+absl::StatusOr<Store::ValuesInsideNetwork> ValuesInsideNetwork(Store& store, const PivotValue& v,
+                                                               size_t limit = kMaxValuesInside);
 // `kinship pivot --json`: the value, its warninglists, the incidents holding it, for an address
 // or a network the stated networks holding it ("networks"), and for a network what is stored
 // inside it ("inside", "inside_truncated"). `over_correlation_limit`: the holders above which

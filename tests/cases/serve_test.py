@@ -88,6 +88,8 @@ with tempfile.TemporaryDirectory() as tmp:
             ("/v1/compare", {"a": BUNDESTAG, "b": DNC}, ["compare", BUNDESTAG, DNC]),
             ("/v1/attribute", {"id": BUNDESTAG}, ["attribute", BUNDESTAG]),
             ("/v1/pivot", {"value": "176.31.112[.]10"}, ["pivot", "176.31.112[.]10"]),
+            ("/v1/pivot", {"value": "176.0.0.0/8", "inside_limit": 1},
+             ["pivot", "176.0.0.0/8", "--inside-limit", "1"]),
             ("/v1/incident", {"id": CZECH}, ["show", CZECH]),
         ]:
             code, body = get(base, path, **params)
@@ -106,6 +108,11 @@ with tempfile.TemporaryDirectory() as tmp:
         check(code == 400 and "'b'" in body["error"], f"missing parameter -> 400 ({code} {body})")
         code, body = get(base, "/v1/similar", id=BUNDESTAG, top="lots")
         check(code == 400 and "top" in body["error"], f"bad number -> 400 ({code} {body})")
+        code, body = get(base, "/v1/pivot", value="176.0.0.0/8", inside_limit=1)
+        check(len(body["inside"]) == 1 and body["inside_truncated"] is True,
+              f"a network with more stored inside than inside_limit says so ({body})")
+        code, body = get(base, "/v1/pivot", value="176.0.0.0/8", inside_limit=0)
+        check(code == 400 and "inside_limit" in body["error"], f"inside_limit 0 -> 400 ({code} {body})")
         code, body = get(base, "/v1/pivot", value="not a value at all")
         check(code == 400, f"unparseable pivot value -> 400 ({code} {body})")
         code, body = get(base, "/no/such/path")
