@@ -15,10 +15,12 @@
 #include "cli/command.h"
 #include "cli/unstored.h"
 #include "cli/views.h"
+#include "kinship/attribution.h"
 #include "kinship/ingest.h"
 #include "kinship/kb.h"
 #include "kinship/normalize.h"
 #include "kinship/parallel.h"
+#include "kinship/similarity.h"
 
 namespace kinship::cli {
 namespace {
@@ -275,6 +277,88 @@ absl::Status RunIngest(GlobalOptions& g, const IngestArgs& args) {
   return absl::OkStatus();
 }
 
+// `kinship remove ID...`: the incidents out of the store, in one transaction (an unknown id
+// removes nothing). The similarity snapshot cannot drop an incident, so a current one is stale
+// after; the naming-style one stays current (saved under the store's new key) when no removed
+// incident is one it indexes (an actor and a hostname), as after an ingest.
+absl::Status RunRemove(GlobalOptions& g, std::vector<std::string> ids) {
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  KINSHIP_ASSIGN_OR_RETURN(auto store, OpenStore(g, /*create=*/false));
+  // Read before they go: whether the naming-style index holds any of them.
+  size_t style_indexed = 0;
+  for (const std::string& id : ids) {
+    absl::StatusOr<Incident> inc = store->GetIncident(id, Store::Detail::kStyle);
+    if (!inc.ok() && inc.status().code() != absl::StatusCode::kNotFound) return inc.status();
+    if (inc.ok() && attrib::StyleIndex::Indexes(*inc)) ++style_indexed;
+  }
+  KINSHIP_ASSIGN_OR_RETURN(RemoveSummary sum, store->Remove(ids));
+  // A snapshot current before the removal (saved under the key before it) is stale now.
+  std::string index_state = "none", index_why, style_state = "none", style_why;
+  const std::string removed_why =
+      absl::StrCat(sum.removed, sum.removed == 1 ? " incident was" : " incidents were", " removed");
+  std::error_code ec;
+  if (std::filesystem::exists(SnapshotPath(g), ec)) {
+    absl::StatusOr<score::SimilarityIndex::SnapshotHeader> h =
+        score::SimilarityIndex::ReadSnapshotHeader(SnapshotPath(g));
+    index_state = "stale";
+    index_why = h.ok() && h->readable && h->key == sum.snapshot_key_before ? removed_why
+                                                                           : "it was stale before";
+  }
+  if (std::filesystem::exists(StyleSnapshotPath(g), ec)) {
+    style_state = "stale";
+    absl::StatusOr<std::string> key = attrib::StyleIndex::SnapshotKey(StyleSnapshotPath(g));
+    if (!key.ok() || *key != sum.snapshot_key_before) {
+      style_why = "it was stale before";
+    } else if (style_indexed > 0) {
+      style_why = absl::StrCat(
+          style_indexed, style_indexed == 1 ? " removed incident was" : " removed incidents were",
+          " in it: its classifier must be trained again");
+    } else {
+      absl::StatusOr<attrib::StyleIndex> style =
+          attrib::StyleIndex::Load(StyleSnapshotPath(g), sum.snapshot_key_before);
+      absl::Status saved =
+          style.ok() ? style->Save(StyleSnapshotPath(g), sum.snapshot_key_after) : style.status();
+      if (saved.ok()) {
+        style_state = "updated";
+      } else {
+        style_why = std::string(saved.message());
+      }
+    }
+  }
+  if (g.json) {
+    nlohmann::json out = {{"removed", sum.removed},
+                          {"indicators", sum.indicators},
+                          {"values_deleted", sum.values_deleted}};
+    if (index_state != "none") {
+      out["index_snapshot"] = {
+          {"path", SnapshotPath(g)}, {"state", index_state}, {"why", index_why}};
+    }
+    if (style_state != "none") {
+      out["style_snapshot"] = {
+          {"path", StyleSnapshotPath(g)}, {"state", style_state}, {"why", style_why}};
+    }
+    PrintJsonLine(out);
+    return absl::OkStatus();
+  }
+  std::printf(
+      "removed %zu incident%s: %zu indicators, %zu values no other incident holds deleted\n",
+      sum.removed, sum.removed == 1 ? "" : "s", sum.indicators, sum.values_deleted);
+  if (index_state == "stale") {
+    std::printf("index snapshot %s is stale: %s (`kinship index build` saves a current one)\n",
+                SnapshotPath(g).c_str(), index_why.c_str());
+  }
+  if (style_state == "updated") {
+    std::printf("naming-style snapshot %s kept current: no removed incident was in it\n",
+                StyleSnapshotPath(g).c_str());
+  } else if (style_state == "stale") {
+    std::printf(
+        "naming-style snapshot %s is stale: %s (`kinship index build` saves a current one)\n",
+        StyleSnapshotPath(g).c_str(), style_why.c_str());
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RunIncidents(GlobalOptions& g) {
   KINSHIP_ASSIGN_OR_RETURN(auto store, OpenStore(g, /*create=*/false));
   KINSHIP_ASSIGN_OR_RETURN(auto list, store->ListIncidents());
@@ -486,6 +570,14 @@ void Setup(CLI::App& app, GlobalOptions& g) {
   ingest->add_flag("--skip-bad", args->skip_bad,
                    "Skip malformed records with a warning instead of failing the whole ingest");
   ingest->callback([&g, args] { g.exit_code = Finish(g, RunIngest(g, *args)); });
+
+  auto remove_ids = std::make_shared<std::vector<std::string>>();
+  auto* remove = app.add_subcommand(
+      "remove",
+      "Remove incidents and everything stored under them (one transaction; an unknown id "
+      "removes nothing)");
+  remove->add_option("ids", *remove_ids, "Incident ids")->required();
+  remove->callback([&g, remove_ids] { g.exit_code = Finish(g, RunRemove(g, *remove_ids)); });
 
   auto* incidents = app.add_subcommand("incidents", "List stored incidents");
   incidents->callback([&g] { g.exit_code = Finish(g, RunIncidents(g)); });

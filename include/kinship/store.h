@@ -41,6 +41,14 @@ struct IngestSummary {
   size_t stored_replaced = 0;
 };
 
+// What Store::Remove took out.
+struct RemoveSummary {
+  size_t removed = 0;         // incidents
+  size_t indicators = 0;      // their indicator rows (derived ones included)
+  size_t values_deleted = 0;  // values no stored incident holds any more
+  std::string snapshot_key_before, snapshot_key_after;  // as IngestSummary's
+};
+
 struct IncidentSummary {
   std::string id;
   std::string title;
@@ -77,6 +85,12 @@ class Store {
   // memory is bounded by the batches in flight, not by the whole input.
   using BatchSource = std::function<absl::StatusOr<std::span<Incident>>()>;
   absl::StatusOr<IngestSummary> IngestBatches(const BatchSource& next);
+
+  // Removes the incidents with these ids (duplicates ignored), with everything stored under
+  // them, in ONE transaction, and deletes the values no stored incident holds any more (deleted
+  // pages are overwritten: SQLite's secure_delete). Errors: kNotFound naming the first id the
+  // store does not hold, and then nothing is removed.
+  absl::StatusOr<RemoveSummary> Remove(const std::vector<std::string>& ids);
 
   absl::StatusOr<std::vector<IncidentSummary>> ListIncidents();
   // How many incidents the store holds (Stats counts every table).

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -199,6 +200,49 @@ class FirstLoadJournal {
   store::Db* db_;
 };
 
+// Takes a stored incident out: its value_incidents entries, its indicator rows (the id range
+// [indicator_first, + indicator_count) of its incident row), its techniques, software, attributions
+// and actor mentions, then the incident row. Children are deleted explicitly, as ingest runs with
+// foreign keys off and nothing cascades. Used by ingest to replace an incident and by
+// Store::Remove.
+class IncidentDeleter {
+ public:
+  static absl::StatusOr<IncidentDeleter> Make(store::Db& db) {
+    KINSHIP_ASSIGN_OR_RETURN(store::ValueIncidentsRemover unlink,
+                             store::ValueIncidentsRemover::Make(db));
+    KINSHIP_ASSIGN_OR_RETURN(Statement indicators,
+                             db.Prepare("DELETE FROM indicator WHERE id >= ?1 AND id < ?1 + ?2"));
+    IncidentDeleter d(std::move(unlink), std::move(indicators));
+    for (std::string_view table : {"technique", "software", "attribution", "actor_mention"}) {
+      KINSHIP_ASSIGN_OR_RETURN(
+          Statement s, db.Prepare(absl::StrCat("DELETE FROM ", AV(table), " WHERE incident = ?")));
+      d.rows_.push_back(std::move(s));
+    }
+    KINSHIP_ASSIGN_OR_RETURN(Statement s, db.Prepare("DELETE FROM incident WHERE rowid = ?"));
+    d.rows_.push_back(std::move(s));
+    return d;
+  }
+  // The incident at `rowid` whose indicator rows are ids [first, first + count).
+  // `in_segments`: false for an incident written earlier in the same ingest, whose
+  // value_incidents entries are still pending in its writer (ValueIncidentsWriter::Forget).
+  absl::Status Delete(int64_t rowid, int64_t first, int64_t count, bool in_segments) {
+    if (in_segments) KINSHIP_RETURN_IF_ERROR(unlink_.Remove(rowid, first, count));
+    KINSHIP_RETURN_IF_ERROR(indicators_.RunWith(first, count));
+    for (Statement& del : rows_) {
+      del.Bind(1, rowid);
+      KINSHIP_RETURN_IF_ERROR(del.Run());
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  IncidentDeleter(store::ValueIncidentsRemover unlink, Statement indicators)
+      : unlink_(std::move(unlink)), indicators_(std::move(indicators)) {}
+  store::ValueIncidentsRemover unlink_;
+  Statement indicators_;
+  std::vector<Statement> rows_;  // children first, the incident row last
+};
+
 // What Store::SnapshotKey is made of.
 struct SnapshotKeyParts {
   int64_t id = 0, schema = 0, generation = 0;
@@ -256,28 +300,13 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next) {
   KINSHIP_ASSIGN_OR_RETURN(const int64_t last_stored_incident,
                            db.QueryInt("SELECT ifnull(max(rowid), 0) FROM incident"));
   store::ValueIncidentsWriter occurs;
-  KINSHIP_ASSIGN_OR_RETURN(store::ValueIncidentsRemover unlink,
-                           store::ValueIncidentsRemover::Make(db));
-  // Indicator ids are given explicitly, each incident's as one range (see delete_indicators).
+  KINSHIP_ASSIGN_OR_RETURN(IncidentDeleter replace, IncidentDeleter::Make(db));
+  // Indicator ids are given explicitly, each incident's as one range (see IncidentDeleter).
   KINSHIP_ASSIGN_OR_RETURN(int64_t next_indicator_id,
                            db.QueryInt("SELECT ifnull(max(id), 0) + 1 FROM indicator"));
   KINSHIP_ASSIGN_OR_RETURN(
       Statement find_incident,
       db.Prepare("SELECT rowid, indicator_first, indicator_count FROM incident WHERE id = ?"));
-  // Children first: with foreign keys off for the bulk write, nothing cascades.
-  std::vector<Statement> delete_incident;
-  for (std::string_view table : {"technique", "software", "attribution", "actor_mention"}) {
-    KINSHIP_ASSIGN_OR_RETURN(
-        Statement s, db.Prepare(absl::StrCat("DELETE FROM ", AV(table), " WHERE incident = ?")));
-    delete_incident.push_back(std::move(s));
-  }
-  {
-    KINSHIP_ASSIGN_OR_RETURN(Statement s, db.Prepare("DELETE FROM incident WHERE rowid = ?"));
-    delete_incident.push_back(std::move(s));
-  }
-  // An incident's indicator rows are the id range [indicator_first, + indicator_count).
-  KINSHIP_ASSIGN_OR_RETURN(Statement delete_indicators,
-                           db.Prepare("DELETE FROM indicator WHERE id >= ?1 AND id < ?1 + ?2"));
   KINSHIP_ASSIGN_OR_RETURN(
       Statement insert_incident,
       db.Prepare("INSERT INTO incident (id, title, description, source, first_seen, last_seen, "
@@ -350,17 +379,13 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next) {
         // The incident may have been written earlier in this same call: its last rows must be in
         // the table before they are deleted.
         KINSHIP_RETURN_IF_ERROR(insert_indicators.Flush());
-        if (old > last_stored_incident) {
-          occurs.Forget(old);
-        } else {
-          KINSHIP_RETURN_IF_ERROR(unlink.Remove(old, old_first, old_count));
+        const bool stored_before = old <= last_stored_incident;
+        if (stored_before) {
           ++summary.stored_replaced;
+        } else {
+          occurs.Forget(old);
         }
-        KINSHIP_RETURN_IF_ERROR(delete_indicators.RunWith(old_first, old_count));
-        for (Statement& del : delete_incident) {
-          del.Bind(1, old);
-          KINSHIP_RETURN_IF_ERROR(del.Run());
-        }
+        KINSHIP_RETURN_IF_ERROR(replace.Delete(old, old_first, old_count, stored_before));
         ++summary.incidents_updated;
       } else {
         find_incident.Reset();
@@ -463,6 +488,66 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next) {
     KINSHIP_RETURN_IF_ERROR(insert_indicators.Flush());
   }
   KINSHIP_RETURN_IF_ERROR(occurs.Write(db));
+  KINSHIP_RETURN_IF_ERROR(txn->Commit());
+  if (db.count_generations()) key_parts.generation = txn->committed_generation();
+  summary.snapshot_key_after = key_parts.Text();
+  return summary;
+}
+
+absl::StatusOr<RemoveSummary> Store::Remove(const std::vector<std::string>& ids) {
+  store::Db& db = impl_->db();
+  KINSHIP_ASSIGN_OR_RETURN(auto txn, store::Transaction::Begin(db));
+  KINSHIP_ASSIGN_OR_RETURN(SnapshotKeyParts key_parts, ReadSnapshotKeyParts(db));
+  RemoveSummary summary;
+  summary.snapshot_key_before = key_parts.Text();
+  KINSHIP_ASSIGN_OR_RETURN(IncidentDeleter deleter, IncidentDeleter::Make(db));
+  KINSHIP_ASSIGN_OR_RETURN(
+      Statement find_incident,
+      db.Prepare("SELECT rowid, indicator_first, indicator_count FROM incident WHERE id = ?"));
+  KINSHIP_ASSIGN_OR_RETURN(Statement values_of,
+                           db.Prepare("SELECT DISTINCT value_id FROM indicator WHERE id >= ?1 AND "
+                                      "id < ?1 + ?2 AND value_id IS NOT NULL"));
+  // A value no stored incident holds any more is deleted too, so that what was removed is gone
+  // from the store (a report that may not be kept), not only unlinked. Replacing an incident by
+  // ingest leaves such values: the new version usually holds them again.
+  KINSHIP_ASSIGN_OR_RETURN(
+      Statement delete_value,
+      db.Prepare("DELETE FROM value WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM value_incidents "
+                 "WHERE value_id = ?1)"));
+  // Deleted content is overwritten with zeros, not left in free pages. Debian's SQLite is built
+  // with this on (SQLITE_SECURE_DELETE); said here for a build that is not.
+  KINSHIP_RETURN_IF_ERROR(db.Exec("PRAGMA secure_delete=ON"));
+  absl::flat_hash_set<std::string_view> seen;
+  for (const std::string& id : ids) {
+    if (!seen.insert(id).second) continue;
+    find_incident.Bind(1, id);
+    KINSHIP_ASSIGN_OR_RETURN(bool exists, find_incident.Step());
+    if (!exists) {
+      // The transaction rolls back: nothing is removed.
+      return absl::NotFoundError(
+          absl::StrCat("no incident '", id, "' in the store; nothing was removed"));
+    }
+    const int64_t rowid = find_incident.ColumnInt(0);
+    const int64_t first = find_incident.ColumnInt(1);
+    const int64_t count = find_incident.ColumnInt(2);
+    find_incident.Reset();
+    std::vector<int64_t> values;
+    values_of.Bind(1, first);
+    values_of.Bind(2, count);
+    while (true) {
+      KINSHIP_ASSIGN_OR_RETURN(bool row, values_of.Step());
+      if (!row) break;
+      values.push_back(values_of.ColumnInt(0));
+    }
+    values_of.Reset();
+    KINSHIP_RETURN_IF_ERROR(deleter.Delete(rowid, first, count, /*in_segments=*/true));
+    for (int64_t v : values) {
+      KINSHIP_RETURN_IF_ERROR(delete_value.RunWith(v));
+      summary.values_deleted += static_cast<size_t>(db.Changes());
+    }
+    summary.indicators += static_cast<size_t>(count);
+    ++summary.removed;
+  }
   KINSHIP_RETURN_IF_ERROR(txn->Commit());
   if (db.count_generations()) key_parts.generation = txn->committed_generation();
   summary.snapshot_key_after = key_parts.Text();

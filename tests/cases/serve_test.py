@@ -195,6 +195,18 @@ with tempfile.TemporaryDirectory() as tmp:
         code, status = get(base, "/v1/status")
         check(status["indexings"] == 2, "campaigns do not index the store again")
 
+        # Another process removes an incident: the next answer no longer knows it.
+        cli(db, "remove", CZECH)
+        code, status = get(base, "/v1/status")
+        check(code == 200 and status["incidents"] == 9 and status["indexings"] == 3,
+              f"after a removal by another process: 9 incidents, indexed again ({status})")
+        code, body = get(base, "/v1/incident", id=CZECH)
+        check(code == 404, f"a removed incident -> 404 ({code})")
+        code, body = get(base, "/v1/similar", id=BUNDESTAG, top=9)
+        check(code == 200 and body == cli(db, "similar", BUNDESTAG, "--top", "9")
+              and all(m["id"] != CZECH for m in body["similar"]),
+              "answers after the removal equal the CLI's and leave the removed incident out")
+
         # A second server on the same port is refused (no SO_REUSEPORT sharing).
         port = base.rsplit(":", 1)[-1]
         second = subprocess.run([BIN, "--db", db, "serve", "--port", port], capture_output=True,

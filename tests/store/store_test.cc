@@ -529,6 +529,97 @@ TEST(Store, IncidentsWithValueFollowReplacement) {
   EXPECT_THAT(Holders(**store, "five.example"), ElementsAre("c"));
 }
 
+// Removing incidents leaves the store as if they had never been ingested: the same incidents,
+// indicator rows, values and holders as a store that was given only the others.
+TEST(Store, RemoveLeavesTheStoreAsIfTheyHadNeverBeenIngested) {
+  const std::string path = FreshPath("remove.db");
+  Incident a = Domains("a", {"one.example", "two.example"});
+  a.title = "secret-title-of-a";
+  std::vector<Incident> all = {a, Domains("b", {"two.example", "three.example"}),
+                               Domains("c", {"three.example", "four.example"})};
+  auto store = Store::Open(path);
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->Ingest(all).ok());
+  auto removed = (*store)->Remove({"c", "a", "a"});
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  EXPECT_EQ(removed->removed, 2u);
+  EXPECT_EQ(removed->indicators, 4u);
+  // one.example and four.example: no other incident holds them.
+  EXPECT_EQ(removed->values_deleted, 2u);
+  EXPECT_NE(removed->snapshot_key_after, removed->snapshot_key_before);
+  EXPECT_EQ(absl::StatusOr<std::string>(removed->snapshot_key_after), (*store)->SnapshotKey());
+
+  auto only_b = Store::Open(FreshPath("remove-only-b.db"));
+  ASSERT_TRUE(only_b.ok());
+  std::vector<Incident> b = {Domains("b", {"two.example", "three.example"})};
+  ASSERT_TRUE((*only_b)->Ingest(b).ok());
+  auto got = (*store)->Stats();
+  auto want = (*only_b)->Stats();
+  ASSERT_TRUE(got.ok() && want.ok());
+  EXPECT_EQ(got->incidents, want->incidents);
+  EXPECT_EQ(got->indicators, want->indicators);
+  EXPECT_EQ(got->distinct_values, want->distinct_values);
+  for (const char* d : {"one.example", "two.example", "three.example", "four.example"}) {
+    EXPECT_EQ(Holders(**store, d), Holders(**only_b, d)) << d;
+  }
+  EXPECT_EQ((*store)->GetIncident("a").status().code(), absl::StatusCode::kNotFound);
+  auto kept = (*store)->GetIncident("b");
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(kept->indicators.size(), 2u);
+  EXPECT_EQ(kept->attributions.size(), 1u);
+  // Re-ingesting a removed incident brings it back whole.
+  std::vector<Incident> again = {all[0]};
+  ASSERT_TRUE((*store)->Ingest(again).ok());
+  EXPECT_THAT(Holders(**store, "two.example"), UnorderedElementsAre("a", "b"));
+  EXPECT_THAT(Holders(**store, "one.example"), ElementsAre("a"));
+}
+
+// What was removed is gone from the file, not left in free pages (secure_delete, on by default
+// in Debian's SQLite) nor as values no incident holds: a report that may not be kept can be
+// taken out.
+TEST(Store, RemovedTextIsNotLeftInTheFile) {
+  const std::string path = FreshPath("remove-secure.db");
+  {
+    auto store = Store::Open(path);
+    ASSERT_TRUE(store.ok());
+    Incident secret = Domains("secret", {"tlp-red-only.example"});
+    secret.title = "TLP-RED-TITLE-XYZZY";
+    std::vector<Incident> batch = {Domains("kept", {"kept.example"}), secret};
+    ASSERT_TRUE((*store)->Ingest(batch).ok());
+  }
+  ASSERT_NE(FileBytes(path).find("TLP-RED-TITLE-XYZZY"), std::string::npos);
+  {
+    auto store = Store::Open(path);
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->Remove({"secret"}).ok());
+  }
+  const std::string bytes = FileBytes(path) + FileBytes(path + "-wal");
+  EXPECT_EQ(bytes.find("TLP-RED-TITLE-XYZZY"), std::string::npos);
+  EXPECT_EQ(bytes.find("tlp-red-only.example"), std::string::npos);
+  EXPECT_NE(bytes.find("kept.example"), std::string::npos);
+}
+
+// An id the store does not hold removes nothing, the ids before it included.
+TEST(Store, RemovingAnUnknownIdRemovesNothing) {
+  const std::string path = FreshPath("remove-unknown.db");
+  {
+    auto store = Store::Open(path);
+    ASSERT_TRUE(store.ok());
+    std::vector<Incident> batch = {Domains("a", {"one.example"}), Domains("b", {"two.example"})};
+    ASSERT_TRUE((*store)->Ingest(batch).ok());
+  }
+  const std::string before = FileBytes(path);
+  {
+    auto store = Store::Open(path);
+    ASSERT_TRUE(store.ok());
+    auto removed = (*store)->Remove({"a", "no-such-incident"});
+    EXPECT_EQ(removed.status().code(), absl::StatusCode::kNotFound);
+    EXPECT_THAT(std::string(removed.status().message()), ::testing::HasSubstr("no-such-incident"));
+    EXPECT_THAT(Holders(**store, "one.example"), ElementsAre("a"));
+  }
+  EXPECT_EQ(FileBytes(path), before);
+}
+
 // What is stored inside a network: addresses in any role and networks stated inside it, in
 // address order; neither a network derived from an address, nor the network itself, nor a wider
 // one. The IPv4 ranges cut at octets: a /12 reads its sixteen second octets, 10.16. to 10.31.
