@@ -10,6 +10,7 @@
 namespace kinship::cli {
 
 void LinkToKb(const kb::KnowledgeBase& kb, Incident& inc) {
+  kb::MoveSoftwareOutOfAttributions(kb, inc);
   for (Attribution& a : inc.attributions) {
     if (!a.actor_id.empty()) continue;
     auto m = kb.Resolve(a.actor_name, kb::EntityType::kActor);

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "kb/internal.h"
 #include "kinship/limits.h"
@@ -100,13 +101,52 @@ absl::Status WriteSource(store::Db& db, const internal::ParsedSource& src) {
   return absl::OkStatus();
 }
 
+}  // namespace
+
+bool MoveSoftwareOutOfAttributions(const KnowledgeBase& kb, Incident& incident) {
+  bool moved = false;
+  std::vector<Attribution> kept;
+  for (Attribution& a : incident.attributions) {
+    const bool known_actor = !a.actor_id.empty() && kb.actor(a.actor_id) != nullptr;
+    std::vector<Match> as_software;
+    if (!known_actor && !a.actor_name.empty() &&
+        kb.Resolve(a.actor_name, EntityType::kActor).empty()) {
+      as_software = kb.Resolve(a.actor_name, EntityType::kSoftware);
+    }
+    if (as_software.empty() || as_software.front().ambiguous || as_software.front().score < 1.0 ||
+        as_software.front().matched == "variant") {
+      kept.push_back(std::move(a));
+      continue;
+    }
+    moved = true;
+    const Match& m = as_software.front();
+    bool listed = false;
+    for (const kinship::Software& s : incident.software) {
+      listed = listed || s.id == m.id || absl::EqualsIgnoreCase(AV(s.name), AV(a.actor_name));
+    }
+    if (listed) continue;
+    kinship::Software sw;
+    sw.name = a.actor_name;
+    sw.id = m.id;
+    if (const kinship::kb::Software* k = kb.software(m.id)) sw.kind = k->kind;
+    sw.location = a.location;
+    sw.snippet = absl::StrCat("stated as the actor (", AV(a.source.empty() ? "source" : a.source),
+                              "); the knowledge base knows it only as software");
+    incident.software.push_back(std::move(sw));
+  }
+  incident.attributions = std::move(kept);
+  return moved;
+}
+
+namespace {
+
 // Re-resolves stated attributions, software and techniques of every stored incident; writes back
 // (through Store::Ingest, which replaces by id) only the incidents whose links changed.
 absl::StatusOr<size_t> Relink(Store& store, const KnowledgeBase& kb) {
   std::vector<Incident> changed;
   KINSHIP_RETURN_IF_ERROR(store.ForEachIncident([&](const Incident& stored) {
     Incident inc = stored;
-    bool dirty = false;
+    bool dirty = MoveSoftwareOutOfAttributions(kb, inc);
     auto set = [&dirty](std::string& field, const std::string& id) {
       if (!id.empty() && field != id) {
         field = id;

@@ -63,6 +63,29 @@ TEST(StixParser, IntrusionSetIsTheActorAndWhoIsBehindItComesLast) {
             "behind intrusion set Example Panda (attributed-to); roles: sponsor, director");
 }
 
+// Unit 42's playbooks name the intrusion set after the vulnerability when they name no actor
+// (the shared sample cve-2023-23397.json): a CVE, kept as one and said, not an actor.
+TEST(StixParser, IntrusionSetNamedAfterACveIsTheCveNotAnActor) {
+  const char kCve[] = R"({"type":"bundle","id":"bundle--3","objects":[
+ {"type":"report","id":"report--3","name":"CVE-2023-23397","published":"2023-04-04T00:00:00Z",
+  "object_refs":["intrusion-set--c","intrusion-set--g"]},
+ {"type":"intrusion-set","id":"intrusion-set--c","name":"cve-2023-23397"},
+ {"type":"intrusion-set","id":"intrusion-set--g","name":"Fighting Ursa"}
+]})";
+  auto out = Parse(kCve);
+  ASSERT_TRUE(out.ok()) << out.status();
+  ASSERT_EQ(out->incidents.size(), 1u);
+  const Incident& inc = out->incidents[0];
+  ASSERT_EQ(inc.attributions.size(), 1u);
+  EXPECT_EQ(inc.attributions[0].actor_name, "Fighting Ursa");
+  ASSERT_EQ(inc.indicators.size(), 1u);
+  EXPECT_EQ(inc.indicators[0].type, IndicatorType::kCve);
+  EXPECT_EQ(inc.indicators[0].location, "objects[1].name");
+  ASSERT_EQ(out->diagnostics.size(), 1u);
+  EXPECT_EQ(out->diagnostics[0].location, "objects[1]");
+  EXPECT_TRUE(absl::StrContains(out->diagnostics[0].message, "names a vulnerability"));
+}
+
 TEST(StixParser, ReportBecomesIncidentWithFollowedRelationships) {
   auto out = Parse(kBundle);
   ASSERT_TRUE(out.ok()) << out.status();

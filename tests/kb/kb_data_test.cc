@@ -215,6 +215,38 @@ TEST(KbAttackData, ReportsNameToolsInLowerCaseAndMalwareInItsOwn) {
   EXPECT_EQ(ids, (std::vector<std::string>{"S0002", "S0023", "S0029", "S0552"}));
 }
 
+// Unit 42's playbooks name the intrusion set after the malware when they name no actor: the KB
+// knows "HermeticWiper" only as software (S0697), so it is the incident's tool, not its actor.
+// Actors (by any name) and names the KB does not know stay stated actors.
+TEST(KbAttackData, SoftwareStatedAsTheActorIsMovedToSoftware) {
+  const KnowledgeBase& kb = FullKb();
+  Incident inc;
+  inc.attributions = {{"HermeticWiper", "", -1, "STIX"},
+                      {"Sofacy", "", -1, "STIX"},
+                      {"Winnti", "", -1, "STIX"},
+                      {"Disco Team Threat Actor Group", "", -1, "STIX"}};
+  inc.attributions[0].location = "objects[1]";
+  EXPECT_TRUE(MoveSoftwareOutOfAttributions(kb, inc));
+  std::vector<std::string> actors;
+  for (const Attribution& a : inc.attributions) actors.push_back(a.actor_name);
+  EXPECT_EQ(actors,
+            (std::vector<std::string>{"Sofacy", "Winnti", "Disco Team Threat Actor Group"}));
+  ASSERT_EQ(inc.software.size(), 1u);
+  EXPECT_EQ(inc.software[0].id, "S0697");
+  EXPECT_EQ(inc.software[0].kind, "malware");
+  EXPECT_EQ(inc.software[0].location, "objects[1]");
+  EXPECT_NE(inc.software[0].snippet.find("stated as the actor"), std::string::npos);
+  EXPECT_FALSE(MoveSoftwareOutOfAttributions(kb, inc));  // nothing left to move
+
+  // A tool the incident lists already is not listed twice.
+  Incident listed;
+  listed.attributions = {{"HermeticWiper", "", -1, "STIX"}};
+  listed.software = {{"HermeticWiper", "S0697", "malware"}};
+  EXPECT_TRUE(MoveSoftwareOutOfAttributions(kb, listed));
+  EXPECT_TRUE(listed.attributions.empty());
+  EXPECT_EQ(listed.software.size(), 1u);
+}
+
 TEST(KbAttackData, GalaxyOnlyActorKeepsClusterUuid) {
   const KnowledgeBase& kb = FullKb();
   EXPECT_GT(kb.actors().size(), 187u);  // galaxy-only actors join the ATT&CK groups

@@ -23,12 +23,15 @@
 #include "ingest/stix/pattern.h"
 #include "kinship/ingest.h"
 #include "kinship/limits.h"
+#include "kinship/normalize.h"
 #include "util/sha256.h"
 
 namespace kinship::ingest {
 namespace {
 
 namespace dom = simdjson::dom;
+
+bool IsCveId(std::string_view name) { return normalize::DetectType(name) == IndicatorType::kCve; }
 
 std::string_view Str(dom::object o, std::string_view key) {
   std::string_view s;
@@ -520,6 +523,15 @@ absl::Status StixParser::Build(const std::vector<size_t>& members, const Obj* co
       if (!sw.name.empty() && seen.insert(absl::StrCat("S|", sw.name)).second) {
         inc.software.push_back(std::move(sw));
       }
+    } else if ((t == "intrusion-set" || t == "threat-actor") && IsCveId(Str(m.o, "name"))) {
+      // Unit 42's playbooks name the intrusion set after the vulnerability when they name no
+      // actor ("CVE-2023-23397"): a vulnerability, kept as one, not an actor.
+      const std::string_view name = Str(m.o, "name");
+      KINSHIP_RETURN_IF_ERROR(
+          AddValue(IndicatorType::kCve, name, absl::StrCat(m.path, ".name"), &inc.indicators));
+      Warn(m.path, absl::StrCat(AV(t), " '", AV(name),
+                                "' names a vulnerability, not an actor: kept as a CVE, not as an "
+                                "attribution"));
     } else if (t == "intrusion-set" || t == "threat-actor") {
       Attribution a;
       a.actor_name = std::string(Str(m.o, "name"));
