@@ -2,7 +2,8 @@
 // (a Python reading of each file: reports/groupings and their object_refs plus one hop along
 // indicates/uses/attributed-to; equality comparisons on known object paths; distinct
 // attack-pattern, malware/tool and intrusion-set/threat-actor names; an intrusion set named after
-// a CVE counts as that CVE, with one warning, not as an actor).
+// a CVE counts as that CVE, with one warning, not as an actor; a report listed by a report that
+// states an actor, and stating none itself, states that one).
 #include <string>
 #include <vector>
 
@@ -39,11 +40,11 @@ const std::vector<Sample>& Samples() {
        {{"report--146dfc10-b7ad-48c3-8c53-1a732aec75d1", 35, 11, 0, 0}}},
       {"stix20/unit42-playbooks/cloaked-ursa.json",
        {{"report--bb37cc00-8e88-4223-beb3-9bc53a6192c9", 0, 0, 0, 1},
-        {"report--8d6e56a9-a66d-4cc2-b3a6-d668122d7118", 32, 16, 0, 0},
-        {"report--f4074b75-578a-4a98-b0bf-c4fd8284869d", 28, 13, 0, 0}}},
+        {"report--8d6e56a9-a66d-4cc2-b3a6-d668122d7118", 32, 16, 0, 1},
+        {"report--f4074b75-578a-4a98-b0bf-c4fd8284869d", 28, 13, 0, 1}}},
       {"stix20/unit42-playbooks/hermeticwiper.json",
        {{"report--e5388435-2f21-4cb1-bf43-3e2b990461e1", 0, 0, 0, 1},
-        {"report--43f3044c-b64b-44f4-8549-fb038be70938", 14, 6, 1, 0}}},
+        {"report--43f3044c-b64b-44f4-8549-fb038be70938", 14, 6, 1, 1}}},
       {"stix21/oasis/apt1.json", {{"report--e33ffe07-2f4c-48d8-b0af-ee2619d765cf", 12, 7, 16, 6}}},
       {"stix21/oasis/defining-campaigns-threat-actors-intrusion-sets.json",
        {{"bundle--97b40f76-c1b8-4407-b050-ff177f3d67ed", 0, 2, 0, 2}}},

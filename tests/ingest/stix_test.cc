@@ -1,3 +1,4 @@
+#include <map>
 #include <string>
 #include <vector>
 
@@ -84,6 +85,39 @@ TEST(StixParser, IntrusionSetNamedAfterACveIsTheCveNotAnActor) {
   ASSERT_EQ(out->diagnostics.size(), 1u);
   EXPECT_EQ(out->diagnostics[0].location, "objects[1]");
   EXPECT_TRUE(absl::StrContains(out->diagnostics[0].message, "names a vulnerability"));
+}
+
+// Unit 42's playbooks: the intrusion set's report lists its campaigns' reports, which carry the
+// indicators but no actor. A listed report that states no actor of its own states the listing
+// report's, saying so, down a chain of reports; one that states its own keeps it.
+TEST(StixParser, ReportsListedByAReportStateItsActor) {
+  const char kPlaybook[] = R"({"type":"bundle","id":"bundle--4","objects":[
+ {"type":"report","id":"report--top","name":"Example Ursa","object_refs":["intrusion-set--u","report--mid","report--own"]},
+ {"type":"intrusion-set","id":"intrusion-set--u","name":"Example Ursa"},
+ {"type":"report","id":"report--mid","name":"Campaign A","object_refs":["indicator--a","report--leaf"]},
+ {"type":"indicator","id":"indicator--a","pattern_type":"stix","pattern":"[ipv4-addr:value = '198.51.100.7']"},
+ {"type":"report","id":"report--leaf","name":"Campaign A, part 2","object_refs":["indicator--a"]},
+ {"type":"report","id":"report--own","name":"Campaign B","object_refs":["intrusion-set--o"]},
+ {"type":"intrusion-set","id":"intrusion-set--o","name":"Other Panda"},
+ {"type":"report","id":"report--alone","name":"Unlisted","object_refs":["indicator--a"]}
+]})";
+  auto out = Parse(kPlaybook);
+  ASSERT_TRUE(out.ok()) << out.status();
+  std::map<std::string, std::vector<std::string>> actors;
+  for (const Incident& inc : out->incidents) {
+    for (const Attribution& a : inc.attributions) actors[inc.id].push_back(a.actor_name);
+  }
+  EXPECT_EQ(actors["report--top"], std::vector<std::string>{"Example Ursa"});
+  EXPECT_EQ(actors["report--mid"], std::vector<std::string>{"Example Ursa"});
+  EXPECT_EQ(actors["report--leaf"], std::vector<std::string>{"Example Ursa"});
+  EXPECT_EQ(actors["report--own"], std::vector<std::string>{"Other Panda"});
+  EXPECT_TRUE(actors["report--alone"].empty());
+  for (const Incident& inc : out->incidents) {
+    if (inc.id != "report--leaf") continue;
+    EXPECT_EQ(inc.attributions[0].snippet,
+              "stated by the containing report 'Campaign A' (report--mid); stated by the "
+              "containing report 'Example Ursa' (report--top)");
+  }
 }
 
 TEST(StixParser, ReportBecomesIncidentWithFollowedRelationships) {

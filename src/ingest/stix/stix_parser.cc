@@ -653,15 +653,45 @@ absl::StatusOr<ParseOutput> StixParser::Parse() {
   }
 
   bool any_container = false;
-  for (const Obj& obj : objects_) {
+  // Containers (by object index) and the incident each became, with its members.
+  std::unordered_map<size_t, size_t> incident_of;
+  std::vector<std::pair<size_t, std::vector<size_t>>> contained;  // incident, its members
+  for (size_t i = 0; i < objects_.size(); ++i) {
+    const Obj& obj = objects_[i];
     if (obj.type != "report" && obj.type != "grouping") continue;
     any_container = true;
     Incident inc;
     inc.id = std::string(obj.id);
     inc.title = std::string(Str(obj.o, "name"));
     inc.description = std::string(Str(obj.o, "description"));
-    KINSHIP_RETURN_IF_ERROR(Build(Members(obj), &obj, inc));
+    std::vector<size_t> members = Members(obj);
+    KINSHIP_RETURN_IF_ERROR(Build(members, &obj, inc));
+    incident_of[i] = out_.incidents.size();
+    contained.emplace_back(out_.incidents.size(), std::move(members));
     out_.incidents.push_back(std::move(inc));
+  }
+  // A report that lists other reports (Unit 42's playbooks: the intrusion set's report lists its
+  // campaigns' reports, which carry the indicators and techniques but no actor) states its actor
+  // for them: one that states none takes the containing report's, saying so. Repeated so that a
+  // chain of reports passes it down; each pass gives at least one more report an actor.
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (const auto& [outer, members] : contained) {
+      if (out_.incidents[outer].attributions.empty()) continue;
+      for (size_t m : members) {
+        auto inner = incident_of.find(m);
+        if (inner == incident_of.end() || inner->second == outer) continue;
+        Incident& child = out_.incidents[inner->second];
+        if (!child.attributions.empty()) continue;
+        const Incident& parent = out_.incidents[outer];
+        for (Attribution a : parent.attributions) {
+          a.snippet = absl::StrCat("stated by the containing report '", parent.title, "' (",
+                                   parent.id, ")", a.snippet.empty() ? "" : "; ", a.snippet);
+          child.attributions.push_back(std::move(a));
+        }
+        changed = true;
+      }
+    }
   }
   if (!any_container) {
     Incident inc;
