@@ -672,25 +672,29 @@ absl::StatusOr<ParseOutput> StixParser::Parse() {
   }
   // A report that lists other reports (Unit 42's playbooks: the intrusion set's report lists its
   // campaigns' reports, which carry the indicators and techniques but no actor) states its actor
-  // for them: one that states none takes the containing report's, saying so. Repeated so that a
-  // chain of reports passes it down; each pass gives at least one more report an actor.
-  for (bool changed = true; changed;) {
-    changed = false;
-    for (const auto& [outer, members] : contained) {
-      if (out_.incidents[outer].attributions.empty()) continue;
-      for (size_t m : members) {
-        auto inner = incident_of.find(m);
-        if (inner == incident_of.end() || inner->second == outer) continue;
-        Incident& child = out_.incidents[inner->second];
-        if (!child.attributions.empty()) continue;
-        const Incident& parent = out_.incidents[outer];
-        for (Attribution a : parent.attributions) {
-          a.snippet = absl::StrCat("stated by the containing report '", parent.title, "' (",
-                                   parent.id, ")", a.snippet.empty() ? "" : "; ", a.snippet);
-          child.attributions.push_back(std::move(a));
-        }
-        changed = true;
+  // for them: one that states none takes the containing report's, saying so, and passes it down
+  // a chain of reports. Breadth first from the reports that state an actor, in the bundle's
+  // order: each report is given an actor at most once, so this is linear in the members.
+  std::vector<size_t> listed_by(out_.incidents.size());  // incident -> its entry in `contained`
+  for (size_t k = 0; k < contained.size(); ++k) listed_by[contained[k].first] = k;
+  std::vector<size_t> queue;
+  for (const auto& [inc, members] : contained) {
+    if (!out_.incidents[inc].attributions.empty()) queue.push_back(inc);
+  }
+  for (size_t q = 0; q < queue.size(); ++q) {
+    const size_t outer = queue[q];
+    for (size_t m : contained[listed_by[outer]].second) {
+      auto inner = incident_of.find(m);
+      if (inner == incident_of.end()) continue;
+      Incident& child = out_.incidents[inner->second];
+      if (!child.attributions.empty()) continue;
+      const Incident& parent = out_.incidents[outer];
+      for (Attribution a : parent.attributions) {
+        a.snippet = absl::StrCat("stated by the containing report '", parent.title, "' (",
+                                 parent.id, ")", a.snippet.empty() ? "" : "; ", a.snippet);
+        child.attributions.push_back(std::move(a));
       }
+      queue.push_back(inner->second);
     }
   }
   if (!any_container) {
