@@ -148,6 +148,11 @@ TEST(StixData, Unit42IndicatorsKeepTheirPatternValues) {
     }
   }
   EXPECT_GT(sha256, 0u);
+  // Unit 42 names its attack patterns "T1113: Screen Capture": the name is kept without the id.
+  const std::vector<Technique>& techniques = out->incidents.at(0).techniques;
+  ASSERT_FALSE(techniques.empty());
+  EXPECT_EQ(techniques[0].id, "T1113");
+  EXPECT_EQ(techniques[0].name, "Screen Capture");
 }
 
 TEST(StixData, AttackEnterpriseBundleParses) {

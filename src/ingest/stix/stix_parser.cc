@@ -510,6 +510,12 @@ absl::Status StixParser::Build(const std::vector<size_t>& members, const Obj* co
       Technique tech;
       tech.id = ExternalId(m.o);
       tech.name = std::string(Str(m.o, "name"));
+      // Unit 42 writes the id into the name ("T1566.001: Spearphishing Attachment"): once is
+      // enough.
+      if (const std::string prefix = absl::StrCat(tech.id, ": ");
+          !tech.id.empty() && absl::StartsWith(tech.name, prefix)) {
+        tech.name.erase(0, prefix.size());
+      }
       tech.location = m.path;
       if (seen.insert(absl::StrCat("T|", tech.id, "|", tech.name)).second) {
         inc.techniques.push_back(std::move(tech));
