@@ -31,13 +31,19 @@
 #include "cli/command.h"
 #include "cli/unstored.h"
 #include "cli/views.h"
+#include "kinship/limits.h"
 
 namespace kinship::cli {
 namespace {
 
+// A posted file larger than this is refused (413) before it is read into memory: one request
+// cannot make the server hold a gigabyte. A prose report or a MISP event is far smaller.
+inline constexpr size_t kDefaultMaxBody = size_t{64} << 20;
+
 struct ServeArgs {
   std::string host = "127.0.0.1";
   int port = 8080;
+  size_t max_body = kDefaultMaxBody;
   AttributionSettings settings;
 };
 
@@ -267,16 +273,24 @@ const Json& Endpoints() {
   return kEndpoints;
 }
 
-void Routes(httplib::Server& svr, Service& service) {
-  // httplib's own errors (no such path, a method other than GET) get a JSON body too.
-  svr.set_error_handler(
-      httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
+void Routes(httplib::Server& svr, Service& service, size_t max_body) {
+  // httplib's own errors (no such path, a method other than GET, a body over the limit) get a
+  // JSON body too.
+  svr.set_payload_max_length(max_body);
+  svr.set_error_handler(httplib::Server::HandlerWithResponse(
+      [max_body](const httplib::Request& req, httplib::Response& res) {
         if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-        SetJson(res, res.status == 404
-                         ? ErrorJson(absl::StrCat("no endpoint ", req.method, " ", req.path,
-                                                  " (GET / lists them)"),
-                                     "NOT_FOUND")
-                         : ErrorJson(absl::StrCat("HTTP ", res.status), "INVALID_ARGUMENT"));
+        if (res.status == 404) {
+          SetJson(res, ErrorJson(absl::StrCat("no endpoint ", req.method, " ", req.path,
+                                              " (GET / lists them)"),
+                                 "NOT_FOUND"));
+        } else if (res.status == 413) {
+          SetJson(res, ErrorJson(absl::StrCat("the request body is over the server's limit of ",
+                                              max_body, " bytes (kinship serve --max-body)"),
+                                 "RESOURCE_EXHAUSTED"));
+        } else {
+          SetJson(res, ErrorJson(absl::StrCat("HTTP ", res.status), "INVALID_ARGUMENT"));
+        }
         return httplib::Server::HandlerResponse::Handled;
       }));
   svr.Get("/", [](const httplib::Request&, httplib::Response& res) {
@@ -403,7 +417,7 @@ absl::Status RunServe(const GlobalOptions& g, const ServeArgs& args) {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   });
-  Routes(svr, service);
+  Routes(svr, service, args.max_body);
   if (!g.quiet) {
     svr.set_logger([](const httplib::Request& req, const httplib::Response& res) {
       std::fprintf(stderr, "%s %s %d\n", req.method.c_str(), req.target.c_str(), res.status);
@@ -456,6 +470,11 @@ void Setup(CLI::App& app, GlobalOptions& g) {
       "Answer similar/compare/attribute/pivot/campaigns over HTTP (JSON) from an in-memory index");
   cmd->add_option("--host", args->host, "Address to listen on (default 127.0.0.1: this machine)");
   cmd->add_option("--port", args->port, "TCP port (0: any free port, printed at start)");
+  cmd->add_option("--max-body", args->max_body,
+                  "Largest request body (a file posted to /v1/attribute) in bytes; larger is "
+                  "refused with 413 before it is read")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, limits::kMaxInputFileBytes));
   AddAttributionOptions(*cmd, args->settings);
   cmd->callback([&g, args] { g.exit_code = Finish(g, RunServe(g, *args)); });
 }

@@ -70,7 +70,7 @@ with tempfile.TemporaryDirectory() as tmp:
     rest = [os.path.join(WORLD, f) for f in sorted(os.listdir(WORLD)) if f[:2] not in ("01", "02", "03")]
     cli(db, "ingest", *first)
 
-    server = subprocess.Popen([BIN, "--db", db, "serve", "--port", "0"], stdout=subprocess.PIPE,
+    server = subprocess.Popen([BIN, "--db", db, "serve", "--port", "0", "--max-body", "65536"], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
     try:
         line = server.stdout.readline()
@@ -159,6 +159,14 @@ with tempfile.TemporaryDirectory() as tmp:
               f"a posted file is not stored and changes no index ({status})")
         code, body = post(base, "/v1/attribute", b'{"Event": {"Attribute": [', name="broken.json")
         check(code == 400 and "broken.json" in body["error"], f"a malformed post -> 400 ({code} {body})")
+        # A body over --max-body is refused before it is read, with a JSON error naming the limit.
+        try:
+            code, body = post(base, "/v1/attribute", b"x" * 70000, name="big.txt")
+            check(code == 413 and "65536" in body["error"], f"a body over --max-body -> 413 ({code} {body})")
+        except (ConnectionError, urllib.error.URLError) as e:
+            check(False, f"a body over --max-body -> 413, not a dropped connection ({e})")
+        code, status = get(base, "/v1/status")
+        check(code == 200 and status["incidents"] == 10, f"the server answers after a refused body ({status})")
 
         # Campaigns: the CLI's lines as one list, computed once per index and setting.
         code, body = get(base, "/v1/campaigns")
