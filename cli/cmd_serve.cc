@@ -232,12 +232,15 @@ absl::StatusOr<size_t> SizeParam(const httplib::Request& req, const char* name, 
   return v;
 }
 
-// A same-actor probability in (0, 1] (as `kinship campaigns --threshold`), default `def`.
-absl::StatusOr<double> ThresholdParam(const httplib::Request& req, double def) {
-  if (!req.has_param("threshold")) return def;
+// A probability parameter in [low, 1] (`threshold`: as `kinship campaigns --threshold`), `def`
+// when absent.
+absl::StatusOr<double> ProbabilityParam(const httplib::Request& req, const char* name, double def,
+                                        double low = 0.0) {
+  if (!req.has_param(name)) return def;
   double v = 0;
-  if (!absl::SimpleAtod(req.get_param_value("threshold"), &v) || !(v >= 0.01 && v <= 1.0)) {
-    return absl::InvalidArgumentError("'threshold' must be a probability in 0.01..1");
+  if (!absl::SimpleAtod(req.get_param_value(name), &v) || !(v >= low && v <= 1.0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", name, "' must be a probability in ", low, "..1"));
   }
   return v;
 }
@@ -311,7 +314,10 @@ void Routes(httplib::Server& svr, Service& service, size_t max_body) {
     Reply(res, service.Run([&](Analysis& a) -> absl::StatusOr<Json> {
       KINSHIP_ASSIGN_OR_RETURN(std::string id, Param(req, "id"));
       KINSHIP_ASSIGN_OR_RETURN(size_t top, SizeParam(req, "top", 10));
+      KINSHIP_ASSIGN_OR_RETURN(double min_probability,
+                               ProbabilityParam(req, "min_probability", 0.0));
       KINSHIP_ASSIGN_OR_RETURN(std::vector<score::Match> m, a.index().Similar(id, top));
+      DropLessProbable(m, min_probability);
       NameKbItems(a.kb(), m);
       const std::vector<NamingSourceMap> names = NamingSourcesOf(service.Naming(a), id, m);
       return SimilarJson(a.index(), id, m, &names);
@@ -367,7 +373,7 @@ void Routes(httplib::Server& svr, Service& service, size_t max_body) {
   });
   svr.Get("/v1/campaigns", [&service](const httplib::Request& req, httplib::Response& res) {
     Reply(res, service.Run([&](Analysis& a) -> absl::StatusOr<Json> {
-      KINSHIP_ASSIGN_OR_RETURN(double threshold, ThresholdParam(req, 0.5));
+      KINSHIP_ASSIGN_OR_RETURN(double threshold, ProbabilityParam(req, "threshold", 0.5, 0.01));
       KINSHIP_ASSIGN_OR_RETURN(score::Linkage linkage, LinkageParam(req));
       KINSHIP_ASSIGN_OR_RETURN(bool attribute, BoolParam(req, "attribution", true));
       KINSHIP_ASSIGN_OR_RETURN(size_t items,

@@ -91,16 +91,29 @@ void PrintMatches(const Analysis& l, const std::vector<score::Match>& matches,
   }
 }
 
-absl::Status RunSimilar(const GlobalOptions& g, const std::string& id, size_t top) {
+// What `similar` prints when no match is left: none shares evidence, or none is probable enough.
+void PrintNoMatch(const std::string& whom, size_t dropped, double min_probability) {
+  if (dropped == 0) {
+    std::printf("no %sincident shares evidence with %s\n", whom == "it" ? "stored " : "",
+                whom.c_str());
+  } else {
+    std::printf("no %sincident is similar to %s at p >= %.2f (%zu below it)\n",
+                whom == "it" ? "stored " : "", whom.c_str(), min_probability, dropped);
+  }
+}
+
+absl::Status RunSimilar(const GlobalOptions& g, const std::string& id, size_t top,
+                        double min_probability) {
   KINSHIP_ASSIGN_OR_RETURN(auto l, Analysis::Load(g, {}, {.attribution = false}));
   KINSHIP_ASSIGN_OR_RETURN(std::vector<score::Match> matches, l->index().Similar(id, top));
+  const size_t dropped = DropLessProbable(matches, min_probability);
   NameKbItems(l->kb(), matches);
   const std::vector<NamingSourceMap> names = NamingSourcesOf(StoreNaming(l->store()), id, matches);
   if (g.json) {
     PrintJsonLine(SimilarJson(l->index(), id, matches, &names));
     return absl::OkStatus();
   }
-  if (matches.empty()) std::printf("no incident shares evidence with %s\n", id.c_str());
+  if (matches.empty()) PrintNoMatch(id, dropped, min_probability);
   PrintMatches(*l, matches, names);
   return absl::OkStatus();
 }
@@ -137,12 +150,13 @@ NamingReader WithUnstored(const Incident& query, NamingReader stored) {
 // `similar --file`: the stored incidents most similar to each incident of the files, which are
 // read as ingest reads them and not stored.
 absl::Status RunSimilarFiles(const GlobalOptions& g, const std::vector<std::string>& files,
-                             const std::string& format, size_t top) {
+                             const std::string& format, size_t top, double min_probability) {
   KINSHIP_ASSIGN_OR_RETURN(FileQueries q, LoadFileQueries(g, files, format));
   const Analysis& l = *q.analysis;
   const NamingReader stored = StoreNaming(q.analysis->store());
   for (const Incident& inc : q.incidents) {
     std::vector<score::Match> matches = l.index().Similar(inc, top);
+    const size_t dropped = DropLessProbable(matches, min_probability);
     NameKbItems(l.kb(), matches);
     const NamingReader naming = WithUnstored(inc, stored);
     const std::vector<NamingSourceMap> names = NamingSourcesOf(naming, inc.id, matches);
@@ -154,7 +168,7 @@ absl::Status RunSimilarFiles(const GlobalOptions& g, const std::vector<std::stri
       continue;
     }
     std::printf("incident %s (from %s, not stored)\n", inc.id.c_str(), inc.provenance.file.c_str());
-    if (matches.empty()) std::printf("no stored incident shares evidence with it\n");
+    if (matches.empty()) PrintNoMatch("it", dropped, min_probability);
     PrintMatches(l, matches, names);
   }
   return absl::OkStatus();
@@ -293,6 +307,7 @@ struct Args {
   std::vector<std::string> files;  // similar --file
   std::string format = "auto";
   size_t top = 10;
+  double min_probability = 0.0;
   double threshold = 0.5;
   std::string linkage = "average";
   size_t min_members = 2;
@@ -305,15 +320,18 @@ void Setup(CLI::App& app, GlobalOptions& g) {
   auto* sim = app.add_subcommand("similar", "Incidents most similar to one, with explanations");
   sim->add_option("id", args->id, "Incident id");
   sim->add_option("--top", args->top, "How many (default 10)")->check(CLI::Range(1, 10000));
+  sim->add_option("--min-probability", args->min_probability,
+                  "Of those, only the matches whose same-actor probability is at least this")
+      ->check(CLI::Range(0.0, 1.0));
   AddFileOptions(*sim, args->files, args->format, "Instead of an id:");
   sim->callback([&g, args] {
     absl::Status st;
     if (args->id.empty() == args->files.empty()) {
       st = absl::InvalidArgumentError("give an incident id or --file, not both");
     } else if (!args->files.empty()) {
-      st = RunSimilarFiles(g, args->files, args->format, args->top);
+      st = RunSimilarFiles(g, args->files, args->format, args->top, args->min_probability);
     } else {
-      st = RunSimilar(g, args->id, args->top);
+      st = RunSimilar(g, args->id, args->top, args->min_probability);
     }
     g.exit_code = Finish(g, st);
   });

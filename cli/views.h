@@ -116,6 +116,14 @@ CampaignNamingMap CampaignNamingOf(
 // family, at most three listed.
 std::string CampaignNamesText(const std::vector<std::string>& values, size_t total, size_t members);
 
+// `similar --min-probability P`: drops the matches whose calibrated probability is under P
+// (the ranking's tail: the calibration rises with the raw score) and returns how many.
+inline size_t DropLessProbable(std::vector<score::Match>& matches, double min_probability) {
+  return std::erase_if(matches, [min_probability](const score::Match& m) {
+    return m.comparison.probability < min_probability;
+  });
+}
+
 // Shared evidence grouped by family, strongest first, each item with its weight and df, and each
 // family with "items_total" (its item count: every item is listed here); with
 // `names`, naming items also carry "sources": {a: [values], b: [values]} (at most

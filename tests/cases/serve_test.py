@@ -97,6 +97,12 @@ with tempfile.TemporaryDirectory() as tmp:
         code, body = get(base, "/v1/similar", id=BUNDESTAG, top=3)
         check(body["similar"] and body["similar"][0]["id"] == DNC,
               "the Bundestag intrusion's nearest incident is the DNC's")
+        code, body = get(base, "/v1/similar", id=BUNDESTAG, top=3, min_probability=0.5)
+        check(code == 200 and body == cli(db, "similar", BUNDESTAG, "--top", "3", "--min-probability", "0.5")
+              and all(m["probability"] >= 0.5 for m in body["similar"]),
+              "min_probability as the CLI's --min-probability")
+        code, body = get(base, "/v1/similar", id=BUNDESTAG, min_probability=2)
+        check(code == 400 and "min_probability" in body["error"], f"min_probability 2 -> 400 ({code} {body})")
         code, body = get(base, "/v1/pivot", value="176.31.112[.]10")
         check(sorted(i["id"] for i in body["incidents"]) == sorted([BUNDESTAG, DNC]),
               "the shared C2 address is held by the DNC and Bundestag incidents")
