@@ -225,8 +225,10 @@ class IncidentDeleter {
   // The incident at `rowid` whose indicator rows are ids [first, first + count).
   // `in_segments`: false for an incident written earlier in the same ingest, whose
   // value_incidents entries are still pending in its writer (ValueIncidentsWriter::Forget).
-  absl::Status Delete(int64_t rowid, int64_t first, int64_t count, bool in_segments) {
-    if (in_segments) KINSHIP_RETURN_IF_ERROR(unlink_.Remove(rowid, first, count));
+  // `orphaned`: as ValueIncidentsRemover::Remove's.
+  absl::Status Delete(int64_t rowid, int64_t first, int64_t count, bool in_segments,
+                      std::vector<int64_t>* orphaned = nullptr) {
+    if (in_segments) KINSHIP_RETURN_IF_ERROR(unlink_.Remove(rowid, first, count, orphaned));
     KINSHIP_RETURN_IF_ERROR(indicators_.RunWith(first, count));
     for (Statement& del : rows_) {
       del.Bind(1, rowid);
@@ -504,16 +506,10 @@ absl::StatusOr<RemoveSummary> Store::Remove(const std::vector<std::string>& ids)
   KINSHIP_ASSIGN_OR_RETURN(
       Statement find_incident,
       db.Prepare("SELECT rowid, indicator_first, indicator_count FROM incident WHERE id = ?"));
-  KINSHIP_ASSIGN_OR_RETURN(Statement values_of,
-                           db.Prepare("SELECT DISTINCT value_id FROM indicator WHERE id >= ?1 AND "
-                                      "id < ?1 + ?2 AND value_id IS NOT NULL"));
   // A value no stored incident holds any more is deleted too, so that what was removed is gone
   // from the store (a report that may not be kept), not only unlinked. Replacing an incident by
   // ingest leaves such values: the new version usually holds them again.
-  KINSHIP_ASSIGN_OR_RETURN(
-      Statement delete_value,
-      db.Prepare("DELETE FROM value WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM value_incidents "
-                 "WHERE value_id = ?1)"));
+  KINSHIP_ASSIGN_OR_RETURN(Statement delete_value, db.Prepare("DELETE FROM value WHERE id = ?"));
   // Deleted content is overwritten with zeros, not left in free pages. Debian's SQLite is built
   // with this on (SQLITE_SECURE_DELETE); said here for a build that is not.
   KINSHIP_RETURN_IF_ERROR(db.Exec("PRAGMA secure_delete=ON"));
@@ -531,20 +527,10 @@ absl::StatusOr<RemoveSummary> Store::Remove(const std::vector<std::string>& ids)
     const int64_t first = find_incident.ColumnInt(1);
     const int64_t count = find_incident.ColumnInt(2);
     find_incident.Reset();
-    std::vector<int64_t> values;
-    values_of.Bind(1, first);
-    values_of.Bind(2, count);
-    while (true) {
-      KINSHIP_ASSIGN_OR_RETURN(bool row, values_of.Step());
-      if (!row) break;
-      values.push_back(values_of.ColumnInt(0));
-    }
-    values_of.Reset();
-    KINSHIP_RETURN_IF_ERROR(deleter.Delete(rowid, first, count, /*in_segments=*/true));
-    for (int64_t v : values) {
-      KINSHIP_RETURN_IF_ERROR(delete_value.RunWith(v));
-      summary.values_deleted += static_cast<size_t>(db.Changes());
-    }
+    std::vector<int64_t> orphaned;
+    KINSHIP_RETURN_IF_ERROR(deleter.Delete(rowid, first, count, /*in_segments=*/true, &orphaned));
+    for (int64_t v : orphaned) KINSHIP_RETURN_IF_ERROR(delete_value.RunWith(v));
+    summary.values_deleted += orphaned.size();
     summary.indicators += static_cast<size_t>(count);
     ++summary.removed;
   }

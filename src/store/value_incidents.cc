@@ -157,7 +157,8 @@ absl::StatusOr<ValueIncidentsRemover> ValueIncidentsRemover::Make(Db& db) {
   return r;
 }
 
-absl::Status ValueIncidentsRemover::Remove(int64_t incident, int64_t first, int64_t count) {
+absl::Status ValueIncidentsRemover::Remove(int64_t incident, int64_t first, int64_t count,
+                                           std::vector<int64_t>* orphaned) {
   Statement& values = values_;
   Statement& segments = segments_;
   Statement& update = update_;
@@ -175,18 +176,22 @@ absl::Status ValueIncidentsRemover::Remove(int64_t incident, int64_t first, int6
   std::string blob;
   for (int64_t value : value_ids) {
     std::vector<std::pair<int64_t, std::vector<int64_t>>> changed;
+    size_t kept = 0;  // segments of the value left holding some incident
     segments.Bind(1, value);
     while (true) {
       KINSHIP_ASSIGN_OR_RETURN(bool row, segments.Step());
       if (!row) break;
+      ++kept;
       ids.clear();
       KINSHIP_RETURN_IF_ERROR(DecodeAscending(segments.ColumnBlob(1), &ids));
       auto it = std::lower_bound(ids.begin(), ids.end(), incident);
       if (it == ids.end() || *it != incident) continue;
       ids.erase(it);
+      if (ids.empty()) --kept;
       changed.emplace_back(segments.ColumnInt(0), ids);
     }
     segments.Reset();
+    if (orphaned != nullptr && kept == 0) orphaned->push_back(value);
     for (const auto& [segment, rest] : changed) {
       if (rest.empty()) {
         KINSHIP_RETURN_IF_ERROR(remove.RunWith(value, segment));

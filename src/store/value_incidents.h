@@ -54,7 +54,9 @@ class ValueIncidentsRemover {
   static absl::StatusOr<ValueIncidentsRemover> Make(Db& db);
   // Removes `incident` from the segments of every value its stored indicator rows (ids [first,
   // first + count)) reference; call before deleting those rows. Segments left empty are deleted.
-  absl::Status Remove(int64_t incident, int64_t first, int64_t count);
+  // With `orphaned`, appends the values no segment holds any more: no stored incident holds them.
+  absl::Status Remove(int64_t incident, int64_t first, int64_t count,
+                      std::vector<int64_t>* orphaned = nullptr);
 
  private:
   Statement values_, segments_, update_, remove_;

@@ -572,6 +572,20 @@ TEST(Store, RemoveLeavesTheStoreAsIfTheyHadNeverBeenIngested) {
   ASSERT_TRUE((*store)->Ingest(again).ok());
   EXPECT_THAT(Holders(**store, "two.example"), UnorderedElementsAre("a", "b"));
   EXPECT_THAT(Holders(**store, "one.example"), ElementsAre("a"));
+  // two.example is now held in two segments (two ingest calls): removing "b" leaves it to "a";
+  // three.example, which only "b" held, goes.
+  auto b_gone = (*store)->Remove({"b"});
+  ASSERT_TRUE(b_gone.ok()) << b_gone.status();
+  EXPECT_EQ(b_gone->values_deleted, 1u);
+  EXPECT_THAT(Holders(**store, "two.example"), ElementsAre("a"));
+  auto a_gone = (*store)->Remove({"a"});
+  ASSERT_TRUE(a_gone.ok()) << a_gone.status();
+  EXPECT_EQ(a_gone->values_deleted, 2u);
+  auto empty = (*store)->Stats();
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(empty->incidents, 0u);
+  EXPECT_EQ(empty->indicators, 0u);
+  EXPECT_EQ(empty->distinct_values, 0u);
 }
 
 // What was removed is gone from the file, not left in free pages (secure_delete, on by default
