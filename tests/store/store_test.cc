@@ -529,6 +529,25 @@ TEST(Store, IncidentsWithValueFollowReplacement) {
   EXPECT_THAT(Holders(**store, "five.example"), ElementsAre("c"));
 }
 
+// What SQLite's own checks find wrong with the file: every row `PRAGMA foreign_key_check` and
+// `PRAGMA integrity_check` give, "ok" left out (empty when the file is sound).
+std::vector<std::string> SqliteChecks(const std::string& path) {
+  sqlite3* db = nullptr;
+  std::vector<std::string> rows;
+  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) return {"cannot open"};
+  auto collect = [](void* out, int n, char** values, char**) {
+    std::string row;
+    for (int i = 0; i < n; ++i) absl::StrAppend(&row, i ? "|" : "", values[i] ? values[i] : "");
+    if (row != "ok") static_cast<std::vector<std::string>*>(out)->push_back(row);
+    return 0;
+  };
+  for (const char* check : {"PRAGMA foreign_key_check", "PRAGMA integrity_check"}) {
+    if (sqlite3_exec(db, check, collect, &rows, nullptr) != SQLITE_OK) rows.push_back(check);
+  }
+  sqlite3_close(db);
+  return rows;
+}
+
 // Removing incidents leaves the store as if they had never been ingested: the same incidents,
 // indicator rows, values and holders as a store that was given only the others.
 TEST(Store, RemoveLeavesTheStoreAsIfTheyHadNeverBeenIngested) {
@@ -562,6 +581,7 @@ TEST(Store, RemoveLeavesTheStoreAsIfTheyHadNeverBeenIngested) {
   for (const char* d : {"one.example", "two.example", "three.example", "four.example"}) {
     EXPECT_EQ(Holders(**store, d), Holders(**only_b, d)) << d;
   }
+  EXPECT_THAT(SqliteChecks(path), IsEmpty());
   EXPECT_EQ((*store)->GetIncident("a").status().code(), absl::StatusCode::kNotFound);
   auto kept = (*store)->GetIncident("b");
   ASSERT_TRUE(kept.ok());
@@ -586,6 +606,8 @@ TEST(Store, RemoveLeavesTheStoreAsIfTheyHadNeverBeenIngested) {
   EXPECT_EQ(empty->incidents, 0u);
   EXPECT_EQ(empty->indicators, 0u);
   EXPECT_EQ(empty->distinct_values, 0u);
+  // Removal runs with foreign keys off (as ingest does): it must leave no dangling row.
+  EXPECT_THAT(SqliteChecks(path), IsEmpty());
 }
 
 // What was removed is gone from the file, not left in free pages (secure_delete, on by default
