@@ -369,6 +369,7 @@ absl::Status RunIncidents(GlobalOptions& g) {
                      {"source", s.source},
                      {"first_seen", s.first_seen},
                      {"format", s.format},
+                     {"file", s.file},
                      {"indicators", s.indicators},
                      {"techniques", s.techniques},
                      {"attributed_to", s.attributed_to}});

@@ -55,6 +55,7 @@ struct IncidentSummary {
   std::string source;
   std::string first_seen;
   std::string format;
+  std::string file;  // the input it was read from (provenance), as given to ingest
   size_t indicators = 0;
   size_t techniques = 0;
   std::vector<std::string> attributed_to;  // stated actor names (ids when resolved)

@@ -550,7 +550,7 @@ absl::StatusOr<std::vector<IncidentSummary>> Store::ListIncidents() {
   store::Db& db = impl_->db();
   KINSHIP_ASSIGN_OR_RETURN(
       Statement s,
-      db.Prepare("SELECT i.id, i.title, i.source, i.first_seen, i.prov_format, "
+      db.Prepare("SELECT i.id, i.title, i.source, i.first_seen, i.prov_format, i.prov_file, "
                  "(SELECT count(*) FROM indicator n WHERE n.id >= i.indicator_first AND "
                  "n.id < i.indicator_first + i.indicator_count AND "
                  "n.derivation = 0), "
@@ -568,9 +568,10 @@ absl::StatusOr<std::vector<IncidentSummary>> Store::ListIncidents() {
     sum.source = s.ColumnString(2);
     sum.first_seen = s.ColumnString(3);
     sum.format = s.ColumnString(4);
-    sum.indicators = static_cast<size_t>(s.ColumnInt(5));
-    sum.techniques = static_cast<size_t>(s.ColumnInt(6));
-    sum.attributed_to = Split(s.ColumnText(7));
+    sum.file = s.ColumnString(5);
+    sum.indicators = static_cast<size_t>(s.ColumnInt(6));
+    sum.techniques = static_cast<size_t>(s.ColumnInt(7));
+    sum.attributed_to = Split(s.ColumnText(8));
     out.push_back(std::move(sum));
   }
   return out;
