@@ -212,7 +212,10 @@ class IncidentDeleter {
                              store::ValueIncidentsRemover::Make(db));
     KINSHIP_ASSIGN_OR_RETURN(Statement indicators,
                              db.Prepare("DELETE FROM indicator WHERE id >= ?1 AND id < ?1 + ?2"));
-    IncidentDeleter d(std::move(unlink), std::move(indicators));
+    KINSHIP_ASSIGN_OR_RETURN(
+        Statement find,
+        db.Prepare("SELECT rowid, indicator_first, indicator_count FROM incident WHERE id = ?"));
+    IncidentDeleter d(std::move(unlink), std::move(indicators), std::move(find));
     for (std::string_view table : {"technique", "software", "attribution", "actor_mention"}) {
       KINSHIP_ASSIGN_OR_RETURN(
           Statement s, db.Prepare(absl::StrCat("DELETE FROM ", AV(table), " WHERE incident = ?")));
@@ -221,6 +224,19 @@ class IncidentDeleter {
     KINSHIP_ASSIGN_OR_RETURN(Statement s, db.Prepare("DELETE FROM incident WHERE rowid = ?"));
     d.rows_.push_back(std::move(s));
     return d;
+  }
+  // A stored incident: its rowid and its indicator rows, ids [first, first + count).
+  struct Stored {
+    int64_t rowid = 0, first = 0, count = 0;
+  };
+  // The stored incident with this id, if any.
+  absl::StatusOr<std::optional<Stored>> Find(std::string_view id) {
+    find_.Bind(1, id);
+    KINSHIP_ASSIGN_OR_RETURN(bool exists, find_.Step());
+    std::optional<Stored> out;
+    if (exists) out = Stored{find_.ColumnInt(0), find_.ColumnInt(1), find_.ColumnInt(2)};
+    find_.Reset();
+    return out;
   }
   // The incident at `rowid` whose indicator rows are ids [first, first + count).
   // `in_segments`: false for an incident written earlier in the same ingest, whose
@@ -238,10 +254,10 @@ class IncidentDeleter {
   }
 
  private:
-  IncidentDeleter(store::ValueIncidentsRemover unlink, Statement indicators)
-      : unlink_(std::move(unlink)), indicators_(std::move(indicators)) {}
+  IncidentDeleter(store::ValueIncidentsRemover unlink, Statement indicators, Statement find)
+      : unlink_(std::move(unlink)), indicators_(std::move(indicators)), find_(std::move(find)) {}
   store::ValueIncidentsRemover unlink_;
-  Statement indicators_;
+  Statement indicators_, find_;
   std::vector<Statement> rows_;  // children first, the incident row last
 };
 
@@ -307,9 +323,6 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next) {
   KINSHIP_ASSIGN_OR_RETURN(int64_t next_indicator_id,
                            db.QueryInt("SELECT ifnull(max(id), 0) + 1 FROM indicator"));
   KINSHIP_ASSIGN_OR_RETURN(
-      Statement find_incident,
-      db.Prepare("SELECT rowid, indicator_first, indicator_count FROM incident WHERE id = ?"));
-  KINSHIP_ASSIGN_OR_RETURN(
       Statement insert_incident,
       db.Prepare("INSERT INTO incident (id, title, description, source, first_seen, last_seen, "
                  "victim_org, victim_sector, victim_country, tlp, tags, prov_file, prov_format, "
@@ -371,13 +384,9 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next) {
         return absl::InvalidArgumentError(
             absl::StrCat(inc.provenance.file, ": incident without an id"));
       }
-      find_incident.Bind(1, inc.id);
-      KINSHIP_ASSIGN_OR_RETURN(bool exists, find_incident.Step());
-      if (exists) {
-        const int64_t old = find_incident.ColumnInt(0);
-        const int64_t old_first = find_incident.ColumnInt(1);
-        const int64_t old_count = find_incident.ColumnInt(2);
-        find_incident.Reset();
+      KINSHIP_ASSIGN_OR_RETURN(std::optional<IncidentDeleter::Stored> stored, replace.Find(inc.id));
+      if (stored) {
+        const int64_t old = stored->rowid;
         // The incident may have been written earlier in this same call: its last rows must be in
         // the table before they are deleted.
         KINSHIP_RETURN_IF_ERROR(insert_indicators.Flush());
@@ -387,10 +396,9 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next) {
         } else {
           occurs.Forget(old);
         }
-        KINSHIP_RETURN_IF_ERROR(replace.Delete(old, old_first, old_count, stored_before));
+        KINSHIP_RETURN_IF_ERROR(replace.Delete(old, stored->first, stored->count, stored_before));
         ++summary.incidents_updated;
       } else {
-        find_incident.Reset();
         ++summary.incidents_added;
       }
       Statement& s = insert_incident;
@@ -509,9 +517,6 @@ absl::StatusOr<RemoveSummary> Store::Remove(const std::vector<std::string>& ids)
   RemoveSummary summary;
   summary.snapshot_key_before = key_parts.Text();
   KINSHIP_ASSIGN_OR_RETURN(IncidentDeleter deleter, IncidentDeleter::Make(db));
-  KINSHIP_ASSIGN_OR_RETURN(
-      Statement find_incident,
-      db.Prepare("SELECT rowid, indicator_first, indicator_count FROM incident WHERE id = ?"));
   // A value no stored incident holds any more is deleted too, so that what was removed is gone
   // from the store (a report that may not be kept), not only unlinked. Replacing an incident by
   // ingest leaves such values: the new version usually holds them again.
@@ -522,19 +527,16 @@ absl::StatusOr<RemoveSummary> Store::Remove(const std::vector<std::string>& ids)
   absl::flat_hash_set<std::string_view> seen;
   for (const std::string& id : ids) {
     if (!seen.insert(id).second) continue;
-    find_incident.Bind(1, id);
-    KINSHIP_ASSIGN_OR_RETURN(bool exists, find_incident.Step());
-    if (!exists) {
+    KINSHIP_ASSIGN_OR_RETURN(std::optional<IncidentDeleter::Stored> stored, deleter.Find(id));
+    if (!stored) {
       // The transaction rolls back: nothing is removed.
       return absl::NotFoundError(
           absl::StrCat("no incident '", id, "' in the store; nothing was removed"));
     }
-    const int64_t rowid = find_incident.ColumnInt(0);
-    const int64_t first = find_incident.ColumnInt(1);
-    const int64_t count = find_incident.ColumnInt(2);
-    find_incident.Reset();
+    const int64_t count = stored->count;
     std::vector<int64_t> orphaned;
-    KINSHIP_RETURN_IF_ERROR(deleter.Delete(rowid, first, count, /*in_segments=*/true, &orphaned));
+    KINSHIP_RETURN_IF_ERROR(
+        deleter.Delete(stored->rowid, stored->first, count, /*in_segments=*/true, &orphaned));
     for (int64_t v : orphaned) KINSHIP_RETURN_IF_ERROR(delete_value.RunWith(v));
     summary.values_deleted += orphaned.size();
     summary.indicators += static_cast<size_t>(count);
