@@ -134,10 +134,10 @@ class KnowledgeBase {
 // the malware when they name no actor ("HermeticWiper", S0697): such an attribution says which
 // tool was used, not who used it, and would make every incident sharing the tool look attributed
 // to an "actor" of that name. It is moved to the incident's software (unless listed there
-// already), with a snippet saying so. Only a name the KB resolves exactly (name, alias or
-// synonym), unambiguously, as software, and that resolves as no actor at all (not even a
-// variant), counts. Ingest (`kinship ingest`, `--file` queries) and kb::Import's re-linking
-// apply it. Returns whether anything moved.
+// already), with a snippet saying so. Only a name the KB resolves with score 1 (the software's
+// own name or id; an alias, a galaxy synonym or a variant scores less), unambiguously, as
+// software, and that resolves as no actor at all (not even a variant), counts. Ingest (`kinship
+// ingest`, `--file` queries) and kb::Import's re-linking apply it. Returns whether anything moved.
 bool MoveSoftwareOutOfAttributions(const KnowledgeBase& kb, Incident& incident);
 
 // Summary of one import.

@@ -113,8 +113,7 @@ bool MoveSoftwareOutOfAttributions(const KnowledgeBase& kb, Incident& incident) 
         kb.Resolve(a.actor_name, EntityType::kActor).empty()) {
       as_software = kb.Resolve(a.actor_name, EntityType::kSoftware);
     }
-    if (as_software.empty() || as_software.front().ambiguous || as_software.front().score < 1.0 ||
-        as_software.front().matched == "variant") {
+    if (as_software.empty() || as_software.front().ambiguous || as_software.front().score < 1.0) {
       kept.push_back(std::move(a));
       continue;
     }

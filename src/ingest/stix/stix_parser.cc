@@ -659,9 +659,9 @@ absl::StatusOr<ParseOutput> StixParser::Parse() {
   }
 
   bool any_container = false;
-  // Containers (by object index) and the incident each became, with its members.
+  // The incident each container (by object index) became, and each incident's members.
   std::unordered_map<size_t, size_t> incident_of;
-  std::vector<std::pair<size_t, std::vector<size_t>>> contained;  // incident, its members
+  std::vector<std::vector<size_t>> members_of;
   for (size_t i = 0; i < objects_.size(); ++i) {
     const Obj& obj = objects_[i];
     if (obj.type != "report" && obj.type != "grouping") continue;
@@ -673,7 +673,7 @@ absl::StatusOr<ParseOutput> StixParser::Parse() {
     std::vector<size_t> members = Members(obj);
     KINSHIP_RETURN_IF_ERROR(Build(members, &obj, inc));
     incident_of[i] = out_.incidents.size();
-    contained.emplace_back(out_.incidents.size(), std::move(members));
+    members_of.push_back(std::move(members));
     out_.incidents.push_back(std::move(inc));
   }
   // A report that lists other reports (Unit 42's playbooks: the intrusion set's report lists its
@@ -681,15 +681,13 @@ absl::StatusOr<ParseOutput> StixParser::Parse() {
   // for them: one that states none takes the containing report's, saying so, and passes it down
   // a chain of reports. Breadth first from the reports that state an actor, in the bundle's
   // order: each report is given an actor at most once, so this is linear in the members.
-  std::vector<size_t> listed_by(out_.incidents.size());  // incident -> its entry in `contained`
-  for (size_t k = 0; k < contained.size(); ++k) listed_by[contained[k].first] = k;
   std::vector<size_t> queue;
-  for (const auto& [inc, members] : contained) {
-    if (!out_.incidents[inc].attributions.empty()) queue.push_back(inc);
+  for (size_t k = 0; k < out_.incidents.size(); ++k) {
+    if (!out_.incidents[k].attributions.empty()) queue.push_back(k);
   }
   for (size_t q = 0; q < queue.size(); ++q) {
     const size_t outer = queue[q];
-    for (size_t m : contained[listed_by[outer]].second) {
+    for (size_t m : members_of[outer]) {
       auto inner = incident_of.find(m);
       if (inner == incident_of.end()) continue;
       Incident& child = out_.incidents[inner->second];
