@@ -16,6 +16,13 @@
 
 namespace kinship::cli {
 
+absl::Status CarryStyleSnapshot(const GlobalOptions& g, std::string_view before,
+                                std::string_view after) {
+  const std::string path = StyleSnapshotPath(g);
+  absl::StatusOr<attrib::StyleIndex> style = attrib::StyleIndex::Load(path, before);
+  return style.ok() ? style->Save(path, after) : style.status();
+}
+
 SnapshotRefresh RefreshSnapshot(const GlobalOptions& g, Store& store, const kb::KnowledgeBase* kb,
                                 const IngestSummary& written) {
   const auto start = std::chrono::steady_clock::now();
@@ -86,12 +93,9 @@ SnapshotRefresh RefreshSnapshot(const GlobalOptions& g, Store& store, const kb::
                                                   : " incidents with an actor and a hostname were",
                                  " added: its classifier must be trained again");
     } else {
-      // Unchanged: the same index under the store's new key.
       Progress(g, absl::StrCat("keeping the naming-style snapshot ", style_path, " current"));
-      absl::StatusOr<attrib::StyleIndex> style =
-          attrib::StyleIndex::Load(style_path, written.snapshot_key_before);
       absl::Status saved =
-          style.ok() ? style->Save(style_path, written.snapshot_key_after) : style.status();
+          CarryStyleSnapshot(g, written.snapshot_key_before, written.snapshot_key_after);
       if (saved.ok()) {
         r.style_state = "updated";
         r.style_why.clear();

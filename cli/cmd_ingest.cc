@@ -315,10 +315,7 @@ absl::Status RunRemove(GlobalOptions& g, std::vector<std::string> ids) {
           style_indexed, style_indexed == 1 ? " removed incident was" : " removed incidents were",
           " in it: its classifier must be trained again");
     } else {
-      absl::StatusOr<attrib::StyleIndex> style =
-          attrib::StyleIndex::Load(StyleSnapshotPath(g), sum.snapshot_key_before);
-      absl::Status saved =
-          style.ok() ? style->Save(StyleSnapshotPath(g), sum.snapshot_key_after) : style.status();
+      absl::Status saved = CarryStyleSnapshot(g, sum.snapshot_key_before, sum.snapshot_key_after);
       if (saved.ok()) {
         style_state = "updated";
       } else {

@@ -17,6 +17,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 
 #include "kinship/similarity.h"
 #include "kinship/status.h"
@@ -90,6 +91,11 @@ struct SnapshotRefresh {
 // indexes (attrib::StyleIndex::Indexes: an actor and a hostname), else left stale. Never fails the
 // ingest: a failure leaves the snapshot stale and says why. `kb`: the store's, as the index reads
 // it.
+// A naming-style snapshot saved under store key `before`, saved again under `after`: for a write
+// that changed nothing it indexes (an ingest or a removal of incidents without an actor and a
+// hostname). Errors: Load's and Save's.
+absl::Status CarryStyleSnapshot(const GlobalOptions& g, std::string_view before,
+                                std::string_view after);
 SnapshotRefresh RefreshSnapshot(const GlobalOptions& g, Store& store, const kb::KnowledgeBase* kb,
                                 const IngestSummary& written);
 
