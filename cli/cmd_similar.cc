@@ -92,13 +92,14 @@ void PrintMatches(const Analysis& l, const std::vector<score::Match>& matches,
 }
 
 // What `similar` prints when no match is left: none shares evidence, or none is probable enough.
-void PrintNoMatch(const std::string& whom, size_t dropped, double min_probability) {
+// `candidates`: what was searched ("incident", "stored incident"); `query`: what for.
+void PrintNoMatch(const char* candidates, const std::string& query, size_t dropped,
+                  double min_probability) {
   if (dropped == 0) {
-    std::printf("no %sincident shares evidence with %s\n", whom == "it" ? "stored " : "",
-                whom.c_str());
+    std::printf("no %s shares evidence with %s\n", candidates, query.c_str());
   } else {
-    std::printf("no %sincident is similar to %s at p >= %.2f (%zu below it)\n",
-                whom == "it" ? "stored " : "", whom.c_str(), min_probability, dropped);
+    std::printf("no %s is similar to %s at p >= %.2f (%zu below it)\n", candidates, query.c_str(),
+                min_probability, dropped);
   }
 }
 
@@ -113,7 +114,7 @@ absl::Status RunSimilar(const GlobalOptions& g, const std::string& id, size_t to
     PrintJsonLine(SimilarJson(l->index(), id, matches, &names));
     return absl::OkStatus();
   }
-  if (matches.empty()) PrintNoMatch(id, dropped, min_probability);
+  if (matches.empty()) PrintNoMatch("incident", id, dropped, min_probability);
   PrintMatches(*l, matches, names);
   return absl::OkStatus();
 }
@@ -168,7 +169,7 @@ absl::Status RunSimilarFiles(const GlobalOptions& g, const std::vector<std::stri
       continue;
     }
     std::printf("incident %s (from %s, not stored)\n", inc.id.c_str(), inc.provenance.file.c_str());
-    if (matches.empty()) PrintNoMatch("it", dropped, min_probability);
+    if (matches.empty()) PrintNoMatch("stored incident", "it", dropped, min_probability);
     PrintMatches(l, matches, names);
   }
   return absl::OkStatus();
