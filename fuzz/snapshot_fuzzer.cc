@@ -3,7 +3,8 @@
 // the input edits a valid snapshot of a small world made at start-up rather than replacing it:
 // the first four bytes may cut it to a length (one input in four), every further five bytes
 // overwrite one byte (a 32-bit position, then the value). Any result must be an index that
-// answers, or kDataLoss / kFailedPrecondition; never a crash or a read out of bounds.
+// answers, or kDataLoss / kFailedPrecondition; never a crash or a read out of bounds. A loaded
+// index also has incidents taken out (SimilarityIndex::Remove) and answers again.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -65,9 +66,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     kinship::fuzz::CheckLoadError(index.status());
     return 0;
   }
-  for (const std::string& id : index->Ids()) {
+  const std::vector<std::string> ids = index->Ids();
+  for (const std::string& id : ids) {
     (void)index->Similar(id, 5);
     (void)index->Compare(id, "i0");
   }
+  // Taking incidents out of whatever loaded (as `kinship remove` does to a snapshot) leaves an
+  // index that answers; the incidents chosen by the input's length.
+  std::vector<std::string> leaving;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if ((size >> (i % 8)) & 1) leaving.push_back(ids[i]);
+  }
+  auto removed = index->Remove(leaving);
+  if (!removed.ok() || *removed != leaving.size() || index->size() != ids.size() - leaving.size()) {
+    std::abort();
+  }
+  for (const std::string& id : index->Ids()) (void)index->Similar(id, 5);
   return 0;
 }

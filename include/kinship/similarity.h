@@ -301,6 +301,13 @@ class SimilarityIndex {
   // id; kAlreadyExists when the id is already indexed (nothing changes); kResourceExhausted past
   // 2^31 incidents or 4 GiB of distinct feature keys (nothing changes).
   absl::Status Add(const Incident& incident);
+  // Takes incidents out: the index then answers as one built without them (document
+  // frequencies, the incident count, near files; features no other incident holds are dropped),
+  // the others kept in their order, so that a snapshot stays current when incidents leave the
+  // store (`kinship remove`, an ingest that replaces stored incidents). Feature numbers change;
+  // sums may then add up in another order (last-bit differences). Duplicate ids count once.
+  // Returns how many were removed. Errors: kNotFound for an id not indexed (nothing changes).
+  absl::StatusOr<size_t> Remove(const std::vector<std::string>& ids);
 
   size_t size() const;
   bool Contains(std::string_view id) const;
