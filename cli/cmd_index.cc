@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -16,95 +17,100 @@
 
 namespace kinship::cli {
 
-absl::Status CarryStyleSnapshot(const GlobalOptions& g, std::string_view before,
-                                std::string_view after) {
-  const std::string path = StyleSnapshotPath(g);
-  absl::StatusOr<attrib::StyleIndex> style = attrib::StyleIndex::Load(path, before);
-  return style.ok() ? style->Save(path, after) : style.status();
+StoreWrite WriteOf(const IngestSummary& s) {
+  return {.key_before = s.snapshot_key_before,
+          .key_after = s.snapshot_key_after,
+          .incidents_before = s.incidents_before,
+          .leaving = s.replaced_ids};
 }
 
+namespace {
+
+// "1 incident was", "2 incidents were".
+std::string Were(size_t n, std::string_view what) {
+  return absl::StrCat(n, " ", AV(what), n == 1 ? " was" : "s were");
+}
+
+}  // namespace
+
 SnapshotRefresh RefreshSnapshot(const GlobalOptions& g, Store& store, const kb::KnowledgeBase* kb,
-                                const IngestSummary& written) {
+                                const StoreWrite& w) {
   const auto start = std::chrono::steady_clock::now();
   const std::string path = SnapshotPath(g);
   const std::string style_path = StyleSnapshotPath(g);
   SnapshotRefresh r;
-  if (written.snapshot_key_after != written.snapshot_key_before) {
-    absl::StatusOr<std::string> style_key = attrib::StyleIndex::SnapshotKey(style_path);
-    if (style_key.ok() && *style_key == written.snapshot_key_before) {
-      r.style_state = "stale";
-      r.style_why = "the index snapshot beside it could not be kept current";
+  // Incidents of the naming-style kind the write added: known once they are read (below), and
+  // none when the write added nothing.
+  std::optional<size_t> style_added;
+  if (!w.adds) style_added = 0;
+  auto similarity = [&]() -> std::string {  // why it is stale, or "" when updated
+    absl::StatusOr<score::SimilarityIndex::SnapshotHeader> h =
+        score::SimilarityIndex::ReadSnapshotHeader(path);
+    if (!h.ok()) return std::string(h.status().message());
+    if (!h->readable) return "written by another build";
+    if (h->key != w.key_before) return absl::StrCat("it was stale before this ", AV(w.what));
+    Progress(g, absl::StrCat("keeping the index snapshot ", path, " current"));
+    absl::StatusOr<score::SimilarityIndex> index =
+        score::SimilarityIndex::Load(path, w.key_before, kb, ScoringOptionsOf(g));
+    if (!index.ok()) return std::string(index.status().message());
+    if (const size_t n = index->Stats().incidents; n != w.incidents_before) {
+      // Same key, other content: only a snapshot copied in from another copy of the store file
+      // gets here.
+      return absl::StrCat("it holds ", n, " incidents where the store held ", w.incidents_before);
     }
-  }
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) {
-    r.state = "none";
-    return r;
-  }
-  r.state = "stale";
-  auto finish = [&](std::string why) {
-    r.why = std::move(why);
-    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    return r;
+    absl::StatusOr<size_t> removed = index->Remove(w.leaving);
+    if (!removed.ok()) return std::string(removed.status().message());
+    // The stored incidents that stayed read first, in their order; what the write added after.
+    size_t added_style = 0;
+    absl::StatusOr<size_t> added = index->AddStored(
+        store, w.incidents_before - *removed,
+        [&added_style](const Incident& inc) { added_style += attrib::StyleIndex::Indexes(inc); });
+    if (!added.ok()) return std::string(added.status().message());
+    // The incidents were read after the commit: they are the write's only if nothing was written
+    // since (every write sets a new generation).
+    absl::StatusOr<std::string> now = store.SnapshotKey();
+    if (!now.ok()) return std::string(now.status().message());
+    if (*now != w.key_after) return "the store was written again meanwhile";
+    if (absl::Status st = index->Save(path, w.key_after); !st.ok()) {
+      return std::string(st.message());
+    }
+    r.added = *added;
+    r.removed = *removed;
+    style_added = added_style;
+    return "";
   };
-  absl::StatusOr<score::SimilarityIndex::SnapshotHeader> h =
-      score::SimilarityIndex::ReadSnapshotHeader(path);
-  if (!h.ok()) return finish(std::string(h.status().message()));
-  if (!h->readable) return finish("written by another build");
-  if (h->key != written.snapshot_key_before) return finish("it was stale before this ingest");
-  if (written.stored_replaced > 0) {
-    return finish(absl::StrCat(
-        written.stored_replaced,
-        written.stored_replaced == 1 ? " stored incident was" : " stored incidents were",
-        " replaced"));
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec)) {
+    r.why = similarity();
+    r.state = r.why.empty() ? "updated" : "stale";
   }
-  Progress(g, absl::StrCat("adding the new incidents to the index snapshot ", path));
-  absl::StatusOr<score::SimilarityIndex> index =
-      score::SimilarityIndex::Load(path, written.snapshot_key_before, kb, ScoringOptionsOf(g));
-  if (!index.ok()) return finish(std::string(index.status().message()));
-  if (const size_t n = index->Stats().incidents; n != written.incidents_before) {
-    // Same key, other content: only a snapshot copied in from another copy of the store file
-    // gets here.
-    return finish(
-        absl::StrCat("it holds ", n, " incidents where the store held ", written.incidents_before));
-  }
-  // Whether the naming-style index would change: it indexes only incidents with an actor and a
-  // hostname.
-  size_t style_added = 0;
-  absl::StatusOr<size_t> added =
-      index->AddStored(store, written.incidents_before, [&style_added](const Incident& inc) {
-        style_added += attrib::StyleIndex::Indexes(inc) ? 1 : 0;
-      });
-  if (!added.ok()) return finish(std::string(added.status().message()));
-  // The incidents were read after the commit: they are the ingest's only if nothing was written
-  // since (every write sets a new generation).
-  absl::StatusOr<std::string> now = store.SnapshotKey();
-  if (!now.ok()) return finish(std::string(now.status().message()));
-  if (*now != written.snapshot_key_after) return finish("the store was written again meanwhile");
-  if (absl::Status st = index->Save(path, written.snapshot_key_after); !st.ok()) {
-    return finish(std::string(st.message()));
-  }
-  r.state = "updated";
-  r.added = *added;
-  if (r.style_state == "stale") {
-    if (style_added > 0) {
-      r.style_why = absl::StrCat(style_added,
-                                 style_added == 1 ? " incident with an actor and a hostname was"
-                                                  : " incidents with an actor and a hostname were",
-                                 " added: its classifier must be trained again");
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  // The naming-style snapshot, when it was current before the write.
+  absl::StatusOr<std::string> style_key = attrib::StyleIndex::SnapshotKey(style_path);
+  if (w.key_after == w.key_before || !style_key.ok() || *style_key != w.key_before) return r;
+  r.style_state = "stale";
+  if (!style_added) {
+    r.style_why = "the index snapshot beside it could not be kept current";
+  } else if (*style_added > 0) {
+    r.style_why = absl::StrCat(*style_added,
+                               *style_added == 1 ? " incident with an actor and a hostname was"
+                                                 : " incidents with an actor and a hostname were",
+                               " added: its classifier must be trained again");
+  } else {
+    Progress(g, absl::StrCat("keeping the naming-style snapshot ", style_path, " current"));
+    absl::StatusOr<attrib::StyleIndex> style = attrib::StyleIndex::Load(style_path, w.key_before);
+    if (!style.ok()) {
+      r.style_why = std::string(style.status().message());
+    } else if (const size_t held = style->CountIndexed(w.leaving); held > 0) {
+      r.style_why = absl::StrCat(Were(held, w.adds ? "replaced incident" : "removed incident"),
+                                 " in it: its classifier must be trained again");
+    } else if (absl::Status saved = style->Save(style_path, w.key_after); !saved.ok()) {
+      r.style_why = std::string(saved.message());
     } else {
-      Progress(g, absl::StrCat("keeping the naming-style snapshot ", style_path, " current"));
-      absl::Status saved =
-          CarryStyleSnapshot(g, written.snapshot_key_before, written.snapshot_key_after);
-      if (saved.ok()) {
-        r.style_state = "updated";
-        r.style_why.clear();
-      } else {
-        r.style_why = std::string(saved.message());
-      }
+      r.style_state = "updated";
     }
   }
-  return finish("");
+  return r;
 }
 
 namespace {

@@ -219,7 +219,8 @@ absl::Status RunIngest(GlobalOptions& g, const IngestArgs& args) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   // Committed: a current index snapshot is kept current (or says it is stale now).
   const SnapshotRefresh snapshot =
-      created ? SnapshotRefresh{} : RefreshSnapshot(g, *store, kb.empty() ? nullptr : &kb, sum);
+      created ? SnapshotRefresh{}
+              : RefreshSnapshot(g, *store, kb.empty() ? nullptr : &kb, WriteOf(sum));
 
   if (g.json) {
     const nlohmann::json diags = DiagnosticsJson(diagnostics);
@@ -232,11 +233,9 @@ absl::Status RunIngest(GlobalOptions& g, const IngestArgs& args) {
                           {"diagnostics", diags},
                           {"seconds", secs}};
     if (snapshot.state != "none") {
-      out["index_snapshot"] = {{"path", SnapshotPath(g)},
-                               {"state", snapshot.state},
-                               {"why", snapshot.why},
-                               {"added", snapshot.added},
-                               {"seconds", snapshot.seconds}};
+      out["index_snapshot"] = {{"path", SnapshotPath(g)},     {"state", snapshot.state},
+                               {"why", snapshot.why},         {"added", snapshot.added},
+                               {"removed", snapshot.removed}, {"seconds", snapshot.seconds}};
     }
     if (snapshot.style_state != "none") {
       out["style_snapshot"] = {{"path", StyleSnapshotPath(g)},
@@ -253,8 +252,12 @@ absl::Status RunIngest(GlobalOptions& g, const IngestArgs& args) {
       sum.incidents_added + sum.incidents_updated, sum.incidents_added, sum.incidents_updated,
       sum.indicators, sum.invalid_indicators, sum.benign_indicators, secs);
   if (snapshot.state == "updated") {
-    std::printf("index snapshot %s updated: %zu incidents added, %.2f s\n", SnapshotPath(g).c_str(),
-                snapshot.added, snapshot.seconds);
+    std::printf("index snapshot %s updated: %zu incidents added", SnapshotPath(g).c_str(),
+                snapshot.added);
+    if (snapshot.removed > 0) {
+      std::printf(" (%zu of them replacing the stored ones)", snapshot.removed);
+    }
+    std::printf(", %.2f s\n", snapshot.seconds);
   } else if (snapshot.state == "stale") {
     std::printf("index snapshot %s is stale: %s (`kinship index build` saves a current one)\n",
                 SnapshotPath(g).c_str(), snapshot.why.c_str());
@@ -278,62 +281,37 @@ absl::Status RunIngest(GlobalOptions& g, const IngestArgs& args) {
 }
 
 // `kinship remove ID...`: the incidents out of the store, in one transaction (an unknown id
-// removes nothing). The similarity snapshot cannot drop an incident, so a current one is stale
-// after; the naming-style one stays current (saved under the store's new key) when no removed
-// incident is one it indexes (an actor and a hostname), as after an ingest.
+// removes nothing). Snapshots current before are kept current as after an ingest: the similarity
+// one by taking the incidents out of it, the naming-style one when it holds none of them (else
+// its classifier must be trained again).
 absl::Status RunRemove(GlobalOptions& g, std::vector<std::string> ids) {
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   KINSHIP_ASSIGN_OR_RETURN(auto store, OpenStore(g, /*create=*/false));
-  // Read before they go: whether the naming-style index holds any of them.
-  size_t style_indexed = 0;
-  for (const std::string& id : ids) {
-    absl::StatusOr<Incident> inc = store->GetIncident(id, Store::Detail::kStyle);
-    if (!inc.ok() && inc.status().code() != absl::StatusCode::kNotFound) return inc.status();
-    if (inc.ok() && attrib::StyleIndex::Indexes(*inc)) ++style_indexed;
-  }
   KINSHIP_ASSIGN_OR_RETURN(RemoveSummary sum, store->Remove(ids));
-  // A snapshot current before the removal (saved under the key before it) is stale now.
-  std::string index_state = "none", index_why, style_state = "none", style_why;
-  const std::string removed_why =
-      absl::StrCat(sum.removed, sum.removed == 1 ? " incident was" : " incidents were", " removed");
-  std::error_code ec;
-  if (std::filesystem::exists(SnapshotPath(g), ec)) {
-    absl::StatusOr<score::SimilarityIndex::SnapshotHeader> h =
-        score::SimilarityIndex::ReadSnapshotHeader(SnapshotPath(g));
-    index_state = "stale";
-    index_why = h.ok() && h->readable && h->key == sum.snapshot_key_before ? removed_why
-                                                                           : "it was stale before";
-  }
-  if (std::filesystem::exists(StyleSnapshotPath(g), ec)) {
-    style_state = "stale";
-    absl::StatusOr<std::string> key = attrib::StyleIndex::SnapshotKey(StyleSnapshotPath(g));
-    if (!key.ok() || *key != sum.snapshot_key_before) {
-      style_why = "it was stale before";
-    } else if (style_indexed > 0) {
-      style_why = absl::StrCat(
-          style_indexed, style_indexed == 1 ? " removed incident was" : " removed incidents were",
-          " in it: its classifier must be trained again");
-    } else {
-      absl::Status saved = CarryStyleSnapshot(g, sum.snapshot_key_before, sum.snapshot_key_after);
-      if (saved.ok()) {
-        style_state = "updated";
-      } else {
-        style_why = std::string(saved.message());
-      }
-    }
-  }
+  // No knowledge base: nothing is added to the similarity index, and only adding reads it.
+  const SnapshotRefresh snapshot = RefreshSnapshot(g, *store, /*kb=*/nullptr,
+                                                   {.key_before = sum.snapshot_key_before,
+                                                    .key_after = sum.snapshot_key_after,
+                                                    .incidents_before = sum.incidents_before,
+                                                    .leaving = ids,
+                                                    .adds = false,
+                                                    .what = "removal"});
   if (g.json) {
     nlohmann::json out = {{"removed", sum.removed},
                           {"indicators", sum.indicators},
                           {"values_deleted", sum.values_deleted}};
-    if (index_state != "none") {
-      out["index_snapshot"] = {
-          {"path", SnapshotPath(g)}, {"state", index_state}, {"why", index_why}};
+    if (snapshot.state != "none") {
+      out["index_snapshot"] = {{"path", SnapshotPath(g)},
+                               {"state", snapshot.state},
+                               {"why", snapshot.why},
+                               {"removed", snapshot.removed},
+                               {"seconds", snapshot.seconds}};
     }
-    if (style_state != "none") {
-      out["style_snapshot"] = {
-          {"path", StyleSnapshotPath(g)}, {"state", style_state}, {"why", style_why}};
+    if (snapshot.style_state != "none") {
+      out["style_snapshot"] = {{"path", StyleSnapshotPath(g)},
+                               {"state", snapshot.style_state},
+                               {"why", snapshot.style_why}};
     }
     PrintJsonLine(out);
     return absl::OkStatus();
@@ -341,17 +319,21 @@ absl::Status RunRemove(GlobalOptions& g, std::vector<std::string> ids) {
   std::printf(
       "removed %zu incident%s: %zu indicators, %zu values no other incident holds deleted\n",
       sum.removed, sum.removed == 1 ? "" : "s", sum.indicators, sum.values_deleted);
-  if (index_state == "stale") {
+  if (snapshot.state == "updated") {
+    std::printf("index snapshot %s updated: %zu incident%s taken out, %.2f s\n",
+                SnapshotPath(g).c_str(), snapshot.removed, snapshot.removed == 1 ? "" : "s",
+                snapshot.seconds);
+  } else if (snapshot.state == "stale") {
     std::printf("index snapshot %s is stale: %s (`kinship index build` saves a current one)\n",
-                SnapshotPath(g).c_str(), index_why.c_str());
+                SnapshotPath(g).c_str(), snapshot.why.c_str());
   }
-  if (style_state == "updated") {
+  if (snapshot.style_state == "updated") {
     std::printf("naming-style snapshot %s kept current: no removed incident was in it\n",
                 StyleSnapshotPath(g).c_str());
-  } else if (style_state == "stale") {
+  } else if (snapshot.style_state == "stale") {
     std::printf(
         "naming-style snapshot %s is stale: %s (`kinship index build` saves a current one)\n",
-        StyleSnapshotPath(g).c_str(), style_why.c_str());
+        StyleSnapshotPath(g).c_str(), snapshot.style_why.c_str());
   }
   return absl::OkStatus();
 }

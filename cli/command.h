@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "kinship/similarity.h"
 #include "kinship/status.h"
@@ -70,34 +71,43 @@ std::string SnapshotPath(const GlobalOptions& g);
 // Where it saves the naming-style index and classifier attribution uses: "<db>.kstyle".
 std::string StyleSnapshotPath(const GlobalOptions& g);
 
-// What `kinship ingest` did to the index snapshot beside the store (cli/cmd_index.cc).
+// A write the store committed, for keeping the snapshots beside it current: its snapshot keys
+// before and after, how many incidents it held before, the stored incidents it took out
+// (removed, or replaced: a replaced incident's new version is read again with the added ones),
+// and whether it added incidents after the stored ones (an ingest).
+struct StoreWrite {
+  std::string key_before, key_after;
+  size_t incidents_before = 0;
+  std::vector<std::string> leaving;
+  bool adds = true;
+  std::string_view what = "ingest";  // "ingest" or "removal", for the messages
+};
+StoreWrite WriteOf(const IngestSummary& s);
+
+// What a write did to the index snapshots beside the store (cli/cmd_index.cc).
 struct SnapshotRefresh {
   std::string state = "none";  // "none" (no snapshot), "updated", or "stale" (left stale: `why`)
   std::string why;
-  size_t added = 0;  // incidents added to the snapshot's index
+  size_t added = 0;    // incidents added to the snapshot's index (replacing ones included)
+  size_t removed = 0;  // incidents taken out of it (removed or replaced)
   double seconds = 0;
-  // The naming-style snapshot beside it, when it was current before the ingest: "updated" (saved
-  // under the new key: the ingest added no incident it indexes, so it is unchanged) or "stale"
-  // (`style_why`: its classifier must be trained again, which an ingest does not do: the next
-  // Analysis::Load that attributes does, and saves it); else "none".
+  // The naming-style snapshot beside it, when it was current before the write: "updated" (saved
+  // under the new key: the write added no incident it indexes and took out none it holds, so it
+  // is unchanged) or "stale" (`style_why`: its classifier must be trained again, which a write
+  // does not do: the next Analysis::Load that attributes does, and saves it); else "none".
   std::string style_state = "none";
   std::string style_why;
 };
-// After an ingest committed `written` to `store`: a snapshot that was current before it is
-// brought up to date by adding the ingested incidents to it (SimilarityIndex::AddStored) and saved
-// under the store's new key, unless the ingest replaced a stored incident or the store was
-// written again meanwhile (then it is left stale, to be built again). A naming-style snapshot
-// that was current is saved under the new key too when none of the incidents added is one it
-// indexes (attrib::StyleIndex::Indexes: an actor and a hostname), else left stale. Never fails the
-// ingest: a failure leaves the snapshot stale and says why. `kb`: the store's, as the index reads
-// it.
-// A naming-style snapshot saved under store key `before`, saved again under `after`: for a write
-// that changed nothing it indexes (an ingest or a removal of incidents without an actor and a
-// hostname). Errors: Load's and Save's.
-absl::Status CarryStyleSnapshot(const GlobalOptions& g, std::string_view before,
-                                std::string_view after);
+// After a write committed to `store`: a similarity snapshot that was current before it is brought
+// up to date by taking out the incidents that left (SimilarityIndex::Remove) and adding the ones
+// read after the stored ones that stayed (SimilarityIndex::AddStored), and saved under the store's
+// new key, unless the store was written again meanwhile (then it is left stale, to be built
+// again). A naming-style snapshot that was current is saved under the new key too when none of
+// the incidents added is one it indexes (attrib::StyleIndex::Indexes: an actor and a hostname) and
+// none of those that left is one it holds, else left stale. Never fails the write: a failure
+// leaves a snapshot stale and says why. `kb`: the store's, as the index reads it.
 SnapshotRefresh RefreshSnapshot(const GlobalOptions& g, Store& store, const kb::KnowledgeBase* kb,
-                                const IngestSummary& written);
+                                const StoreWrite& write);
 
 // Writes one JSON value as a single line on stdout.
 void PrintJsonLine(const nlohmann::json& j);

@@ -280,6 +280,8 @@ class StyleIndex {
   // empty). Incidents it does not index change nothing here, so a snapshot stays current when
   // only such incidents are added to the store.
   static bool Indexes(const Incident& incident);
+  // How many of `ids` (distinct) it indexes: one pass over its incidents.
+  size_t CountIndexed(const std::vector<std::string>& ids) const;
   // Computes idf and the normalised postings; Nearest() is valid only afterwards. With
   // `classifier`, also trains the naming-style classifier: one-vs-rest linear SVMs (liblinear,
   // L2-regularised squared hinge loss) over the same terms hashed into 2^16 buckets, TF-IDF

@@ -39,6 +39,7 @@ struct IngestSummary {
   std::string snapshot_key_before, snapshot_key_after;
   size_t incidents_before = 0;
   size_t stored_replaced = 0;
+  std::vector<std::string> replaced_ids;  // the stored_replaced incidents, in the order met
 };
 
 // What Store::Remove took out.
@@ -47,6 +48,7 @@ struct RemoveSummary {
   size_t indicators = 0;      // their indicator rows (derived ones included)
   size_t values_deleted = 0;  // values no stored incident holds any more
   std::string snapshot_key_before, snapshot_key_after;  // as IngestSummary's
+  size_t incidents_before = 0;                          // as IngestSummary's
 };
 
 struct IncidentSummary {

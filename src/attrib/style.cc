@@ -340,6 +340,14 @@ std::vector<StyleVote> StyleIndex::Classify(const Incident& query, size_t k,
 
 size_t StyleIndex::size() const { return docs_.size(); }
 
+size_t StyleIndex::CountIndexed(const std::vector<std::string>& ids) const {
+  if (ids.empty()) return 0;
+  const absl::flat_hash_set<std::string> wanted(ids.begin(), ids.end());
+  size_t n = 0;
+  for (const Doc& d : docs_) n += wanted.contains(d.incident_id) ? 1 : 0;
+  return n;
+}
+
 // ---- the naming-style snapshot ----
 //
 // Layout (util/binary_io.h: host byte order, checked by a marker; a string or an array is a u64

@@ -393,6 +393,7 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next) {
         const bool stored_before = old <= last_stored_incident;
         if (stored_before) {
           ++summary.stored_replaced;
+          summary.replaced_ids.push_back(inc.id);
         } else {
           occurs.Forget(old);
         }
@@ -516,6 +517,10 @@ absl::StatusOr<RemoveSummary> Store::Remove(const std::vector<std::string>& ids)
   KINSHIP_ASSIGN_OR_RETURN(SnapshotKeyParts key_parts, ReadSnapshotKeyParts(db));
   RemoveSummary summary;
   summary.snapshot_key_before = key_parts.Text();
+  {
+    KINSHIP_ASSIGN_OR_RETURN(const int64_t n, db.QueryInt("SELECT count(*) FROM incident"));
+    summary.incidents_before = static_cast<size_t>(n);
+  }
   KINSHIP_ASSIGN_OR_RETURN(IncidentDeleter deleter, IncidentDeleter::Make(db));
   // A value no stored incident holds any more is deleted too, so that what was removed is gone
   // from the store (a report that may not be kept), not only unlinked. Replacing an incident by
