@@ -306,7 +306,8 @@ class SimilarityIndex {
   // the others kept in their order, so that a snapshot stays current when incidents leave the
   // store (`kinship remove`, an ingest that replaces stored incidents). Feature numbers change;
   // sums may then add up in another order (last-bit differences). Duplicate ids count once.
-  // Returns how many were removed. Errors: kNotFound for an id not indexed (nothing changes).
+  // Returns how many were removed. Errors: kNotFound for an id not indexed; kResourceExhausted
+  // as Add's (nothing changes either way).
   absl::StatusOr<size_t> Remove(const std::vector<std::string>& ids);
 
   size_t size() const;

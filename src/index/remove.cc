@@ -70,8 +70,10 @@ absl::StatusOr<size_t> SimilarityIndex::Remove(const std::vector<std::string>& i
     out->kind_of_feature.push_back(im.kind_of_feature[f]);
     uint32_t text = Impl::Postings::kNoText;
     if (const uint32_t t = im.postings.Text(f); t != Impl::Postings::kNoText) {
-      // The old index held every key text in its arena: the new one holds fewer.
-      out->texts.Add(im.texts[t]);
+      // The old index held these texts and more in its arena, so they fit; checked all the same.
+      if (!out->texts.Add(im.texts[t])) {
+        return absl::ResourceExhaustedError("the similarity index's feature keys are full (4 GiB)");
+      }
       text = static_cast<uint32_t>(out->texts.size() - 1);
     }
     out->postings.AddFeature(holders[0], text);
