@@ -17,24 +17,9 @@
 
 namespace kinship::cli {
 
-StoreWrite WriteOf(const IngestSummary& s) {
-  return {.key_before = s.snapshot_key_before,
-          .key_after = s.snapshot_key_after,
-          .incidents_before = s.incidents_before,
-          .leaving = s.replaced_ids};
-}
-
-namespace {
-
-// "1 incident was", "2 incidents were".
-std::string Were(size_t n, std::string_view what) {
-  return absl::StrCat(n, " ", AV(what), n == 1 ? " was" : "s were");
-}
-
-}  // namespace
-
 SnapshotRefresh RefreshSnapshot(const GlobalOptions& g, Store& store, const kb::KnowledgeBase* kb,
-                                const StoreWrite& w) {
+                                const StoreWrite& w, WriteKind kind) {
+  const bool adds = kind == WriteKind::kIngest;
   const auto start = std::chrono::steady_clock::now();
   const std::string path = SnapshotPath(g);
   const std::string style_path = StyleSnapshotPath(g);
@@ -42,13 +27,15 @@ SnapshotRefresh RefreshSnapshot(const GlobalOptions& g, Store& store, const kb::
   // Incidents of the naming-style kind the write added: known once they are read (below), and
   // none when the write added nothing.
   std::optional<size_t> style_added;
-  if (!w.adds) style_added = 0;
+  if (!adds) style_added = 0;
   auto similarity = [&]() -> std::string {  // why it is stale, or "" when updated
     absl::StatusOr<score::SimilarityIndex::SnapshotHeader> h =
         score::SimilarityIndex::ReadSnapshotHeader(path);
     if (!h.ok()) return std::string(h.status().message());
     if (!h->readable) return "written by another build";
-    if (h->key != w.key_before) return absl::StrCat("it was stale before this ", AV(w.what));
+    if (h->key != w.key_before) {
+      return adds ? "it was stale before this ingest" : "it was stale before this removal";
+    }
     Progress(g, absl::StrCat("keeping the index snapshot ", path, " current"));
     absl::StatusOr<score::SimilarityIndex> index =
         score::SimilarityIndex::Load(path, w.key_before, kb, ScoringOptionsOf(g));
@@ -102,7 +89,8 @@ SnapshotRefresh RefreshSnapshot(const GlobalOptions& g, Store& store, const kb::
     if (!style.ok()) {
       r.style_why = std::string(style.status().message());
     } else if (const size_t held = style->CountIndexed(w.leaving); held > 0) {
-      r.style_why = absl::StrCat(Were(held, w.adds ? "replaced incident" : "removed incident"),
+      r.style_why = absl::StrCat(held, adds ? " replaced" : " removed",
+                                 held == 1 ? " incident was" : " incidents were",
                                  " in it: its classifier must be trained again");
     } else if (absl::Status saved = style->Save(style_path, w.key_after); !saved.ok()) {
       r.style_why = std::string(saved.message());

@@ -218,9 +218,9 @@ absl::Status RunIngest(GlobalOptions& g, const IngestArgs& args) {
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   // Committed: a current index snapshot is kept current (or says it is stale now).
-  const SnapshotRefresh snapshot =
-      created ? SnapshotRefresh{}
-              : RefreshSnapshot(g, *store, kb.empty() ? nullptr : &kb, WriteOf(sum));
+  const SnapshotRefresh snapshot = created ? SnapshotRefresh{}
+                                           : RefreshSnapshot(g, *store, kb.empty() ? nullptr : &kb,
+                                                             sum.write, WriteKind::kIngest);
 
   if (g.json) {
     const nlohmann::json diags = DiagnosticsJson(diagnostics);
@@ -290,13 +290,8 @@ absl::Status RunRemove(GlobalOptions& g, std::vector<std::string> ids) {
   KINSHIP_ASSIGN_OR_RETURN(auto store, OpenStore(g, /*create=*/false));
   KINSHIP_ASSIGN_OR_RETURN(RemoveSummary sum, store->Remove(ids));
   // No knowledge base: nothing is added to the similarity index, and only adding reads it.
-  const SnapshotRefresh snapshot = RefreshSnapshot(g, *store, /*kb=*/nullptr,
-                                                   {.key_before = sum.snapshot_key_before,
-                                                    .key_after = sum.snapshot_key_after,
-                                                    .incidents_before = sum.incidents_before,
-                                                    .leaving = ids,
-                                                    .adds = false,
-                                                    .what = "removal"});
+  const SnapshotRefresh snapshot =
+      RefreshSnapshot(g, *store, /*kb=*/nullptr, sum.write, WriteKind::kRemoval);
   if (g.json) {
     nlohmann::json out = {{"removed", sum.removed},
                           {"indicators", sum.indicators},

@@ -71,18 +71,9 @@ std::string SnapshotPath(const GlobalOptions& g);
 // Where it saves the naming-style index and classifier attribution uses: "<db>.kstyle".
 std::string StyleSnapshotPath(const GlobalOptions& g);
 
-// A write the store committed, for keeping the snapshots beside it current: its snapshot keys
-// before and after, how many incidents it held before, the stored incidents it took out
-// (removed, or replaced: a replaced incident's new version is read again with the added ones),
-// and whether it added incidents after the stored ones (an ingest).
-struct StoreWrite {
-  std::string key_before, key_after;
-  size_t incidents_before = 0;
-  std::vector<std::string> leaving;
-  bool adds = true;
-  std::string_view what = "ingest";  // "ingest" or "removal", for the messages
-};
-StoreWrite WriteOf(const IngestSummary& s);
+// The writes that keep the snapshots current: an ingest (adds incidents, and takes out those it
+// replaces) and a removal (adds none).
+enum class WriteKind { kIngest, kRemoval };
 
 // What a write did to the index snapshots beside the store (cli/cmd_index.cc).
 struct SnapshotRefresh {
@@ -107,7 +98,7 @@ struct SnapshotRefresh {
 // none of those that left is one it holds, else left stale. Never fails the write: a failure
 // leaves a snapshot stale and says why. `kb`: the store's, as the index reads it.
 SnapshotRefresh RefreshSnapshot(const GlobalOptions& g, Store& store, const kb::KnowledgeBase* kb,
-                                const StoreWrite& write);
+                                const StoreWrite& write, WriteKind kind);
 
 // Writes one JSON value as a single line on stdout.
 void PrintJsonLine(const nlohmann::json& j);

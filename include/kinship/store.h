@@ -25,21 +25,26 @@
 
 namespace kinship {
 
+// What a write transaction states for keeping an index snapshot of the store current: the
+// store's SnapshotKey before it and the one its commit made, how many incidents were stored
+// before it, and the stored incidents it took out (replaced by an ingest, or removed), distinct,
+// in the order met. The store then reads (in insertion order) as before without those, followed
+// by what the write added (a replaced incident's new version included): an index of the store
+// before grows into one of the store after by taking those out and adding the incidents from
+// the (incidents_before - leaving.size())-th on (ForEachIncident's `skip`).
+struct StoreWrite {
+  std::string key_before, key_after;
+  size_t incidents_before = 0;
+  std::vector<std::string> leaving;
+};
+
 struct IngestSummary {
   size_t incidents_added = 0;
   size_t incidents_updated = 0;   // same id seen before: replaced, never duplicated
   size_t indicators = 0;          // rows written (including derived)
   size_t invalid_indicators = 0;  // kept for display, not indexed
   size_t benign_indicators = 0;   // matched a warninglist
-  // For keeping an index snapshot current (`kinship ingest`): the store's SnapshotKey before this
-  // call and the one its commit made, how many incidents were stored before it, and how many of
-  // those it replaced. With none replaced, the store now reads (in insertion order) as before
-  // with this call's incidents after: an index of the store before grows into one of the store
-  // after by adding those (ForEachIncident's `skip`). A replaced incident moves to the end.
-  std::string snapshot_key_before, snapshot_key_after;
-  size_t incidents_before = 0;
-  size_t stored_replaced = 0;
-  std::vector<std::string> replaced_ids;  // the stored_replaced incidents, in the order met
+  StoreWrite write;               // `leaving`: the stored incidents it replaced
 };
 
 // What Store::Remove took out.
@@ -47,8 +52,7 @@ struct RemoveSummary {
   size_t removed = 0;         // incidents
   size_t indicators = 0;      // their indicator rows (derived ones included)
   size_t values_deleted = 0;  // values no stored incident holds any more
-  std::string snapshot_key_before, snapshot_key_after;  // as IngestSummary's
-  size_t incidents_before = 0;                          // as IngestSummary's
+  StoreWrite write;           // `leaving`: the incidents removed
 };
 
 struct IncidentSummary {

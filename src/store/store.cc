@@ -280,6 +280,26 @@ absl::StatusOr<SnapshotKeyParts> ReadSnapshotKeyParts(store::Db& db) {
   return k;
 }
 
+// The start of a write, inside its transaction (nothing else writes until it commits, and the
+// commit gives the store a new generation, store::Transaction::Commit): the key before it and the
+// incident count, into `write`. Returns the key's parts, for FinishWrite.
+absl::StatusOr<SnapshotKeyParts> StartWrite(store::Db& db, StoreWrite& write) {
+  KINSHIP_ASSIGN_OR_RETURN(SnapshotKeyParts parts, ReadSnapshotKeyParts(db));
+  write.key_before = parts.Text();
+  KINSHIP_ASSIGN_OR_RETURN(const int64_t n, db.QueryInt("SELECT count(*) FROM incident"));
+  write.incidents_before = static_cast<size_t>(n);
+  return parts;
+}
+
+// Commits the write's transaction and states the key its commit made.
+absl::Status FinishWrite(store::Db& db, store::Transaction& txn, SnapshotKeyParts parts,
+                         StoreWrite& write) {
+  KINSHIP_RETURN_IF_ERROR(txn.Commit());
+  if (db.count_generations()) parts.generation = txn.committed_generation();
+  write.key_after = parts.Text();
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<IngestSummary> Store::Ingest(std::vector<Incident>& incidents) {
@@ -304,14 +324,7 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next) {
   KINSHIP_ASSIGN_OR_RETURN(FirstLoadJournal journal, FirstLoadJournal::Make(db));
   KINSHIP_ASSIGN_OR_RETURN(auto txn, store::Transaction::Begin(db));
   IngestSummary summary;
-  // Inside the write transaction: nothing else writes until it commits, and the commit gives the
-  // store a new generation (store::Transaction::Commit), stated below.
-  KINSHIP_ASSIGN_OR_RETURN(SnapshotKeyParts key_parts, ReadSnapshotKeyParts(db));
-  summary.snapshot_key_before = key_parts.Text();
-  {
-    KINSHIP_ASSIGN_OR_RETURN(const int64_t n, db.QueryInt("SELECT count(*) FROM incident"));
-    summary.incidents_before = static_cast<size_t>(n);
-  }
+  KINSHIP_ASSIGN_OR_RETURN(SnapshotKeyParts key_parts, StartWrite(db, summary.write));
 
   // Incidents of this call get rowids above every stored one: a replaced incident below that is
   // taken out of the stored value_incidents segments, one of this call is forgotten by `occurs`.
@@ -392,8 +405,7 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next) {
         KINSHIP_RETURN_IF_ERROR(insert_indicators.Flush());
         const bool stored_before = old <= last_stored_incident;
         if (stored_before) {
-          ++summary.stored_replaced;
-          summary.replaced_ids.push_back(inc.id);
+          summary.write.leaving.push_back(inc.id);
         } else {
           occurs.Forget(old);
         }
@@ -499,9 +511,7 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next) {
     KINSHIP_RETURN_IF_ERROR(insert_indicators.Flush());
   }
   KINSHIP_RETURN_IF_ERROR(occurs.Write(db));
-  KINSHIP_RETURN_IF_ERROR(txn->Commit());
-  if (db.count_generations()) key_parts.generation = txn->committed_generation();
-  summary.snapshot_key_after = key_parts.Text();
+  KINSHIP_RETURN_IF_ERROR(FinishWrite(db, *txn, key_parts, summary.write));
   return summary;
 }
 
@@ -514,13 +524,8 @@ absl::StatusOr<RemoveSummary> Store::Remove(const std::vector<std::string>& ids)
   // an incident on the 10,000-event feed.
   KINSHIP_ASSIGN_OR_RETURN(ForeignKeysOff fk_off, ForeignKeysOff::Make(db));
   KINSHIP_ASSIGN_OR_RETURN(auto txn, store::Transaction::Begin(db));
-  KINSHIP_ASSIGN_OR_RETURN(SnapshotKeyParts key_parts, ReadSnapshotKeyParts(db));
   RemoveSummary summary;
-  summary.snapshot_key_before = key_parts.Text();
-  {
-    KINSHIP_ASSIGN_OR_RETURN(const int64_t n, db.QueryInt("SELECT count(*) FROM incident"));
-    summary.incidents_before = static_cast<size_t>(n);
-  }
+  KINSHIP_ASSIGN_OR_RETURN(SnapshotKeyParts key_parts, StartWrite(db, summary.write));
   KINSHIP_ASSIGN_OR_RETURN(IncidentDeleter deleter, IncidentDeleter::Make(db));
   // A value no stored incident holds any more is deleted too, so that what was removed is gone
   // from the store (a report that may not be kept), not only unlinked. Replacing an incident by
@@ -546,10 +551,9 @@ absl::StatusOr<RemoveSummary> Store::Remove(const std::vector<std::string>& ids)
     summary.values_deleted += orphaned.size();
     summary.indicators += static_cast<size_t>(count);
     ++summary.removed;
+    summary.write.leaving.push_back(id);
   }
-  KINSHIP_RETURN_IF_ERROR(txn->Commit());
-  if (db.count_generations()) key_parts.generation = txn->committed_generation();
-  summary.snapshot_key_after = key_parts.Text();
+  KINSHIP_RETURN_IF_ERROR(FinishWrite(db, *txn, key_parts, summary.write));
   return summary;
 }
 

@@ -565,8 +565,8 @@ TEST(Store, RemoveLeavesTheStoreAsIfTheyHadNeverBeenIngested) {
   EXPECT_EQ(removed->indicators, 4u);
   // one.example and four.example: no other incident holds them.
   EXPECT_EQ(removed->values_deleted, 2u);
-  EXPECT_NE(removed->snapshot_key_after, removed->snapshot_key_before);
-  EXPECT_EQ(absl::StatusOr<std::string>(removed->snapshot_key_after), (*store)->SnapshotKey());
+  EXPECT_NE(removed->write.key_after, removed->write.key_before);
+  EXPECT_EQ(absl::StatusOr<std::string>(removed->write.key_after), (*store)->SnapshotKey());
 
   auto only_b = Store::Open(FreshPath("remove-only-b.db"));
   ASSERT_TRUE(only_b.ok());
@@ -1134,11 +1134,11 @@ TEST(Store, IngestStatesTheKeysAroundItAndWhatItReplaced) {
   const std::string k0 = *(*store)->SnapshotKey();
   absl::StatusOr<IngestSummary> s = (*store)->Ingest(batch);
   ASSERT_TRUE(s.ok()) << s.status();
-  EXPECT_EQ(s->snapshot_key_before, k0);
-  EXPECT_EQ(s->snapshot_key_after, *(*store)->SnapshotKey());
-  EXPECT_NE(s->snapshot_key_after, k0);
-  EXPECT_EQ(s->incidents_before, 0u);
-  EXPECT_EQ(s->stored_replaced, 0u);
+  EXPECT_EQ(s->write.key_before, k0);
+  EXPECT_EQ(s->write.key_after, *(*store)->SnapshotKey());
+  EXPECT_NE(s->write.key_after, k0);
+  EXPECT_EQ(s->write.incidents_before, 0u);
+  EXPECT_EQ(s->write.leaving.size(), 0u);
 
   // New incidents, one of them twice in the call: replaced within the call, nothing stored
   // before is replaced, and a scan from the third incident on reads this call's, in order.
@@ -1146,12 +1146,12 @@ TEST(Store, IngestStatesTheKeysAroundItAndWhatItReplaced) {
   const std::string k1 = *(*store)->SnapshotKey();
   s = (*store)->Ingest(batch);
   ASSERT_TRUE(s.ok()) << s.status();
-  EXPECT_EQ(s->snapshot_key_before, k1);
-  EXPECT_EQ(s->snapshot_key_after, *(*store)->SnapshotKey());
-  EXPECT_EQ(s->incidents_before, 2u);
+  EXPECT_EQ(s->write.key_before, k1);
+  EXPECT_EQ(s->write.key_after, *(*store)->SnapshotKey());
+  EXPECT_EQ(s->write.incidents_before, 2u);
   EXPECT_EQ(s->incidents_added, 2u);
   EXPECT_EQ(s->incidents_updated, 1u);
-  EXPECT_EQ(s->stored_replaced, 0u);
+  EXPECT_EQ(s->write.leaving.size(), 0u);
   std::vector<std::string> ids;
   ASSERT_TRUE((*store)
                   ->ForEachIncident(
@@ -1177,8 +1177,8 @@ TEST(Store, IngestStatesTheKeysAroundItAndWhatItReplaced) {
   batch = {Sample("evt-1"), Sample("evt-5")};
   s = (*store)->Ingest(batch);
   ASSERT_TRUE(s.ok()) << s.status();
-  EXPECT_EQ(s->incidents_before, 4u);
-  EXPECT_EQ(s->stored_replaced, 1u);
+  EXPECT_EQ(s->write.incidents_before, 4u);
+  EXPECT_EQ(s->write.leaving.size(), 1u);
   // A failed call states nothing and writes nothing.
   const std::string k2 = *(*store)->SnapshotKey();
   batch = {Sample("evt-6"), Sample("")};
