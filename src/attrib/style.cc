@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -302,7 +303,17 @@ void StyleIndex::TrainClassifier(size_t max_classes) {
   param.p = 0.1;
   if (check_parameter(&prob, &param) != nullptr) return;
   set_print_string_function(&Silent);
-  c->svm = train(&prob, &param);
+  {
+    // liblinear's dual coordinate descent shuffles with the C library's rand(), whose state is
+    // the process's: a classifier trained second in a process (a server's, after a write)
+    // differed from the one a first training makes (the CLI's) by a few thousandths of a
+    // probability. Seeded as a process starts (1) before every training, and one training at a
+    // time since the state is shared, the same incidents always give the same classifier.
+    static std::mutex rand_state;
+    std::lock_guard lock(rand_state);
+    std::srand(1);
+    c->svm = train(&prob, &param);
+  }
   if (c->svm != nullptr) classifier_ = std::move(c);
 }
 

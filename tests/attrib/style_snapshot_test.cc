@@ -2,6 +2,7 @@
 // saved, and a file that is not current or not whole is refused with the right error.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -150,6 +151,36 @@ TEST(StyleSnapshotErrors, RefusesWhatIsNotCurrentOrNotWhole) {
   EXPECT_EQ(StyleIndex::LoadBytes("KINSIDX", "other", "store A").status().code(),
             absl::StatusCode::kDataLoss);
   std::filesystem::remove(path);
+}
+
+// The classifier is the same however often the process has trained one, or drawn from rand(),
+// before: liblinear shuffles with rand(), and a server trains it again after a write, where the
+// CLI trains it once.
+TEST(StyleClassifier, SameIncidentsGiveTheSameClassifierWhateverTheProcessDidBefore) {
+  auto build = [] {
+    std::mt19937 rng(7);
+    StyleIndex idx;
+    for (int i = 0; i < 300; ++i) {
+      const int actor = i % 5;
+      idx.Add(Named(absl::StrCat("i", i), actor, rng), absl::StrCat("G", actor));
+    }
+    idx.Finalize();
+    return idx;
+  };
+  std::mt19937 rng(11);
+  std::vector<Incident> queries;
+  for (int i = 0; i < 40; ++i) queries.push_back(Named(absl::StrCat("q", i), i % 5, rng));
+  const StyleIndex first = build();
+  for (int i = 0; i < 1000; ++i) (void)std::rand();
+  const StyleIndex second = build();
+  for (const Incident& q : queries) {
+    const std::vector<StyleVote> a = first.Classify(q, 5), b = second.Classify(q, 5);
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t k = 0; k < a.size(); ++k) {
+      EXPECT_EQ(a[k].actor_id, b[k].actor_id) << q.id;
+      EXPECT_EQ(a[k].score, b[k].score) << q.id << " " << a[k].actor_id;
+    }
+  }
 }
 
 }  // namespace
