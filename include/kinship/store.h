@@ -186,6 +186,17 @@ class Store {
   // nothing written since; two copies of one file written apart get keys of their own.
   absl::StatusOr<std::string> SnapshotKey();
 
+  // What changed since the store's key was `key`, for an index of the store as it was then (a
+  // snapshot, a server's index) to catch up instead of indexing the store whole: one StoreWrite
+  // from `key` to the key now, read from the store's journal of writes (every commit writes
+  // one row; Transaction::Commit). `leaving` joins the writes' (distinct, oldest write first) and
+  // may name incidents stored after `key` and gone again, which an index of the store at `key`
+  // never held. std::nullopt when the journal cannot say: a write since was not an ingest or a
+  // removal (a KB import or new warninglists change what is indexed), the journal no longer
+  // reaches back to `key` (it keeps the last 64 writes, and of those as far back as a million
+  // incidents left), or `key` is another store's. Read in one read transaction.
+  absl::StatusOr<std::optional<StoreWrite>> ChangesSince(std::string_view key);
+
   const std::string& path() const;
 
   struct Impl;

@@ -144,6 +144,29 @@ constexpr std::string_view kGenerationSql = R"sql(
 INSERT INTO store_meta (name, value) VALUES ('store_id', random()), ('generation', 0);
 )sql";
 
+// The journal of writes (Transaction::Commit): one row per committed write, from the
+// generation before it to the one it made; `incidents` is 1 for an ingest or a removal, which
+// change incidents alone (their `leaving` rows name the stored incidents they replaced or took
+// out), and 0 for any other write (KB import, warninglists), after which an index cannot be
+// grown but must be built again. Store::ChangesSince reads it so that an index of the store as
+// it was (a snapshot, a server's) catches up instead of indexing the store whole. Commit keeps
+// the last writes only (kJournalWrites, kJournalLeaving in sqlite.cc).
+constexpr std::string_view kJournalSql = R"sql(
+CREATE TABLE store_write (
+  seq INTEGER PRIMARY KEY,
+  generation_before INTEGER NOT NULL,
+  generation INTEGER NOT NULL,
+  incidents INTEGER NOT NULL,
+  incidents_before INTEGER NOT NULL,
+  leaving INTEGER NOT NULL
+);
+CREATE TABLE store_write_leaving (
+  write INTEGER NOT NULL,
+  id TEXT NOT NULL
+);
+CREATE INDEX store_write_leaving_write ON store_write_leaving (write);
+)sql";
+
 absl::Status UpgradeToV4(Db& db) {
   KINSHIP_ASSIGN_OR_RETURN(
       Statement gaps,
@@ -168,6 +191,7 @@ const std::vector<Migration>& Migrations() {
       {3, "locations", kLocationsSql},
       {4, "bulk-layout", kBulkLayoutSql, &UpgradeToV4},
       {5, "generation", kGenerationSql},
+      {6, "write-journal", kJournalSql},
   };
   return *kMigrations;
 }

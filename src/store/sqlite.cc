@@ -192,15 +192,54 @@ absl::Status Transaction::Commit() {
   // In the transaction: a write every snapshot of an index before it no longer reflects. Every
   // write of the store, the KB and the warninglists goes through a Transaction.
   if (db_.count_generations()) {
+    KINSHIP_ASSIGN_OR_RETURN(
+        const int64_t before,
+        db_.QueryInt("SELECT value FROM store_meta WHERE name = 'generation'"));
     // random() is SQLite's PRNG, seeded from the OS's randomness.
     KINSHIP_RETURN_IF_ERROR(
         db_.Exec("UPDATE store_meta SET value = random() WHERE name = 'generation'"));
     KINSHIP_ASSIGN_OR_RETURN(
         committed_generation_,
         db_.QueryInt("SELECT value FROM store_meta WHERE name = 'generation'"));
+    KINSHIP_RETURN_IF_ERROR(Journal(before));
   }
   KINSHIP_RETURN_IF_ERROR(db_.Exec("COMMIT"));
   done_ = true;
+  return absl::OkStatus();
+}
+
+absl::Status Transaction::Journal(int64_t generation_before) {
+  const size_t leaving = leaving_ == nullptr ? 0 : leaving_->size();
+  KINSHIP_ASSIGN_OR_RETURN(
+      Statement row, db_.Prepare("INSERT INTO store_write (generation_before, generation, "
+                                 "incidents, incidents_before, leaving) VALUES (?, ?, ?, ?, ?)"));
+  KINSHIP_RETURN_IF_ERROR(
+      row.RunWith(generation_before, committed_generation_, int64_t{incident_write_ ? 1 : 0},
+                  static_cast<int64_t>(incidents_before_), static_cast<int64_t>(leaving)));
+  const int64_t seq = db_.LastInsertRowId();
+  if (leaving > 0) {
+    KINSHIP_ASSIGN_OR_RETURN(
+        Statement id, db_.Prepare("INSERT INTO store_write_leaving (write, id) VALUES (?, ?)"));
+    for (const std::string& left : *leaving_) {
+      KINSHIP_RETURN_IF_ERROR(id.RunWith(seq, std::string_view(left)));
+    }
+  }
+  // The journal's bounds: the last kJournalWrites writes, and of those only as far back as
+  // kJournalLeaving incidents left (a MISP feed pulled again may replace every stored event);
+  // the last write is always kept. An index older than that is built again, as it would be
+  // without a journal.
+  constexpr int64_t kJournalWrites = 64;
+  constexpr int64_t kJournalLeaving = 1'000'000;
+  KINSHIP_ASSIGN_OR_RETURN(
+      Statement trim,
+      db_.Prepare("DELETE FROM store_write WHERE seq <= ?1 - ?2 OR seq < (SELECT ifnull(max(seq), "
+                  "0) FROM (SELECT seq, sum(leaving) OVER (ORDER BY seq DESC) AS tail FROM "
+                  "store_write) WHERE tail > ?3)"));
+  KINSHIP_RETURN_IF_ERROR(trim.RunWith(seq, kJournalWrites, kJournalLeaving));
+  if (db_.Changes() > 0) {
+    KINSHIP_RETURN_IF_ERROR(db_.Exec(
+        "DELETE FROM store_write_leaving WHERE write < (SELECT min(seq) FROM store_write)"));
+  }
   return absl::OkStatus();
 }
 

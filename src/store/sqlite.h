@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "kinship/status.h"
 
@@ -112,15 +113,31 @@ class Transaction {
   // With the Db's count_generations(), first gives the store a new generation (store_meta): a
   // random 64-bit value, so that every write, and two copies of a file written apart, make
   // different snapshot keys (a counter would give two copies the same).
+  // It also writes the store's journal of writes (table store_write): one row from the old
+  // generation to the new, which says whether the write changed incidents alone
+  // (MarkIncidentWrite) and which incidents left, and drops the rows past the journal's bounds.
   absl::Status Commit();
   // The generation the commit wrote (0 before a commit, or without count_generations()).
   int64_t committed_generation() const { return committed_generation_; }
+  // Marks the write as one that changed incidents alone (an ingest, a removal): `leaving` (kept
+  // by the caller until Commit) the stored incidents it replaced or took out, `incidents_before`
+  // how many were stored before it. Commit journals it so that an index of the store before it
+  // can catch up (Store::ChangesSince); an unmarked write breaks that chain.
+  void MarkIncidentWrite(size_t incidents_before, const std::vector<std::string>* leaving) {
+    incident_write_ = true;
+    incidents_before_ = incidents_before;
+    leaving_ = leaving;
+  }
 
  private:
   explicit Transaction(Db& db) : db_(db) {}
+  absl::Status Journal(int64_t generation_before);
   Db& db_;
   bool done_ = false;
   int64_t committed_generation_ = 0;
+  bool incident_write_ = false;
+  size_t incidents_before_ = 0;
+  const std::vector<std::string>* leaving_ = nullptr;
 };
 
 }  // namespace kinship::store

@@ -294,6 +294,7 @@ absl::StatusOr<SnapshotKeyParts> StartWrite(store::Db& db, StoreWrite& write) {
 // Commits the write's transaction and states the key its commit made.
 absl::Status FinishWrite(store::Db& db, store::Transaction& txn, SnapshotKeyParts parts,
                          StoreWrite& write) {
+  txn.MarkIncidentWrite(write.incidents_before, &write.leaving);
   KINSHIP_RETURN_IF_ERROR(txn.Commit());
   if (db.count_generations()) parts.generation = txn.committed_generation();
   write.key_after = parts.Text();
@@ -1128,6 +1129,60 @@ absl::StatusOr<int64_t> Store::DataVersion() { return impl_->db().QueryInt("PRAG
 absl::StatusOr<std::string> Store::SnapshotKey() {
   KINSHIP_ASSIGN_OR_RETURN(SnapshotKeyParts k, ReadSnapshotKeyParts(impl_->db()));
   return k.Text();
+}
+
+namespace {
+
+absl::StatusOr<std::optional<StoreWrite>> ChangesSinceIn(store::Db& db, std::string_view key) {
+  KINSHIP_ASSIGN_OR_RETURN(const SnapshotKeyParts now, ReadSnapshotKeyParts(db));
+  StoreWrite w;
+  w.key_before = std::string(key);
+  w.key_after = now.Text();
+  if (w.key_after == key) {
+    KINSHIP_ASSIGN_OR_RETURN(const int64_t n, db.QueryInt("SELECT count(*) FROM incident"));
+    w.incidents_before = static_cast<size_t>(n);
+    return w;
+  }
+  // Back from the newest write, each from the generation the one after it started at.
+  KINSHIP_ASSIGN_OR_RETURN(Statement rows,
+                           db.Prepare("SELECT seq, generation_before, generation, incidents, "
+                                      "incidents_before FROM store_write ORDER BY seq DESC"));
+  SnapshotKeyParts at = now;
+  std::optional<int64_t> oldest;  // the write that started at `key`
+  while (true) {
+    KINSHIP_ASSIGN_OR_RETURN(const bool row, rows.Step());
+    if (!row) return std::nullopt;  // the journal does not reach back to `key`
+    if (rows.ColumnInt(2) != at.generation || rows.ColumnInt(3) == 0) return std::nullopt;
+    at.generation = rows.ColumnInt(1);
+    w.incidents_before = static_cast<size_t>(rows.ColumnInt(4));
+    if (at.Text() == key) {
+      oldest = rows.ColumnInt(0);
+      break;
+    }
+  }
+  KINSHIP_ASSIGN_OR_RETURN(
+      Statement ids,
+      db.Prepare("SELECT id FROM store_write_leaving WHERE write >= ? ORDER BY write, rowid"));
+  ids.Bind(1, *oldest);
+  absl::flat_hash_set<std::string> seen;
+  while (true) {
+    KINSHIP_ASSIGN_OR_RETURN(const bool row, ids.Step());
+    if (!row) break;
+    std::string id = ids.ColumnString(0);
+    if (seen.insert(id).second) w.leaving.push_back(std::move(id));
+  }
+  return w;
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<StoreWrite>> Store::ChangesSince(std::string_view key) {
+  store::Db& db = impl_->db();
+  KINSHIP_RETURN_IF_ERROR(db.Exec("BEGIN"));
+  absl::StatusOr<std::optional<StoreWrite>> changes = ChangesSinceIn(db, key);
+  const absl::Status ended = db.Exec(changes.ok() ? "COMMIT" : "ROLLBACK");
+  if (changes.ok() && !ended.ok()) return ended;
+  return changes;
 }
 
 }  // namespace kinship

@@ -91,7 +91,7 @@ TEST(Store, CreatesAndMigratesToLatestSchema) {
   ASSERT_TRUE(store.ok()) << store.status();
   auto stats = (*store)->Stats();
   ASSERT_TRUE(stats.ok());
-  EXPECT_EQ(stats->schema_version, 5);
+  EXPECT_EQ(stats->schema_version, 6);
   EXPECT_EQ(stats->schema_version, store::LatestSchemaVersion());
   EXPECT_EQ(stats->incidents, 0u);
 }
@@ -1184,6 +1184,100 @@ TEST(Store, IngestStatesTheKeysAroundItAndWhatItReplaced) {
   batch = {Sample("evt-6"), Sample("")};
   EXPECT_FALSE((*store)->Ingest(batch).ok());
   EXPECT_EQ(*(*store)->SnapshotKey(), k2);
+}
+
+// The journal of writes (Store::ChangesSince): from any key it still reaches, one StoreWrite that
+// an index of the store at that key grows by into the store's index now; nothing when a write
+// since was not an ingest or a removal, when it no longer reaches back, or for another store's
+// key.
+TEST(Store, JournalSaysWhatLeftSinceAKeyAcrossWrites) {
+  const std::string path = FreshPath("journal.db");
+  auto store = Store::Open(path);
+  ASSERT_TRUE(store.ok());
+  Store& st = **store;
+  const std::string k0 = *st.SnapshotKey();
+  absl::StatusOr<std::optional<StoreWrite>> c = st.ChangesSince(k0);
+  ASSERT_TRUE(c.ok() && c->has_value()) << c.status();
+  EXPECT_EQ((*c)->key_after, k0);
+  EXPECT_THAT((*c)->leaving, IsEmpty());
+
+  std::vector<Incident> batch = {Sample("a"), Sample("b"), Sample("c")};
+  ASSERT_TRUE(st.Ingest(batch).ok());
+  const std::string k1 = *st.SnapshotKey();
+  batch = {Sample("b"), Sample("d")};  // b replaced, d new
+  ASSERT_TRUE(st.Ingest(batch).ok());
+  batch = {Sample("e")};
+  ASSERT_TRUE(st.Ingest(batch).ok());
+  ASSERT_TRUE(st.Remove({"a", "e"}).ok());  // e: stored after k1 and gone again
+  batch = {Sample("b")};                    // b replaced a second time
+  ASSERT_TRUE(st.Ingest(batch).ok());
+  // A removal that fails removes nothing and journals nothing.
+  EXPECT_FALSE(st.Remove({"c", "nope"}).ok());
+  const std::string k2 = *st.SnapshotKey();
+
+  c = st.ChangesSince(k1);
+  ASSERT_TRUE(c.ok() && c->has_value()) << c.status();
+  EXPECT_EQ((*c)->key_before, k1);
+  EXPECT_EQ((*c)->key_after, k2);
+  EXPECT_EQ((*c)->incidents_before, 3u);
+  EXPECT_THAT((*c)->leaving, ElementsAre("b", "a", "e"));  // distinct, oldest write first
+  // What an index of the store at k1 keeps is read first, then what came since.
+  std::vector<std::string> ids;
+  ASSERT_TRUE(st.ForEachIncident([&](Incident& inc) {
+                  ids.push_back(inc.id);
+                  return true;
+                }).ok());
+  EXPECT_THAT(ids, ElementsAre("c", "d", "b"));
+  c = st.ChangesSince(k0);
+  ASSERT_TRUE(c.ok() && c->has_value());
+  EXPECT_EQ((*c)->incidents_before, 0u);
+  c = st.ChangesSince(k2);
+  ASSERT_TRUE(c.ok() && c->has_value());
+  EXPECT_EQ((*c)->incidents_before, 3u);
+  EXPECT_THAT((*c)->leaving, IsEmpty());
+  c = st.ChangesSince("store 1 schema 6 generation 2");
+  ASSERT_TRUE(c.ok());
+  EXPECT_FALSE(c->has_value());
+
+  // Another connection reads the same journal.
+  {
+    auto other = Store::Open(path, /*create=*/false);
+    ASSERT_TRUE(other.ok());
+    c = (*other)->ChangesSince(k1);
+    ASSERT_TRUE(c.ok() && c->has_value());
+    EXPECT_THAT((*c)->leaving, ElementsAre("b", "a", "e"));
+  }
+
+  // New warninglists change what is indexed: no index grows across them.
+  Warninglist w;
+  w.name = "test-list";
+  w.type = "string";
+  w.entries = {"9.9.9.9"};
+  ASSERT_TRUE(st.ReplaceWarninglists({w}).ok());
+  const std::string k3 = *st.SnapshotKey();
+  c = st.ChangesSince(k2);
+  ASSERT_TRUE(c.ok());
+  EXPECT_FALSE(c->has_value());
+  batch = {Sample("f")};
+  ASSERT_TRUE(st.Ingest(batch).ok());
+  c = st.ChangesSince(k3);
+  ASSERT_TRUE(c.ok() && c->has_value());
+  EXPECT_EQ((*c)->incidents_before, 3u);
+
+  // It keeps the last 64 writes.
+  std::vector<std::string> keys;
+  for (int i = 0; i < 70; ++i) {
+    keys.push_back(*st.SnapshotKey());
+    batch = {Sample(absl::StrCat("g", i))};
+    ASSERT_TRUE(st.Ingest(batch).ok());
+  }
+  c = st.ChangesSince(keys[5]);
+  ASSERT_TRUE(c.ok());
+  EXPECT_FALSE(c->has_value());
+  c = st.ChangesSince(keys[6]);
+  ASSERT_TRUE(c.ok() && c->has_value());
+  EXPECT_EQ((*c)->incidents_before, 4u + 6u);
+  EXPECT_THAT((*c)->leaving, IsEmpty());
 }
 
 }  // namespace
