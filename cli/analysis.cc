@@ -176,9 +176,17 @@ nlohmann::json CampaignJson(const AssessedCampaigns& found, size_t index, size_t
 }
 
 void NamingCache::Add(const Incident& incident) {
+  Remove(incident.id);  // a replaced incident's texts
   std::string packed = score::NamingTexts(incident).Pack();
   bytes_ += incident.id.size() + packed.size();
   packed_.insert_or_assign(incident.id, std::move(packed));
+}
+
+void NamingCache::Remove(const std::string& id) {
+  const auto it = packed_.find(id);
+  if (it == packed_.end()) return;
+  bytes_ -= id.size() + it->second.size();
+  packed_.erase(it);
 }
 
 std::optional<score::NamingTexts> NamingCache::Get(const std::string& id) const {
@@ -246,10 +254,42 @@ absl::StatusOr<std::unique_ptr<Analysis>> Analysis::Load(const GlobalOptions& g,
     const std::string path = SnapshotPath(g);
     std::error_code ec;
     if (std::filesystem::exists(path, ec)) {
-      KINSHIP_ASSIGN_OR_RETURN(const std::string key, a->store_->SnapshotKey());
+      KINSHIP_ASSIGN_OR_RETURN(std::string key, a->store_->SnapshotKey());
       Progress(g, absl::StrCat("loading the index snapshot ", path));
       absl::StatusOr<score::SimilarityIndex> loaded =
           score::SimilarityIndex::Load(path, key, a->kb(), ScoringOptionsOf(g));
+      // Stale from writes the store's journal still holds (the ingest that wrote them could not
+      // keep it current, say): brought up to date and saved, with the naming-style snapshot
+      // when nothing it indexes changed.
+      std::optional<CaughtUp> caught;
+      std::string from;  // the key a caught-up snapshot was saved under
+      absl::StatusOr<score::SimilarityIndex::SnapshotHeader> h =
+          loaded.ok() || loaded.status().code() != absl::StatusCode::kFailedPrecondition
+              ? absl::StatusOr<score::SimilarityIndex::SnapshotHeader>(absl::NotFoundError(""))
+              : score::SimilarityIndex::ReadSnapshotHeader(path);
+      if (h.ok() && h->readable && h->key != key) {
+        from = h->key;
+        absl::StatusOr<score::SimilarityIndex> old =
+            score::SimilarityIndex::Load(path, from, a->kb(), ScoringOptionsOf(g));
+        absl::StatusOr<CaughtUp> done =
+            old.ok() ? CatchUpIndex(*a->store_, *old, from) : old.status();
+        if (done.ok()) {
+          Progress(g,
+                   absl::StrCat("index snapshot brought up to date from the store's journal: ",
+                                done->left.size(), " incidents taken out, ", done->added, " added"),
+                   /*force=*/true);
+          if (absl::Status saved = old->Save(path, done->key); !saved.ok()) {
+            Progress(g, absl::StrCat("note: index snapshot not saved: ", saved.message()),
+                     /*force=*/true);
+          }
+          loaded = *std::move(old);
+          key = done->key;
+          caught = *std::move(done);
+        } else {
+          Progress(
+              g, absl::StrCat("index snapshot not brought up to date: ", done.status().message()));
+        }
+      }
       if (loaded.ok()) {
         a->index_ = std::make_unique<score::SimilarityIndex>(*std::move(loaded));
         indexed_from_snapshot = true;
@@ -257,6 +297,15 @@ absl::StatusOr<std::unique_ptr<Analysis>> Analysis::Load(const GlobalOptions& g,
         if (attribution && std::filesystem::exists(style_path, ec)) {
           Progress(g, absl::StrCat("loading the naming-style snapshot ", style_path));
           absl::StatusOr<attrib::StyleIndex> style = attrib::StyleIndex::Load(style_path, key);
+          if (caught && !style.ok() && caught->style_added == 0) {
+            // Stood for the key the similarity snapshot was brought from, and nothing it indexes
+            // changed since: the same index, saved under the new key.
+            style = attrib::StyleIndex::Load(style_path, from);
+            if (style.ok() && style->CountIndexed(caught->left) > 0) {
+              style = absl::FailedPreconditionError("incidents it holds left the store");
+            }
+            if (style.ok()) (void)style->Save(style_path, key);
+          }
           if (style.ok()) {
             a->style_ = *std::move(style);
             style_loaded = true;
@@ -297,13 +346,20 @@ absl::StatusOr<std::unique_ptr<Analysis>> Analysis::Load(const GlobalOptions& g,
       }
     }
   }
-  if (!indexed_from_snapshot) {
+  if (indexed_from_snapshot) {
+    a->key_ = snapshot_key;
+  } else {
     Progress(g, "indexing the store's incidents");
+    KINSHIP_ASSIGN_OR_RETURN(const std::string before, a->store_->SnapshotKey());
     // One pass over the store: the similarity engine and what `also` builds.
     KINSHIP_ASSIGN_OR_RETURN(
         score::SimilarityIndex index,
         score::SimilarityIndex::Build(*a->store_, a->kb(), ScoringOptionsOf(g), also));
     a->index_ = std::make_unique<score::SimilarityIndex>(std::move(index));
+    // The pass read one state of the store: the one the key names only if nothing was written
+    // while it ran; else the index stands for no key (key() is "").
+    KINSHIP_ASSIGN_OR_RETURN(const std::string after, a->store_->SnapshotKey());
+    if (after == before) a->key_ = after;
   }
   if (!attribution) return a;
   if (!style_loaded) {
@@ -339,6 +395,47 @@ absl::StatusOr<std::unique_ptr<Analysis>> Analysis::Load(const GlobalOptions& g,
   a->campaign_attributor_ =
       std::make_unique<attrib::Attributor>(profiles, view, attrib::Model::Campaigns(), options);
   return a;
+}
+
+absl::StatusOr<CaughtUp> Analysis::CatchUp(const GlobalOptions& g) {
+  if (key_.empty()) {
+    return absl::FailedPreconditionError(
+        "its indexes stand for no one state of the store (it was written while they were built)");
+  }
+  absl::flat_hash_set<std::string> added;  // ids, for the names' cache
+  KINSHIP_ASSIGN_OR_RETURN(CaughtUp caught,
+                           CatchUpIndex(*store_, *index_, key_, [&](const Incident& inc) {
+                             if (naming_ == nullptr) return;
+                             naming_->Add(inc);
+                             added.insert(inc.id);
+                           }));
+  if (naming_ != nullptr) {
+    for (const std::string& id : caught.left) {
+      if (!added.contains(id)) naming_->Remove(id);
+    }
+  }
+  if (attributor_ != nullptr && (caught.style_added > 0 || style_.CountIndexed(caught.left) > 0)) {
+    // Its classifier was trained with the incidents that left, or without those that came: it
+    // is trained again on the attributed incidents, read as Load reads them.
+    attrib::StyleIndex style;
+    Progress(g, "reading the names and attributions of the attributed incidents");
+    KINSHIP_RETURN_IF_ERROR(store_->ForEachIncidentReadAhead(
+        [&style](const Incident& inc) {
+          style.Add(inc);
+          return true;
+        },
+        /*ahead=*/64, Store::Detail::kStyle, /*skip=*/0, Store::Which::kAttributed));
+    KINSHIP_ASSIGN_OR_RETURN(const std::string after, store_->SnapshotKey());
+    if (after != caught.key) {
+      return absl::FailedPreconditionError("the store was written again meanwhile");
+    }
+    Progress(g, absl::StrCat("training the naming-style classifier on ", style.size(),
+                             " attributed incidents with hostnames"));
+    style.Finalize();
+    style_ = std::move(style);
+  }
+  key_ = caught.key;
+  return caught;
 }
 
 void AddAttributionOptions(CLI::App& cmd, AttributionSettings& settings) {

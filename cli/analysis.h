@@ -43,6 +43,7 @@ class NamingCache {
   void Add(const Incident& incident);
   // std::nullopt for an id never added.
   std::optional<score::NamingTexts> Get(const std::string& id) const;
+  void Remove(const std::string& id);
   size_t bytes() const { return bytes_; }
 
  private:
@@ -73,6 +74,15 @@ class Analysis {
   }
 
   Store& store() { return *store_; }
+  // The store's key (Store::SnapshotKey) its indexes stand for; "" when the store was written
+  // while they were built, so that no key names what they hold.
+  const std::string& key() const { return key_; }
+  // Brings the indexes up to date with the store from its journal of writes (CatchUpIndex), in
+  // place, instead of loading them again: the similarity index, the names' cache, and the
+  // naming-style index, trained again only when an incident it indexes came or went. Errors: as
+  // CatchUpIndex's (kFailedPrecondition: it cannot, say why); after an error the Analysis must
+  // be loaded again. Not thread-safe: nothing may read the Analysis meanwhile.
+  absl::StatusOr<CaughtUp> CatchUp(const GlobalOptions& g);
   const kb::KnowledgeBase* kb() const { return kb_->empty() ? nullptr : kb_.get(); }
   const score::SimilarityIndex& index() const { return *index_; }
   // The naming-style index, finalized (empty unless loaded with Parts::attribution).
@@ -96,6 +106,7 @@ class Analysis {
  private:
   Analysis() = default;
   AttributionSettings settings_;
+  std::string key_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<kb::KnowledgeBase> kb_;
   std::unique_ptr<score::SimilarityIndex> index_;

@@ -17,6 +17,42 @@
 
 namespace kinship::cli {
 
+absl::StatusOr<CaughtUp> CatchUpIndex(Store& store, score::SimilarityIndex& index,
+                                      const std::string& from,
+                                      const std::function<void(const Incident&)>& also) {
+  KINSHIP_ASSIGN_OR_RETURN(std::optional<StoreWrite> changes, store.ChangesSince(from));
+  if (!changes) {
+    return absl::FailedPreconditionError(
+        "the store's journal of writes does not reach back to it (a KB import or new "
+        "warninglists since, or more writes than it keeps)");
+  }
+  if (const size_t n = index.size(); n != changes->incidents_before) {
+    // Same key, other content: only a snapshot copied in from another copy of the store file
+    // gets here.
+    return absl::FailedPreconditionError(absl::StrCat(
+        "it holds ", n, " incidents where the store held ", changes->incidents_before));
+  }
+  CaughtUp out;
+  // `leaving` may name incidents stored after `from` and gone again: never indexed here.
+  for (std::string& id : changes->leaving) {
+    if (index.Contains(id)) out.left.push_back(std::move(id));
+  }
+  if (!out.left.empty()) KINSHIP_RETURN_IF_ERROR(index.Remove(out.left).status());
+  // The stored incidents that stayed read first, in their order; what was stored since after.
+  KINSHIP_ASSIGN_OR_RETURN(out.added,
+                           index.AddStored(store, index.size(), [&](const Incident& inc) {
+                             out.style_added += attrib::StyleIndex::Indexes(inc);
+                             if (also) also(inc);
+                           }));
+  // Read in other transactions than the journal: the store's as the journal said only if nothing
+  // was written since (every write sets a new generation).
+  KINSHIP_ASSIGN_OR_RETURN(out.key, store.SnapshotKey());
+  if (out.key != changes->key_after) {
+    return absl::FailedPreconditionError("the store was written again meanwhile");
+  }
+  return out;
+}
+
 SnapshotRefresh RefreshSnapshot(const GlobalOptions& g, Store& store, const kb::KnowledgeBase* kb,
                                 const StoreWrite& w, WriteKind kind) {
   const bool adds = kind == WriteKind::kIngest;
@@ -24,46 +60,31 @@ SnapshotRefresh RefreshSnapshot(const GlobalOptions& g, Store& store, const kb::
   const std::string path = SnapshotPath(g);
   const std::string style_path = StyleSnapshotPath(g);
   SnapshotRefresh r;
-  // Incidents of the naming-style kind the write added: known once they are read (below), and
-  // none when the write added nothing.
-  std::optional<size_t> style_added;
-  if (!adds) style_added = 0;
+  std::string from;                         // the key the similarity snapshot was saved under
+  std::optional<CaughtUp> caught;           // set when it was brought up to date
   auto similarity = [&]() -> std::string {  // why it is stale, or "" when updated
     absl::StatusOr<score::SimilarityIndex::SnapshotHeader> h =
         score::SimilarityIndex::ReadSnapshotHeader(path);
     if (!h.ok()) return std::string(h.status().message());
     if (!h->readable) return "written by another build";
-    if (h->key != w.key_before) {
-      return adds ? "it was stale before this ingest" : "it was stale before this removal";
-    }
+    from = h->key;
     Progress(g, absl::StrCat("keeping the index snapshot ", path, " current"));
     absl::StatusOr<score::SimilarityIndex> index =
-        score::SimilarityIndex::Load(path, w.key_before, kb, ScoringOptionsOf(g));
+        score::SimilarityIndex::Load(path, from, kb, ScoringOptionsOf(g));
     if (!index.ok()) return std::string(index.status().message());
-    if (const size_t n = index->Stats().incidents; n != w.incidents_before) {
-      // Same key, other content: only a snapshot copied in from another copy of the store file
-      // gets here.
-      return absl::StrCat("it holds ", n, " incidents where the store held ", w.incidents_before);
+    absl::StatusOr<CaughtUp> done = CatchUpIndex(store, *index, from);
+    if (!done.ok()) {
+      return from == w.key_before ? std::string(done.status().message())
+                                  : absl::StrCat(adds ? "it was stale before this ingest"
+                                                      : "it was stale before this removal",
+                                                 " and ", done.status().message());
     }
-    absl::StatusOr<size_t> removed = index->Remove(w.leaving);
-    if (!removed.ok()) return std::string(removed.status().message());
-    // The stored incidents that stayed read first, in their order; what the write added after.
-    size_t added_style = 0;
-    absl::StatusOr<size_t> added = index->AddStored(
-        store, w.incidents_before - *removed,
-        [&added_style](const Incident& inc) { added_style += attrib::StyleIndex::Indexes(inc); });
-    if (!added.ok()) return std::string(added.status().message());
-    // The incidents were read after the commit: they are the write's only if nothing was written
-    // since (every write sets a new generation).
-    absl::StatusOr<std::string> now = store.SnapshotKey();
-    if (!now.ok()) return std::string(now.status().message());
-    if (*now != w.key_after) return "the store was written again meanwhile";
-    if (absl::Status st = index->Save(path, w.key_after); !st.ok()) {
+    if (absl::Status st = index->Save(path, done->key); !st.ok()) {
       return std::string(st.message());
     }
-    r.added = *added;
-    r.removed = *removed;
-    style_added = added_style;
+    r.added = done->added;
+    r.removed = done->left.size();
+    caught = *std::move(done);
     return "";
   };
   std::error_code ec;
@@ -72,31 +93,39 @@ SnapshotRefresh RefreshSnapshot(const GlobalOptions& g, Store& store, const kb::
     r.state = r.why.empty() ? "updated" : "stale";
   }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  // The naming-style snapshot, when it was current before the write.
+  // The naming-style snapshot, when it stood for the key the similarity snapshot was brought
+  // from, or was current before the write.
   absl::StatusOr<std::string> style_key = attrib::StyleIndex::SnapshotKey(style_path);
-  if (w.key_after == w.key_before || !style_key.ok() || *style_key != w.key_before) return r;
-  r.style_state = "stale";
-  if (!style_added) {
-    r.style_why = "the index snapshot beside it could not be kept current";
-  } else if (*style_added > 0) {
-    r.style_why = absl::StrCat(*style_added,
-                               *style_added == 1 ? " incident with an actor and a hostname was"
-                                                 : " incidents with an actor and a hostname were",
-                               " added: its classifier must be trained again");
-  } else {
-    Progress(g, absl::StrCat("keeping the naming-style snapshot ", style_path, " current"));
-    absl::StatusOr<attrib::StyleIndex> style = attrib::StyleIndex::Load(style_path, w.key_before);
-    if (!style.ok()) {
-      r.style_why = std::string(style.status().message());
-    } else if (const size_t held = style->CountIndexed(w.leaving); held > 0) {
-      r.style_why = absl::StrCat(held, adds ? " replaced" : " removed",
-                                 held == 1 ? " incident was" : " incidents were",
-                                 " in it: its classifier must be trained again");
-    } else if (absl::Status saved = style->Save(style_path, w.key_after); !saved.ok()) {
-      r.style_why = std::string(saved.message());
-    } else {
-      r.style_state = "updated";
+  if (w.key_after == w.key_before || !style_key.ok()) return r;
+  if (!caught) {
+    if (*style_key == w.key_before) {
+      r.style_state = "stale";
+      r.style_why = "the index snapshot beside it could not be kept current";
     }
+    return r;
+  }
+  if (*style_key != from) return r;
+  r.style_state = "stale";
+  if (caught->style_added > 0) {
+    r.style_why =
+        absl::StrCat(caught->style_added,
+                     caught->style_added == 1 ? " incident with an actor and a hostname was"
+                                              : " incidents with an actor and a hostname were",
+                     " added: its classifier must be trained again");
+    return r;
+  }
+  Progress(g, absl::StrCat("keeping the naming-style snapshot ", style_path, " current"));
+  absl::StatusOr<attrib::StyleIndex> style = attrib::StyleIndex::Load(style_path, from);
+  if (!style.ok()) {
+    r.style_why = std::string(style.status().message());
+  } else if (const size_t held = style->CountIndexed(caught->left); held > 0) {
+    r.style_why = absl::StrCat(held, adds ? " replaced" : " removed",
+                               held == 1 ? " incident was" : " incidents were",
+                               " in it: its classifier must be trained again");
+  } else if (absl::Status saved = style->Save(style_path, caught->key); !saved.ok()) {
+    r.style_why = std::string(saved.message());
+  } else {
+    r.style_state = "updated";
   }
   return r;
 }
@@ -105,18 +134,19 @@ namespace {
 
 absl::Status RunBuild(const GlobalOptions& g) {
   const auto start = std::chrono::steady_clock::now();
-  // The key before the store is read: a write committed meanwhile makes the snapshot stale,
-  // never wrong.
-  std::string key;
-  {
-    KINSHIP_ASSIGN_OR_RETURN(auto store, OpenStore(g, /*create=*/false));
-    KINSHIP_ASSIGN_OR_RETURN(key, store->SnapshotKey());
-  }
   // With attribution: the same pass over the store also builds the naming-style index, and its
-  // classifier is trained.
+  // classifier is trained. Its key is the store's before and after that pass (else it fails):
+  // a snapshot must stand for exactly the store it was built from, since the next write grows
+  // it from the store's journal (CatchUpIndex).
   KINSHIP_ASSIGN_OR_RETURN(
       auto analysis,
       Analysis::Load(g, {}, {.attribution = true, .naming = false, .snapshot = false}));
+  const std::string key = analysis->key();
+  if (key.empty()) {
+    return absl::AbortedError(
+        "the store was written while it was indexed: no snapshot saved (run `kinship index "
+        "build` again)");
+  }
   const score::SimilarityIndex& index = analysis->index();
   const std::string path = SnapshotPath(g), style_path = StyleSnapshotPath(g);
   Progress(g, absl::StrCat("writing ", path, " and ", style_path));

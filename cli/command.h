@@ -14,6 +14,7 @@
 #define KINSHIP_CLI_COMMAND_H_
 
 #include <CLI/CLI.hpp>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -89,14 +90,32 @@ struct SnapshotRefresh {
   std::string style_state = "none";
   std::string style_why;
 };
-// After a write committed to `store`: a similarity snapshot that was current before it is brought
-// up to date by taking out the incidents that left (SimilarityIndex::Remove) and adding the ones
-// read after the stored ones that stayed (SimilarityIndex::AddStored), and saved under the store's
-// new key, unless the store was written again meanwhile (then it is left stale, to be built
-// again). A naming-style snapshot that was current is saved under the new key too when none of
-// the incidents added is one it indexes (attrib::StyleIndex::Indexes: an actor and a hostname) and
-// none of those that left is one it holds, else left stale. Never fails the write: a failure
-// leaves a snapshot stale and says why. `kb`: the store's, as the index reads it.
+// What CatchUpIndex did.
+struct CaughtUp {
+  std::string key;                // the store's key the index now stands for
+  std::vector<std::string> left;  // the incidents taken out of it (removed or replaced)
+  size_t added = 0;               // incidents added (replacing versions included)
+  size_t style_added = 0;  // of them, ones the naming-style index takes (StyleIndex::Indexes)
+};
+// Grows `index`, the similarity index of the store when the store's key was `from`, into the
+// index of the store as it is now, from the store's journal of writes (Store::ChangesSince): the
+// incidents that left since are taken out (SimilarityIndex::Remove), and the ones stored after
+// those that stayed are read and added (AddStored; `also` sees each). Errors:
+// kFailedPrecondition, saying why, when the journal cannot say (a KB import or new warninglists
+// since, or it no longer reaches back to `from`), when `index` does not hold as many incidents as
+// the store did at `from`, or when the store was written again while it was read; the store's
+// and the index's errors. After an error `index` may have changed: drop it, and index again.
+absl::StatusOr<CaughtUp> CatchUpIndex(Store& store, score::SimilarityIndex& index,
+                                      const std::string& from,
+                                      const std::function<void(const Incident&)>& also = {});
+
+// After a write committed to `store`: a similarity snapshot the store's journal reaches (one that
+// was current before the write, or stale from writes the journal still holds) is brought up to
+// date by CatchUpIndex and saved under the store's new key; else it is left stale, to be built
+// again. A naming-style snapshot that stood for the same key is saved under the new key too when
+// none of the incidents added is one it indexes (attrib::StyleIndex::Indexes: an actor and a
+// hostname) and none of those that left is one it holds, else left stale. Never fails the write:
+// a failure leaves a snapshot stale and says why. `kb`: the store's, as the index reads it.
 SnapshotRefresh RefreshSnapshot(const GlobalOptions& g, Store& store, const kb::KnowledgeBase* kb,
                                 const StoreWrite& write, WriteKind kind);
 
