@@ -198,11 +198,23 @@ absl::Status RunStatus(const GlobalOptions& g) {
   const std::string path = SnapshotPath(g);
   absl::StatusOr<score::SimilarityIndex::SnapshotHeader> h =
       score::SimilarityIndex::ReadSnapshotHeader(path);
-  const std::string state =
+  std::string state =
       StateOf(h.ok() ? (h->readable ? absl::StatusOr<std::string>(h->key)
                                     : absl::FailedPreconditionError("written by another build"))
                      : absl::StatusOr<std::string>(h.status()),
               key);
+  // Stale by writes the store's journal holds: the next write or command that loads it brings
+  // it up to date (CatchUpIndex) instead of indexing the store.
+  std::optional<bool> catches_up;
+  if (h.ok() && h->readable && h->key != key) {
+    KINSHIP_ASSIGN_OR_RETURN(const std::optional<StoreWrite> changes, store->ChangesSince(h->key));
+    catches_up = changes.has_value();
+    if (*catches_up) {
+      state =
+          "stale (the store changed since, by ingests and removals its journal holds: the next "
+          "write or command that loads it brings it up to date)";
+    }
+  }
   const std::string style_path = StyleSnapshotPath(g);
   absl::StatusOr<std::string> style_key = attrib::StyleIndex::SnapshotKey(style_path);
   const std::string style_state = StateOf(style_key, key);
@@ -213,6 +225,7 @@ absl::Status RunStatus(const GlobalOptions& g) {
       j["snapshot_key"] = h->key;
       j["written_by"] = h->written_by;
     }
+    if (catches_up) j["catches_up"] = *catches_up;
     j["style_snapshot"] = style_path;
     j["style_state"] = style_state.substr(0, style_state.find(' '));
     if (style_key.ok()) j["style_snapshot_key"] = *style_key;
