@@ -60,9 +60,10 @@ SnapshotRefresh RefreshSnapshot(const GlobalOptions& g, Store& store, const kb::
   const std::string path = SnapshotPath(g);
   const std::string style_path = StyleSnapshotPath(g);
   SnapshotRefresh r;
-  std::string from;                         // the key the similarity snapshot was saved under
-  std::optional<CaughtUp> caught;           // set when it was brought up to date
-  auto similarity = [&]() -> std::string {  // why it is stale, or "" when updated
+  if (w.key_after == w.key_before) return r;  // nothing written: nothing to keep current
+  std::string from;                           // the key the similarity snapshot was saved under
+  std::optional<CaughtUp> caught;             // set when it was brought up to date
+  auto similarity = [&]() -> std::string {    // why it is stale, or "" when updated
     absl::StatusOr<score::SimilarityIndex::SnapshotHeader> h =
         score::SimilarityIndex::ReadSnapshotHeader(path);
     if (!h.ok()) return std::string(h.status().message());
@@ -96,7 +97,7 @@ SnapshotRefresh RefreshSnapshot(const GlobalOptions& g, Store& store, const kb::
   // The naming-style snapshot, when it stood for the key the similarity snapshot was brought
   // from, or was current before the write.
   absl::StatusOr<std::string> style_key = attrib::StyleIndex::SnapshotKey(style_path);
-  if (w.key_after == w.key_before || !style_key.ok()) return r;
+  if (!style_key.ok()) return r;
   if (!caught) {
     if (*style_key == w.key_before) {
       r.style_state = "stale";

@@ -29,6 +29,7 @@ struct IngestArgs {
   std::vector<std::string> paths;
   std::string format = "auto";
   bool skip_bad = false;
+  bool again = false;  // replace stored incidents read from the same file bytes too
   int max_warnings = 20;
 };
 
@@ -166,41 +167,43 @@ absl::Status RunIngest(GlobalOptions& g, const IngestArgs& args) {
     std::vector<std::jthread> threads;
     for (size_t t = 0; t < workers && t < n; ++t) threads.emplace_back(work);
     // Hands the store the next run of ready incidents, in input order.
-    written = store->IngestBatches([&]() -> absl::StatusOr<std::span<Incident>> {
-      while (file < n) {
-        Slot& slot = slots[file];
-        if (!entered) {
-          done.store(file);  // the store is done with every earlier file
-          bump();
-          if (file > 0 && file % step == 0 && n >= 100) {
-            Progress(g, absl::StrCat("  ", file, "/", n, " files written"));
+    written = store->IngestBatches(
+        [&]() -> absl::StatusOr<std::span<Incident>> {
+          while (file < n) {
+            Slot& slot = slots[file];
+            if (!entered) {
+              done.store(file);  // the store is done with every earlier file
+              bump();
+              if (file > 0 && file % step == 0 && n >= 100) {
+                Progress(g, absl::StrCat("  ", file, "/", n, " files written"));
+              }
+              slot.parsed.wait(false, std::memory_order_acquire);
+              if (!slot.out.ok()) return slot.out.status();
+              for (Diagnostic& d : slot.out->diagnostics) diagnostics.push_back(std::move(d));
+              entered = true;
+            }
+            if (position >= slot.count) {
+              ++file;
+              position = 0;
+              entered = false;
+              continue;
+            }
+            slot.ready[position].wait(false, std::memory_order_acquire);
+            size_t end = position + 1;
+            while (end < slot.count && slot.ready[end].load(std::memory_order_acquire)) ++end;
+            for (size_t k = position; k < end; ++k) {
+              ids.push_back(slot.out->incidents[k].id);
+              for (Diagnostic& d : slot.diagnostics[k]) diagnostics.push_back(std::move(d));
+            }
+            std::span<Incident> run(slot.out->incidents.data() + position, end - position);
+            position = end;
+            return run;
           }
-          slot.parsed.wait(false, std::memory_order_acquire);
-          if (!slot.out.ok()) return slot.out.status();
-          for (Diagnostic& d : slot.out->diagnostics) diagnostics.push_back(std::move(d));
-          entered = true;
-        }
-        if (position >= slot.count) {
-          ++file;
-          position = 0;
-          entered = false;
-          continue;
-        }
-        slot.ready[position].wait(false, std::memory_order_acquire);
-        size_t end = position + 1;
-        while (end < slot.count && slot.ready[end].load(std::memory_order_acquire)) ++end;
-        for (size_t k = position; k < end; ++k) {
-          ids.push_back(slot.out->incidents[k].id);
-          for (Diagnostic& d : slot.diagnostics[k]) diagnostics.push_back(std::move(d));
-        }
-        std::span<Incident> run(slot.out->incidents.data() + position, end - position);
-        position = end;
-        return run;
-      }
-      done.store(n);  // the index writes and the commit overlap the last frees
-      bump();
-      return std::span<Incident>();
-    });
+          done.store(n);  // the index writes and the commit overlap the last frees
+          bump();
+          return std::span<Incident>();
+        },
+        IngestOptions{.keep_unchanged = !args.again});
     stop.store(!written.ok());
     done.store(n);
     bump();
@@ -226,6 +229,7 @@ absl::Status RunIngest(GlobalOptions& g, const IngestArgs& args) {
     const nlohmann::json diags = DiagnosticsJson(diagnostics);
     nlohmann::json out = {{"incidents_added", sum.incidents_added},
                           {"incidents_updated", sum.incidents_updated},
+                          {"incidents_unchanged", sum.incidents_unchanged},
                           {"indicators", sum.indicators},
                           {"invalid_indicators", sum.invalid_indicators},
                           {"benign_indicators", sum.benign_indicators},
@@ -251,6 +255,12 @@ absl::Status RunIngest(GlobalOptions& g, const IngestArgs& args) {
       "canonicalised, %zu known-benign; %.2f s\n",
       sum.incidents_added + sum.incidents_updated, sum.incidents_added, sum.incidents_updated,
       sum.indicators, sum.invalid_indicators, sum.benign_indicators, secs);
+  if (sum.incidents_unchanged > 0) {
+    std::printf(
+        "%zu incident%s unchanged (stored from the same file bytes) left as stored (`--again` "
+        "replaces them too)\n",
+        sum.incidents_unchanged, sum.incidents_unchanged == 1 ? "" : "s");
+  }
   if (snapshot.state == "updated") {
     std::printf("index snapshot %s updated: %zu incidents added", SnapshotPath(g).c_str(),
                 snapshot.added);
@@ -544,6 +554,9 @@ void Setup(CLI::App& app, GlobalOptions& g) {
       ->capture_default_str();
   ingest->add_flag("--skip-bad", args->skip_bad,
                    "Skip malformed records with a warning instead of failing the whole ingest");
+  ingest->add_flag("--again", args->again,
+                   "Replace stored incidents even when read from the same file bytes (by default "
+                   "they are left as stored: a feed pulled again writes only what changed)");
   ingest->callback([&g, args] { g.exit_code = Finish(g, RunIngest(g, *args)); });
 
   auto remove_ids = std::make_shared<std::vector<std::string>>();

@@ -40,11 +40,24 @@ struct StoreWrite {
 
 struct IngestSummary {
   size_t incidents_added = 0;
-  size_t incidents_updated = 0;   // same id seen before: replaced, never duplicated
+  size_t incidents_updated = 0;  // same id seen before: replaced, never duplicated
+  // Same id stored before from a file with the same bytes (SHA-256) and format: left as stored,
+  // nothing written (IngestOptions::keep_unchanged).
+  size_t incidents_unchanged = 0;
   size_t indicators = 0;          // rows written (including derived)
   size_t invalid_indicators = 0;  // kept for display, not indexed
   size_t benign_indicators = 0;   // matched a warninglist
   StoreWrite write;               // `leaving`: the stored incidents it replaced
+};
+
+// How Store::IngestBatches treats incidents it holds already.
+struct IngestOptions {
+  // An incident whose id is stored from a file with the same bytes (Provenance::sha256, not
+  // empty) and format, by an earlier call, is left as stored rather than replaced by itself: a
+  // MISP feed pulled again brings every event, and only those changed upstream are written
+  // (and leave the index snapshots). Off for writes that change incidents read from the same
+  // file (the KB import's re-linking).
+  bool keep_unchanged = false;
 };
 
 // What Store::Remove took out.
@@ -83,7 +96,8 @@ class Store {
 
   // Writes incidents (already normalised) in ONE transaction: an incident whose id exists is
   // replaced. Marks indicators that match the stored warninglists. On any error nothing is
-  // written and the file is as before.
+  // written and the file is as before; a call that writes no incident (all unchanged, or none)
+  // commits nothing, and the store's key stays as it was.
   absl::StatusOr<IngestSummary> Ingest(std::vector<Incident>& incidents);
   // The same, streamed: `next()` hands over the next batch of incidents (e.g. one parsed file;
   // never empty) or an empty span at the end, or an error, which rolls the whole call back and is
@@ -91,7 +105,7 @@ class Store {
   // so the caller may free it then and may still be preparing later batches on other threads:
   // memory is bounded by the batches in flight, not by the whole input.
   using BatchSource = std::function<absl::StatusOr<std::span<Incident>>()>;
-  absl::StatusOr<IngestSummary> IngestBatches(const BatchSource& next);
+  absl::StatusOr<IngestSummary> IngestBatches(const BatchSource& next, IngestOptions options = {});
 
   // Removes the incidents with these ids (duplicates ignored), with everything stored under
   // them, in ONE transaction, and deletes the values no stored incident holds any more (deleted

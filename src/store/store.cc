@@ -214,7 +214,8 @@ class IncidentDeleter {
                              db.Prepare("DELETE FROM indicator WHERE id >= ?1 AND id < ?1 + ?2"));
     KINSHIP_ASSIGN_OR_RETURN(
         Statement find,
-        db.Prepare("SELECT rowid, indicator_first, indicator_count FROM incident WHERE id = ?"));
+        db.Prepare("SELECT rowid, indicator_first, indicator_count, prov_sha256, prov_format "
+                   "FROM incident WHERE id = ?"));
     IncidentDeleter d(std::move(unlink), std::move(indicators), std::move(find));
     for (std::string_view table : {"technique", "software", "attribution", "actor_mention"}) {
       KINSHIP_ASSIGN_OR_RETURN(
@@ -225,16 +226,21 @@ class IncidentDeleter {
     d.rows_.push_back(std::move(s));
     return d;
   }
-  // A stored incident: its rowid and its indicator rows, ids [first, first + count).
+  // A stored incident: its rowid, its indicator rows, ids [first, first + count), and the
+  // SHA-256 and format of the file it was read from.
   struct Stored {
     int64_t rowid = 0, first = 0, count = 0;
+    std::string sha256, format;
   };
   // The stored incident with this id, if any.
   absl::StatusOr<std::optional<Stored>> Find(std::string_view id) {
     find_.Bind(1, id);
     KINSHIP_ASSIGN_OR_RETURN(bool exists, find_.Step());
     std::optional<Stored> out;
-    if (exists) out = Stored{find_.ColumnInt(0), find_.ColumnInt(1), find_.ColumnInt(2)};
+    if (exists) {
+      out = Stored{find_.ColumnInt(0), find_.ColumnInt(1), find_.ColumnInt(2),
+                   find_.ColumnString(3), find_.ColumnString(4)};
+    }
     find_.Reset();
     return out;
   }
@@ -312,7 +318,7 @@ absl::StatusOr<IngestSummary> Store::Ingest(std::vector<Incident>& incidents) {
   });
 }
 
-absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next) {
+absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next, IngestOptions options) {
   store::Db& db = impl_->db();
   if (!impl_->matcher) {
     KINSHIP_ASSIGN_OR_RETURN(std::vector<Warninglist> lists, Warninglists());
@@ -401,10 +407,15 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next) {
       KINSHIP_ASSIGN_OR_RETURN(std::optional<IncidentDeleter::Stored> stored, replace.Find(inc.id));
       if (stored) {
         const int64_t old = stored->rowid;
+        const bool stored_before = old <= last_stored_incident;
+        if (options.keep_unchanged && stored_before && !inc.provenance.sha256.empty() &&
+            stored->sha256 == inc.provenance.sha256 && stored->format == inc.provenance.format) {
+          ++summary.incidents_unchanged;
+          continue;
+        }
         // The incident may have been written earlier in this same call: its last rows must be in
         // the table before they are deleted.
         KINSHIP_RETURN_IF_ERROR(insert_indicators.Flush());
-        const bool stored_before = old <= last_stored_incident;
         if (stored_before) {
           summary.write.leaving.push_back(inc.id);
         } else {
@@ -510,6 +521,12 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next) {
     }
     // Pending rows point into this batch, which the caller may free once `next()` is called.
     KINSHIP_RETURN_IF_ERROR(insert_indicators.Flush());
+  }
+  if (summary.incidents_added + summary.incidents_updated == 0) {
+    // Nothing written (every incident unchanged, or none given): the transaction rolls back, so
+    // the store's key, and every index snapshot current for it, stay as they were.
+    summary.write.key_after = summary.write.key_before;
+    return summary;
   }
   KINSHIP_RETURN_IF_ERROR(occurs.Write(db));
   KINSHIP_RETURN_IF_ERROR(FinishWrite(db, *txn, key_parts, summary.write));

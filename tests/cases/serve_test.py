@@ -226,12 +226,12 @@ with tempfile.TemporaryDirectory() as tmp:
               and all(m["id"] != CZECH for m in body["similar"]),
               "answers after the removal equal the CLI's and leave the removed incident out")
 
-        # Another process ingests stored events again (a feed pulled again): their stored
-        # versions are taken out of the index and the new ones added, and every answer is the
-        # CLI's, attribution's naming-style classifier (trained again: they state actors and
+        # Another process ingests stored events again (`--again`: as if changed upstream): their
+        # stored versions are taken out of the index and the new ones added, and every answer is
+        # the CLI's, attribution's naming-style classifier (trained again: they state actors and
         # hostnames) included.
         again = [f for f in rest if "05-" in f or "09-" in f]
-        cli(db, "ingest", *again)
+        cli(db, "ingest", "--again", *again)
         code, status = get(base, "/v1/status")
         check(code == 200 and status["incidents"] == 9 and status["indexings"] == 1
               and status["catch_ups"] == 3,

@@ -1280,5 +1280,78 @@ TEST(Store, JournalSaysWhatLeftSinceAKeyAcrossWrites) {
   EXPECT_THAT((*c)->leaving, IsEmpty());
 }
 
+// A feed pulled again: with keep_unchanged, an incident stored by an earlier call from the same
+// file bytes and format is left as stored, and a call that writes nothing commits nothing (the
+// key stays, so snapshots stay current); changed bytes, another format, or the option off
+// replace it as before.
+TEST(Store, UnchangedIncidentsAreLeftAsStoredWhenAsked) {
+  auto store = Store::Open(FreshPath("unchanged.db"));
+  ASSERT_TRUE(store.ok());
+  Store& st = **store;
+  auto from = [](std::string id, std::string sha, std::string format = "misp") {
+    Incident inc = Sample(std::move(id));
+    inc.provenance = {"feed/" + inc.id + ".json", std::move(format), std::move(sha)};
+    return inc;
+  };
+  std::vector<Incident> batch = {from("a", "s1"), from("b", "s2")};
+  ASSERT_TRUE(st.Ingest(batch).ok());
+  const std::string k1 = *st.SnapshotKey();
+  const IngestOptions keep{.keep_unchanged = true};
+  auto ingest = [&](std::vector<Incident> incidents, IngestOptions options) {
+    bool given = false;
+    return st.IngestBatches(
+        [&]() -> absl::StatusOr<std::span<Incident>> {
+          if (given) return std::span<Incident>();
+          given = true;
+          return std::span<Incident>(incidents);
+        },
+        options);
+  };
+  absl::StatusOr<IngestSummary> s = ingest({from("a", "s1"), from("b", "s2")}, keep);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->incidents_unchanged, 2u);
+  EXPECT_EQ(s->incidents_added + s->incidents_updated, 0u);
+  EXPECT_EQ(*st.SnapshotKey(), k1);
+  EXPECT_EQ(s->write.key_after, k1);
+  absl::StatusOr<std::optional<StoreWrite>> c = st.ChangesSince(k1);
+  ASSERT_TRUE(c.ok() && c->has_value());
+  EXPECT_EQ((*c)->key_after, k1);
+
+  // b changed upstream, c is new, a is read with another format: b and a replaced, c added.
+  s = ingest({from("a", "s1", "stix"), from("b", "s2x"), from("c", "s3")}, keep);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->incidents_unchanged, 0u);
+  EXPECT_EQ(s->incidents_updated, 2u);
+  EXPECT_EQ(s->incidents_added, 1u);
+  EXPECT_THAT(s->write.leaving, ElementsAre("a", "b"));
+  EXPECT_EQ(st.GetIncident("b")->provenance.sha256, "s2x");
+
+  // An incident given twice in one call is replaced by its later version, unchanged or not.
+  s = ingest({from("d", "s4"), from("d", "s4")}, keep);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->incidents_added, 1u);
+  EXPECT_EQ(s->incidents_updated, 1u);
+  EXPECT_EQ(s->incidents_unchanged, 0u);
+
+  // Without the option (the default; the KB import's re-linking) the same bytes replace.
+  const std::string k2 = *st.SnapshotKey();
+  s = ingest({from("c", "s3")}, IngestOptions{});
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->incidents_updated, 1u);
+  EXPECT_NE(*st.SnapshotKey(), k2);
+  // An incident without a file hash is never taken for unchanged.
+  s = ingest({from("e", "")}, keep);
+  ASSERT_TRUE(s.ok());
+  s = ingest({from("e", "")}, keep);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->incidents_updated, 1u);
+  std::vector<std::string> ids;
+  ASSERT_TRUE(st.ForEachIncident([&](Incident& inc) {
+                  ids.push_back(inc.id);
+                  return true;
+                }).ok());
+  EXPECT_THAT(ids, ElementsAre("a", "b", "d", "c", "e"));
+}
+
 }  // namespace
 }  // namespace kinship
