@@ -37,11 +37,17 @@ struct Options {
   // When set, prose reports resolve software, actor and technique names through it. Not owned;
   // must outlive the parse.
   const kb::KnowledgeBase* kb = nullptr;
+  // For ParseInput: how many incidents of a file with these bytes (SHA-256, hex) and format the
+  // store holds from these very bytes, every one of them (Store::WholeFiles), else 0. A file it
+  // gives a count for is not parsed (an unchanged file of a feed pulled again).
+  std::function<size_t(std::string_view sha256, Format format)> stored_whole;
 };
 
 struct ParseOutput {
   std::vector<Incident> incidents;
   std::vector<Diagnostic> diagnostics;  // skipped records and values, with their locations
+  // ParseInput of a file Options::stored_whole knows: its incidents, not parsed.
+  size_t unchanged_incidents = 0;
 };
 
 // Detects the format of `content` (JSON with "Event"/"response" -> misp; JSON with "type":

@@ -149,6 +149,10 @@ struct Provenance {
   std::string file;    // path as given to ingest
   std::string format;  // "misp", "stix", "text", "csv"
   std::string sha256;  // of the file's bytes
+  // How many incidents the file held (0: not known, as for incidents stored before kinship kept
+  // it): with sha256 and format, what tells a file whose every incident is stored from these
+  // bytes (Store::WholeFiles), which a feed pulled again need not parse.
+  size_t file_incidents = 0;
 };
 
 // Times are ISO 8601 strings ("2016-04-12" or "2016-04-12T10:00:00Z"), empty when unknown.

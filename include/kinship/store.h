@@ -17,6 +17,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "kinship/model.h"
@@ -106,6 +107,16 @@ class Store {
   // memory is bounded by the batches in flight, not by the whole input.
   using BatchSource = std::function<absl::StatusOr<std::span<Incident>>()>;
   absl::StatusOr<IngestSummary> IngestBatches(const BatchSource& next, IngestOptions options = {});
+
+  // The files every incident of which is stored from the same bytes: for each, how many incidents
+  // it held, keyed by WholeFileKey(sha256, format) (Provenance). An unchanged file of a feed
+  // pulled again is one: `kinship ingest` need not parse it (IngestOptions::keep_unchanged would
+  // leave each of its incidents as stored). A file one of whose incidents was removed, or
+  // replaced from other bytes, is not.
+  absl::StatusOr<std::unordered_map<std::string, size_t>> WholeFiles();
+  static std::string WholeFileKey(std::string_view sha256, std::string_view format) {
+    return std::string(sha256) + '\n' + std::string(format);
+  }
 
   // Removes the incidents with these ids (duplicates ignored), with everything stored under
   // them, in ONE transaction, and deletes the values no stored incident holds any more (deleted

@@ -251,12 +251,20 @@ absl::StatusOr<ParseOutput> ParseInput(const InputFile& input, const Options& op
   if (input.format != Format::kAuto) opts.format = input.format;
   if (opts.format == Format::kAuto) opts.format = DetectFormat(data, file);
   const Format format = opts.format;
-  KINSHIP_ASSIGN_OR_RETURN(ParseOutput out, ParseBuffer(data, file, opts));
   const std::string sha = util::Sha256Hex(data);
+  if (opts.stored_whole) {
+    if (const size_t stored = opts.stored_whole(sha, format); stored > 0) {
+      ParseOutput unchanged;
+      unchanged.unchanged_incidents = stored;
+      return unchanged;
+    }
+  }
+  KINSHIP_ASSIGN_OR_RETURN(ParseOutput out, ParseBuffer(data, file, opts));
   for (Incident& inc : out.incidents) {
     inc.provenance.file = file;
     inc.provenance.format = std::string(FormatName(format));
     inc.provenance.sha256 = sha;
+    inc.provenance.file_incidents = out.incidents.size();
   }
   return out;
 }

@@ -167,6 +167,13 @@ CREATE TABLE store_write_leaving (
 CREATE INDEX store_write_leaving_write ON store_write_leaving (write);
 )sql";
 
+// How many incidents the file an incident was read from held (Provenance::file_incidents; 0 for
+// incidents stored before), so that Store::WholeFiles can tell a file every incident of which is
+// stored from the same bytes.
+constexpr std::string_view kFileIncidentsSql = R"sql(
+ALTER TABLE incident ADD COLUMN prov_incidents INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 absl::Status UpgradeToV4(Db& db) {
   KINSHIP_ASSIGN_OR_RETURN(
       Statement gaps,
@@ -192,6 +199,7 @@ const std::vector<Migration>& Migrations() {
       {4, "bulk-layout", kBulkLayoutSql, &UpgradeToV4},
       {5, "generation", kGenerationSql},
       {6, "write-journal", kJournalSql},
+      {7, "file-incidents", kFileIncidentsSql},
   };
   return *kMigrations;
 }

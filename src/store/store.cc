@@ -346,8 +346,8 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next, Inge
       Statement insert_incident,
       db.Prepare("INSERT INTO incident (id, title, description, source, first_seen, last_seen, "
                  "victim_org, victim_sector, victim_country, tlp, tags, prov_file, prov_format, "
-                 "prov_sha256, indicator_first, indicator_count) VALUES "
-                 "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                 "prov_sha256, indicator_first, indicator_count, prov_incidents) VALUES "
+                 "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   KINSHIP_ASSIGN_OR_RETURN(Statement find_value,
                            db.Prepare("SELECT id, benign FROM value WHERE type = ? AND value = ?"));
   // A new value is inserted straight away (one B-tree descent); only when it already exists
@@ -441,6 +441,7 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next, Inge
       s.Bind(12, inc.provenance.file);
       s.Bind(13, inc.provenance.format);
       s.Bind(14, inc.provenance.sha256);
+      s.Bind(17, static_cast<int64_t>(inc.provenance.file_incidents));
       s.Bind(15, next_indicator_id);
       s.Bind(16, static_cast<int64_t>(inc.indicators.size()));
       KINSHIP_RETURN_IF_ERROR(s.Run());
@@ -531,6 +532,23 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next, Inge
   KINSHIP_RETURN_IF_ERROR(occurs.Write(db));
   KINSHIP_RETURN_IF_ERROR(FinishWrite(db, *txn, key_parts, summary.write));
   return summary;
+}
+
+absl::StatusOr<std::unordered_map<std::string, size_t>> Store::WholeFiles() {
+  KINSHIP_ASSIGN_OR_RETURN(
+      Statement s,
+      impl_->db().Prepare(
+          "SELECT prov_sha256, prov_format, max(prov_incidents) FROM incident WHERE prov_sha256 "
+          "!= '' AND prov_incidents > 0 GROUP BY prov_sha256, prov_format HAVING count(*) = "
+          "max(prov_incidents) AND min(prov_incidents) = max(prov_incidents)"));
+  std::unordered_map<std::string, size_t> out;
+  while (true) {
+    KINSHIP_ASSIGN_OR_RETURN(const bool row, s.Step());
+    if (!row) break;
+    out.emplace(WholeFileKey(s.ColumnText(0), s.ColumnText(1)),
+                static_cast<size_t>(s.ColumnInt(2)));
+  }
+  return out;
 }
 
 absl::StatusOr<RemoveSummary> Store::Remove(const std::vector<std::string>& ids) {
@@ -667,12 +685,12 @@ class IncidentReader {
   static constexpr std::string_view kColumns =
       "rowid, id, title, description, source, first_seen, last_seen, victim_org, victim_sector, "
       "victim_country, tlp, tags, prov_file, prov_format, prov_sha256, indicator_first, "
-      "indicator_count";
+      "indicator_count, prov_incidents";
   // kColumns without the description (NULL in its place).
   static constexpr std::string_view kAnalysisColumns =
       "rowid, id, title, NULL, source, first_seen, last_seen, victim_org, victim_sector, "
       "victim_country, tlp, tags, prov_file, prov_format, prov_sha256, indicator_first, "
-      "indicator_count";
+      "indicator_count, prov_incidents";
   static std::string_view Columns(Store::Detail detail) {
     return detail == Store::Detail::kFull ? kColumns : kAnalysisColumns;
   }
@@ -694,6 +712,7 @@ class IncidentReader {
     inc.provenance.file = s.ColumnString(12);
     inc.provenance.format = s.ColumnString(13);
     inc.provenance.sha256 = s.ColumnString(14);
+    inc.provenance.file_incidents = static_cast<size_t>(s.ColumnInt(17));
 
     indicators_.Bind(1, s.ColumnInt(15));
     indicators_.Bind(2, s.ColumnInt(16));

@@ -91,7 +91,7 @@ TEST(Store, CreatesAndMigratesToLatestSchema) {
   ASSERT_TRUE(store.ok()) << store.status();
   auto stats = (*store)->Stats();
   ASSERT_TRUE(stats.ok());
-  EXPECT_EQ(stats->schema_version, 6);
+  EXPECT_EQ(stats->schema_version, 7);
   EXPECT_EQ(stats->schema_version, store::LatestSchemaVersion());
   EXPECT_EQ(stats->incidents, 0u);
 }
@@ -1235,7 +1235,7 @@ TEST(Store, JournalSaysWhatLeftSinceAKeyAcrossWrites) {
   ASSERT_TRUE(c.ok() && c->has_value());
   EXPECT_EQ((*c)->incidents_before, 3u);
   EXPECT_THAT((*c)->leaving, IsEmpty());
-  c = st.ChangesSince("store 1 schema 6 generation 2");
+  c = st.ChangesSince("store 1 schema 7 generation 2");
   ASSERT_TRUE(c.ok());
   EXPECT_FALSE(c->has_value());
 
