@@ -297,15 +297,9 @@ absl::StatusOr<std::unique_ptr<Analysis>> Analysis::Load(const GlobalOptions& g,
         if (attribution && std::filesystem::exists(style_path, ec)) {
           Progress(g, absl::StrCat("loading the naming-style snapshot ", style_path));
           absl::StatusOr<attrib::StyleIndex> style = attrib::StyleIndex::Load(style_path, key);
-          if (caught && !style.ok() && caught->style_added == 0) {
-            // Stood for the key the similarity snapshot was brought from, and nothing it indexes
-            // changed since: the same index, saved under the new key.
-            style = attrib::StyleIndex::Load(style_path, from);
-            if (style.ok() && style->CountIndexed(caught->left) > 0) {
-              style = absl::FailedPreconditionError("incidents it holds left the store");
-            }
-            if (style.ok()) (void)style->Save(style_path, key);
-          }
+          // Standing for the key the similarity snapshot was brought from, it is carried to the
+          // new key when nothing it indexes changed since.
+          if (caught && !style.ok()) style = CarryStyleSnapshot(style_path, from, *caught);
           if (style.ok()) {
             a->style_ = *std::move(style);
             style_loaded = true;

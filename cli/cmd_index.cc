@@ -53,6 +53,27 @@ absl::StatusOr<CaughtUp> CatchUpIndex(Store& store, score::SimilarityIndex& inde
   return out;
 }
 
+absl::StatusOr<attrib::StyleIndex> CarryStyleSnapshot(const std::string& path,
+                                                      const std::string& from,
+                                                      const CaughtUp& caught) {
+  if (caught.style_added > 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(caught.style_added,
+                     caught.style_added == 1 ? " incident with an actor and a hostname was"
+                                             : " incidents with an actor and a hostname were",
+                     " added: its classifier must be trained again"));
+  }
+  KINSHIP_ASSIGN_OR_RETURN(attrib::StyleIndex style, attrib::StyleIndex::Load(path, from));
+  if (const size_t held = style.CountIndexed(caught.left); held > 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(held, held == 1 ? " incident" : " incidents",
+                     " that left the store (removed, or replaced by another version) ",
+                     held == 1 ? "was" : "were", " in it: its classifier must be trained again"));
+  }
+  KINSHIP_RETURN_IF_ERROR(style.Save(path, caught.key));
+  return style;
+}
+
 SnapshotRefresh RefreshSnapshot(const GlobalOptions& g, Store& store, const kb::KnowledgeBase* kb,
                                 const StoreWrite& w, WriteKind kind) {
   const bool adds = kind == WriteKind::kIngest;
@@ -106,28 +127,10 @@ SnapshotRefresh RefreshSnapshot(const GlobalOptions& g, Store& store, const kb::
     return r;
   }
   if (*style_key != from) return r;
-  r.style_state = "stale";
-  if (caught->style_added > 0) {
-    r.style_why =
-        absl::StrCat(caught->style_added,
-                     caught->style_added == 1 ? " incident with an actor and a hostname was"
-                                              : " incidents with an actor and a hostname were",
-                     " added: its classifier must be trained again");
-    return r;
-  }
   Progress(g, absl::StrCat("keeping the naming-style snapshot ", style_path, " current"));
-  absl::StatusOr<attrib::StyleIndex> style = attrib::StyleIndex::Load(style_path, from);
-  if (!style.ok()) {
-    r.style_why = std::string(style.status().message());
-  } else if (const size_t held = style->CountIndexed(caught->left); held > 0) {
-    r.style_why = absl::StrCat(held, adds ? " replaced" : " removed",
-                               held == 1 ? " incident was" : " incidents were",
-                               " in it: its classifier must be trained again");
-  } else if (absl::Status saved = style->Save(style_path, caught->key); !saved.ok()) {
-    r.style_why = std::string(saved.message());
-  } else {
-    r.style_state = "updated";
-  }
+  absl::StatusOr<attrib::StyleIndex> style = CarryStyleSnapshot(style_path, from, *caught);
+  r.style_state = style.ok() ? "updated" : "stale";
+  if (!style.ok()) r.style_why = std::string(style.status().message());
   return r;
 }
 

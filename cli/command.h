@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "kinship/attribution.h"
 #include "kinship/similarity.h"
 #include "kinship/status.h"
 #include "kinship/store.h"
@@ -108,6 +109,15 @@ struct CaughtUp {
 absl::StatusOr<CaughtUp> CatchUpIndex(Store& store, score::SimilarityIndex& index,
                                       const std::string& from,
                                       const std::function<void(const Incident&)>& also = {});
+
+// The naming-style snapshot at `path` saved under `from`, when an index was brought up to date
+// from `from` (CatchUpIndex's `caught`): saved again under `caught.key` and returned when none of
+// the incidents added is one it indexes (an actor and a hostname) and none that left is one it
+// holds, since it is then the index of the store as it is. Errors: kFailedPrecondition saying
+// why its classifier must be trained again; those of its loader and of Save.
+absl::StatusOr<attrib::StyleIndex> CarryStyleSnapshot(const std::string& path,
+                                                      const std::string& from,
+                                                      const CaughtUp& caught);
 
 // After a write committed to `store`: a similarity snapshot the store's journal reaches (one that
 // was current before the write, or stale from writes the journal still holds) is brought up to

@@ -214,8 +214,8 @@ class IncidentDeleter {
                              db.Prepare("DELETE FROM indicator WHERE id >= ?1 AND id < ?1 + ?2"));
     KINSHIP_ASSIGN_OR_RETURN(
         Statement find,
-        db.Prepare("SELECT rowid, indicator_first, indicator_count, prov_sha256, prov_format "
-                   "FROM incident WHERE id = ?"));
+        db.Prepare("SELECT rowid, indicator_first, indicator_count, prov_sha256, prov_format, "
+                   "prov_incidents FROM incident WHERE id = ?"));
     IncidentDeleter d(std::move(unlink), std::move(indicators), std::move(find));
     for (std::string_view table : {"technique", "software", "attribution", "actor_mention"}) {
       KINSHIP_ASSIGN_OR_RETURN(
@@ -227,10 +227,11 @@ class IncidentDeleter {
     return d;
   }
   // A stored incident: its rowid, its indicator rows, ids [first, first + count), and the
-  // SHA-256 and format of the file it was read from.
+  // SHA-256, format and incident count of the file it was read from.
   struct Stored {
     int64_t rowid = 0, first = 0, count = 0;
     std::string sha256, format;
+    int64_t file_incidents = 0;
   };
   // The stored incident with this id, if any.
   absl::StatusOr<std::optional<Stored>> Find(std::string_view id) {
@@ -238,8 +239,8 @@ class IncidentDeleter {
     KINSHIP_ASSIGN_OR_RETURN(bool exists, find_.Step());
     std::optional<Stored> out;
     if (exists) {
-      out = Stored{find_.ColumnInt(0), find_.ColumnInt(1), find_.ColumnInt(2),
-                   find_.ColumnString(3), find_.ColumnString(4)};
+      out = Stored{find_.ColumnInt(0),    find_.ColumnInt(1),    find_.ColumnInt(2),
+                   find_.ColumnString(3), find_.ColumnString(4), find_.ColumnInt(5)};
     }
     find_.Reset();
     return out;
@@ -350,6 +351,9 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next, Inge
                  "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   KINSHIP_ASSIGN_OR_RETURN(Statement find_value,
                            db.Prepare("SELECT id, benign FROM value WHERE type = ? AND value = ?"));
+  KINSHIP_ASSIGN_OR_RETURN(Statement set_file_incidents,
+                           db.Prepare("UPDATE incident SET prov_incidents = ? WHERE rowid = ?"));
+  size_t counts_set = 0;  // unchanged incidents given their file's incident count
   // A new value is inserted straight away (one B-tree descent); only when it already exists
   // (no row changed) is it looked up.
   KINSHIP_ASSIGN_OR_RETURN(
@@ -411,6 +415,13 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next, Inge
         if (options.keep_unchanged && stored_before && !inc.provenance.sha256.empty() &&
             stored->sha256 == inc.provenance.sha256 && stored->format == inc.provenance.format) {
           ++summary.incidents_unchanged;
+          const auto held = static_cast<int64_t>(inc.provenance.file_incidents);
+          if (held > 0 && stored->file_incidents != held) {
+            // Stored before the count was kept (schema v7): kept now, so that the next pull of
+            // the same file need not parse it (Store::WholeFiles).
+            KINSHIP_RETURN_IF_ERROR(set_file_incidents.RunWith(held, old));
+            ++counts_set;
+          }
           continue;
         }
         // The incident may have been written earlier in this same call: its last rows must be in
@@ -523,7 +534,7 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next, Inge
     // Pending rows point into this batch, which the caller may free once `next()` is called.
     KINSHIP_RETURN_IF_ERROR(insert_indicators.Flush());
   }
-  if (summary.incidents_added + summary.incidents_updated == 0) {
+  if (summary.incidents_added + summary.incidents_updated + counts_set == 0) {
     // Nothing written (every incident unchanged, or none given): the transaction rolls back, so
     // the store's key, and every index snapshot current for it, stay as they were.
     summary.write.key_after = summary.write.key_before;

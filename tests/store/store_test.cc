@@ -1353,5 +1353,54 @@ TEST(Store, UnchangedIncidentsAreLeftAsStoredWhenAsked) {
   EXPECT_THAT(ids, ElementsAre("a", "b", "d", "c", "e"));
 }
 
+// Store::WholeFiles: the files every incident of which is stored from their bytes. Incidents
+// stored without their file's count (before schema v7) get it when found unchanged.
+TEST(Store, WholeFilesAreThoseEveryIncidentOfWhichIsStored) {
+  auto store = Store::Open(FreshPath("whole.db"));
+  ASSERT_TRUE(store.ok());
+  Store& st = **store;
+  auto from = [](std::string id, std::string sha, size_t held) {
+    Incident inc = Sample(std::move(id));
+    inc.provenance = {"bundle.json", "stix", std::move(sha), held};
+    return inc;
+  };
+  auto ingest = [&](std::vector<Incident> incidents) {
+    bool given = false;
+    return st.IngestBatches(
+        [&]() -> absl::StatusOr<std::span<Incident>> {
+          if (given) return std::span<Incident>();
+          given = true;
+          return std::span<Incident>(incidents);
+        },
+        IngestOptions{.keep_unchanged = true});
+  };
+  // Without counts (as stored before v7): no file is known whole.
+  ASSERT_TRUE(ingest({from("a", "s1", 0), from("b", "s1", 0), from("c", "s2", 0)}).ok());
+  EXPECT_TRUE(st.WholeFiles()->empty());
+  // Found unchanged, they get their file's count: a write, though no incident changed.
+  const std::string k1 = *st.SnapshotKey();
+  absl::StatusOr<IngestSummary> s = ingest({from("a", "s1", 2), from("b", "s1", 2)});
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->incidents_unchanged, 2u);
+  EXPECT_NE(*st.SnapshotKey(), k1);
+  absl::StatusOr<std::unordered_map<std::string, size_t>> whole = st.WholeFiles();
+  ASSERT_TRUE(whole.ok());
+  EXPECT_THAT(*whole, UnorderedElementsAre(std::pair(Store::WholeFileKey("s1", "stix"), 2u)));
+  EXPECT_EQ(st.GetIncident("a")->provenance.file_incidents, 2u);
+  // The next time, nothing is written.
+  const std::string k2 = *st.SnapshotKey();
+  ASSERT_TRUE(ingest({from("a", "s1", 2), from("b", "s1", 2)}).ok());
+  EXPECT_EQ(*st.SnapshotKey(), k2);
+  // One of the file's incidents removed, or replaced from other bytes: no longer whole.
+  ASSERT_TRUE(st.Remove({"b"}).ok());
+  EXPECT_TRUE(st.WholeFiles()->empty());
+  ASSERT_TRUE(ingest({from("b", "s1", 2)}).ok());
+  EXPECT_EQ(st.WholeFiles()->size(), 1u);
+  ASSERT_TRUE(ingest({from("a", "s3", 1)}).ok());
+  whole = st.WholeFiles();
+  ASSERT_TRUE(whole.ok());
+  EXPECT_THAT(*whole, UnorderedElementsAre(std::pair(Store::WholeFileKey("s3", "stix"), 1u)));
+}
+
 }  // namespace
 }  // namespace kinship
