@@ -1280,6 +1280,19 @@ TEST(Store, JournalSaysWhatLeftSinceAKeyAcrossWrites) {
   EXPECT_THAT((*c)->leaving, IsEmpty());
 }
 
+// Store::IngestBatches of `incidents` as one batch, with `options`.
+absl::StatusOr<IngestSummary> IngestWith(Store& st, std::vector<Incident> incidents,
+                                         IngestOptions options) {
+  bool given = false;
+  return st.IngestBatches(
+      [&]() -> absl::StatusOr<std::span<Incident>> {
+        if (given) return std::span<Incident>();
+        given = true;
+        return std::span<Incident>(incidents);
+      },
+      options);
+}
+
 // A feed pulled again: with keep_unchanged, an incident stored by an earlier call from the same
 // file bytes and format is left as stored, and a call that writes nothing commits nothing (the
 // key stays, so snapshots stay current); changed bytes, another format, or the option off
@@ -1298,14 +1311,7 @@ TEST(Store, UnchangedIncidentsAreLeftAsStoredWhenAsked) {
   const std::string k1 = *st.SnapshotKey();
   const IngestOptions keep{.keep_unchanged = true};
   auto ingest = [&](std::vector<Incident> incidents, IngestOptions options) {
-    bool given = false;
-    return st.IngestBatches(
-        [&]() -> absl::StatusOr<std::span<Incident>> {
-          if (given) return std::span<Incident>();
-          given = true;
-          return std::span<Incident>(incidents);
-        },
-        options);
+    return IngestWith(st, std::move(incidents), options);
   };
   absl::StatusOr<IngestSummary> s = ingest({from("a", "s1"), from("b", "s2")}, keep);
   ASSERT_TRUE(s.ok()) << s.status();
@@ -1365,14 +1371,7 @@ TEST(Store, WholeFilesAreThoseEveryIncidentOfWhichIsStored) {
     return inc;
   };
   auto ingest = [&](std::vector<Incident> incidents) {
-    bool given = false;
-    return st.IngestBatches(
-        [&]() -> absl::StatusOr<std::span<Incident>> {
-          if (given) return std::span<Incident>();
-          given = true;
-          return std::span<Incident>(incidents);
-        },
-        IngestOptions{.keep_unchanged = true});
+    return IngestWith(st, std::move(incidents), IngestOptions{.keep_unchanged = true});
   };
   // Without counts (as stored before v7): no file is known whole.
   ASSERT_TRUE(ingest({from("a", "s1", 0), from("b", "s1", 0), from("c", "s2", 0)}).ok());
