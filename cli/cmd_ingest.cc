@@ -276,11 +276,13 @@ absl::Status RunIngest(GlobalOptions& g, const IngestArgs& args) {
       sum.incidents_added + sum.incidents_updated, sum.incidents_added, sum.incidents_updated,
       sum.indicators, sum.invalid_indicators, sum.benign_indicators, secs);
   if (unchanged > 0) {
-    std::printf(
-        "%zu incident%s unchanged (stored from the same file bytes) left as stored, %zu of "
-        "them in %zu file%s not parsed again (`--again` replaces them too)\n",
-        unchanged, unchanged == 1 ? "" : "s", unchanged_in_files, unchanged_files,
-        unchanged_files == 1 ? "" : "s");
+    std::printf("%zu incident%s unchanged (stored from the same file bytes) left as stored",
+                unchanged, unchanged == 1 ? "" : "s");
+    if (unchanged_files > 0) {
+      std::printf(", %zu of them in %zu file%s not parsed again", unchanged_in_files,
+                  unchanged_files, unchanged_files == 1 ? "" : "s");
+    }
+    std::printf(" (`--again` replaces them too)\n");
   }
   if (snapshot.state == "updated") {
     std::printf("index snapshot %s updated: %zu incidents added", SnapshotPath(g).c_str(),
