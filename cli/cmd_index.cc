@@ -1,8 +1,9 @@
 // kinship index build / status: the similarity index saved beside the store (a snapshot), so that
 // the commands that score load it instead of indexing the store at every call, and the
 // naming-style index and classifier attribution uses (a second snapshot); and keeping both
-// current after an ingest (RefreshSnapshot: the first by adding the new incidents, the second
-// only when none of them is one it indexes, since it cannot be grown without a retraining).
+// current after an ingest or a removal (RefreshSnapshot: the first grown across the writes the
+// store's journal holds, CatchUpIndex; the second carried only when no incident it indexes came
+// or went, CarryStyleSnapshot, since it cannot be grown without a retraining).
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
