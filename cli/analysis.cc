@@ -263,28 +263,21 @@ absl::StatusOr<std::unique_ptr<Analysis>> Analysis::Load(const GlobalOptions& g,
       // when nothing it indexes changed.
       std::optional<CaughtUp> caught;
       std::string from;  // the key a caught-up snapshot was saved under
-      absl::StatusOr<score::SimilarityIndex::SnapshotHeader> h =
-          loaded.ok() || loaded.status().code() != absl::StatusCode::kFailedPrecondition
-              ? absl::StatusOr<score::SimilarityIndex::SnapshotHeader>(absl::NotFoundError(""))
-              : score::SimilarityIndex::ReadSnapshotHeader(path);
-      if (h.ok() && h->readable && h->key != key) {
-        from = h->key;
-        absl::StatusOr<score::SimilarityIndex> old =
-            score::SimilarityIndex::Load(path, from, a->kb(), ScoringOptionsOf(g));
-        absl::StatusOr<CaughtUp> done =
-            old.ok() ? CatchUpIndex(*a->store_, *old, from) : old.status();
+      if (!loaded.ok() && loaded.status().code() == absl::StatusCode::kFailedPrecondition) {
+        absl::StatusOr<SnapshotCaughtUp> done = CatchUpSnapshot(g, *a->store_, a->kb(), from);
         if (done.ok()) {
           Progress(g,
                    absl::StrCat("index snapshot brought up to date from the store's journal: ",
-                                done->left.size(), " incidents taken out, ", done->added, " added"),
+                                done->caught.left.size(), " incidents taken out, ",
+                                done->caught.added, " added"),
                    /*force=*/true);
-          if (absl::Status saved = old->Save(path, done->key); !saved.ok()) {
-            Progress(g, absl::StrCat("note: index snapshot not saved: ", saved.message()),
+          if (!done->saved.ok()) {
+            Progress(g, absl::StrCat("note: index snapshot not saved: ", done->saved.message()),
                      /*force=*/true);
           }
-          loaded = *std::move(old);
-          key = done->key;
-          caught = *std::move(done);
+          loaded = std::move(done->index);
+          key = done->caught.key;
+          caught = std::move(done->caught);
         } else {
           Progress(
               g, absl::StrCat("index snapshot not brought up to date: ", done.status().message()));

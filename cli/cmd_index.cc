@@ -75,6 +75,20 @@ absl::StatusOr<attrib::StyleIndex> CarryStyleSnapshot(const std::string& path,
   return style;
 }
 
+absl::StatusOr<SnapshotCaughtUp> CatchUpSnapshot(const GlobalOptions& g, Store& store,
+                                                 const kb::KnowledgeBase* kb, std::string& from) {
+  const std::string path = SnapshotPath(g);
+  KINSHIP_ASSIGN_OR_RETURN(const score::SimilarityIndex::SnapshotHeader h,
+                           score::SimilarityIndex::ReadSnapshotHeader(path));
+  if (!h.readable) return absl::FailedPreconditionError("written by another build");
+  from = h.key;
+  KINSHIP_ASSIGN_OR_RETURN(score::SimilarityIndex index,
+                           score::SimilarityIndex::Load(path, from, kb, ScoringOptionsOf(g)));
+  KINSHIP_ASSIGN_OR_RETURN(CaughtUp caught, CatchUpIndex(store, index, from));
+  absl::Status saved = index.Save(path, caught.key);
+  return SnapshotCaughtUp{std::move(index), std::move(caught), std::move(saved)};
+}
+
 SnapshotRefresh RefreshSnapshot(const GlobalOptions& g, Store& store, const kb::KnowledgeBase* kb,
                                 const StoreWrite& w, WriteKind kind) {
   const bool adds = kind == WriteKind::kIngest;
@@ -86,28 +100,19 @@ SnapshotRefresh RefreshSnapshot(const GlobalOptions& g, Store& store, const kb::
   std::string from;                           // the key the similarity snapshot was saved under
   std::optional<CaughtUp> caught;             // set when it was brought up to date
   auto similarity = [&]() -> std::string {    // why it is stale, or "" when updated
-    absl::StatusOr<score::SimilarityIndex::SnapshotHeader> h =
-        score::SimilarityIndex::ReadSnapshotHeader(path);
-    if (!h.ok()) return std::string(h.status().message());
-    if (!h->readable) return "written by another build";
-    from = h->key;
     Progress(g, absl::StrCat("keeping the index snapshot ", path, " current"));
-    absl::StatusOr<score::SimilarityIndex> index =
-        score::SimilarityIndex::Load(path, from, kb, ScoringOptionsOf(g));
-    if (!index.ok()) return std::string(index.status().message());
-    absl::StatusOr<CaughtUp> done = CatchUpIndex(store, *index, from);
+    absl::StatusOr<SnapshotCaughtUp> done = CatchUpSnapshot(g, store, kb, from);
     if (!done.ok()) {
-      return from == w.key_before ? std::string(done.status().message())
-                                  : absl::StrCat(adds ? "it was stale before this ingest"
-                                                      : "it was stale before this removal",
-                                                 " and ", done.status().message());
+      return from.empty() || from == w.key_before
+                 ? std::string(done.status().message())
+                 : absl::StrCat(adds ? "it was stale before this ingest"
+                                     : "it was stale before this removal",
+                                " and ", done.status().message());
     }
-    if (absl::Status st = index->Save(path, done->key); !st.ok()) {
-      return std::string(st.message());
-    }
-    r.added = done->added;
-    r.removed = done->left.size();
-    caught = *std::move(done);
+    if (!done->saved.ok()) return std::string(done->saved.message());
+    r.added = done->caught.added;
+    r.removed = done->caught.left.size();
+    caught = std::move(done->caught);
     return "";
   };
   std::error_code ec;

@@ -110,6 +110,18 @@ absl::StatusOr<CaughtUp> CatchUpIndex(Store& store, score::SimilarityIndex& inde
                                       const std::string& from,
                                       const std::function<void(const Incident&)>& also = {});
 
+// The similarity snapshot beside the store (SnapshotPath), loaded under the key it was saved
+// under (`from`, set as soon as its header is read) and brought up to date by CatchUpIndex,
+// then saved under the store's key (`saved`: not saving it is no error for a reader). Errors:
+// why it could not be: no readable snapshot, or CatchUpIndex's. `kb`: the store's.
+struct SnapshotCaughtUp {
+  score::SimilarityIndex index;
+  CaughtUp caught;
+  absl::Status saved;
+};
+absl::StatusOr<SnapshotCaughtUp> CatchUpSnapshot(const GlobalOptions& g, Store& store,
+                                                 const kb::KnowledgeBase* kb, std::string& from);
+
 // The naming-style snapshot at `path` saved under `from`, when an index was brought up to date
 // from `from` (CatchUpIndex's `caught`): saved again under `caught.key` and returned when none of
 // the incidents added is one it indexes (an actor and a hostname) and none that left is one it
