@@ -248,10 +248,17 @@ class IncidentDeleter {
   // The incident at `rowid` whose indicator rows are ids [first, first + count).
   // `in_segments`: false for an incident written earlier in the same ingest, whose
   // value_incidents entries are still pending in its writer (ValueIncidentsWriter::Forget).
-  // `orphaned`: as ValueIncidentsRemover::Remove's.
-  absl::Status Delete(int64_t rowid, int64_t first, int64_t count, bool in_segments,
-                      std::vector<int64_t>* orphaned = nullptr) {
-    if (in_segments) KINSHIP_RETURN_IF_ERROR(unlink_.Remove(rowid, first, count, orphaned));
+  // Its value_incidents entries are taken out in batches, the last by FlushSegments, which must
+  // run before this call's own segments are written.
+  absl::Status Delete(int64_t rowid, int64_t first, int64_t count, bool in_segments) {
+    if (in_segments) {
+      KINSHIP_RETURN_IF_ERROR(unlink_.Add(rowid, first, count));
+      // 16 M (value, incident) pairs, 256 MB.
+      constexpr size_t kMaxPendingUnlinks = size_t{1} << 24;
+      if (unlink_.pending() >= kMaxPendingUnlinks) {
+        KINSHIP_RETURN_IF_ERROR(unlink_.Flush(orphaned_));
+      }
+    }
     KINSHIP_RETURN_IF_ERROR(indicators_.RunWith(first, count));
     for (Statement& del : rows_) {
       del.Bind(1, rowid);
@@ -259,11 +266,17 @@ class IncidentDeleter {
     }
     return absl::OkStatus();
   }
+  // From now on, appends to `out` the values no stored incident holds any more once the deleted
+  // incidents are out of the segments (as ValueIncidentsRemover::Flush's `orphaned`).
+  void CollectOrphans(std::vector<int64_t>* out) { orphaned_ = out; }
+  // Takes the deleted incidents not yet taken out of their values' segments out.
+  absl::Status FlushSegments() { return unlink_.Flush(orphaned_); }
 
  private:
   IncidentDeleter(store::ValueIncidentsRemover unlink, Statement indicators, Statement find)
       : unlink_(std::move(unlink)), indicators_(std::move(indicators)), find_(std::move(find)) {}
   store::ValueIncidentsRemover unlink_;
+  std::vector<int64_t>* orphaned_ = nullptr;
   Statement indicators_, find_;
   std::vector<Statement> rows_;  // children first, the incident row last
 };
@@ -334,10 +347,13 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next, Inge
   IngestSummary summary;
   KINSHIP_ASSIGN_OR_RETURN(SnapshotKeyParts key_parts, StartWrite(db, summary.write));
 
-  // Incidents of this call get rowids above every stored one: a replaced incident below that is
-  // taken out of the stored value_incidents segments, one of this call is forgotten by `occurs`.
+  // Incidents of this call get rowids above every stored one, given here rather than by SQLite,
+  // which would give a replacement of the last stored incident that one's rowid again: a replaced
+  // incident at or below `last_stored_incident` is taken out of the stored value_incidents
+  // segments, one of this call is forgotten by `occurs`.
   KINSHIP_ASSIGN_OR_RETURN(const int64_t last_stored_incident,
                            db.QueryInt("SELECT ifnull(max(rowid), 0) FROM incident"));
+  int64_t next_rowid = last_stored_incident + 1;
   store::ValueIncidentsWriter occurs;
   KINSHIP_ASSIGN_OR_RETURN(IncidentDeleter replace, IncidentDeleter::Make(db));
   // Indicator ids are given explicitly, each incident's as one range (see IncidentDeleter).
@@ -347,8 +363,8 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next, Inge
       Statement insert_incident,
       db.Prepare("INSERT INTO incident (id, title, description, source, first_seen, last_seen, "
                  "victim_org, victim_sector, victim_country, tlp, tags, prov_file, prov_format, "
-                 "prov_sha256, indicator_first, indicator_count, prov_incidents) VALUES "
-                 "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                 "prov_sha256, indicator_first, indicator_count, prov_incidents, rowid) VALUES "
+                 "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   KINSHIP_ASSIGN_OR_RETURN(Statement find_value,
                            db.Prepare("SELECT id, benign FROM value WHERE type = ? AND value = ?"));
   KINSHIP_ASSIGN_OR_RETURN(Statement set_file_incidents,
@@ -455,8 +471,9 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next, Inge
       s.Bind(17, static_cast<int64_t>(inc.provenance.file_incidents));
       s.Bind(15, next_indicator_id);
       s.Bind(16, static_cast<int64_t>(inc.indicators.size()));
+      const int64_t rowid = next_rowid++;
+      s.Bind(18, rowid);
       KINSHIP_RETURN_IF_ERROR(s.Run());
-      const int64_t rowid = db.LastInsertRowId();
 
       int64_t seq = 0;
       for (Indicator& ind : inc.indicators) {
@@ -540,6 +557,7 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next, Inge
     summary.write.key_after = summary.write.key_before;
     return summary;
   }
+  KINSHIP_RETURN_IF_ERROR(replace.FlushSegments());
   KINSHIP_RETURN_IF_ERROR(occurs.Write(db));
   KINSHIP_RETURN_IF_ERROR(FinishWrite(db, *txn, key_parts, summary.write));
   return summary;
@@ -573,7 +591,9 @@ absl::StatusOr<RemoveSummary> Store::Remove(const std::vector<std::string>& ids)
   KINSHIP_ASSIGN_OR_RETURN(auto txn, store::Transaction::Begin(db));
   RemoveSummary summary;
   KINSHIP_ASSIGN_OR_RETURN(SnapshotKeyParts key_parts, StartWrite(db, summary.write));
+  std::vector<int64_t> orphaned;
   KINSHIP_ASSIGN_OR_RETURN(IncidentDeleter deleter, IncidentDeleter::Make(db));
+  deleter.CollectOrphans(&orphaned);
   // A value no stored incident holds any more is deleted too, so that what was removed is gone
   // from the store (a report that may not be kept), not only unlinked. Replacing an incident by
   // ingest leaves such values: the new version usually holds them again.
@@ -591,15 +611,15 @@ absl::StatusOr<RemoveSummary> Store::Remove(const std::vector<std::string>& ids)
           absl::StrCat("no incident '", id, "' in the store; nothing was removed"));
     }
     const int64_t count = stored->count;
-    std::vector<int64_t> orphaned;
     KINSHIP_RETURN_IF_ERROR(
-        deleter.Delete(stored->rowid, stored->first, count, /*in_segments=*/true, &orphaned));
-    for (int64_t v : orphaned) KINSHIP_RETURN_IF_ERROR(delete_value.RunWith(v));
-    summary.values_deleted += orphaned.size();
+        deleter.Delete(stored->rowid, stored->first, count, /*in_segments=*/true));
     summary.indicators += static_cast<size_t>(count);
     ++summary.removed;
     summary.write.leaving.push_back(id);
   }
+  KINSHIP_RETURN_IF_ERROR(deleter.FlushSegments());
+  for (int64_t v : orphaned) KINSHIP_RETURN_IF_ERROR(delete_value.RunWith(v));
+  summary.values_deleted = orphaned.size();
   KINSHIP_RETURN_IF_ERROR(FinishWrite(db, *txn, key_parts, summary.write));
   return summary;
 }

@@ -2,6 +2,7 @@
 #include "store/value_incidents.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -71,7 +72,7 @@ absl::Status ValueIncidentsWriter::Write(Db& db) {
   }
   if (pairs_.empty()) return absl::OkStatus();
   // Incidents arrive in rowid order, so a stable sort by value alone leaves each value's incidents
-  // ascending (a replaced incident may reuse a rowid: handled below). Value ids are dense, so a
+  // ascending (pairs out of order are handled below). Value ids are dense, so a
   // counting sort when their range is not much wider than the pairs (a bulk load: 1.5 M pairs in
   // ~30 ms instead of ~250 ms for std::stable_sort), else the library's stable sort.
   int64_t lo = pairs_.front().first, hi = lo;
@@ -125,7 +126,7 @@ absl::Status ValueIncidentsWriter::Write(Db& db) {
       const int64_t incident = pairs_[i].second;
       if (ids.empty() || ids.back() < incident) {
         ids.push_back(incident);
-      } else if (ids.back() != incident) {  // out of order: only after a rowid was reused
+      } else if (ids.back() != incident) {  // out of order
         ids.insert(std::lower_bound(ids.begin(), ids.end(), incident), incident);
         ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
       }
@@ -157,53 +158,71 @@ absl::StatusOr<ValueIncidentsRemover> ValueIncidentsRemover::Make(Db& db) {
   return r;
 }
 
-absl::Status ValueIncidentsRemover::Remove(int64_t incident, int64_t first, int64_t count,
-                                           std::vector<int64_t>* orphaned) {
-  Statement& values = values_;
-  Statement& segments = segments_;
-  Statement& update = update_;
-  Statement& remove = remove_;
-  std::vector<int64_t> value_ids;
-  values.Bind(1, first);
-  values.Bind(2, count);
+absl::Status ValueIncidentsRemover::Add(int64_t incident, int64_t first, int64_t count) {
+  values_.Bind(1, first);
+  values_.Bind(2, count);
   while (true) {
-    KINSHIP_ASSIGN_OR_RETURN(bool row, values.Step());
-    if (!row) break;
-    value_ids.push_back(values.ColumnInt(0));
-  }
-  values.Reset();
-  std::vector<int64_t> ids;
-  std::string blob;
-  for (int64_t value : value_ids) {
-    std::vector<std::pair<int64_t, std::vector<int64_t>>> changed;
-    size_t kept = 0;  // segments of the value left holding some incident
-    segments.Bind(1, value);
-    while (true) {
-      KINSHIP_ASSIGN_OR_RETURN(bool row, segments.Step());
-      if (!row) break;
-      ++kept;
-      ids.clear();
-      KINSHIP_RETURN_IF_ERROR(DecodeAscending(segments.ColumnBlob(1), &ids));
-      auto it = std::lower_bound(ids.begin(), ids.end(), incident);
-      if (it == ids.end() || *it != incident) continue;
-      ids.erase(it);
-      if (ids.empty()) --kept;
-      changed.emplace_back(segments.ColumnInt(0), ids);
+    absl::StatusOr<bool> row = values_.Step();
+    if (!row.ok() || !*row) {
+      values_.Reset();
+      if (!row.ok()) return row.status();
+      break;
     }
-    segments.Reset();
+    leaving_.emplace_back(values_.ColumnInt(0), incident);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValueIncidentsRemover::Flush(std::vector<int64_t>* orphaned) {
+  std::sort(leaving_.begin(), leaving_.end());
+  leaving_.erase(std::unique(leaving_.begin(), leaving_.end()), leaving_.end());
+  std::vector<int64_t> gone, ids, rest;
+  std::vector<std::pair<int64_t, std::vector<int64_t>>> changed;
+  std::string blob;
+  for (size_t i = 0; i < leaving_.size();) {
+    const int64_t value = leaving_[i].first;
+    gone.clear();
+    for (; i < leaving_.size() && leaving_[i].first == value; ++i) {
+      gone.push_back(leaving_[i].second);
+    }
+    changed.clear();
+    size_t kept = 0;  // segments of the value left holding some incident
+    segments_.Bind(1, value);
+    while (true) {
+      absl::StatusOr<bool> row = segments_.Step();
+      if (!row.ok()) {
+        segments_.Reset();
+        return row.status();
+      }
+      if (!*row) break;
+      ids.clear();
+      absl::Status decoded = DecodeAscending(segments_.ColumnBlob(1), &ids);
+      if (!decoded.ok()) {
+        segments_.Reset();
+        return decoded;
+      }
+      rest.clear();
+      std::set_difference(ids.begin(), ids.end(), gone.begin(), gone.end(),
+                          std::back_inserter(rest));
+      if (!rest.empty()) ++kept;
+      if (rest.size() != ids.size()) changed.emplace_back(segments_.ColumnInt(0), rest);
+    }
+    segments_.Reset();
     if (orphaned != nullptr && kept == 0) orphaned->push_back(value);
-    for (const auto& [segment, rest] : changed) {
-      if (rest.empty()) {
-        KINSHIP_RETURN_IF_ERROR(remove.RunWith(value, segment));
+    for (const auto& [segment, left] : changed) {
+      if (left.empty()) {
+        KINSHIP_RETURN_IF_ERROR(remove_.RunWith(value, segment));
       } else {
-        EncodeAscending(rest, &blob);
-        update.BindBlobStatic(1, blob);
-        update.Bind(2, value);
-        update.Bind(3, segment);
-        KINSHIP_RETURN_IF_ERROR(update.Run());
+        EncodeAscending(left, &blob);
+        update_.BindBlobStatic(1, blob);
+        update_.Bind(2, value);
+        update_.Bind(3, segment);
+        KINSHIP_RETURN_IF_ERROR(update_.Run());
       }
     }
   }
+  leaving_.clear();
+  leaving_.shrink_to_fit();
   return absl::OkStatus();
 }
 

@@ -23,6 +23,7 @@ namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAre;
+using ::testing::UnorderedElementsAreArray;
 
 std::string FreshPath(const std::string& name) {
   fs::path p = fs::path(testing::TempDir()) / name;
@@ -527,6 +528,60 @@ TEST(Store, IncidentsWithValueFollowReplacement) {
   ASSERT_TRUE((*store)->Ingest(third).ok());
   EXPECT_THAT(Holders(**store, "four.example"), IsEmpty());
   EXPECT_THAT(Holders(**store, "five.example"), ElementsAre("c"));
+  // A stored incident ("c", the largest rowid) twice in one call: its first replacement is of
+  // this call even if it took the stored one's rowid, so the second one drops its values.
+  std::vector<Incident> fourth = {Domains("c", {"six.example"}), Domains("c", {"seven.example"})};
+  auto sum = (*store)->Ingest(fourth);
+  ASSERT_TRUE(sum.ok()) << sum.status();
+  EXPECT_THAT(Holders(**store, "five.example"), IsEmpty());
+  EXPECT_THAT(Holders(**store, "six.example"), IsEmpty());
+  EXPECT_THAT(Holders(**store, "seven.example"), ElementsAre("c"));
+  EXPECT_THAT(sum->write.leaving, ElementsAre("c"));
+}
+
+// Many incidents leaving the same values in one call (a feed pulled again with changes, a large
+// removal): each value's segments are rewritten once for all of them, across segments written by
+// several calls, and a value is deleted by Remove only when its last holder goes.
+TEST(Store, ManyIncidentsLeaveSharedValuesInOneCall) {
+  auto store = Store::Open(FreshPath("leave-many.db"));
+  ASSERT_TRUE(store.ok());
+  auto make = [](int i, bool common) {
+    std::vector<std::string> d = {absl::StrCat("own-", i, ".example")};
+    if (common) d.push_back("common.example");
+    if (i % 3 == 0) d.push_back("third.example");
+    return Domains(absl::StrCat("e", i), d);
+  };
+  std::vector<std::string> all, odd, thirds;
+  for (int i = 0; i < 60; ++i) {
+    std::vector<Incident> one = {make(i, true)};  // one call each: 60 segments of common.example
+    ASSERT_TRUE((*store)->Ingest(one).ok());
+    all.push_back(absl::StrCat("e", i));
+    if (i % 2 == 1) odd.push_back(all.back());
+    if (i % 3 == 0) thirds.push_back(all.back());
+  }
+  std::sort(all.begin(), all.end());
+  EXPECT_THAT(Holders(**store, "common.example"), UnorderedElementsAreArray(all));
+  // The even ones replaced in one call, without common.example.
+  std::vector<Incident> again;
+  for (int i = 0; i < 60; i += 2) again.push_back(make(i, false));
+  auto sum = (*store)->Ingest(again);
+  ASSERT_TRUE(sum.ok()) << sum.status();
+  EXPECT_EQ(sum->incidents_updated, 30u);
+  EXPECT_THAT(Holders(**store, "common.example"), UnorderedElementsAreArray(odd));
+  EXPECT_THAT(Holders(**store, "third.example"), UnorderedElementsAreArray(thirds));
+  EXPECT_THAT(Holders(**store, "own-4.example"), ElementsAre("e4"));
+  // Every odd one removed but e59: common.example stays, held by e59 alone.
+  std::vector<std::string> going(odd.begin(), odd.end() - 1);
+  auto removed = (*store)->Remove(going);
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  EXPECT_EQ(removed->values_deleted, going.size());  // their own-N.example values only
+  EXPECT_THAT(Holders(**store, "common.example"), ElementsAre("e59"));
+  removed = (*store)->Remove({"e59"});
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  EXPECT_EQ(removed->values_deleted, 2u);  // own-59.example and common.example
+  EXPECT_THAT(Holders(**store, "common.example"), IsEmpty());
+  std::erase_if(thirds, [](const std::string& id) { return (id.back() - '0') % 2 == 1; });
+  EXPECT_THAT(Holders(**store, "third.example"), UnorderedElementsAreArray(thirds));
 }
 
 // What SQLite's own checks find wrong with the file: every row `PRAGMA foreign_key_check` and
