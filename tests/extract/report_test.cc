@@ -5,8 +5,10 @@
 
 #include <string>
 
+#include "ingest/report/findings.h"
 #include "kinship/extract.h"
 #include "kinship/ingest.h"
+#include "kinship/kb.h"
 #include "kinship/normalize.h"
 
 namespace kinship::ingest {
@@ -140,6 +142,25 @@ TEST(ParseReport, ReportDateIsFirstSeen) {
     ASSERT_TRUE(out.ok()) << c.file << ": " << out.status();
     EXPECT_EQ(out->incidents[0].first_seen, c.want) << c.file;
   }
+}
+
+// The KB's names are compiled once for every copy of one Options (a folder's reports, a feed's
+// events), again only for another KB.
+TEST(ParseReport, CopiesOfOptionsShareTheNamesCompiledForTheirKb) {
+  kb::KnowledgeBase one, other;
+  Options opts;
+  EXPECT_EQ(internal::ReportCatalog(opts), nullptr);  // no KB, no names
+  opts.kb = &one;
+  const auto first = internal::ReportCatalog(opts);
+  ASSERT_NE(first, nullptr);
+  Options copy = opts;
+  EXPECT_EQ(internal::ReportCatalog(copy), first);
+  copy.kb = &other;
+  const auto second = internal::ReportCatalog(copy);
+  EXPECT_NE(second, first);
+  EXPECT_EQ(internal::ReportCatalog(copy), second);
+  copy.report_names = nullptr;  // no cache: compiled per call
+  EXPECT_NE(internal::ReportCatalog(copy), second);
 }
 
 TEST(ParseReport, MentionedActorIsATagNotAnAttribution) {

@@ -2,10 +2,15 @@
 // Indicators keep the text as written (raw, possibly defanged) and their place; names of
 // techniques, software and actors resolve through the knowledge base when one is given. Only an
 // attribution the text itself states becomes an Attribution; other actor mentions become tags.
+#include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "ingest/report/findings.h"
 #include "kinship/extract.h"
 #include "kinship/ingest.h"
 #include "kinship/kb.h"
@@ -34,6 +39,116 @@ std::string ResolveId(const kb::KnowledgeBase* kb, std::string_view name, kb::En
 
 }  // namespace
 
+class ReportNames {
+ public:
+  std::shared_ptr<const extract::NameCatalog> For(const kb::KnowledgeBase& kb) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (catalog_ == nullptr || kb_ != &kb) {
+      catalog_ =
+          std::make_shared<const extract::NameCatalog>(extract::NameCatalog::FromKnowledgeBase(kb));
+      kb_ = &kb;
+    }
+    return catalog_;
+  }
+
+ private:
+  std::mutex mu_;
+  const kb::KnowledgeBase* kb_ = nullptr;
+  std::shared_ptr<const extract::NameCatalog> catalog_;
+};
+
+std::shared_ptr<ReportNames> NewReportNames() { return std::make_shared<ReportNames>(); }
+
+namespace internal {
+
+std::shared_ptr<const extract::NameCatalog> ReportCatalog(const Options& options) {
+  if (options.kb == nullptr) return nullptr;
+  if (options.report_names != nullptr) return options.report_names->For(*options.kb);
+  return std::make_shared<const extract::NameCatalog>(
+      extract::NameCatalog::FromKnowledgeBase(*options.kb));
+}
+
+void AddFindings(extract::Result r, const Options& options, std::string_view where,
+                 std::string_view source, Incident& inc) {
+  auto at = [&](std::string location) {
+    return where.empty() ? location : absl::StrCat(AV(where), ":", location);
+  };
+  absl::flat_hash_set<std::pair<IndicatorType, std::string>> held;
+  for (const Indicator& i : inc.indicators) held.emplace(i.type, i.raw);
+  for (extract::Finding& f : r.indicators) {
+    if (held.contains(std::make_pair(f.type, f.raw))) continue;
+    Indicator ind = Indicator::Raw(f.type, f.raw, at(f.location));
+    ind.to_ids = !f.weak;
+    ind.comment = CommentFor(f);
+    ind.snippet = std::move(f.snippet);
+    inc.indicators.push_back(std::move(ind));
+  }
+  for (extract::NameMention& t : r.techniques) {
+    Technique tech;
+    tech.id = t.id;
+    tech.name = std::move(t.name);
+    tech.location = at(t.location);
+    tech.snippet = std::move(t.snippet);
+    // Revoked ids follow their replacement; names become ids.
+    if (std::string id = ResolveId(options.kb, t.id, kb::EntityType::kTechnique); !id.empty()) {
+      tech.id = id;
+    }
+    bool dup = false;
+    for (const Technique& have : inc.techniques) dup = dup || have.id == tech.id;
+    if (!dup) inc.techniques.push_back(std::move(tech));
+  }
+  for (extract::NameMention& s : r.software) {
+    Software sw;
+    sw.name = s.matched;
+    sw.location = at(s.location);
+    sw.snippet = std::move(s.snippet);
+    sw.id = ResolveId(options.kb, s.matched, kb::EntityType::kSoftware);
+    if (sw.id.empty()) sw.id = s.id;
+    if (options.kb != nullptr) {
+      if (const kb::Software* k = options.kb->software(sw.id)) sw.kind = k->kind;
+    }
+    bool dup = false;
+    for (const Software& have : inc.software) {
+      dup = dup || (sw.id.empty() ? absl::EqualsIgnoreCase(have.name, sw.name) : have.id == sw.id);
+    }
+    if (!dup) inc.software.push_back(std::move(sw));
+  }
+  for (extract::StatedAttribution& a : r.attributions) {
+    Attribution stated;
+    stated.actor_name = a.actor_name;
+    stated.actor_id = a.actor_id;
+    if (std::string id = ResolveId(options.kb, a.actor_name, kb::EntityType::kActor); !id.empty()) {
+      stated.actor_id = id;
+    }
+    stated.confidence = a.confidence;
+    stated.source = std::string(source);
+    stated.location = at(a.location);
+    stated.snippet = std::move(a.sentence);
+    bool dup = false;
+    for (const Attribution& have : inc.attributions) {
+      dup = dup || (!stated.actor_id.empty() && have.actor_id == stated.actor_id) ||
+            absl::EqualsIgnoreCase(have.actor_name, stated.actor_name);
+    }
+    if (!dup) inc.attributions.push_back(std::move(stated));
+  }
+  // Mentions are not attributions ("unlike APT28, ..."): kept as tags for the analyst.
+  for (extract::NameMention& m : r.actors) {
+    ActorMention am;
+    am.name = m.name.empty() ? m.matched : m.name;
+    am.id = m.id;
+    am.location = at(m.location);
+    am.snippet = std::move(m.snippet);
+    am.occurrences = m.occurrences;
+    bool dup = false;
+    for (const ActorMention& have : inc.actor_mentions) dup = dup || have.name == am.name;
+    if (dup) continue;
+    inc.tags.push_back(absl::StrCat("actor-mention:", am.name));
+    inc.actor_mentions.push_back(std::move(am));
+  }
+}
+
+}  // namespace internal
+
 absl::StatusOr<ParseOutput> ParseReport(std::string_view content, std::string_view file,
                                         const Options& options) {
   if (content.size() > limits::kMaxInputFileBytes) {
@@ -43,9 +158,8 @@ absl::StatusOr<ParseOutput> ParseReport(std::string_view content, std::string_vi
   absl::StatusOr<extract::Document> doc = extract::ToText(content, file);
   if (!doc.ok()) return doc.status();
 
-  std::optional<extract::NameCatalog> catalog;
-  if (options.kb != nullptr) catalog = extract::NameCatalog::FromKnowledgeBase(*options.kb);
-  extract::Extractor extractor(catalog ? &*catalog : nullptr);
+  const std::shared_ptr<const extract::NameCatalog> catalog = internal::ReportCatalog(options);
+  extract::Extractor extractor(catalog.get());
   extract::Result r = extractor.Extract(*doc);
 
   Incident inc;
@@ -56,67 +170,12 @@ absl::StatusOr<ParseOutput> ParseReport(std::string_view content, std::string_vi
   if (auto tlp = TlpFromName(r.tlp); tlp && !r.tlp.empty()) inc.tlp = *tlp;
   inc.provenance.file = std::string(file);
   inc.provenance.format = "report";
-  for (const extract::Finding& f : r.indicators) {
-    Indicator ind = Indicator::Raw(f.type, f.raw, f.location);
-    ind.to_ids = !f.weak;
-    ind.comment = CommentFor(f);
-    ind.snippet = f.snippet;
-    inc.indicators.push_back(std::move(ind));
-  }
-  for (const extract::NameMention& t : r.techniques) {
-    Technique tech;
-    tech.id = t.id;
-    tech.name = t.name;
-    tech.location = t.location;
-    tech.snippet = t.snippet;
-    // Revoked ids follow their replacement; names become ids.
-    if (std::string id = ResolveId(options.kb, t.id, kb::EntityType::kTechnique); !id.empty()) {
-      tech.id = id;
-    }
-    bool dup = false;
-    for (const Technique& have : inc.techniques) dup = dup || have.id == tech.id;
-    if (!dup) inc.techniques.push_back(std::move(tech));
-  }
-  for (const extract::NameMention& s : r.software) {
-    Software sw;
-    sw.name = s.matched;
-    sw.location = s.location;
-    sw.snippet = s.snippet;
-    sw.id = ResolveId(options.kb, s.matched, kb::EntityType::kSoftware);
-    if (sw.id.empty()) sw.id = s.id;
-    if (options.kb != nullptr) {
-      if (const kb::Software* k = options.kb->software(sw.id)) sw.kind = k->kind;
-    }
-    inc.software.push_back(std::move(sw));
-  }
-  for (const extract::StatedAttribution& a : r.attributions) {
-    Attribution at;
-    at.actor_name = a.actor_name;
-    at.actor_id = a.actor_id;
-    if (std::string id = ResolveId(options.kb, a.actor_name, kb::EntityType::kActor); !id.empty()) {
-      at.actor_id = id;
-    }
-    at.confidence = a.confidence;
-    at.source = "report text";
-    at.location = a.location;
-    at.snippet = a.sentence;
-    inc.attributions.push_back(std::move(at));
-  }
-  // Mentions are not attributions ("unlike APT28, ..."): kept as tags for the analyst.
-  for (const extract::NameMention& m : r.actors) {
-    ActorMention am;
-    am.name = m.name.empty() ? m.matched : m.name;
-    am.id = m.id;
-    am.location = m.location;
-    am.snippet = m.snippet;
-    am.occurrences = m.occurrences;
-    inc.tags.push_back(absl::StrCat("actor-mention:", am.name));
-    inc.actor_mentions.push_back(std::move(am));
-  }
+  const bool truncated = r.indicators.size() >= limits::kMaxIndicatorsPerIncident;
+  internal::AddFindings(std::move(r), options, "", "report text", inc);
 
   ParseOutput out;
   out.incidents.push_back(std::move(inc));
-  if (r.indicators.size() >= limits::kMaxIndicatorsPerIncident) {
+  if (truncated) {
     out.diagnostics.push_back({Diagnostic::Severity::kWarning, std::string(file), "",
                                "more indicators than kMaxIndicatorsPerIncident; the rest dropped"});
   }

@@ -1,0 +1,32 @@
+// What prose gives an incident (library-internal): extract::Extractor's findings as indicators,
+// techniques, software, stated attributions and actor mentions. For report files (report.cc) and
+// for the reports a MISP event carries (EventReport, misp_parser.cc).
+#ifndef KINSHIP_INGEST_REPORT_FINDINGS_H_
+#define KINSHIP_INGEST_REPORT_FINDINGS_H_
+
+#include <memory>
+#include <string_view>
+
+#include "kinship/extract.h"
+#include "kinship/ingest.h"
+#include "kinship/model.h"
+
+namespace kinship::ingest::internal {
+
+// Options::kb's names compiled for prose, from Options::report_names (built on first use); null
+// without a KB.
+std::shared_ptr<const extract::NameCatalog> ReportCatalog(const Options& options);
+
+// Adds `r`'s findings to `inc`: indicators as written (raw, with their place and the context
+// that made them indicators), techniques and software resolved through Options::kb, attributions
+// the text states (source `source`), and the actors it merely mentions (as tags and
+// actor_mentions, never attributions). `where` prefixes every location (a MISP event report's
+// JSON path; empty for a report file, whose locations are its own). What `inc` already holds is
+// not added again: an indicator of the same type written the same way, a technique or software
+// of the same id, an attribution to the same actor, a mention of the same name.
+void AddFindings(extract::Result r, const Options& options, std::string_view where,
+                 std::string_view source, Incident& inc);
+
+}  // namespace kinship::ingest::internal
+
+#endif  // KINSHIP_INGEST_REPORT_FINDINGS_H_
