@@ -372,6 +372,45 @@ TEST(MispParser, GalaxyTagsBecomeAttributionTechniquesAndSoftware) {
   EXPECT_EQ(inc.victim.sector, "Government, Administration");
 }
 
+// An event's reports (MISP >= 2.4.140: EventReport, Markdown) are read as prose, like a report
+// file: the indicators they name that no attribute holds, techniques, an attribution the text
+// states and actors it merely mentions, each located in the report's content.
+TEST(MispParser, EventReportsAreReadAsProse) {
+  const std::string content =
+      "# Operation Sample\\n\\nThe implant beacons to hxxps://c2[.]evil-domain[.]com/gate and "
+      "to 185.220.101[.]47.\\n\\nThe intrusion was carried out by APT28. Initial access used "
+      "T1566.001. Unlike APT29, the actor was careful.\\n";
+  ParseOutput out = ParseOk(Event(
+      Attr("ip-dst", "185.220.101[.]47"),
+      R"(,"Tag":[{"name":"misp-galaxy:mitre-attack-pattern=\"Spearphishing Attachment - T1566.001\""}],)"
+      R"("EventReport":[{"name":"deleted","content":"carried out by Lazarus Group","deleted":true},)"
+      R"({"name":"Operation Sample","content":")" +
+          content + R"("},{"name":"empty","content":""}])"));
+  const Incident& inc = out.incidents.at(0);
+  // The address is an attribute already (same raw text): not added twice. The URL is new.
+  EXPECT_THAT(TypedRaws(inc), ::testing::ElementsAre("ipv4:185.220.101[.]47",
+                                                     "url:hxxps://c2[.]evil-domain[.]com/gate"));
+  EXPECT_EQ(inc.indicators[1].location, "Event.EventReport[1].content:3:24");
+  EXPECT_THAT(inc.indicators[1].comment, HasSubstr("defanged"));
+  // The galaxy's technique is not named again.
+  ASSERT_EQ(inc.techniques.size(), 1u);
+  EXPECT_EQ(inc.techniques[0].location, "Event.Tag[0]");
+  ASSERT_EQ(inc.attributions.size(), 1u);
+  EXPECT_EQ(inc.attributions[0].actor_name, "APT28");
+  EXPECT_EQ(inc.attributions[0].source, "MISP event report");
+  EXPECT_THAT(inc.attributions[0].location,
+              ::testing::StartsWith("Event.EventReport[1].content:5:"));
+  EXPECT_THAT(inc.attributions[0].snippet, HasSubstr("carried out by APT28"));
+  // The deleted report's actor is nowhere.
+  for (const std::string& tag : inc.tags) EXPECT_THAT(tag, ::testing::Not(HasSubstr("Lazarus")));
+}
+
+TEST(MispParser, EventReportThatIsNotAListIsAnError) {
+  auto out = ParseMisp(Event("", R"(,"EventReport":{"content":"x"})"), "e.json", {});
+  ASSERT_FALSE(out.ok());
+  EXPECT_THAT(out.status().message(), HasSubstr("e.json:Event.EventReport: expected a list"));
+}
+
 TEST(MispParser, GalaxyBlockAndTagOfOneClusterCountOnce) {
   ParseOutput out = ParseOk(
       Event("", R"(,"Tag":[{"name":"misp-galaxy:threat-actor=\"Sofacy\""}],)"

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -19,6 +20,8 @@
 #include "ingest/misp/misp_galaxy.h"
 #include "ingest/misp/misp_types.h"
 #include "ingest/record_errors.h"
+#include "ingest/report/findings.h"
+#include "kinship/extract.h"
 #include "kinship/ingest.h"
 #include "kinship/limits.h"
 #include "util/sha256.h"
@@ -113,6 +116,8 @@ class MispParser {
                               Incident& inc);
   absl::Status AddIndicator(IndicatorType type, std::string_view value, bool context,
                             dom::object attr, const std::string& path, Incident& inc);
+  // The event's reports (EventReport[], Markdown): read as prose, like a report file.
+  absl::Status ParseEventReports(dom::object ev, const std::string& path, Incident& inc);
   // `path` is the owner's JSON path; it locates the techniques, software and actors found.
   void ParseTagsAndGalaxies(dom::object owner, std::string_view path, bool event_level,
                             Incident& inc);
@@ -124,6 +129,9 @@ class MispParser {
   size_t event_count_ = 0;
   std::string content_sha_;  // computed lazily for events without a uuid
   std::string latest_seen_;  // per event: latest attribute first_seen/last_seen
+  // Options::kb's names for event reports, fetched by the first event that has one.
+  std::shared_ptr<const extract::NameCatalog> catalog_;
+  bool catalog_ready_ = false;
 };
 
 absl::StatusOr<ParseOutput> MispParser::Parse() {
@@ -255,6 +263,7 @@ absl::Status MispParser::ParseEvent(dom::element el, const std::string& path) {
       }
     }
   }
+  if (st.ok()) st = ParseEventReports(ev, path, inc);
   if (!st.ok()) {
     // A structural error inside an event skips the whole event when tolerated.
     out_.diagnostics.resize(diagnostics_before);
@@ -263,6 +272,39 @@ absl::Status MispParser::ParseEvent(dom::element el, const std::string& path) {
   if (!latest_seen_.empty() && latest_seen_ > inc.first_seen) inc.last_seen = latest_seen_;
   internal::ApplyStatedLikelihood(inc);
   out_.incidents.push_back(std::move(inc));
+  return absl::OkStatus();
+}
+
+absl::Status MispParser::ParseEventReports(dom::object ev, const std::string& path, Incident& inc) {
+  dom::element reports;
+  if (!Field(ev, "EventReport", &reports)) return absl::OkStatus();
+  dom::array list;
+  if (reports.get_array().get(list) != simdjson::SUCCESS) {
+    return Error(Join(path, "EventReport"), "expected a list of event reports");
+  }
+  size_t i = 0;
+  for (dom::element el : list) {
+    const std::string rpath = Join(path, Index("EventReport", i++));
+    dom::object report;
+    if (el.get_object().get(report) != simdjson::SUCCESS) {
+      KINSHIP_RETURN_IF_ERROR(BadRecord(Error(rpath, "an event report is an object"), rpath));
+      continue;
+    }
+    if (BoolField(report, "deleted").value_or(false)) continue;
+    // MISP writes an event report's content as Markdown (its editor's and the report-from-URL
+    // import's format), so it is read as Markdown whatever it starts with.
+    extract::Document doc;
+    doc.kind = extract::DocKind::kMarkdown;
+    doc.text = StringField(report, "content");
+    if (doc.text.empty()) continue;
+    if (!catalog_ready_) {
+      catalog_ = internal::ReportCatalog(options_);
+      catalog_ready_ = true;
+    }
+    const extract::Extractor extractor(catalog_.get());
+    internal::AddFindings(extractor.Extract(doc), options_, Join(rpath, "content"),
+                          "MISP event report", inc);
+  }
   return absl::OkStatus();
 }
 
