@@ -76,6 +76,7 @@ absl::StatusOr<ingest::Options> OptionsOf(const UnstoredContext& context,
   ingest::Options opts;
   opts.format = *f;
   opts.kb = context.kb;
+  opts.report_names = context.report_names;
   return opts;
 }
 

@@ -4,6 +4,7 @@
 #define KINSHIP_CLI_UNSTORED_H_
 
 #include <CLI/CLI.hpp>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "kinship/ingest.h"
 #include "kinship/kb.h"
 #include "kinship/model.h"
 #include "kinship/store.h"
@@ -37,6 +39,9 @@ absl::Status CheckInputsExist(const std::vector<std::string>& paths);
 struct UnstoredContext {
   const kb::KnowledgeBase* kb = nullptr;
   std::optional<WarninglistMatcher> matcher;
+  // The KB's names compiled for prose once for every read through this context (a server's
+  // requests), not once per report.
+  std::shared_ptr<ingest::ReportNames> report_names = ingest::NewReportNames();
   static absl::StatusOr<UnstoredContext> Of(Store& store, const kb::KnowledgeBase* kb);
 };
 
