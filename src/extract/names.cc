@@ -156,14 +156,28 @@ std::vector<NameHit> FindNames(const NameCatalog& catalog, std::string_view text
     if (end < text.size() && IsWordChar(text[end]) && IsWordChar(n.text.back())) return;
     hits.push_back({begin, end, n.entry});
   });
-  // Longest first at each start; drop hits inside an accepted one.
+  // Longest first at each start; drop hits inside an accepted one. The same words naming
+  // entities of different kinds are all kept, since the text may mean either: "Sofacy" is APT28
+  // and an alias of its CORESHELL downloader, and keeping only one (whichever sorted first) read
+  // every "Sofacy" as the software, so that a title naming Sofacy and Turla named Turla alone.
   std::sort(hits.begin(), hits.end(), [](const NameHit& a, const NameHit& b) {
-    return a.begin != b.begin ? a.begin < b.begin : a.end > b.end;
+    if (a.begin != b.begin) return a.begin < b.begin;
+    return a.end != b.end ? a.end > b.end : a.entry < b.entry;
   });
+  const auto& entries = catalog.entries();
   std::vector<NameHit> out;
-  size_t covered = 0;
+  size_t covered = 0, span_start = 0;  // out[span_start..] cover the last accepted span
   for (const NameHit& h : hits) {
-    if (!out.empty() && h.begin < covered) continue;
+    if (!out.empty() && h.begin < covered) {
+      if (h.begin != out.back().begin || h.end != out.back().end) continue;
+      bool new_kind = true;
+      for (size_t i = span_start; i < out.size(); ++i) {
+        new_kind = new_kind && entries[out[i].entry].kind != entries[h.entry].kind;
+      }
+      if (new_kind) out.push_back(h);
+      continue;
+    }
+    span_start = out.size();
     out.push_back(h);
     covered = h.end;
   }

@@ -334,6 +334,34 @@ TEST(ExtractAttribution, SingleActorInTitle) {
   EXPECT_EQ(r.attributions[0].location, "title");
 }
 
+// A name both an actor and a software go by ("Sofacy": APT28, and an alias of its CORESHELL
+// downloader in ATT&CK) is read as both: a title naming it and another actor names two actors,
+// so it attributes to neither; alone it still attributes.
+TEST(ExtractAttribution, NameOfAnActorAndASoftwareCountsAsTheActorToo) {
+  using K = NameCatalog::Kind;
+  for (bool software_first : {true, false}) {
+    std::vector<NameCatalog::Entry> entries = {{K::kActor, "G0007", "APT28", {"APT28", "Sofacy"}},
+                                               {K::kActor, "G0010", "Turla", {"Turla"}}};
+    NameCatalog::Entry coreshell{K::kSoftware, "S0137", "CORESHELL", {"CORESHELL", "Sofacy"}};
+    entries.insert(software_first ? entries.begin() : entries.end(), coreshell);
+    NameCatalog cat(entries);
+    Document doc;
+    doc.kind = DocKind::kText;
+    doc.title = "Sofacy and Turla share a server";
+    doc.text = "Sofacy deployed a new loader.";
+    Result r = internal::ExtractWith(doc, &cat, {}, testing::FakeChecks());
+    EXPECT_THAT(r.attributions, IsEmpty()) << software_first;
+    ASSERT_EQ(r.actors.size(), 1u) << software_first;
+    EXPECT_EQ(r.actors[0].id, "G0007");
+    ASSERT_EQ(r.software.size(), 1u) << software_first;
+    EXPECT_EQ(r.software[0].id, "S0137");
+    doc.title = "Sofacy returns";
+    r = internal::ExtractWith(doc, &cat, {}, testing::FakeChecks());
+    ASSERT_EQ(r.attributions.size(), 1u) << software_first;
+    EXPECT_EQ(r.attributions[0].actor_id, "G0007");
+  }
+}
+
 TEST(Extract, TlpMarking) {
   EXPECT_EQ(Scan("Distribution: TLP:AMBER+STRICT").tlp, "amber+strict");
   EXPECT_EQ(Scan("TLP: WHITE").tlp, "clear");
