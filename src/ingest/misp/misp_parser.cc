@@ -118,10 +118,6 @@ class MispParser {
                             dom::object attr, const std::string& path, Incident& inc);
   // The event's reports (EventReport[], Markdown): read as prose, like a report file.
   absl::Status ParseEventReports(dom::object ev, const std::string& path, Incident& inc);
-  // An event that states no actor (no threat-actor or intrusion-set galaxy, no event report
-  // saying so) whose title (`info`) names exactly one actor of Options::kb is attributed to it,
-  // as a report whose title does (extract.h): "OSINT - APT28 targets hotels in Europe".
-  void TitleAttribution(const std::string& path, Incident& inc);
   // Options::kb's names compiled for prose, fetched once per parse (null without a KB).
   const extract::NameCatalog* Catalog();
   // `path` is the owner's JSON path; it locates the techniques, software and actors found.
@@ -270,7 +266,14 @@ absl::Status MispParser::ParseEvent(dom::element el, const std::string& path) {
     }
   }
   if (st.ok()) st = ParseEventReports(ev, path, inc);
-  if (st.ok() && inc.attributions.empty()) TitleAttribution(path, inc);
+  if (st.ok() && inc.attributions.empty() && options_.kb != nullptr) {
+    // An event that states no actor (no threat-actor or intrusion-set galaxy, no event report
+    // saying so) but whose title names exactly one: "OSINT - APT28 targets hotels in Europe".
+    if (auto stated = internal::TitleAttribution(Catalog(), inc.title, Join(path, "info"),
+                                                 "MISP event title")) {
+      inc.attributions.push_back(std::move(*stated));
+    }
+  }
   if (!st.ok()) {
     // A structural error inside an event skips the whole event when tolerated.
     out_.diagnostics.resize(diagnostics_before);
@@ -317,22 +320,6 @@ const extract::NameCatalog* MispParser::Catalog() {
     catalog_ready_ = true;
   }
   return catalog_.get();
-}
-
-void MispParser::TitleAttribution(const std::string& path, Incident& inc) {
-  if (inc.title.empty() || options_.kb == nullptr) return;
-  extract::Document doc;
-  doc.title = inc.title;
-  for (extract::StatedAttribution& a : extract::Extractor(Catalog()).Extract(doc).attributions) {
-    if (a.location != "title") continue;
-    Attribution stated;
-    stated.actor_name = std::move(a.actor_name);
-    stated.actor_id = std::move(a.actor_id);
-    stated.source = "MISP event title";
-    stated.location = Join(path, "info");
-    stated.snippet = std::move(a.sentence);
-    inc.attributions.push_back(std::move(stated));
-  }
 }
 
 absl::Status MispParser::ParseAttributes(dom::object owner, const std::string& owner_path,

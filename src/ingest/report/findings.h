@@ -5,6 +5,8 @@
 #define KINSHIP_INGEST_REPORT_FINDINGS_H_
 
 #include <memory>
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "kinship/extract.h"
@@ -26,6 +28,14 @@ std::shared_ptr<const extract::NameCatalog> ReportCatalog(const Options& options
 // of the same id, an attribution to the same actor, a mention of the same name.
 void AddFindings(extract::Result r, const Options& options, std::string_view where,
                  std::string_view source, Incident& inc);
+
+// The attribution a title makes when it names exactly one actor of `catalog` (extract.h: "a
+// title naming exactly one actor"), as `source`, located at `location`; none without a catalog.
+// For the containers that carry a title and may state no actor otherwise: MISP events (`info`)
+// and STIX reports (`name`).
+std::optional<Attribution> TitleAttribution(const extract::NameCatalog* catalog,
+                                            std::string_view title, std::string location,
+                                            std::string_view source);
 
 }  // namespace kinship::ingest::internal
 

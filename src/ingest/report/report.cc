@@ -147,6 +147,25 @@ void AddFindings(extract::Result r, const Options& options, std::string_view whe
   }
 }
 
+std::optional<Attribution> TitleAttribution(const extract::NameCatalog* catalog,
+                                            std::string_view title, std::string location,
+                                            std::string_view source) {
+  if (catalog == nullptr || title.empty()) return std::nullopt;
+  extract::Document doc;
+  doc.title = std::string(title);
+  for (extract::StatedAttribution& a : extract::Extractor(catalog).Extract(doc).attributions) {
+    if (a.location != "title") continue;
+    Attribution stated;
+    stated.actor_name = std::move(a.actor_name);
+    stated.actor_id = std::move(a.actor_id);
+    stated.source = std::string(source);
+    stated.location = std::move(location);
+    stated.snippet = std::move(a.sentence);
+    return stated;
+  }
+  return std::nullopt;
+}
+
 }  // namespace internal
 
 absl::StatusOr<ParseOutput> ParseReport(std::string_view content, std::string_view file,

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -20,6 +21,7 @@
 #include "absl/strings/str_join.h"
 #include "ingest/json_syntax.h"
 #include "ingest/record_errors.h"
+#include "ingest/report/findings.h"
 #include "ingest/stix/pattern.h"
 #include "kinship/ingest.h"
 #include "kinship/limits.h"
@@ -699,6 +701,22 @@ absl::StatusOr<ParseOutput> StixParser::Parse() {
         child.attributions.push_back(std::move(a));
       }
       queue.push_back(inner->second);
+    }
+  }
+  // A report (or grouping) that states no actor, itself or through a containing report, but whose
+  // name names exactly one actor of Options::kb is attributed to it, as a report file whose title
+  // does ("STIX report name", located at the object's "name").
+  if (options_.kb != nullptr) {
+    std::shared_ptr<const extract::NameCatalog> catalog;
+    for (const auto& [i, k] : incident_of) {
+      Incident& inc = out_.incidents[k];
+      if (!inc.attributions.empty() || inc.title.empty()) continue;
+      if (catalog == nullptr) catalog = internal::ReportCatalog(options_);
+      if (auto stated = internal::TitleAttribution(
+              catalog.get(), inc.title, absl::StrCat(objects_[i].path, ".name"),
+              absl::StrCat("STIX ", AV(objects_[i].type), " name"))) {
+        inc.attributions.push_back(std::move(*stated));
+      }
     }
   }
   if (!any_container) {
