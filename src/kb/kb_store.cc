@@ -3,11 +3,13 @@
 // so re-importing one source replaces only it and the merge is redone on Load.
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "ingest/report/findings.h"
 #include "kb/internal.h"
 #include "kinship/limits.h"
 #include "kinship/store.h"
@@ -139,13 +141,24 @@ bool MoveSoftwareOutOfAttributions(const KnowledgeBase& kb, Incident& incident) 
 
 namespace {
 
-// Re-resolves stated attributions, software and techniques of every stored incident; writes back
+// Re-resolves stated attributions, software and techniques of every stored incident, and reads
+// the title of one that states no actor (ingest::internal::StoredTitleAttribution); writes back
 // (through Store::Ingest, which replaces by id) only the incidents whose links changed.
 absl::StatusOr<size_t> Relink(Store& store, const KnowledgeBase& kb) {
   std::vector<Incident> changed;
+  // The KB's names, for titles: compiled when the first incident stating no actor needs them.
+  std::optional<extract::NameCatalog> names;
   KINSHIP_RETURN_IF_ERROR(store.ForEachIncident([&](const Incident& stored) {
     Incident inc = stored;
     bool dirty = MoveSoftwareOutOfAttributions(kb, inc);
+    if (inc.attributions.empty() && !inc.title.empty()) {
+      // Stored before this KB: a title naming one of its actors now states it, as at ingest.
+      if (!names) names = extract::NameCatalog::FromKnowledgeBase(kb);
+      if (auto stated = ingest::internal::StoredTitleAttribution(&*names, inc)) {
+        inc.attributions.push_back(std::move(*stated));
+        dirty = true;
+      }
+    }
     auto set = [&dirty](std::string& field, const std::string& id) {
       if (!id.empty() && field != id) {
         field = id;

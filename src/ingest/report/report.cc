@@ -166,6 +166,24 @@ std::optional<Attribution> TitleAttribution(const extract::NameCatalog* catalog,
   return std::nullopt;
 }
 
+std::optional<Attribution> StoredTitleAttribution(const extract::NameCatalog* catalog,
+                                                  const Incident& incident) {
+  if (!incident.attributions.empty()) return std::nullopt;
+  const std::string& format = incident.provenance.format;
+  std::string_view source;
+  if (format == "misp") {
+    source = "MISP event title";
+  } else if (format == "report") {
+    source = "report text";  // as extract.h's title rule
+  } else if (format == "stix" && (absl::StartsWith(incident.id, "report--") ||
+                                  absl::StartsWith(incident.id, "grouping--"))) {
+    source = absl::StartsWith(incident.id, "report--") ? "STIX report name" : "STIX grouping name";
+  } else {
+    return std::nullopt;
+  }
+  return TitleAttribution(catalog, incident.title, "title", source);
+}
+
 }  // namespace internal
 
 absl::StatusOr<ParseOutput> ParseReport(std::string_view content, std::string_view file,
