@@ -45,7 +45,8 @@ struct Options {
   const kb::KnowledgeBase* kb = nullptr;
   // `kb`'s names compiled for prose, shared by every copy of these Options (ParsePath's parallel
   // parses, a feed's files): compiling them per report took 60 % of ingesting a folder of short
-  // reports. Null: compiled per report.
+  // reports. Null: compiled per report. It recompiles when `kb` points elsewhere, but cannot tell
+  // a KB freed and another made at the same address: give such Options NewReportNames().
   std::shared_ptr<ReportNames> report_names = NewReportNames();
   // For ParseInput: how many incidents of a file with these bytes (SHA-256, hex) and format the
   // store holds from these very bytes, every one of them (Store::WholeFiles), else 0. A file it
