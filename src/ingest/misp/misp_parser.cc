@@ -11,6 +11,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -116,6 +117,18 @@ class MispParser {
                               Incident& inc);
   absl::Status AddIndicator(IndicatorType type, std::string_view value, bool context,
                             dom::object attr, const std::string& path, Incident& inc);
+  // Calls `each` with every element of `owner`'s list `key` and its path (`path`.key[i]);
+  // nothing when the field is absent. Errors: "expected a list of `plural`" when it is no list;
+  // the first of `each`'s.
+  absl::Status ForEachListed(
+      dom::object owner, const std::string& path, std::string_view key, std::string_view plural,
+      absl::FunctionRef<absl::Status(dom::element, const std::string&)> each);
+  // The same for a list of objects (Object[], EventReport[]): one marked `deleted` is skipped, an
+  // element that is no object is a bad record ("`singular` is an object").
+  absl::Status ForEachLiveObject(
+      dom::object owner, const std::string& path, std::string_view key, std::string_view plural,
+      std::string_view singular,
+      absl::FunctionRef<absl::Status(dom::object, const std::string&)> each);
   // The event's reports (EventReport[], Markdown): read as prose, like a report file.
   absl::Status ParseEventReports(dom::object ev, const std::string& path, Incident& inc);
   // Options::kb's names compiled for prose, fetched once per parse (null without a KB).
@@ -241,29 +254,12 @@ absl::Status MispParser::ParseEvent(dom::element el, const std::string& path) {
   const size_t diagnostics_before = out_.diagnostics.size();
   absl::Status st = ParseAttributes(ev, path, AttributeContext{}, inc);
   if (st.ok()) {
-    dom::element objects;
-    dom::array list;
-    if (Field(ev, "Object", &objects)) {
-      if (objects.get_array().get(list) != simdjson::SUCCESS) {
-        st = Error(Join(path, "Object"), "expected a list of objects");
-      } else {
-        size_t i = 0;
-        for (dom::element o : list) {
-          const std::string opath = Join(path, Index("Object", i++));
-          dom::object obj;
-          if (o.get_object().get(obj) != simdjson::SUCCESS) {
-            st = BadRecord(Error(opath, "a MISP object is an object"), opath);
-            if (!st.ok()) break;
-            continue;
-          }
-          if (BoolField(obj, "deleted").value_or(false)) continue;
-          const std::string name = StringField(obj, "name");
-          ParseTagsAndGalaxies(obj, opath, false, inc);
-          st = ParseAttributes(obj, opath, AttributeContext{name}, inc);
-          if (!st.ok()) break;
-        }
-      }
-    }
+    st = ForEachLiveObject(ev, path, "Object", "objects", "a MISP object",
+                           [&](dom::object obj, const std::string& opath) {
+                             const std::string name = StringField(obj, "name");
+                             ParseTagsAndGalaxies(obj, opath, false, inc);
+                             return ParseAttributes(obj, opath, AttributeContext{name}, inc);
+                           });
   }
   if (st.ok()) st = ParseEventReports(ev, path, inc);
   if (st.ok() && inc.attributions.empty() && options_.kb != nullptr) {
@@ -285,33 +281,50 @@ absl::Status MispParser::ParseEvent(dom::element el, const std::string& path) {
   return absl::OkStatus();
 }
 
-absl::Status MispParser::ParseEventReports(dom::object ev, const std::string& path, Incident& inc) {
-  dom::element reports;
-  if (!Field(ev, "EventReport", &reports)) return absl::OkStatus();
+absl::Status MispParser::ForEachListed(
+    dom::object owner, const std::string& path, std::string_view key, std::string_view plural,
+    absl::FunctionRef<absl::Status(dom::element, const std::string&)> each) {
+  dom::element field;
+  if (!Field(owner, key, &field)) return absl::OkStatus();
   dom::array list;
-  if (reports.get_array().get(list) != simdjson::SUCCESS) {
-    return Error(Join(path, "EventReport"), "expected a list of event reports");
+  if (field.get_array().get(list) != simdjson::SUCCESS) {
+    return Error(Join(path, key), absl::StrCat("expected a list of ", AV(plural)));
   }
   size_t i = 0;
-  for (dom::element el : list) {
-    const std::string rpath = Join(path, Index("EventReport", i++));
-    dom::object report;
-    if (el.get_object().get(report) != simdjson::SUCCESS) {
-      KINSHIP_RETURN_IF_ERROR(BadRecord(Error(rpath, "an event report is an object"), rpath));
-      continue;
-    }
-    if (BoolField(report, "deleted").value_or(false)) continue;
-    // MISP writes an event report's content as Markdown (its editor's and the report-from-URL
-    // import's format), so it is read as Markdown whatever it starts with.
-    extract::Document doc;
-    doc.kind = extract::DocKind::kMarkdown;
-    doc.text = StringField(report, "content");
-    if (doc.text.empty()) continue;
-    const extract::Extractor extractor(Catalog());
-    internal::AddFindings(extractor.Extract(doc), options_, Join(rpath, "content"),
-                          "MISP event report", inc);
-  }
+  for (dom::element el : list) KINSHIP_RETURN_IF_ERROR(each(el, Join(path, Index(key, i++))));
   return absl::OkStatus();
+}
+
+absl::Status MispParser::ForEachLiveObject(
+    dom::object owner, const std::string& path, std::string_view key, std::string_view plural,
+    std::string_view singular,
+    absl::FunctionRef<absl::Status(dom::object, const std::string&)> each) {
+  return ForEachListed(owner, path, key, plural, [&](dom::element el, const std::string& epath) {
+    dom::object obj;
+    if (el.get_object().get(obj) != simdjson::SUCCESS) {
+      return BadRecord(Error(epath, absl::StrCat(AV(singular), " is an object")), epath);
+    }
+    if (BoolField(obj, "deleted").value_or(false)) return absl::OkStatus();
+    return each(obj, epath);
+  });
+}
+
+absl::Status MispParser::ParseEventReports(dom::object ev, const std::string& path, Incident& inc) {
+  return ForEachLiveObject(ev, path, "EventReport", "event reports", "an event report",
+                           [&](dom::object report, const std::string& rpath) {
+                             // MISP writes an event report's content as Markdown (its editor's and
+                             // the report-from-URL import's format), so it is read as Markdown
+                             // whatever it starts with.
+                             extract::Document doc;
+                             doc.kind = extract::DocKind::kMarkdown;
+                             doc.text = StringField(report, "content");
+                             if (doc.text.empty()) return absl::OkStatus();
+                             const extract::Extractor extractor(Catalog());
+                             internal::AddFindings(extractor.Extract(doc), options_,
+                                                   Join(rpath, "content"), "MISP event report",
+                                                   inc);
+                             return absl::OkStatus();
+                           });
 }
 
 const extract::NameCatalog* MispParser::Catalog() {
@@ -324,18 +337,9 @@ const extract::NameCatalog* MispParser::Catalog() {
 
 absl::Status MispParser::ParseAttributes(dom::object owner, const std::string& owner_path,
                                          const AttributeContext& ctx, Incident& inc) {
-  dom::element attrs;
-  if (!Field(owner, "Attribute", &attrs)) return absl::OkStatus();
-  dom::array list;
-  if (attrs.get_array().get(list) != simdjson::SUCCESS) {
-    return Error(Join(owner_path, "Attribute"), "expected a list of attributes");
-  }
-  size_t i = 0;
-  for (dom::element a : list) {
-    const std::string apath = Join(owner_path, Index("Attribute", i++));
-    KINSHIP_RETURN_IF_ERROR(ParseAttribute(a, apath, ctx, inc));
-  }
-  return absl::OkStatus();
+  return ForEachListed(
+      owner, owner_path, "Attribute", "attributes",
+      [&](dom::element a, const std::string& apath) { return ParseAttribute(a, apath, ctx, inc); });
 }
 
 absl::Status MispParser::ParseAttribute(dom::element el, const std::string& path,
