@@ -142,7 +142,7 @@ bool MoveSoftwareOutOfAttributions(const KnowledgeBase& kb, Incident& incident) 
 namespace {
 
 // Re-resolves stated attributions, software and techniques of every stored incident, and reads
-// the title of one that states no actor (ingest::internal::StoredTitleAttribution); writes back
+// the title of one that states no actor (ingest::internal::TitleSource); writes back
 // (through Store::Ingest, which replaces by id) only the incidents whose links changed.
 absl::StatusOr<size_t> Relink(Store& store, const KnowledgeBase& kb) {
   std::vector<Incident> changed;
@@ -151,10 +151,12 @@ absl::StatusOr<size_t> Relink(Store& store, const KnowledgeBase& kb) {
   KINSHIP_RETURN_IF_ERROR(store.ForEachIncident([&](const Incident& stored) {
     Incident inc = stored;
     bool dirty = MoveSoftwareOutOfAttributions(kb, inc);
-    if (inc.attributions.empty() && !inc.title.empty()) {
+    const std::string_view title_source = ingest::internal::TitleSource(inc);
+    if (inc.attributions.empty() && !inc.title.empty() && !title_source.empty()) {
       // Stored before this KB: a title naming one of its actors now states it, as at ingest.
       if (!names) names = extract::NameCatalog::FromKnowledgeBase(kb);
-      if (auto stated = ingest::internal::StoredTitleAttribution(&*names, inc)) {
+      if (auto stated =
+              ingest::internal::TitleAttribution(&*names, inc.title, "title", title_source)) {
         inc.attributions.push_back(std::move(*stated));
         dirty = true;
       }

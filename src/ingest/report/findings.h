@@ -37,12 +37,10 @@ std::optional<Attribution> TitleAttribution(const extract::NameCatalog* catalog,
                                             std::string_view title, std::string location,
                                             std::string_view source);
 
-// The same for a stored incident that states no actor, read with a knowledge base it was not
-// parsed with (kb import's re-linking): by its title when its format's parser reads titles so (a
-// MISP event, a STIX report or grouping, a report file), located at "title". None when it states
-// an actor already.
-std::optional<Attribution> StoredTitleAttribution(const extract::NameCatalog* catalog,
-                                                  const Incident& incident);
+// The source a stored incident's title attribution is stated by, when its format's parser reads
+// titles so (a MISP event, a STIX report or grouping, a report file); empty when it does not.
+// For kb import's re-linking, which reads the titles of incidents stored before the KB.
+std::string_view TitleSource(const Incident& incident);
 
 }  // namespace kinship::ingest::internal
 

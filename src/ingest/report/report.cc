@@ -166,22 +166,15 @@ std::optional<Attribution> TitleAttribution(const extract::NameCatalog* catalog,
   return std::nullopt;
 }
 
-std::optional<Attribution> StoredTitleAttribution(const extract::NameCatalog* catalog,
-                                                  const Incident& incident) {
-  if (!incident.attributions.empty()) return std::nullopt;
+std::string_view TitleSource(const Incident& incident) {
   const std::string& format = incident.provenance.format;
-  std::string_view source;
-  if (format == "misp") {
-    source = "MISP event title";
-  } else if (format == "report") {
-    source = "report text";  // as extract.h's title rule
-  } else if (format == "stix" && (absl::StartsWith(incident.id, "report--") ||
-                                  absl::StartsWith(incident.id, "grouping--"))) {
-    source = absl::StartsWith(incident.id, "report--") ? "STIX report name" : "STIX grouping name";
-  } else {
-    return std::nullopt;
+  if (format == "misp") return "MISP event title";
+  if (format == "report") return "report text";  // as extract.h's title rule
+  if (format == "stix") {
+    if (absl::StartsWith(incident.id, "report--")) return "STIX report name";
+    if (absl::StartsWith(incident.id, "grouping--")) return "STIX grouping name";
   }
-  return TitleAttribution(catalog, incident.title, "title", source);
+  return "";
 }
 
 }  // namespace internal
