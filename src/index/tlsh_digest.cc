@@ -3,6 +3,9 @@
 // (b) exports generic global names (to_hex, from_hex, ...) that collide easily, and (c) keeps
 // every digest behind a heap-allocated pimpl, which costs an allocation per digest and a pointer
 // chase per distance. libtlsh stays the oracle in tests (tlsh_libtlsh.h).
+#include <bit>
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -23,7 +26,48 @@ int HexValue(char c) {
 
 constexpr char kHex[] = "0123456789ABCDEF";
 
+// The body term of the distance: all 32 codes of a 64-bit word at a time.
+inline internal::TlshBodyCounts BodyCounts(const uint8_t* x, const uint8_t* y) {
+  constexpr uint64_t kLow = 0x5555555555555555ULL;
+  int one = 0, two = 0, three = 0;
+  for (int w = 0; w < 4; ++w) {
+    uint64_t u, v;
+    std::memcpy(&u, x + 8 * w, 8);
+    std::memcpy(&v, y + 8 * w, 8);
+    uint64_t d = u ^ v;
+    uint64_t lo = d & kLow;
+    uint64_t hi = (d >> 1) & kLow;
+    uint64_t same_bits = ~(u ^ (u >> 1)) & kLow;  // code of a is 0 or 3
+    uint64_t both = lo & hi;
+    one += std::popcount((lo & ~hi) | (both & ~same_bits));  // |a-b| == 1
+    two += std::popcount(hi & ~lo);                          // |a-b| == 2
+    three += std::popcount(both & same_bits);                // |a-b| == 3
+  }
+  return {one, two, three};
+}
+
 }  // namespace
+
+namespace internal {
+
+#if defined(__x86_64__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define KINSHIP_POPCNT_CLONES __attribute__((target_clones("popcnt", "default")))
+#endif
+#endif
+#ifndef KINSHIP_POPCNT_CLONES
+#define KINSHIP_POPCNT_CLONES
+#endif
+
+KINSHIP_POPCNT_CLONES TlshBodyCounts TlshBodyCountsFast(const uint8_t* x, const uint8_t* y) {
+  return BodyCounts(x, y);
+}
+
+TlshBodyCounts TlshBodyCountsGeneric(const uint8_t* x, const uint8_t* y) {
+  return BodyCounts(x, y);
+}
+
+}  // namespace internal
 
 uint8_t TlshDigest::lvalue() const {
   // The hex form stores the length byte nibble-swapped.

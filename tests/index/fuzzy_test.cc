@@ -5,6 +5,7 @@
 #include <fuzzy.h>
 
 #include <algorithm>
+#include <array>
 #include <random>
 #include <string>
 #include <vector>
@@ -104,6 +105,31 @@ TEST(TlshDistance, MatchesLibtlshOnRandomAndNearDigests) {
       }
     }
   }
+}
+
+// The distance runs the clone of the body kernel this CPU supports (POPCNT on any machine CI
+// runs on); the plain build, what a CPU without POPCNT runs, must count the same.
+TEST(TlshDistance, PlainBodyKernelCountsAsTheDispatchedOne) {
+  const uint64_t seed = 5;
+  std::vector<TlshDigest> ds = GeneratedDigests(seed, 200);
+  for (const auto& a : ds) {
+    for (size_t k = 0; k < ds.size(); k += 3) {
+      const uint8_t* x = a.bytes().data() + 3;
+      const uint8_t* y = ds[k].bytes().data() + 3;
+      auto fast = internal::TlshBodyCountsFast(x, y);
+      auto plain = internal::TlshBodyCountsGeneric(x, y);
+      ASSERT_EQ(fast.one, plain.one) << "seed " << seed;
+      ASSERT_EQ(fast.two, plain.two) << "seed " << seed;
+      ASSERT_EQ(fast.three, plain.three) << "seed " << seed;
+    }
+  }
+  // Two codes differing by 3 (00 against 11) and one by 1, and nothing else.
+  std::array<uint8_t, 32> zero{}, other{};
+  other[0] = 0b00000111;
+  auto c = internal::TlshBodyCountsGeneric(zero.data(), other.data());
+  EXPECT_EQ(c.one, 1);
+  EXPECT_EQ(c.two, 0);
+  EXPECT_EQ(c.three, 1);
 }
 
 TEST(TlshDistance, BoundIsAMetricBelowTheDistance) {
