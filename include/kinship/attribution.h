@@ -438,6 +438,12 @@ Model FitRankingModel(const std::vector<RankingExample>& examples, Model start);
 // no candidate) lie below t. 0 when `unknown_top` is empty or target <= 0.
 double AbstentionThreshold(std::vector<double> unknown_top, double target);
 
+// Why a result abstained whose top candidate's probability `top` is under `threshold`, both in
+// percent to a tenth: `top` rounded down and `threshold` up, so the sentence does not show the
+// probability above the threshold ("83.5 %, under the 83.6 % threshold", where plain rounding
+// read "84 %" against "83 %").
+std::string AbstentionReason(double top, double threshold);
+
 // ---- the result ----
 
 struct Candidate {

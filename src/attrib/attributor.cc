@@ -8,6 +8,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "kinship/attribution.h"
 
 namespace kinship::attrib {
@@ -426,11 +427,18 @@ Result Attributor::Attribute(const Incident& query, const std::vector<Neighbour>
   r.candidates = std::move(cands);
   if (r.candidates.front().probability < model_.abstain_below) {
     r.abstained = true;
-    r.abstain_reason = absl::StrCat("no known actor fits: best candidate below ",
-                                    static_cast<int>(model_.abstain_below * 100), " %");
+    r.abstain_reason = AbstentionReason(r.candidates.front().probability, model_.abstain_below);
     r.confidence = Confidence::kLow;
   }
   return r;
+}
+
+std::string AbstentionReason(double top, double threshold) {
+  // In tenths of a percent; the epsilon keeps a threshold stored as 0.836 from reading 83.7.
+  const double shown_top = std::floor(top * 1000 + 1e-9) / 10;
+  const double shown_threshold = std::ceil(threshold * 1000 - 1e-9) / 10;
+  return absl::StrFormat("no known actor fits: best candidate %.1f %%, under the %.1f %% threshold",
+                         shown_top, shown_threshold);
 }
 
 }  // namespace kinship::attrib

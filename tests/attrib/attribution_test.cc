@@ -245,6 +245,25 @@ TEST(Attributor, AbstainsOnWeakSupport) {
   EXPECT_LT(r.candidates[0].probability, Model::Default().abstain_below);
 }
 
+TEST(Attributor, AbstentionReasonShowsTheProbabilityUnderTheThreshold) {
+  // The demo's campaign: 0.8354 against the campaign stage's 0.836 read "below 83 %" beside a
+  // candidate printed as 84 %.
+  EXPECT_EQ(AbstentionReason(0.8354, 0.836),
+            "no known actor fits: best candidate 83.5 %, under the 83.6 % threshold");
+  EXPECT_EQ(AbstentionReason(0.83549, 0.83551),
+            "no known actor fits: best candidate 83.5 %, under the 83.6 % threshold");
+  EXPECT_EQ(AbstentionReason(0.0, 0.611),
+            "no known actor fits: best candidate 0.0 %, under the 61.1 % threshold");
+  // The result says it: a weak candidate's reason names its probability and the model's threshold.
+  Attributor a(nullptr, {}, Model::Default());
+  Result r = a.Attribute(Inc("q", {}), {N("n1", "G1", 0.1, Family::kNaming)});
+  ASSERT_TRUE(r.abstained);
+  ASSERT_FALSE(r.candidates.empty());
+  EXPECT_EQ(r.abstain_reason,
+            AbstentionReason(r.candidates[0].probability, Model::Default().abstain_below));
+  EXPECT_NE(r.abstain_reason.find("61.1 % threshold"), std::string::npos) << r.abstain_reason;
+}
+
 TEST(Model, CampaignStageAnswersWhereTheReportsStageDid) {
   // Model::Campaigns() re-states a campaign's probability (its own isotonic steps) but must
   // answer exactly where Default() does: its threshold is Default()'s decision boundary carried
