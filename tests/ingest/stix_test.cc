@@ -120,6 +120,50 @@ TEST(StixParser, ReportsListedByAReportStateItsActor) {
   }
 }
 
+// A report's description is its prose: read as a MISP event report is, adding what the objects
+// do not say, located in it; a report it lists takes the actor it states.
+TEST(StixParser, ReportDescriptionIsReadAsProse) {
+  const char kDescribed[] = R"({"type":"bundle","id":"bundle--6","objects":[
+ {"type":"report","id":"report--d","name":"Op Y","object_refs":["indicator--y","report--child"],
+  "description":"Op Y targeted ministries.\n\nThe implant beacons to hxxps://c2[.]evil-domain[.]com/gate and to 185.220.101.47. The operation was carried out by APT28. Initial access used T1566.001."},
+ {"type":"indicator","id":"indicator--y","pattern_type":"stix","pattern":"[ipv4-addr:value = '185.220.101.47']"},
+ {"type":"report","id":"report--child","name":"Op Y, part 2","object_refs":["indicator--y"]},
+ {"type":"grouping","id":"grouping--g","name":"Loose ends","context":"suspicious-activity","object_refs":["indicator--y"],
+  "description":"Nothing here states who did it."}
+]})";
+  auto out = Parse(kDescribed);
+  ASSERT_TRUE(out.ok()) << out.status();
+  ASSERT_EQ(out->incidents.size(), 3u);
+  const Incident& d = out->incidents[0];
+  ASSERT_EQ(d.id, "report--d");
+  // The address is the indicator's pattern value, written the same way: not added again. The URL
+  // is new, located in the description.
+  std::vector<std::string> raws;
+  for (const Indicator& i : d.indicators) raws.push_back(i.raw);
+  EXPECT_EQ(raws,
+            (std::vector<std::string>{"185.220.101.47", "hxxps://c2[.]evil-domain[.]com/gate"}));
+  EXPECT_EQ(d.indicators[1].location, "objects[0].description:3:24");
+  ASSERT_EQ(d.techniques.size(), 1u);
+  EXPECT_EQ(d.techniques[0].id, "T1566.001");
+  EXPECT_TRUE(absl::StartsWith(d.techniques[0].location, "objects[0].description:3:"));
+  ASSERT_EQ(d.attributions.size(), 1u);
+  EXPECT_EQ(d.attributions[0].actor_name, "APT28");
+  EXPECT_EQ(d.attributions[0].source, "STIX report description");
+  EXPECT_TRUE(absl::StrContains(d.attributions[0].snippet, "carried out by APT28"));
+  // The listed report states nothing itself: the description's actor reaches it.
+  const Incident& child = out->incidents[1];
+  ASSERT_EQ(child.id, "report--child");
+  ASSERT_EQ(child.attributions.size(), 1u);
+  EXPECT_EQ(child.attributions[0].actor_name, "APT28");
+  EXPECT_TRUE(absl::StartsWith(child.attributions[0].snippet,
+                               "stated by the containing report 'Op Y' (report--d)"));
+  // A description that states no actor and names no indicator adds nothing.
+  const Incident& g = out->incidents[2];
+  EXPECT_EQ(g.description, "Nothing here states who did it.");
+  EXPECT_TRUE(g.attributions.empty());
+  EXPECT_EQ(g.indicators.size(), 1u);
+}
+
 TEST(StixParser, ReportBecomesIncidentWithFollowedRelationships) {
   auto out = Parse(kBundle);
   ASSERT_TRUE(out.ok()) << out.status();

@@ -1,6 +1,7 @@
 // What prose gives an incident (library-internal): extract::Extractor's findings as indicators,
-// techniques, software, stated attributions and actor mentions. For report files (report.cc) and
-// for the reports a MISP event carries (EventReport, misp_parser.cc).
+// techniques, software, stated attributions and actor mentions. For report files (report.cc), for
+// the reports a MISP event carries (EventReport, misp_parser.cc) and for STIX reports' and
+// groupings' descriptions (stix_parser.cc).
 #ifndef KINSHIP_INGEST_REPORT_FINDINGS_H_
 #define KINSHIP_INGEST_REPORT_FINDINGS_H_
 
@@ -22,10 +23,10 @@ std::shared_ptr<const extract::NameCatalog> ReportCatalog(const Options& options
 // Adds `r`'s findings to `inc`: indicators as written (raw, with their place and the context
 // that made them indicators), techniques and software resolved through Options::kb, attributions
 // the text states (source `source`), and the actors it merely mentions (as tags and
-// actor_mentions, never attributions). `where` prefixes every location (a MISP event report's
-// JSON path; empty for a report file, whose locations are its own). What `inc` already holds is
-// not added again: an indicator of the same type written the same way, a technique or software
-// of the same id, an attribution to the same actor, a mention of the same name.
+// actor_mentions, never attributions). `where` prefixes every location (a MISP event report's or
+// a STIX description's JSON path; empty for a report file, whose locations are its own). What `inc`
+// already holds is not added again: an indicator of the same type written the same way, a technique
+// or software of the same id, an attribution to the same actor, a mention of the same name.
 void AddFindings(extract::Result r, const Options& options, std::string_view where,
                  std::string_view source, Incident& inc);
 
