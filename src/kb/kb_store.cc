@@ -5,6 +5,7 @@
 #include <fstream>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -141,16 +142,37 @@ bool MoveSoftwareOutOfAttributions(const KnowledgeBase& kb, Incident& incident) 
 
 namespace {
 
-// Re-resolves stated attributions, software and techniques of every stored incident, and reads
-// the title of one that states no actor (ingest::internal::TitleSource); writes back
-// (through Store::Ingest, which replaces by id) only the incidents whose links changed.
+// Re-resolves stated attributions, software and techniques of every stored incident, reads a
+// STIX report's description again with the KB's names (ingest::internal::DescriptionSource) and
+// the title of one that states no actor (ingest::internal::TitleSource); writes back (through
+// Store::Ingest, which replaces by id) only the incidents whose links changed.
 absl::StatusOr<size_t> Relink(Store& store, const KnowledgeBase& kb) {
   std::vector<Incident> changed;
-  // The KB's names, for titles: compiled when the first incident stating no actor needs them.
+  // The KB's names, for prose: compiled when the first incident that needs them comes.
   std::optional<extract::NameCatalog> names;
+  ingest::Options with_kb;
+  with_kb.kb = &kb;
   KINSHIP_RETURN_IF_ERROR(store.ForEachIncident([&](const Incident& stored) {
     Incident inc = stored;
     bool dirty = MoveSoftwareOutOfAttributions(kb, inc);
+    if (const std::string_view source = ingest::internal::DescriptionSource(inc);
+        !source.empty() && !inc.description.empty()) {
+      // Stored before this KB, its description gave only what needs no names (indicators,
+      // T-ids, APT-shaped actors): the software and actors it names are read now, as an ingest
+      // with the KB reads them (located "description:line:col"), before the title rule.
+      if (!names) names = extract::NameCatalog::FromKnowledgeBase(kb);
+      const auto counts = [](const Incident& i) {
+        return std::make_tuple(i.techniques.size(), i.software.size(), i.attributions.size(),
+                               i.actor_mentions.size());
+      };
+      extract::Result read = ingest::internal::ReadStixDescription(&*names, inc.description);
+      // Its indicators were read at ingest (they need no names) and stored normalised; what
+      // this adds goes back through Store::Ingest as it is, so no raw indicator is added here.
+      read.indicators.clear();
+      const auto before = counts(inc);
+      ingest::internal::AddFindings(std::move(read), with_kb, "description", source, inc);
+      dirty = dirty || counts(inc) != before;
+    }
     const std::string_view title_source = ingest::internal::TitleSource(inc);
     if (inc.attributions.empty() && !inc.title.empty() && !title_source.empty()) {
       // Stored before this KB: a title naming one of its actors now states it, as at ingest.

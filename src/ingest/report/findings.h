@@ -38,6 +38,15 @@ std::optional<Attribution> TitleAttribution(const extract::NameCatalog* catalog,
                                             std::string_view title, std::string location,
                                             std::string_view source);
 
+// What a STIX report's or grouping's description says: read as Markdown (STIX writes plain text
+// or Markdown; Markdown reads plain text as it is) with `catalog` (may be null). For the STIX
+// parser and for kb import's re-linking of reports stored before the KB.
+extract::Result ReadStixDescription(const extract::NameCatalog* catalog, std::string text);
+
+// The source of what a stored STIX report's or grouping's description states ("STIX report
+// description", "STIX grouping description"); empty for any other incident.
+std::string_view DescriptionSource(const Incident& incident);
+
 // The source a stored incident's title attribution is stated by, when its format's parser reads
 // titles so (a MISP event, a STIX report or grouping, a report file); empty when it does not.
 // For kb import's re-linking, which reads the titles of incidents stored before the KB.

@@ -177,6 +177,20 @@ std::string_view TitleSource(const Incident& incident) {
   return "";
 }
 
+extract::Result ReadStixDescription(const extract::NameCatalog* catalog, std::string text) {
+  extract::Document doc;
+  doc.kind = extract::DocKind::kMarkdown;
+  doc.text = std::move(text);
+  return extract::Extractor(catalog).Extract(doc);
+}
+
+std::string_view DescriptionSource(const Incident& incident) {
+  if (incident.provenance.format != "stix") return "";
+  if (absl::StartsWith(incident.id, "report--")) return "STIX report description";
+  if (absl::StartsWith(incident.id, "grouping--")) return "STIX grouping description";
+  return "";
+}
+
 }  // namespace internal
 
 absl::StatusOr<ParseOutput> ParseReport(std::string_view content, std::string_view file,

@@ -685,13 +685,8 @@ absl::StatusOr<ParseOutput> StixParser::Parse() {
     if (!inc.description.empty()) {
       // The description is often the report's own prose (a vendor's summary, or the whole
       // article an OpenCTI import kept): read as a MISP event report is, adding what the objects
-      // do not already say, each item located in it ("objects[3].description:2:14"). STIX
-      // writes it as plain text or Markdown; Markdown reads plain text as it is.
-      extract::Document doc;
-      doc.kind = extract::DocKind::kMarkdown;
-      doc.text = inc.description;
-      const extract::Extractor extractor(names());
-      internal::AddFindings(extractor.Extract(doc), options_,
+      // do not already say, each item located in it ("objects[3].description:2:14").
+      internal::AddFindings(internal::ReadStixDescription(names(), inc.description), options_,
                             absl::StrCat(obj.path, ".description"),
                             absl::StrCat("STIX ", AV(obj.type), " description"), inc);
     }
