@@ -459,6 +459,9 @@ struct Result {
   std::string incident;
   bool abstained = false;      // no known actor is supported well: "no known actor fits"
   std::string abstain_reason;  // why, when abstained
+  // The top probability it takes to answer (Model::abstain_below): abstained when the top
+  // candidate's probability is under it, or there is no candidate.
+  double answer_threshold = 0.0;
   Confidence confidence = Confidence::kLow;
   std::vector<std::string> supporting_families;  // families that support the top candidate
   // Independent lines of evidence among them (infrastructure, naming, techniques, tools,

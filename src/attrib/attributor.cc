@@ -317,6 +317,7 @@ Result Attributor::Attribute(const Incident& query, const std::vector<Neighbour>
                              const std::vector<StyleVote>& votes) const {
   Result r;
   r.incident = query.id;
+  r.answer_threshold = model_.abstain_below;
   std::vector<Support> support = Collect(query, neighbours, actor_matches, style, votes, 0);
   if (support.empty()) {
     r.abstained = true;
