@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "cli/analysis.h"
 #include "cli/command.h"
+#include "cli/stix_export.h"
 #include "cli/unstored.h"
 #include "kinship/parallel.h"
 
@@ -20,14 +22,21 @@ struct AttributeArgs {
   bool unattributed = false;
   std::vector<std::string> files;  // --file: read, not stored
   std::string format = "auto";
+  bool stix = false;  // --stix: one STIX 2.1 bundle on stdout instead
   AttributionSettings settings;
 };
 
 // `file`: the file an unstored incident was read from ("" for a stored incident).
+// With `stix`, the result goes into the bundle instead.
 void PrintResult(const GlobalOptions& g, const Analysis& analysis, const NamingReader& naming,
-                 const Incident& query, attrib::Result r, const std::string& file = "") {
-  const EvidenceSources sources = EvidenceSourcesOf(naming, query, r);
+                 const Incident& query, attrib::Result r, StixExport* stix,
+                 const std::string& file = "") {
   NameKbItems(analysis.kb(), r);
+  if (stix != nullptr) {
+    stix->Add(query, r);
+    return;
+  }
+  const EvidenceSources sources = EvidenceSourcesOf(naming, query, r);
   if (g.json) {
     nlohmann::json j = {{"incident", r.incident}};
     if (!file.empty()) {
@@ -47,6 +56,10 @@ absl::Status RunAttribute(const GlobalOptions& g, const AttributeArgs& args) {
   if (args.ids.empty() && !args.unattributed && args.files.empty()) {
     return absl::InvalidArgumentError("give incident ids, --unattributed or --file");
   }
+  if (args.stix && g.json) {
+    return absl::InvalidArgumentError(
+        "--stix writes a STIX bundle: give --stix or --json, not both");
+  }
   KINSHIP_RETURN_IF_ERROR(CheckInputsExist(args.files));  // before the store is indexed
   // --unattributed: the names behind naming evidence kept from indexing (NamingCache), so that
   // the incidents can be streamed from the store while they are attributed.
@@ -54,6 +67,9 @@ absl::Status RunAttribute(const GlobalOptions& g, const AttributeArgs& args) {
                            Analysis::Load(g, args.settings, {.naming = args.unattributed}));
   Store& store = analysis->store();
   const NamingReader naming = analysis->Naming(StoreNaming(store));
+  std::optional<StixExport> stix;
+  if (args.stix) stix.emplace(analysis->kb(), StixExport::Now());
+  StixExport* into = stix ? &*stix : nullptr;
   if (args.unattributed) {
     // Streamed in batches attributed on worker threads (Analysis::Attribute is const), printed in
     // order; only a batch is held, not every unattributed incident (the whole store, when no
@@ -75,7 +91,7 @@ absl::Status RunAttribute(const GlobalOptions& g, const AttributeArgs& args) {
       util::ParallelFor(batch.size(),
                         [&](size_t k) { results[k] = analysis->Attribute(batch[k]); });
       for (size_t k = 0; k < batch.size(); ++k) {
-        PrintResult(g, *analysis, naming, batch[k], std::move(results[k]));
+        PrintResult(g, *analysis, naming, batch[k], std::move(results[k]), into);
       }
       done += batch.size();
       batch.clear();
@@ -92,7 +108,7 @@ absl::Status RunAttribute(const GlobalOptions& g, const AttributeArgs& args) {
   }
   for (const std::string& id : args.ids) {
     KINSHIP_ASSIGN_OR_RETURN(Incident inc, store.GetIncident(id, Store::Detail::kAnalysis));
-    PrintResult(g, *analysis, naming, inc, analysis->Attribute(inc));
+    PrintResult(g, *analysis, naming, inc, analysis->Attribute(inc), into);
   }
   // Files asked about without storing them (a draft, a report that may not be kept): read as
   // ingest reads them, against the store's KB and warninglists. Their own stated attributions
@@ -104,9 +120,12 @@ absl::Status RunAttribute(const GlobalOptions& g, const AttributeArgs& args) {
                              ReadUnstored(context, args.files, args.format, &diagnostics));
     if (!g.quiet) PrintDiagnostics(diagnostics, kMaxWarningsShown);
     for (const Incident& inc : read) {
-      PrintResult(g, *analysis, naming, inc, analysis->Attribute(inc), inc.provenance.file);
+      PrintResult(g, *analysis, naming, inc, analysis->Attribute(inc), into, inc.provenance.file);
     }
   }
+  // Printed whole at the end, on one line (as --json's lines are): nothing is written for a run
+  // that fails half-way.
+  if (stix) std::printf("%s\n", stix->Bundle().dump().c_str());
   return absl::OkStatus();
 }
 
@@ -119,6 +138,10 @@ void Setup(CLI::App& app, GlobalOptions& g) {
                 "Attribute every incident whose source states no attribution");
   AddFileOptions(*cmd, args->files, args->format, "Attribute");
   AddAttributionOptions(*cmd, args->settings);
+  cmd->add_flag("--stix", args->stix,
+                "Write the results as one STIX 2.1 bundle on stdout: an incident, an "
+                "attributed-to relationship to the answered actor (confidence = probability x "
+                "100) and a note with the ranking, per incident");
   cmd->callback([&g, args] { g.exit_code = Finish(g, RunAttribute(g, *args)); });
 }
 

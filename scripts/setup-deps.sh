@@ -11,7 +11,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libfuzzy-dev libtlsh-dev libre2-dev libhyperscan-dev liblinear-dev
   libgumbo-dev poppler-utils nlohmann-json3-dev libcpp-httplib-dev
-  nettle-dev libxxhash-dev python3 ccache
+  nettle-dev uuid-dev libxxhash-dev python3 ccache
 )
 
 missing=()

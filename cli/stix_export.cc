@@ -1,0 +1,190 @@
+#include "cli/stix_export.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "kinship/stix_id.h"
+
+namespace kinship::cli {
+namespace {
+
+// When kinship's producer identity was defined; it never changes, so neither does its `created`.
+constexpr char kIdentityCreated[] = "2026-12-01T00:00:00.000Z";
+
+std::string Percent(double p) { return absl::StrFormat("%.0f %%", p * 100); }
+
+// The candidate's strongest evidence, as one sentence's list.
+std::string EvidenceText(const attrib::Candidate& c, size_t max_items) {
+  std::vector<std::string> items;
+  for (const attrib::EvidenceItem& e : c.evidence) {
+    if (items.size() == max_items) break;
+    if (absl::StartsWith(e.feature, "incident:") && e.feature.substr(9) == e.via) {
+      // The similar incident itself: its weight is the pair's "same actor" probability.
+      items.push_back(absl::StrFormat("similar incident %s (p=%.2f)", e.via, e.weight));
+      continue;
+    }
+    std::string item = absl::StrCat(std::string(attrib::FamilyName(e.family)), " ", e.feature);
+    if (!e.name.empty()) absl::StrAppend(&item, " ", e.name);
+    absl::StrAppend(&item, absl::StrFormat(" (weight %.2f", e.weight));
+    if (!e.via.empty()) absl::StrAppend(&item, ", via ", e.via);
+    item.push_back(')');
+    items.push_back(std::move(item));
+  }
+  if (c.evidence.size() > items.size()) {
+    items.push_back(absl::StrCat(c.evidence.size() - items.size(), " more"));
+  }
+  return absl::StrJoin(items, "; ");
+}
+
+}  // namespace
+
+StixExport::StixExport(const kb::KnowledgeBase* kb, std::string now)
+    : kb_(kb), now_(std::move(now)), identity_(stix::KinshipId("identity", "kinship")) {
+  objects_.push_back({{"type", "identity"},
+                      {"spec_version", "2.1"},
+                      {"id", identity_},
+                      {"created", kIdentityCreated},
+                      {"modified", kIdentityCreated},
+                      {"name", "kinship"},
+                      {"identity_class", "system"},
+                      {"description",
+                       "kinship: similarity and attribution of cyber-threat incidents, with "
+                       "calibrated probabilities (ICD 203 terms) and the evidence behind them."}});
+}
+
+std::string StixExport::Now() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  return absl::StrFormat("%s.%03dZ", buf, static_cast<int>(ms.count()));
+}
+
+std::string StixExport::ActorRef(const attrib::Candidate& c) {
+  const std::string id =
+      stix::KinshipId("intrusion-set", absl::StrCat(now_, "|actor|", c.actor_id));
+  if (std::find(actors_.begin(), actors_.end(), c.actor_id) != actors_.end()) return id;
+  actors_.push_back(c.actor_id);
+  nlohmann::json set = {{"type", "intrusion-set"},
+                        {"spec_version", "2.1"},
+                        {"id", id},
+                        {"created_by_ref", identity_},
+                        {"created", now_},
+                        {"modified", now_},
+                        {"name", c.name.empty() ? c.actor_id : c.name}};
+  const kb::Actor* actor = kb_ != nullptr ? kb_->actor(c.actor_id) : nullptr;
+  if (actor != nullptr && !actor->aliases.empty()) set["aliases"] = actor->aliases;
+  // An ATT&CK group keeps its G-id and page, so a consumer holding ATT&CK can merge the two.
+  if (c.actor_id.size() == 5 && c.actor_id[0] == 'G') {
+    set["external_references"] = {
+        {{"source_name", "mitre-attack"},
+         {"external_id", c.actor_id},
+         {"url", absl::StrCat("https://attack.mitre.org/groups/", c.actor_id, "/")}}};
+  }
+  objects_.push_back(std::move(set));
+  return id;
+}
+
+void StixExport::Add(const Incident& incident, const attrib::Result& r) {
+  const std::string key = absl::StrCat(now_, "|incident|", incident.id);
+  const std::string incident_ref = stix::KinshipId("incident", key);
+  const std::string title = incident.title.empty() ? incident.id : incident.title;
+  objects_.push_back(
+      {{"type", "incident"},
+       {"spec_version", "2.1"},
+       {"id", incident_ref},
+       {"created_by_ref", identity_},
+       {"created", now_},
+       {"modified", now_},
+       {"name", title},
+       {"external_references",
+        {{{"source_name", "kinship"},
+          {"external_id", incident.id},
+          {"description", "the incident's id in the kinship store: its source's own id"}}}}});
+  nlohmann::json note_refs = {incident_ref};
+
+  // Only an answer is asserted: the top candidate of a result that did not abstain. The other
+  // candidates, and every candidate of an abstention, are in the note, not relationships.
+  if (!r.abstained && !r.candidates.empty()) {
+    const attrib::Candidate& top = r.candidates.front();
+    const std::string rel = stix::KinshipId("relationship", absl::StrCat(key, "|attributed-to"));
+    objects_.push_back(
+        {{"type", "relationship"},
+         {"spec_version", "2.1"},
+         {"id", rel},
+         {"created_by_ref", identity_},
+         {"created", now_},
+         {"modified", now_},
+         {"relationship_type", "attributed-to"},
+         {"source_ref", incident_ref},
+         {"target_ref", ActorRef(top)},
+         // STIX's 0-100 scale; kinship's probability is calibrated, so it is used as it is.
+         {"confidence", static_cast<int>(std::lround(std::clamp(top.probability, 0.0, 1.0) * 100))},
+         {"description", absl::StrCat("kinship ranks ", top.name, " (", top.actor_id, ") first of ",
+                                      r.candidates.size(), " candidates, with probability ",
+                                      Percent(top.probability), " (", top.likelihood,
+                                      "). Evidence: ", EvidenceText(top, 8), ".")},
+         {"x_kinship_probability", std::round(top.probability * 1000) / 1000},
+         {"x_kinship_likelihood", top.likelihood}});
+    note_refs.push_back(rel);
+  }
+
+  // The note: the ranking, then the confidence level in sentences of its own.
+  std::vector<std::string> lines;
+  lines.push_back(absl::StrCat("kinship's attribution of '", title, "' (", incident.id, ")."));
+  if (r.abstained) {
+    lines.push_back(absl::StrCat("It abstains: ", r.abstain_reason,
+                                 ". The candidates below are listed, not asserted."));
+  }
+  for (size_t i = 0; i < r.candidates.size(); ++i) {
+    const attrib::Candidate& c = r.candidates[i];
+    lines.push_back(absl::StrCat(i + 1, ". ", c.name, " (", c.actor_id,
+                                 "): ", Percent(c.probability), ", ", c.likelihood, "."));
+  }
+  lines.push_back(absl::StrCat(
+      "Confidence in the evidence: ", std::string(attrib::ConfidenceName(r.confidence)), "."));
+  if (!r.supporting_lines.empty()) {
+    lines.push_back(absl::StrCat("Independent lines of evidence for the top candidate: ",
+                                 absl::StrJoin(r.supporting_lines, ", "), "."));
+  }
+  if (!r.candidates.empty()) {
+    lines.push_back(r.survives_strongest_removed
+                        ? "The ranking survives removing the strongest line."
+                        : "The ranking does not survive removing the strongest line.");
+  }
+  if (r.techniques_only) {
+    lines.push_back(
+        "The top candidate rests on shared ATT&CK techniques alone, which many groups share.");
+  }
+  objects_.push_back({{"type", "note"},
+                      {"spec_version", "2.1"},
+                      {"id", stix::KinshipId("note", absl::StrCat(key, "|note"))},
+                      {"created_by_ref", identity_},
+                      {"created", now_},
+                      {"modified", now_},
+                      {"abstract", absl::StrCat("kinship attribution: ", title)},
+                      {"content", absl::StrJoin(lines, "\n")},
+                      {"authors", {"kinship"}},
+                      {"object_refs", note_refs},
+                      {"x_kinship_abstained", r.abstained},
+                      {"x_kinship_confidence", std::string(attrib::ConfidenceName(r.confidence))}});
+}
+
+nlohmann::json StixExport::Bundle() const {
+  return {{"type", "bundle"},
+          {"id", stix::KinshipId("bundle", absl::StrCat(now_, "|bundle"))},
+          {"objects", objects_}};
+}
+
+}  // namespace kinship::cli
