@@ -43,8 +43,11 @@ std::optional<Attribution> TitleAttribution(const extract::NameCatalog* catalog,
 // parser and for kb import's re-linking of reports stored before the KB.
 extract::Result ReadStixDescription(const extract::NameCatalog* catalog, std::string text);
 
-// The source of what a stored STIX report's or grouping's description states ("STIX report
-// description", "STIX grouping description"); empty for any other incident.
+// The source of what a STIX report's or grouping's description states, by the object's type
+// ("STIX report description", "STIX grouping description"); empty for any other type.
+std::string_view StixDescriptionSource(std::string_view type);
+
+// The same for a stored incident, by its id: empty unless it is a STIX report or grouping.
 std::string_view DescriptionSource(const Incident& incident);
 
 // The source a stored incident's title attribution is stated by, when its format's parser reads

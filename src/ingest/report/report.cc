@@ -184,11 +184,17 @@ extract::Result ReadStixDescription(const extract::NameCatalog* catalog, std::st
   return extract::Extractor(catalog).Extract(doc);
 }
 
+std::string_view StixDescriptionSource(std::string_view type) {
+  if (type == "report") return "STIX report description";
+  if (type == "grouping") return "STIX grouping description";
+  return "";
+}
+
 std::string_view DescriptionSource(const Incident& incident) {
   if (incident.provenance.format != "stix") return "";
-  if (absl::StartsWith(incident.id, "report--")) return "STIX report description";
-  if (absl::StartsWith(incident.id, "grouping--")) return "STIX grouping description";
-  return "";
+  const std::string_view id = incident.id;
+  const size_t dashes = id.find("--");
+  return dashes == std::string_view::npos ? "" : StixDescriptionSource(id.substr(0, dashes));
 }
 
 }  // namespace internal

@@ -688,7 +688,7 @@ absl::StatusOr<ParseOutput> StixParser::Parse() {
       // do not already say, each item located in it ("objects[3].description:2:14").
       internal::AddFindings(internal::ReadStixDescription(names(), inc.description), options_,
                             absl::StrCat(obj.path, ".description"),
-                            absl::StrCat("STIX ", AV(obj.type), " description"), inc);
+                            internal::StixDescriptionSource(obj.type), inc);
     }
     incident_of[i] = out_.incidents.size();
     members_of.push_back(std::move(members));
@@ -720,9 +720,8 @@ absl::StatusOr<ParseOutput> StixParser::Parse() {
     }
   }
   // A report (or grouping) that states no actor, itself (objects, description) or through a
-  // containing report, but whose
-  // name names exactly one actor of Options::kb is attributed to it, as a report file whose title
-  // does ("STIX report name", located at the object's "name").
+  // containing report, but whose name names exactly one actor of Options::kb is attributed to it,
+  // as a report file whose title does ("STIX report name", located at the object's "name").
   if (options_.kb != nullptr) {
     for (const auto& [i, k] : incident_of) {
       Incident& inc = out_.incidents[k];
