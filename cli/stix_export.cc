@@ -97,7 +97,9 @@ std::string StixExport::ActorRef(const attrib::Candidate& c) {
 }
 
 void StixExport::Add(const Incident& incident, const attrib::Result& r) {
-  const std::string key = absl::StrCat(now_, "|incident|", incident.id);
+  // The result's place in the export is part of the key: an incident asked about twice (or a
+  // file's incident with a stored one's id) gives two sets of objects, never one id twice.
+  const std::string key = absl::StrCat(now_, "|incident|", ++results_, "|", incident.id);
   const std::string incident_ref = stix::KinshipId("incident", key);
   const std::string title = incident.title.empty() ? incident.id : incident.title;
   objects_.push_back(

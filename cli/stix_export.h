@@ -6,6 +6,7 @@
 #ifndef KINSHIP_CLI_STIX_EXPORT_H_
 #define KINSHIP_CLI_STIX_EXPORT_H_
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,7 @@ class StixExport {
   std::string identity_;
   nlohmann::json objects_ = nlohmann::json::array();
   std::vector<std::string> actors_;  // actor ids given an intrusion-set already
+  size_t results_ = 0;               // results added so far
 };
 
 }  // namespace kinship::cli
