@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "cli/analysis.h"
 #include "cli/command.h"
+#include "cli/stix_export.h"
 #include "cli/unstored.h"
 #include "cli/views.h"
 #include "kinship/similarity.h"
@@ -219,8 +220,13 @@ absl::Status RunCompareFiles(const GlobalOptions& g, const std::vector<std::stri
   return absl::OkStatus();
 }
 
+// `stix`: one STIX 2.1 bundle of every campaign on stdout instead (cli/stix_export.h).
 absl::Status RunCampaigns(const GlobalOptions& g, const score::CampaignOptions& options,
-                          bool attribute, size_t max_items) {
+                          bool attribute, size_t max_items, bool stix) {
+  if (stix && g.json) {
+    return absl::InvalidArgumentError(
+        "--stix writes a STIX bundle: give --stix or --json, not both");
+  }
   // Without attribution, neither the naming-style index nor its classifier is built. The names
   // behind naming evidence are kept from indexing: without attribution the binding's (no member
   // is read back), with it those of the similar incidents each assessment cites.
@@ -239,11 +245,25 @@ absl::Status RunCampaigns(const GlobalOptions& g, const score::CampaignOptions& 
       FindAssessedCampaigns(*analysis, linking, attribute, readers.Getter(),
                             [&g](const std::string& what) { Progress(g, what); }));
   const std::vector<score::Campaign>& cs = found.campaigns;
-  // The human view lists each member with its date, title and stated actors.
+  // The human view lists each member with its date, title and stated actors; STIX names them.
   absl::flat_hash_map<std::string, IncidentSummary> summaries;
   if (!g.json && !cs.empty()) {
     KINSHIP_ASSIGN_OR_RETURN(std::vector<IncidentSummary> list, analysis->store().ListIncidents());
     for (IncidentSummary& s : list) summaries.emplace(s.id, std::move(s));
+  }
+  if (stix) {
+    StixExport bundle(analysis->kb(), StixExport::Now());
+    for (size_t i = 0; i < cs.size(); ++i) {
+      std::vector<std::string> titles;
+      for (const std::string& id : cs[i].members) {
+        auto it = summaries.find(id);
+        titles.push_back(it == summaries.end() ? std::string() : it->second.title);
+      }
+      bundle.AddCampaign(cs[i], titles, attribute ? &found.assessed[i] : nullptr);
+    }
+    // On one line, printed when every campaign is in.
+    std::printf("%s\n", bundle.Bundle().dump().c_str());
+    return absl::OkStatus();
   }
   for (size_t i = 0; i < cs.size(); ++i) {
     const score::Campaign& c = cs[i];
@@ -314,6 +334,7 @@ struct Args {
   size_t min_members = 2;
   size_t items = kCampaignItemsListed;
   bool attribute = true;
+  bool stix = false;  // campaigns --stix
 };
 
 void Setup(CLI::App& app, GlobalOptions& g) {
@@ -375,12 +396,16 @@ void Setup(CLI::App& app, GlobalOptions& g) {
                        "strongest (default ",
                        kCampaignItemsListed, "; 0: every one; \"items_total\" counts them)"))
       ->check(CLI::Range(size_t{0}, size_t{1000000}));
+  camp->add_flag("--stix", args->stix,
+                 "Write the campaigns as one STIX 2.1 bundle on stdout: a campaign per campaign, "
+                 "its members as incidents related to it, and its assessed attribution "
+                 "(attributed-to, confidence = probability x 100, where kinship answers)");
   camp->callback([&g, args] {
     score::CampaignOptions options;
     options.threshold = args->threshold;
     options.min_members = args->min_members;
     options.linkage = *ParseLinkage(args->linkage);  // checked by IsMember above
-    g.exit_code = Finish(g, RunCampaigns(g, options, args->attribute, args->items));
+    g.exit_code = Finish(g, RunCampaigns(g, options, args->attribute, args->items, args->stix));
   });
 }
 

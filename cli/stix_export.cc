@@ -43,6 +43,24 @@ std::string EvidenceText(const attrib::Candidate& c, size_t max_items) {
   return absl::StrJoin(items, "; ");
 }
 
+// A STIX timestamp for a time as sources state it: a date ("2015-04-01") is its midnight UTC, a
+// timestamp ending in Z is kept; anything else gives "" (the property is left out).
+std::string StixTimestamp(const std::string& t) {
+  const auto digits = [&t](size_t from, size_t n) {
+    for (size_t i = from; i < from + n; ++i) {
+      if (i >= t.size() || t[i] < '0' || t[i] > '9') return false;
+    }
+    return true;
+  };
+  if (!digits(0, 4) || t.size() < 10 || t[4] != '-' || !digits(5, 2) || t[7] != '-' ||
+      !digits(8, 2)) {
+    return "";
+  }
+  if (t.size() == 10) return absl::StrCat(t, "T00:00:00Z");
+  if (t[10] == 'T' && t.back() == 'Z' && digits(11, 2) && t[13] == ':') return t;
+  return "";
+}
+
 }  // namespace
 
 StixExport::StixExport(const kb::KnowledgeBase* kb, std::string now)
@@ -71,18 +89,25 @@ std::string StixExport::Now() {
   return absl::StrFormat("%s.%03dZ", buf, static_cast<int>(ms.count()));
 }
 
+std::string StixExport::Emit(std::string_view type, const std::string& key, nlohmann::json fields) {
+  const std::string id = stix::KinshipId(type, key);
+  fields["type"] = type;
+  fields["spec_version"] = "2.1";
+  fields["id"] = id;
+  fields["created_by_ref"] = identity_;
+  fields["created"] = now_;
+  fields["modified"] = now_;
+  objects_.push_back(std::move(fields));
+  return id;
+}
+
 std::string StixExport::ActorRef(const attrib::Candidate& c) {
-  const std::string id =
-      stix::KinshipId("intrusion-set", absl::StrCat(now_, "|actor|", c.actor_id));
-  if (std::find(actors_.begin(), actors_.end(), c.actor_id) != actors_.end()) return id;
+  const std::string key = absl::StrCat(now_, "|actor|", c.actor_id);
+  if (std::find(actors_.begin(), actors_.end(), c.actor_id) != actors_.end()) {
+    return stix::KinshipId("intrusion-set", key);
+  }
   actors_.push_back(c.actor_id);
-  nlohmann::json set = {{"type", "intrusion-set"},
-                        {"spec_version", "2.1"},
-                        {"id", id},
-                        {"created_by_ref", identity_},
-                        {"created", now_},
-                        {"modified", now_},
-                        {"name", c.name.empty() ? c.actor_id : c.name}};
+  nlohmann::json set = {{"name", c.name.empty() ? c.actor_id : c.name}};
   const kb::Actor* actor = kb_ != nullptr ? kb_->actor(c.actor_id) : nullptr;
   if (actor != nullptr && !actor->aliases.empty()) set["aliases"] = actor->aliases;
   // An ATT&CK group keeps its G-id and page, so a consumer holding ATT&CK can merge the two.
@@ -92,59 +117,45 @@ std::string StixExport::ActorRef(const attrib::Candidate& c) {
          {"external_id", c.actor_id},
          {"url", absl::StrCat("https://attack.mitre.org/groups/", c.actor_id, "/")}}};
   }
-  objects_.push_back(std::move(set));
-  return id;
+  return Emit("intrusion-set", key, std::move(set));
 }
 
-void StixExport::Add(const Incident& incident, const attrib::Result& r) {
-  // The result's place in the export is part of the key: an incident asked about twice (or a
-  // file's incident with a stored one's id) gives two sets of objects, never one id twice.
-  const std::string key = absl::StrCat(now_, "|incident|", ++results_, "|", incident.id);
-  const std::string incident_ref = stix::KinshipId("incident", key);
-  const std::string title = incident.title.empty() ? incident.id : incident.title;
-  objects_.push_back(
-      {{"type", "incident"},
-       {"spec_version", "2.1"},
-       {"id", incident_ref},
-       {"created_by_ref", identity_},
-       {"created", now_},
-       {"modified", now_},
-       {"name", title},
+std::string StixExport::NewIncident(const std::string& key, const std::string& store_id,
+                                    const std::string& title) {
+  return Emit(
+      "incident", key,
+      {{"name", title.empty() ? store_id : title},
        {"external_references",
         {{{"source_name", "kinship"},
-          {"external_id", incident.id},
+          {"external_id", store_id},
           {"description", "the incident's id in the kinship store: its source's own id"}}}}});
-  nlohmann::json note_refs = {incident_ref};
+}
 
+std::string StixExport::AttributedTo(const std::string& key, const std::string& source_ref,
+                                     const attrib::Result& r) {
   // Only an answer is asserted: the top candidate of a result that did not abstain. The other
   // candidates, and every candidate of an abstention, are in the note, not relationships.
-  if (!r.abstained && !r.candidates.empty()) {
-    const attrib::Candidate& top = r.candidates.front();
-    const std::string rel = stix::KinshipId("relationship", absl::StrCat(key, "|attributed-to"));
-    objects_.push_back(
-        {{"type", "relationship"},
-         {"spec_version", "2.1"},
-         {"id", rel},
-         {"created_by_ref", identity_},
-         {"created", now_},
-         {"modified", now_},
-         {"relationship_type", "attributed-to"},
-         {"source_ref", incident_ref},
-         {"target_ref", ActorRef(top)},
-         // STIX's 0-100 scale; kinship's probability is calibrated, so it is used as it is.
-         {"confidence", static_cast<int>(std::lround(std::clamp(top.probability, 0.0, 1.0) * 100))},
-         {"description", absl::StrCat("kinship ranks ", top.name, " (", top.actor_id, ") first of ",
-                                      r.candidates.size(), " candidates, with probability ",
-                                      Percent(top.probability), " (", top.likelihood,
-                                      "). Evidence: ", EvidenceText(top, 8), ".")},
-         {"x_kinship_probability", std::round(top.probability * 1000) / 1000},
-         {"x_kinship_likelihood", top.likelihood}});
-    note_refs.push_back(rel);
-  }
+  if (r.abstained || r.candidates.empty()) return "";
+  const attrib::Candidate& top = r.candidates.front();
+  return Emit(
+      "relationship", absl::StrCat(key, "|attributed-to"),
+      {{"relationship_type", "attributed-to"},
+       {"source_ref", source_ref},
+       {"target_ref", ActorRef(top)},
+       // STIX's 0-100 scale; kinship's probability is calibrated, so it is used as it is.
+       {"confidence", static_cast<int>(std::lround(std::clamp(top.probability, 0.0, 1.0) * 100))},
+       {"description", absl::StrCat("kinship ranks ", top.name, " (", top.actor_id, ") first of ",
+                                    r.candidates.size(), " candidates, with probability ",
+                                    Percent(top.probability), " (", top.likelihood,
+                                    "). Evidence: ", EvidenceText(top, 8), ".")},
+       {"x_kinship_probability", std::round(top.probability * 1000) / 1000},
+       {"x_kinship_likelihood", top.likelihood}});
+}
 
-  // The note: the ranking, then the confidence level in sentences of its own.
-  std::vector<std::string> lines;
-  lines.push_back(absl::StrCat("kinship's attribution of '", title, "' (", incident.id, ")."));
+void StixExport::Note(const std::string& key, const std::string& abstract,
+                      std::vector<std::string> lines, const attrib::Result& r,
+                      nlohmann::json refs) {
+  // The ranking, then the confidence level in sentences of its own.
   if (r.abstained) {
     lines.push_back(absl::StrCat("It abstains: ", r.abstain_reason,
                                  ". The candidates below are listed, not asserted."));
@@ -169,18 +180,71 @@ void StixExport::Add(const Incident& incident, const attrib::Result& r) {
     lines.push_back(
         "The top candidate rests on shared ATT&CK techniques alone, which many groups share.");
   }
-  objects_.push_back({{"type", "note"},
-                      {"spec_version", "2.1"},
-                      {"id", stix::KinshipId("note", absl::StrCat(key, "|note"))},
-                      {"created_by_ref", identity_},
-                      {"created", now_},
-                      {"modified", now_},
-                      {"abstract", absl::StrCat("kinship attribution: ", title)},
-                      {"content", absl::StrJoin(lines, "\n")},
-                      {"authors", {"kinship"}},
-                      {"object_refs", note_refs},
-                      {"x_kinship_abstained", r.abstained},
-                      {"x_kinship_confidence", std::string(attrib::ConfidenceName(r.confidence))}});
+  Emit("note", absl::StrCat(key, "|note"),
+       {{"abstract", abstract},
+        {"content", absl::StrJoin(lines, "\n")},
+        {"authors", {"kinship"}},
+        {"object_refs", std::move(refs)},
+        {"x_kinship_abstained", r.abstained},
+        {"x_kinship_confidence", std::string(attrib::ConfidenceName(r.confidence))}});
+}
+
+void StixExport::Add(const Incident& incident, const attrib::Result& r) {
+  // The result's place in the export is part of the key: an incident asked about twice (or a
+  // file's incident with a stored one's id) gives two sets of objects, never one id twice.
+  const std::string key = absl::StrCat(now_, "|incident|", ++results_, "|", incident.id);
+  const std::string title = incident.title.empty() ? incident.id : incident.title;
+  const std::string incident_ref = NewIncident(key, incident.id, title);
+  nlohmann::json refs = {incident_ref};
+  if (std::string rel = AttributedTo(key, incident_ref, r); !rel.empty()) refs.push_back(rel);
+  Note(key, absl::StrCat("kinship attribution: ", title),
+       {absl::StrCat("kinship's attribution of '", title, "' (", incident.id, ").")}, r,
+       std::move(refs));
+}
+
+void StixExport::AddCampaign(const score::Campaign& c, const std::vector<std::string>& titles,
+                             const attrib::Result* assessed) {
+  const size_t n = ++results_;
+  const std::string key = absl::StrCat(now_, "|campaign|", n);
+  const std::string name =
+      absl::StrCat("kinship campaign ", n, ": ", c.members.size(), " incidents",
+                   titles.empty() || titles[0].empty() ? "" : absl::StrCat(", '", titles[0], "'"));
+  nlohmann::json campaign = {
+      {"name", name},
+      {"description",
+       absl::StrCat(
+           "Incidents kinship links as one actor's work (average linkage over calibrated "
+           "same-actor probabilities; cohesion ",
+           absl::StrFormat("%.2f", c.cohesion), "). What binds them: ", c.binding.ToString(3),
+           c.actor.empty() ? "" : "Stated by its members: ",
+           c.actor.empty() ? ""
+                           : absl::StrCat(c.actor, " (", c.actor_votes, " of ",
+                                          c.attributed_members, " members that state an actor)."))},
+      {"x_kinship_cohesion", std::round(c.cohesion * 1000) / 1000}};
+  if (std::string t = StixTimestamp(c.first_seen); !t.empty()) campaign["first_seen"] = t;
+  if (std::string t = StixTimestamp(c.last_seen); !t.empty()) campaign["last_seen"] = t;
+  const std::string campaign_ref = Emit("campaign", key, std::move(campaign));
+  nlohmann::json refs = {campaign_ref};
+  // Each member an incident, related to the campaign (STIX 2.1 names no relationship from an
+  // incident; `related-to` is the one every pair of objects may have).
+  for (size_t m = 0; m < c.members.size(); ++m) {
+    const std::string member_key = absl::StrCat(key, "|member|", c.members[m]);
+    const std::string ref =
+        NewIncident(member_key, c.members[m], m < titles.size() ? titles[m] : std::string());
+    Emit("relationship", absl::StrCat(member_key, "|in"),
+         {{"relationship_type", "related-to"},
+          {"source_ref", ref},
+          {"target_ref", campaign_ref},
+          {"description", absl::StrCat("a member of ", name)}});
+  }
+  if (assessed == nullptr) return;
+  if (std::string rel = AttributedTo(key, campaign_ref, *assessed); !rel.empty()) {
+    refs.push_back(rel);
+  }
+  Note(key, absl::StrCat("kinship attribution: ", name),
+       {absl::StrCat("kinship's attribution of ", name,
+                     ", its members' own stated actors left out.")},
+       *assessed, std::move(refs));
 }
 
 nlohmann::json StixExport::Bundle() const {

@@ -1,18 +1,21 @@
-// kinship's attributions as a STIX 2.1 bundle (`kinship attribute --stix`), for a MISP or OpenCTI
-// instance to import: each incident an `incident`, each candidate actor an `intrusion-set`, each
-// answered candidate an `attributed-to` relationship whose `confidence` is its probability on
-// STIX's 0-100 scale, and one `note` per incident with the ranking, the confidence level and the
+// kinship's attributions and campaigns as a STIX 2.1 bundle (`kinship attribute --stix`,
+// `kinship campaigns --stix`), for a MISP or OpenCTI instance to import: each incident an
+// `incident`, each answered actor an `intrusion-set` and an `attributed-to` relationship whose
+// `confidence` is its probability on STIX's 0-100 scale, each campaign a `campaign` its members
+// are `related-to`, and one `note` per result with the ranking, the confidence level and the
 // abstention, in separate sentences (ICD 203 keeps likelihood and confidence apart).
 #ifndef KINSHIP_CLI_STIX_EXPORT_H_
 #define KINSHIP_CLI_STIX_EXPORT_H_
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kinship/attribution.h"
 #include "kinship/kb.h"
 #include "kinship/model.h"
+#include "kinship/similarity.h"
 #include "nlohmann/json.hpp"
 
 namespace kinship::cli {
@@ -27,13 +30,33 @@ class StixExport {
   // One incident's result (its candidates named, as the CLI shows them).
   void Add(const Incident& incident, const attrib::Result& result);
 
+  // One campaign of `kinship campaigns`: a `campaign` (span, cohesion, what binds it), each
+  // member an `incident` `related-to` it (`titles` by member, may be short), and with
+  // `assessed` the campaign's own attribution as Add gives an incident's.
+  void AddCampaign(const score::Campaign& campaign, const std::vector<std::string>& titles,
+                   const attrib::Result* assessed);
+
   nlohmann::json Bundle() const;
 
   // The current UTC time in STIX's form, to the millisecond.
   static std::string Now();
 
  private:
+  // Adds an object of `type` that kinship makes now, with `fields`, identified by `key`;
+  // returns its identifier.
+  std::string Emit(std::string_view type, const std::string& key, nlohmann::json fields);
+  // The intrusion set of the candidate's actor, added the first time.
   std::string ActorRef(const attrib::Candidate& c);
+  // An `incident` for the store's incident `store_id`; returns its identifier.
+  std::string NewIncident(const std::string& key, const std::string& store_id,
+                          const std::string& title);
+  // The `attributed-to` relationship from `source_ref` to the answered actor; "" when `r`
+  // abstained (nothing is asserted then).
+  std::string AttributedTo(const std::string& key, const std::string& source_ref,
+                           const attrib::Result& r);
+  // The note on `refs`: `lines`, then the ranking and the confidence level.
+  void Note(const std::string& key, const std::string& abstract, std::vector<std::string> lines,
+            const attrib::Result& r, nlohmann::json refs);
 
   const kb::KnowledgeBase* kb_;
   std::string now_;
