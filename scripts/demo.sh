@@ -68,6 +68,7 @@ k campaigns --threshold 0.02 --no-attribution
 cat <<TXT
 
 Where next (see README.md): kinship show ID, kinship actor APT28, kinship resolve "Fancy Bear",
-kinship attribute --unattributed, kinship --json ... for machine output.
+kinship attribute --unattributed, kinship --json ... for machine output, and
+kinship attribute --stix ID... (or campaigns --stix) for a STIX 2.1 bundle to share.
 The demo store is $db.
 TXT
