@@ -165,7 +165,7 @@ absl::StatusOr<size_t> Relink(Store& store, const KnowledgeBase& kb) {
         return std::make_tuple(i.techniques.size(), i.software.size(), i.attributions.size(),
                                i.actor_mentions.size());
       };
-      extract::Result read = ingest::internal::ReadStixDescription(&*names, inc.description);
+      extract::Result read = ingest::internal::ReadMarkdownProse(&*names, inc.description);
       // Its indicators were read at ingest (they need no names) and stored normalised; what
       // this adds goes back through Store::Ingest as it is, so no raw indicator is added here.
       read.indicators.clear();

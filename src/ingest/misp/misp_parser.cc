@@ -312,17 +312,11 @@ absl::Status MispParser::ForEachLiveObject(
 absl::Status MispParser::ParseEventReports(dom::object ev, const std::string& path, Incident& inc) {
   return ForEachLiveObject(ev, path, "EventReport", "event reports", "an event report",
                            [&](dom::object report, const std::string& rpath) {
-                             // MISP writes an event report's content as Markdown (its editor's and
-                             // the report-from-URL import's format), so it is read as Markdown
-                             // whatever it starts with.
-                             extract::Document doc;
-                             doc.kind = extract::DocKind::kMarkdown;
-                             doc.text = StringField(report, "content");
-                             if (doc.text.empty()) return absl::OkStatus();
-                             const extract::Extractor extractor(Catalog());
-                             internal::AddFindings(extractor.Extract(doc), options_,
-                                                   Join(rpath, "content"), "MISP event report",
-                                                   inc);
+                             std::string content = StringField(report, "content");
+                             if (content.empty()) return absl::OkStatus();
+                             internal::AddFindings(
+                                 internal::ReadMarkdownProse(Catalog(), std::move(content)),
+                                 options_, Join(rpath, "content"), "MISP event report", inc);
                              return absl::OkStatus();
                            });
 }

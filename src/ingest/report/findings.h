@@ -38,10 +38,11 @@ std::optional<Attribution> TitleAttribution(const extract::NameCatalog* catalog,
                                             std::string_view title, std::string location,
                                             std::string_view source);
 
-// What a STIX report's or grouping's description says: read as Markdown (STIX writes plain text
-// or Markdown; Markdown reads plain text as it is) with `catalog` (may be null). For the STIX
-// parser and for kb import's re-linking of reports stored before the KB.
-extract::Result ReadStixDescription(const extract::NameCatalog* catalog, std::string text);
+// What prose held inside a structured input says, read as Markdown with `catalog` (may be null):
+// a MISP event report (Markdown, MISP's editor's and its report-from-URL import's format) and a
+// STIX report's or grouping's description (plain text or Markdown; Markdown reads plain text as
+// it is). For those parsers and for kb import's re-linking of reports stored before the KB.
+extract::Result ReadMarkdownProse(const extract::NameCatalog* catalog, std::string text);
 
 // The source of what a STIX report's or grouping's description states, by the object's type
 // ("STIX report description", "STIX grouping description"); empty for any other type.

@@ -177,7 +177,7 @@ std::string_view TitleSource(const Incident& incident) {
   return "";
 }
 
-extract::Result ReadStixDescription(const extract::NameCatalog* catalog, std::string text) {
+extract::Result ReadMarkdownProse(const extract::NameCatalog* catalog, std::string text) {
   extract::Document doc;
   doc.kind = extract::DocKind::kMarkdown;
   doc.text = std::move(text);

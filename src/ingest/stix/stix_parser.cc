@@ -686,7 +686,7 @@ absl::StatusOr<ParseOutput> StixParser::Parse() {
       // The description is often the report's own prose (a vendor's summary, or the whole
       // article an OpenCTI import kept): read as a MISP event report is, adding what the objects
       // do not already say, each item located in it ("objects[3].description:2:14").
-      internal::AddFindings(internal::ReadStixDescription(names(), inc.description), options_,
+      internal::AddFindings(internal::ReadMarkdownProse(names(), inc.description), options_,
                             absl::StrCat(obj.path, ".description"),
                             internal::StixDescriptionSource(obj.type), inc);
     }
