@@ -3,9 +3,8 @@
 // so re-importing one source replaces only it and the merge is redone on Load.
 #include <filesystem>
 #include <fstream>
-#include <optional>
+#include <memory>
 #include <string>
-#include <tuple>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -149,9 +148,9 @@ namespace {
 absl::StatusOr<size_t> Relink(Store& store, const KnowledgeBase& kb) {
   std::vector<Incident> changed;
   // The KB's names, for prose: compiled when the first incident that needs them comes.
-  std::optional<extract::NameCatalog> names;
   ingest::Options with_kb;
   with_kb.kb = &kb;
+  std::shared_ptr<const extract::NameCatalog> names;
   KINSHIP_RETURN_IF_ERROR(store.ForEachIncident([&](const Incident& stored) {
     Incident inc = stored;
     bool dirty = MoveSoftwareOutOfAttributions(kb, inc);
@@ -160,25 +159,20 @@ absl::StatusOr<size_t> Relink(Store& store, const KnowledgeBase& kb) {
       // Stored before this KB, its description gave only what needs no names (indicators,
       // T-ids, APT-shaped actors): the software and actors it names are read now, as an ingest
       // with the KB reads them (located "description:line:col"), before the title rule.
-      if (!names) names = extract::NameCatalog::FromKnowledgeBase(kb);
-      const auto counts = [](const Incident& i) {
-        return std::make_tuple(i.techniques.size(), i.software.size(), i.attributions.size(),
-                               i.actor_mentions.size());
-      };
-      extract::Result read = ingest::internal::ReadMarkdownProse(&*names, inc.description);
+      if (!names) names = ingest::internal::ReportCatalog(with_kb);
+      extract::Result read = ingest::internal::ReadMarkdownProse(names.get(), inc.description);
       // Its indicators were read at ingest (they need no names) and stored normalised; what
       // this adds goes back through Store::Ingest as it is, so no raw indicator is added here.
       read.indicators.clear();
-      const auto before = counts(inc);
-      ingest::internal::AddFindings(std::move(read), with_kb, "description", source, inc);
-      dirty = dirty || counts(inc) != before;
+      dirty = ingest::internal::AddFindings(std::move(read), with_kb, "description", source, inc) ||
+              dirty;
     }
     const std::string_view title_source = ingest::internal::TitleSource(inc);
     if (inc.attributions.empty() && !inc.title.empty() && !title_source.empty()) {
       // Stored before this KB: a title naming one of its actors now states it, as at ingest.
-      if (!names) names = extract::NameCatalog::FromKnowledgeBase(kb);
+      if (!names) names = ingest::internal::ReportCatalog(with_kb);
       if (auto stated =
-              ingest::internal::TitleAttribution(&*names, inc.title, "title", title_source)) {
+              ingest::internal::TitleAttribution(names.get(), inc.title, "title", title_source)) {
         inc.attributions.push_back(std::move(*stated));
         dirty = true;
       }

@@ -27,7 +27,8 @@ std::shared_ptr<const extract::NameCatalog> ReportCatalog(const Options& options
 // a STIX description's JSON path; empty for a report file, whose locations are its own). What `inc`
 // already holds is not added again: an indicator of the same type written the same way, a technique
 // or software of the same id, an attribution to the same actor, a mention of the same name.
-void AddFindings(extract::Result r, const Options& options, std::string_view where,
+// Returns whether it added anything.
+bool AddFindings(extract::Result r, const Options& options, std::string_view where,
                  std::string_view source, Incident& inc);
 
 // The attribution a title makes when it names exactly one actor of `catalog` (extract.h: "a

@@ -68,11 +68,16 @@ std::shared_ptr<const extract::NameCatalog> ReportCatalog(const Options& options
       extract::NameCatalog::FromKnowledgeBase(*options.kb));
 }
 
-void AddFindings(extract::Result r, const Options& options, std::string_view where,
+bool AddFindings(extract::Result r, const Options& options, std::string_view where,
                  std::string_view source, Incident& inc) {
   auto at = [&](std::string location) {
     return where.empty() ? location : absl::StrCat(AV(where), ":", location);
   };
+  const auto items = [&inc] {
+    return inc.indicators.size() + inc.techniques.size() + inc.software.size() +
+           inc.attributions.size() + inc.actor_mentions.size();
+  };
+  const size_t before = items();
   absl::flat_hash_set<std::pair<IndicatorType, std::string>> held;
   for (const Indicator& i : inc.indicators) held.emplace(i.type, i.raw);
   for (extract::Finding& f : r.indicators) {
@@ -145,6 +150,7 @@ void AddFindings(extract::Result r, const Options& options, std::string_view whe
     inc.tags.push_back(absl::StrCat("actor-mention:", am.name));
     inc.actor_mentions.push_back(std::move(am));
   }
+  return items() != before;
 }
 
 std::optional<Attribution> TitleAttribution(const extract::NameCatalog* catalog,
