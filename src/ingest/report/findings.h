@@ -45,6 +45,10 @@ std::optional<Attribution> TitleAttribution(const extract::NameCatalog* catalog,
 // it is). For those parsers and for kb import's re-linking of reports stored before the KB.
 extract::Result ReadMarkdownProse(const extract::NameCatalog* catalog, std::string text);
 
+// The source of a STIX report's or grouping's name attribution, by the object's type ("STIX
+// report name", "STIX grouping name"); empty for any other type.
+std::string_view StixNameSource(std::string_view type);
+
 // The source of what a STIX report's or grouping's description states, by the object's type
 // ("STIX report description", "STIX grouping description"); empty for any other type.
 std::string_view StixDescriptionSource(std::string_view type);

@@ -172,15 +172,30 @@ std::optional<Attribution> TitleAttribution(const extract::NameCatalog* catalog,
   return std::nullopt;
 }
 
+namespace {
+
+// "report" or "grouping" for a stored STIX report's or grouping's incident (its id is the
+// object's), else "".
+std::string_view StixContainerType(const Incident& incident) {
+  if (incident.provenance.format != "stix") return "";
+  if (absl::StartsWith(incident.id, "report--")) return "report";
+  if (absl::StartsWith(incident.id, "grouping--")) return "grouping";
+  return "";
+}
+
+}  // namespace
+
+std::string_view StixNameSource(std::string_view type) {
+  if (type == "report") return "STIX report name";
+  if (type == "grouping") return "STIX grouping name";
+  return "";
+}
+
 std::string_view TitleSource(const Incident& incident) {
   const std::string& format = incident.provenance.format;
   if (format == "misp") return "MISP event title";
   if (format == "report") return "report text";  // as extract.h's title rule
-  if (format == "stix") {
-    if (absl::StartsWith(incident.id, "report--")) return "STIX report name";
-    if (absl::StartsWith(incident.id, "grouping--")) return "STIX grouping name";
-  }
-  return "";
+  return StixNameSource(StixContainerType(incident));
 }
 
 extract::Result ReadMarkdownProse(const extract::NameCatalog* catalog, std::string text) {
@@ -197,10 +212,7 @@ std::string_view StixDescriptionSource(std::string_view type) {
 }
 
 std::string_view DescriptionSource(const Incident& incident) {
-  if (incident.provenance.format != "stix") return "";
-  const std::string_view id = incident.id;
-  const size_t dashes = id.find("--");
-  return dashes == std::string_view::npos ? "" : StixDescriptionSource(id.substr(0, dashes));
+  return StixDescriptionSource(StixContainerType(incident));
 }
 
 }  // namespace internal

@@ -726,9 +726,9 @@ absl::StatusOr<ParseOutput> StixParser::Parse() {
     for (const auto& [i, k] : incident_of) {
       Incident& inc = out_.incidents[k];
       if (!inc.attributions.empty() || inc.title.empty()) continue;
-      if (auto stated = internal::TitleAttribution(
-              names(), inc.title, absl::StrCat(objects_[i].path, ".name"),
-              absl::StrCat("STIX ", AV(objects_[i].type), " name"))) {
+      if (auto stated = internal::TitleAttribution(names(), inc.title,
+                                                   absl::StrCat(objects_[i].path, ".name"),
+                                                   internal::StixNameSource(objects_[i].type))) {
         inc.attributions.push_back(std::move(*stated));
       }
     }
