@@ -56,10 +56,7 @@ absl::Status RunAttribute(const GlobalOptions& g, const AttributeArgs& args) {
   if (args.ids.empty() && !args.unattributed && args.files.empty()) {
     return absl::InvalidArgumentError("give incident ids, --unattributed or --file");
   }
-  if (args.stix && g.json) {
-    return absl::InvalidArgumentError(
-        "--stix writes a STIX bundle: give --stix or --json, not both");
-  }
+  if (args.stix) KINSHIP_RETURN_IF_ERROR(StixExport::NotWithJson(g.json));
   KINSHIP_RETURN_IF_ERROR(CheckInputsExist(args.files));  // before the store is indexed
   // --unattributed: the names behind naming evidence kept from indexing (NamingCache), so that
   // the incidents can be streamed from the store while they are attributed.

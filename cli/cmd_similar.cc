@@ -223,10 +223,7 @@ absl::Status RunCompareFiles(const GlobalOptions& g, const std::vector<std::stri
 // `stix`: one STIX 2.1 bundle of every campaign on stdout instead (cli/stix_export.h).
 absl::Status RunCampaigns(const GlobalOptions& g, const score::CampaignOptions& options,
                           bool attribute, size_t max_items, bool stix) {
-  if (stix && g.json) {
-    return absl::InvalidArgumentError(
-        "--stix writes a STIX bundle: give --stix or --json, not both");
-  }
+  if (stix) KINSHIP_RETURN_IF_ERROR(StixExport::NotWithJson(g.json));
   // Without attribution, neither the naming-style index nor its classifier is built. The names
   // behind naming evidence are kept from indexing: without attribution the binding's (no member
   // is read back), with it those of the similar incidents each assessment cites.

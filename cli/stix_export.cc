@@ -101,6 +101,11 @@ std::string StixExport::Emit(std::string_view type, const std::string& key, nloh
   return id;
 }
 
+absl::Status StixExport::NotWithJson(bool json) {
+  if (!json) return absl::OkStatus();
+  return absl::InvalidArgumentError("--stix writes a STIX bundle: give --stix or --json, not both");
+}
+
 std::string StixExport::ActorRef(const attrib::Candidate& c) {
   const std::string key = absl::StrCat(now_, "|actor|", c.actor_id);
   if (std::find(actors_.begin(), actors_.end(), c.actor_id) != actors_.end()) {

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "kinship/attribution.h"
 #include "kinship/kb.h"
 #include "kinship/model.h"
@@ -40,6 +41,9 @@ class StixExport {
 
   // The current UTC time in STIX's form, to the millisecond.
   static std::string Now();
+
+  // --stix and --json are two outputs of one command: kInvalidArgument when both are asked.
+  static absl::Status NotWithJson(bool json);
 
  private:
   // Adds an object of `type` that kinship makes now, with `fields`, identified by `key`;
