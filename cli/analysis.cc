@@ -536,9 +536,7 @@ nlohmann::json AttributionJson(const attrib::Result& r, const EvidenceSources* s
                       {"confidence", std::string(attrib::ConfidenceName(r.confidence))},
                       {"candidates", cands}};
   if (r.abstained) j["abstain_reason"] = r.abstain_reason;
-  // Rounded up as the probabilities are rounded to three digits, so a candidate under it never
-  // reads above it.
-  j["answer_threshold"] = std::ceil(r.answer_threshold * 1000 - 1e-9) / 1000;
+  j["answer_threshold"] = attrib::ShownThreshold(r.answer_threshold);
   j["supporting_families"] = r.supporting_families;
   j["supporting_lines"] = r.supporting_lines;
   j["survives_strongest_removed"] = r.survives_strongest_removed;

@@ -444,6 +444,10 @@ double AbstentionThreshold(std::vector<double> unknown_top, double target);
 // read "84 %" against "83 %").
 std::string AbstentionReason(double top, double threshold);
 
+// The abstention threshold as it is shown: rounded up to a thousandth (a tenth of a percent), the
+// resolution probabilities are shown at, so that none under it reads above it.
+double ShownThreshold(double threshold);
+
 // ---- the result ----
 
 struct Candidate {

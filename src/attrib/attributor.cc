@@ -434,10 +434,16 @@ Result Attributor::Attribute(const Incident& query, const std::vector<Neighbour>
   return r;
 }
 
+double ShownThreshold(double threshold) {
+  // The epsilon keeps a threshold stored as 0.836 from reading 0.837.
+  return std::ceil(threshold * 1000 - 1e-9) / 1000;
+}
+
 std::string AbstentionReason(double top, double threshold) {
-  // In tenths of a percent; the epsilon keeps a threshold stored as 0.836 from reading 83.7.
+  // In tenths of a percent: the probability rounded down (the epsilon keeps one stored as 0.835
+  // from reading 83.4), the threshold up.
   const double shown_top = std::floor(top * 1000 + 1e-9) / 10;
-  const double shown_threshold = std::ceil(threshold * 1000 - 1e-9) / 10;
+  const double shown_threshold = ShownThreshold(threshold) * 100;
   return absl::StrFormat("no known actor fits: best candidate %.1f %%, under the %.1f %% threshold",
                          shown_top, shown_threshold);
 }
