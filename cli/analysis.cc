@@ -384,7 +384,7 @@ absl::StatusOr<std::unique_ptr<Analysis>> Analysis::Load(const GlobalOptions& g,
   return a;
 }
 
-absl::StatusOr<CaughtUp> Analysis::CatchUp(const GlobalOptions& g) {
+absl::StatusOr<CaughtUp> Analysis::CatchUp() {
   if (key_.empty()) {
     return absl::FailedPreconditionError(
         "its indexes stand for no one state of the store (it was written while they were built)");
@@ -402,27 +402,34 @@ absl::StatusOr<CaughtUp> Analysis::CatchUp(const GlobalOptions& g) {
     }
   }
   if (attributor_ != nullptr && (caught.style_added > 0 || style_.CountIndexed(caught.left) > 0)) {
-    // Its classifier was trained with the incidents that left, or without those that came: it
-    // is trained again on the attributed incidents, read as Load reads them.
-    attrib::StyleIndex style;
-    Progress(g, "reading the names and attributions of the attributed incidents");
-    KINSHIP_RETURN_IF_ERROR(store_->ForEachIncidentReadAhead(
-        [&style](const Incident& inc) {
-          style.Add(inc);
-          return true;
-        },
-        /*ahead=*/64, Store::Detail::kStyle, /*skip=*/0, Store::Which::kAttributed));
-    KINSHIP_ASSIGN_OR_RETURN(const std::string after, store_->SnapshotKey());
-    if (after != caught.key) {
-      return absl::FailedPreconditionError("the store was written again meanwhile");
-    }
-    Progress(g, absl::StrCat("training the naming-style classifier on ", style.size(),
-                             " attributed incidents with hostnames"));
-    style.Finalize();
-    style_ = std::move(style);
+    // Its classifier was trained with the incidents that left, or without those that came.
+    style_pending_ = true;
   }
   key_ = caught.key;
   return caught;
+}
+
+void Analysis::SetStyle(attrib::StyleIndex style) {
+  style_ = std::move(style);
+  style_pending_ = false;
+}
+
+absl::StatusOr<TrainedStyle> TrainStyle(const GlobalOptions& g, Store& store) {
+  TrainedStyle t;
+  Progress(g, "reading the names and attributions of the attributed incidents");
+  KINSHIP_ASSIGN_OR_RETURN(const std::string before, store.SnapshotKey());
+  KINSHIP_RETURN_IF_ERROR(store.ForEachIncidentReadAhead(
+      [&t](const Incident& inc) {
+        t.style.Add(inc);
+        return true;
+      },
+      /*ahead=*/64, Store::Detail::kStyle, /*skip=*/0, Store::Which::kAttributed));
+  KINSHIP_ASSIGN_OR_RETURN(t.key, store.SnapshotKey());
+  if (t.key != before) return absl::FailedPreconditionError("the store was written meanwhile");
+  Progress(g, absl::StrCat("training the naming-style classifier on ", t.style.size(),
+                           " attributed incidents with hostnames"));
+  t.style.Finalize();
+  return t;
 }
 
 void AddAttributionOptions(CLI::App& cmd, AttributionSettings& settings) {

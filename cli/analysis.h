@@ -78,11 +78,20 @@ class Analysis {
   // while they were built, so that no key names what they hold.
   const std::string& key() const { return key_; }
   // Brings the indexes up to date with the store from its journal of writes (CatchUpIndex), in
-  // place, instead of loading them again: the similarity index, the names' cache, and the
-  // naming-style index, trained again only when an incident it indexes came or went. Errors: as
+  // place, instead of loading them again: the similarity index and the names' cache. The
+  // naming-style index is not trained here (its classifier cannot be grown, and training it
+  // again is most of a catch-up's time at 100,000 incidents): when an incident it indexes came
+  // or went, style_pending() is true afterwards, until SetStyle gives one trained on the store
+  // at key() (TrainStyle, which needs no Analysis and may run beside readers). Errors: as
   // CatchUpIndex's (kFailedPrecondition: it cannot, say why); after an error the Analysis must
   // be loaded again. Not thread-safe: nothing may read the Analysis meanwhile.
-  absl::StatusOr<CaughtUp> CatchUp(const GlobalOptions& g);
+  absl::StatusOr<CaughtUp> CatchUp();
+  // True while the naming-style index stands for an earlier state of the store than key() (after
+  // a CatchUp): Attribute and AttributeCampaign must not be called until SetStyle.
+  bool style_pending() const { return style_pending_; }
+  // Installs `style`, the naming-style index of the store at key(), finalized; clears
+  // style_pending(). Not thread-safe, as CatchUp.
+  void SetStyle(attrib::StyleIndex style);
   const kb::KnowledgeBase* kb() const { return kb_->empty() ? nullptr : kb_.get(); }
   const score::SimilarityIndex& index() const { return *index_; }
   // The naming-style index, finalized (empty unless loaded with Parts::attribution).
@@ -112,9 +121,19 @@ class Analysis {
   std::unique_ptr<score::SimilarityIndex> index_;
   std::unique_ptr<NamingCache> naming_;
   attrib::StyleIndex style_;
+  bool style_pending_ = false;
   attrib::ProfileMatcher profiles_;
   std::unique_ptr<attrib::Attributor> attributor_, campaign_attributor_;
 };
+
+// The naming-style index of the store's attributed incidents (read as Analysis::Load reads them),
+// finalized (its classifier trained), and the store's key it stands for. kFailedPrecondition
+// when the store was written while they were read; the store's errors.
+struct TrainedStyle {
+  attrib::StyleIndex style;
+  std::string key;
+};
+absl::StatusOr<TrainedStyle> TrainStyle(const GlobalOptions& g, Store& store);
 
 // `incident` (its stated attribution ignored) attributed by `attributor` with the `neighbours`
 // most similar incidents of `index` and the `style_neighbours` nearest by naming style as

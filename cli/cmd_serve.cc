@@ -3,7 +3,9 @@
 // and kept in memory, so a query costs milliseconds instead of a rebuild of the index. When
 // another process commits to the store (`kinship ingest`, `remove`), the next request brings the
 // indexes up to date from the store's journal of writes before answering (Analysis::CatchUp), or
-// indexes the store again when the journal cannot (a KB import, new warninglists). Read-only: the
+// indexes the store again when the journal cannot (a KB import, new warninglists); the
+// naming-style classifier, when it must be trained again, is trained on a thread of its own while
+// requests that do not use it are answered. Read-only: the
 // server never writes to the store. Every answer is the JSON object the matching CLI command prints
 // with --json (cli/views.h, cli/analysis.h).
 //
@@ -14,6 +16,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <ctime>
 #include <functional>
@@ -57,6 +60,13 @@ using Json = nlohmann::json;
 class Service {
  public:
   Service(const GlobalOptions& g, const ServeArgs& args) : g_(g), args_(args) {}
+  ~Service() {
+    // A training cannot be interrupted (liblinear): it ends, and finds nothing to install.
+    if (trainer_.joinable()) {
+      Progress(g_, "waiting for the naming-style classifier's training to end", /*force=*/true);
+      trainer_.join();
+    }
+  }
 
   absl::Status Index() {
     std::unique_lock w(mu_);
@@ -64,11 +74,21 @@ class Service {
   }
 
   // Runs `fn` on an index of the store as it is now (indexing it again first if another
-  // connection committed a change). `fn` runs under a shared lock: many at once.
-  absl::StatusOr<Json> Run(const std::function<absl::StatusOr<Json>(Analysis&)>& fn) {
-    KINSHIP_RETURN_IF_ERROR(Refresh());
-    std::shared_lock r(mu_);
-    return fn(*analysis_);
+  // connection committed a change). `fn` runs under a shared lock: many at once. With `style`
+  // (`fn` attributes), it waits first for the naming-style classifier of the store as it is when
+  // that is being trained again after a catch-up (StartTraining); other requests do not wait.
+  absl::StatusOr<Json> Run(const std::function<absl::StatusOr<Json>(Analysis&)>& fn,
+                           bool style = false) {
+    for (;;) {
+      KINSHIP_RETURN_IF_ERROR(Refresh());
+      {
+        std::shared_lock r(mu_);
+        if (!style || !analysis_->style_pending()) return fn(*analysis_);
+      }
+      std::unique_lock t(train_mu_);
+      trained_.wait(t, [this] { return !training_; });
+      // Then the store as it is now again: the training may have ended on an older state.
+    }
   }
 
   // The store's connection answers one request at a time.
@@ -104,7 +124,10 @@ class Service {
             {"index_seconds", index_seconds_},
             {"indexings", indexings_},
             {"catch_ups", catch_ups_},
-            {"catch_up_seconds", catch_up_seconds_}};
+            {"catch_up_seconds", catch_up_seconds_},
+            {"style_current", !a.style_pending()},
+            {"style_trainings", style_trainings_},
+            {"style_training_seconds", style_training_seconds_}};
   }
 
   // Campaigns of the indexed store (called inside Run): computed once per index and setting,
@@ -152,9 +175,10 @@ class Service {
       // minute at 100,000 incidents, and no snapshot on disk is needed.
       const auto start = std::chrono::steady_clock::now();
       current_ = false;  // until it is brought up to date or indexed again
-      absl::StatusOr<CaughtUp> caught = analysis_->CatchUp(g_);
+      absl::StatusOr<CaughtUp> caught = analysis_->CatchUp();
       if (caught.ok()) {
         Renewed(v, start, catch_ups_, catch_up_seconds_);
+        if (analysis_->style_pending()) StartTraining();
         Progress(g_,
                  absl::StrCat("the store has changed: ", caught->left.size(),
                               " incidents taken out of the index and ", caught->added,
@@ -186,6 +210,68 @@ class Service {
     }
     Renewed(v, start, indexings_, index_seconds_);
     return absl::OkStatus();
+  }
+
+  // Trains the naming-style classifier of the store as it is on a thread of its own, unless one
+  // is training already (it then trains again when it ends on an older state than the index's).
+  // Called with mu_ held exclusively.
+  void StartTraining() {
+    std::lock_guard t(train_mu_);
+    if (training_) return;
+    if (trainer_.joinable()) trainer_.join();  // it has ended: training_ is false
+    training_ = true;
+    trainer_ = std::thread([this] { Train(); });
+  }
+
+  // The trainer: reads the attributed incidents on a connection of its own (the server's one
+  // answers requests meanwhile), trains, and installs the result if the index still stands for
+  // the state it read. If the index was caught up meanwhile, it trains again; if the store was
+  // written after the index, it stops, and the catch-up of the next request starts it again. An
+  // error (other than a write meanwhile) makes the next request index the store whole.
+  void Train() {
+    for (;;) {
+      const auto start = std::chrono::steady_clock::now();
+      std::string target;
+      {
+        std::shared_lock r(mu_);
+        target = analysis_->key();
+      }
+      absl::StatusOr<TrainedStyle> trained = [this]() -> absl::StatusOr<TrainedStyle> {
+        KINSHIP_ASSIGN_OR_RETURN(std::unique_ptr<Store> store, OpenStore(g_, /*create=*/false));
+        return TrainStyle(g_, *store);
+      }();
+      std::unique_lock w(mu_);
+      if (analysis_->style_pending()) {
+        if (trained.ok() && trained->key == analysis_->key()) {
+          analysis_->SetStyle(std::move(trained->style));
+          ++style_trainings_;
+          style_training_seconds_ =
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+          Progress(g_,
+                   absl::StrCat("naming-style classifier trained again in ",
+                                absl::StrFormat("%.2f", style_training_seconds_), " s"),
+                   /*force=*/true);
+        } else if (!trained.ok() &&
+                   trained.status().code() != absl::StatusCode::kFailedPrecondition) {
+          Progress(g_,
+                   absl::StrCat("the naming-style classifier cannot be trained again (",
+                                trained.status().message(), "): the store will be indexed again"),
+                   /*force=*/true);
+          current_ = false;
+          version_ = -1;  // no data version: the next request indexes the store whole
+        } else if (analysis_->key() != target) {
+          continue;  // caught up meanwhile: train for the index as it is now
+        }
+      }
+      // Under mu_, so that a catch-up either sees the training on (and this loop trains for it)
+      // or starts a new one.
+      {
+        std::lock_guard t(train_mu_);
+        training_ = false;
+      }
+      trained_.notify_all();
+      return;
+    }
   }
 
   // The indexes stand for the store at data version `v`, since an indexing or a catch-up that
@@ -224,6 +310,14 @@ class Service {
   bool current_ = false;
   size_t indexings_ = 0, catch_ups_ = 0;
   double index_seconds_ = 0, catch_up_seconds_ = 0;
+  // The naming-style trainer (StartTraining); training_ and the thread under train_mu_, the rest
+  // under mu_. Lock order: mu_, then train_mu_.
+  std::mutex train_mu_;
+  std::condition_variable trained_;  // training_ became false
+  bool training_ = false;
+  std::thread trainer_;
+  size_t style_trainings_ = 0;
+  double style_training_seconds_ = 0;
   std::string indexed_at_;
 };
 
@@ -374,52 +468,64 @@ void Routes(httplib::Server& svr, Service& service, size_t max_body) {
     }));
   });
   svr.Get("/v1/attribute", [&service](const httplib::Request& req, httplib::Response& res) {
-    Reply(res, service.Run([&](Analysis& a) -> absl::StatusOr<Json> {
-      KINSHIP_ASSIGN_OR_RETURN(std::string id, Param(req, "id"));
-      // What attribution reads (no description, raw forms or locations), as the CLI reads it.
-      KINSHIP_ASSIGN_OR_RETURN(Incident inc, service.WithStore([&](Store& s) {
-        return s.GetIncident(id, Store::Detail::kAnalysis);
-      }));
-      attrib::Result r = a.Attribute(inc);
-      NameKbItems(a.kb(), r);
-      const EvidenceSources sources = EvidenceSourcesOf(service.Naming(a), inc, r);
-      Json j = {{"incident", r.incident}};
-      j.update(AttributionJson(r, &sources));
-      return j;
-    }));
+    Reply(res, service.Run(
+                   [&](Analysis& a) -> absl::StatusOr<Json> {
+                     KINSHIP_ASSIGN_OR_RETURN(std::string id, Param(req, "id"));
+                     // What attribution reads (no description, raw forms or locations), as the CLI
+                     // reads it.
+                     KINSHIP_ASSIGN_OR_RETURN(Incident inc, service.WithStore([&](Store& s) {
+                       return s.GetIncident(id, Store::Detail::kAnalysis);
+                     }));
+                     attrib::Result r = a.Attribute(inc);
+                     NameKbItems(a.kb(), r);
+                     const EvidenceSources sources = EvidenceSourcesOf(service.Naming(a), inc, r);
+                     Json j = {{"incident", r.incident}};
+                     j.update(AttributionJson(r, &sources));
+                     return j;
+                   },
+                   /*style=*/true));
   });
   // The incidents of a posted file (any format ingest reads), attributed without storing them:
   // `kinship attribute --file`'s lines as "results", with the reading's warnings.
   svr.Post("/v1/attribute", [&service](const httplib::Request& req, httplib::Response& res) {
-    Reply(res, service.Run([&](Analysis& a) -> absl::StatusOr<Json> {
-      const std::string name = req.has_param("name") ? req.get_param_value("name") : "request";
-      const std::string format =
-          req.has_param("format") ? req.get_param_value("format") : std::string("auto");
-      std::vector<Diagnostic> diagnostics;
-      KINSHIP_ASSIGN_OR_RETURN(
-          std::vector<Incident> read,
-          ReadUnstoredBuffer(service.Unstored(), req.body, name, format, &diagnostics));
-      Json results = Json::array();
-      for (const Incident& inc : read) {
-        attrib::Result r = a.Attribute(inc);
-        NameKbItems(a.kb(), r);
-        const EvidenceSources sources = EvidenceSourcesOf(service.Naming(a), inc, r);
-        Json j = {{"incident", r.incident}, {"file", inc.provenance.file}, {"stored", false}};
-        j.update(AttributionJson(r, &sources));
-        results.push_back(std::move(j));
-      }
-      return Json{{"results", std::move(results)}, {"diagnostics", DiagnosticsJson(diagnostics)}};
-    }));
+    Reply(res,
+          service.Run(
+              [&](Analysis& a) -> absl::StatusOr<Json> {
+                const std::string name =
+                    req.has_param("name") ? req.get_param_value("name") : "request";
+                const std::string format =
+                    req.has_param("format") ? req.get_param_value("format") : std::string("auto");
+                std::vector<Diagnostic> diagnostics;
+                KINSHIP_ASSIGN_OR_RETURN(
+                    std::vector<Incident> read,
+                    ReadUnstoredBuffer(service.Unstored(), req.body, name, format, &diagnostics));
+                Json results = Json::array();
+                for (const Incident& inc : read) {
+                  attrib::Result r = a.Attribute(inc);
+                  NameKbItems(a.kb(), r);
+                  const EvidenceSources sources = EvidenceSourcesOf(service.Naming(a), inc, r);
+                  Json j = {
+                      {"incident", r.incident}, {"file", inc.provenance.file}, {"stored", false}};
+                  j.update(AttributionJson(r, &sources));
+                  results.push_back(std::move(j));
+                }
+                return Json{{"results", std::move(results)},
+                            {"diagnostics", DiagnosticsJson(diagnostics)}};
+              },
+              /*style=*/true));
   });
   svr.Get("/v1/campaigns", [&service](const httplib::Request& req, httplib::Response& res) {
-    Reply(res, service.Run([&](Analysis& a) -> absl::StatusOr<Json> {
-      KINSHIP_ASSIGN_OR_RETURN(double threshold, ProbabilityParam(req, "threshold", 0.5, 0.01));
-      KINSHIP_ASSIGN_OR_RETURN(score::Linkage linkage, LinkageParam(req));
-      KINSHIP_ASSIGN_OR_RETURN(bool attribute, BoolParam(req, "attribution", true));
-      KINSHIP_ASSIGN_OR_RETURN(size_t items,
-                               SizeParam(req, "items", kCampaignItemsListed, 0, 1000000));
-      return service.Campaigns(a, threshold, linkage, attribute, items);
-    }));
+    Reply(res, service.Run(
+                   [&](Analysis& a) -> absl::StatusOr<Json> {
+                     KINSHIP_ASSIGN_OR_RETURN(double threshold,
+                                              ProbabilityParam(req, "threshold", 0.5, 0.01));
+                     KINSHIP_ASSIGN_OR_RETURN(score::Linkage linkage, LinkageParam(req));
+                     KINSHIP_ASSIGN_OR_RETURN(bool attribute, BoolParam(req, "attribution", true));
+                     KINSHIP_ASSIGN_OR_RETURN(
+                         size_t items, SizeParam(req, "items", kCampaignItemsListed, 0, 1000000));
+                     return service.Campaigns(a, threshold, linkage, attribute, items);
+                   },
+                   /*style=*/BoolParam(req, "attribution", true).value_or(true)));
   });
   svr.Get("/v1/pivot", [&service](const httplib::Request& req, httplib::Response& res) {
     Reply(res, service.Run([&](Analysis& a) -> absl::StatusOr<Json> {

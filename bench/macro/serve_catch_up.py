@@ -8,7 +8,9 @@ On a copy of STORE (its snapshots left out, so that the server indexes the store
   2. another process writes, three times: it ingests N events the store does not hold (NEW, a
      folder of MISP event files), ingests N of the stored events again (each replaces its stored
      version), and removes those N; after each, one request times the server's catch-up
-     (`catch_up_seconds`, and the request's own wall time), and the server's peak RSS is read;
+     (`catch_up_seconds`, and the request's own wall time), a `similar` and an `attribute` of
+     one incident are timed (the second waits for the naming-style classifier when it is being
+     trained again), and the server's peak RSS is read;
   3. a second server started on the final store (a whole indexing: the baseline, timed the
      same way) answers `similar --top 10` for Q incidents, compared with the first server's
      answers as JSON with numbers rounded to 10 significant digits (a kept index renumbers its
@@ -91,19 +93,36 @@ for i in pick:
     os.symlink(os.path.join(os.path.abspath(source), i + ".json"), os.path.join(again, i + ".json"))
 
 
-def step(what, *args):
-    cli(*args)
+probe = next(r["id"] for r in rows if r["id"] not in pick)  # stays through every write
+
+
+def timed(path, **params):
     t = time.perf_counter()
-    s = get(base, "/v1/status")
-    wall = time.perf_counter() - t
+    answer = get(base, path, **params)
+    return answer, time.perf_counter() - t
+
+
+def step(what, *args):
+    """After the write, the first request (a status) catches up; a `similar` then answers at
+    once, and an `attribute` waits for the naming-style classifier when it is trained again.
+    (The status keys of the classifier's training are read with defaults, so that a binary from
+    before they existed runs the same script.)"""
+    cli(*args)
+    s, wall = timed("/v1/status")
+    _, similar = timed("/v1/similar", id=probe, top=10)
+    _, attribute = timed("/v1/attribute", id=probe)
+    after = get(base, "/v1/status")
     print(f"{what}: first request {wall:.2f} s (catch_up_seconds {s['catch_up_seconds']:.2f}; "
-          f"catch_ups {s['catch_ups']}, indexings {s['indexings']}); {s['incidents']} incidents; "
+          f"catch_ups {s['catch_ups']}, indexings {s['indexings']}; classifier current "
+          f"{s.get('style_current', '-')}); then similar {similar:.2f} s, attribute "
+          f"{attribute:.2f} s (classifier trainings {after.get('style_trainings', '-')}, last "
+          f"{after.get('style_training_seconds', 0):.2f} s); {s['incidents']} incidents; "
           f"server peak RSS {peak_mb(server):.0f} MB")
 
 
 try:
     step(f"ingest {n} new events", "ingest", new)
-    step(f"ingest {len(pick)} stored events again (replacing)", "ingest", again)
+    step(f"ingest {len(pick)} stored events again (replacing)", "ingest", "--again", again)
     step(f"remove those {len(pick)}", "remove", *pick)
     final = [json.loads(l)["id"] for l in cli("--json", "incidents").splitlines()]
     second, base2, ready2 = start()

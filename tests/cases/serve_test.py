@@ -81,6 +81,8 @@ with tempfile.TemporaryDirectory() as tmp:
         code, status = get(base, "/v1/status")
         check(code == 200 and status["incidents"] == 3 and status["indexings"] == 1,
               f"status: 3 incidents, indexed once ({code} {status})")
+        check(status["style_current"] is True and status["style_trainings"] == 0,
+              f"the naming-style classifier was trained with the index, not on its own ({status})")
 
         # Each endpoint answers what the CLI prints with --json.
         for path, params, args in [
@@ -150,6 +152,10 @@ with tempfile.TemporaryDirectory() as tmp:
         code, status = get(base, "/v1/status")
         check(status["indexings"] == 1 and status["catch_ups"] == 1, "no change, no new indexing")
         check(status["naming_memory_bytes"] > 0, f"status counts the names kept ({status})")
+        # The ingest brought incidents with actors and hostnames: the catch-up left the
+        # naming-style classifier to a thread of its own, and the attributions above waited for it.
+        check(status["style_current"] is True and status["style_trainings"] == 1,
+              f"the naming-style classifier was trained again once, apart from the catch-up ({status})")
 
         # A file posted to /v1/attribute is attributed as `attribute --file` does, not stored.
         note = os.path.join(SRC, "tests", "cases", "inputs", "note-c2.txt")
@@ -231,6 +237,7 @@ with tempfile.TemporaryDirectory() as tmp:
         # the CLI's, attribution's naming-style classifier (trained again: they state actors and
         # hostnames) included.
         again = [f for f in rest if "05-" in f or "09-" in f]
+        trainings = get(base, "/v1/status")[1]["style_trainings"]
         cli(db, "ingest", "--again", *again)
         code, status = get(base, "/v1/status")
         check(code == 200 and status["incidents"] == 9 and status["indexings"] == 1
@@ -241,6 +248,9 @@ with tempfile.TemporaryDirectory() as tmp:
                    and get(base, "/v1/attribute", id=i)[1] == cli(db, "attribute", i)
                    for i in ids)
         check(same, "after it, similar and attribute of every incident equal the CLI's")
+        code, status = get(base, "/v1/status")
+        check(status["style_current"] is True and status["style_trainings"] == trainings + 1,
+              f"the replaced versions state actors and hostnames: trained again once more ({status})")
 
         # A write the journal cannot carry an index across (new warninglists change what is
         # indexed): the store is indexed whole again.
