@@ -5,9 +5,9 @@
 // indexes up to date from the store's journal of writes before answering (Analysis::CatchUp), or
 // indexes the store again when the journal cannot (a KB import, new warninglists); the
 // naming-style classifier, when it must be trained again, is trained on a thread of its own while
-// requests that do not use it are answered. Read-only: the
-// server never writes to the store. Every answer is the JSON object the matching CLI command prints
-// with --json (cli/views.h, cli/analysis.h).
+// requests that do not use it are answered. Read-only: the server never writes to the store.
+// Every answer is the JSON object the matching CLI command prints with --json (cli/views.h,
+// cli/analysis.h), or with stix=true the STIX 2.1 bundle its --stix prints (cli/stix_export.h).
 //
 // The HTTP layer is cpp-httplib (Debian libcpp-httplib-dev).
 #include <httplib.h>
@@ -35,6 +35,7 @@
 #include "absl/strings/str_format.h"
 #include "cli/analysis.h"
 #include "cli/command.h"
+#include "cli/stix_export.h"
 #include "cli/unstored.h"
 #include "cli/views.h"
 #include "kinship/limits.h"
@@ -133,9 +134,9 @@ class Service {
   // Campaigns of the indexed store (called inside Run): computed once per index and setting,
   // since linking every incident costs a Similar per incident (seconds on 10,000 incidents).
   // The JSON is made per request from the kept campaigns, at most `max_items` binding items per
-  // family (0: all).
+  // family (0: all); with `stix`, the STIX bundle of `kinship campaigns --stix` instead.
   absl::StatusOr<Json> Campaigns(Analysis& a, double threshold, score::Linkage linkage,
-                                 bool attribute, size_t max_items) {
+                                 bool attribute, size_t max_items, bool stix) {
     std::lock_guard c(campaigns_mu_);
     const std::tuple<double, score::Linkage, bool> key(threshold, linkage, attribute);
     auto it = campaigns_.find(key);
@@ -150,6 +151,22 @@ class Service {
       it = campaigns_.emplace(key, std::move(found)).first;
     }
     const AssessedCampaigns& found = it->second;
+    if (stix) {
+      // The members' titles name their incidents, as the CLI's export names them.
+      absl::flat_hash_map<std::string, std::string> titles;
+      if (!found.campaigns.empty()) {
+        KINSHIP_ASSIGN_OR_RETURN(std::vector<IncidentSummary> list,
+                                 WithStore([](Store& s) { return s.ListIncidents(); }));
+        for (IncidentSummary& s : list) titles.emplace(s.id, std::move(s.title));
+      }
+      StixExport bundle(a.kb(), StixExport::Now());
+      bundle.AddCampaigns(found.campaigns, attribute ? &found.assessed : nullptr,
+                          [&titles](const std::string& id) {
+                            auto t = titles.find(id);
+                            return t == titles.end() ? std::string() : t->second;
+                          });
+      return bundle.Bundle();
+    }
     Json list = Json::array();
     for (size_t i = 0; i < found.campaigns.size(); ++i) {
       list.push_back(CampaignJson(found, i, max_items));
@@ -333,16 +350,18 @@ int HttpStatus(const absl::Status& s) {
   }
 }
 
-void SetJson(httplib::Response& res, const Json& body) {
-  res.set_content(body.dump() + "\n", "application/json");
+void SetJson(httplib::Response& res, const Json& body,
+             const char* media_type = "application/json") {
+  res.set_content(body.dump() + "\n", media_type);
 }
 
 Json ErrorJson(std::string_view message, std::string_view code) {
   return {{"error", std::string(message)}, {"code", std::string(code)}};
 }
 
-void Reply(httplib::Response& res, const absl::StatusOr<Json>& body) {
-  if (body.ok()) return SetJson(res, *body);
+// `stix`: a successful body is a STIX bundle (its media type); errors are JSON as always.
+void Reply(httplib::Response& res, const absl::StatusOr<Json>& body, bool stix = false) {
+  if (body.ok()) return SetJson(res, *body, stix ? kStixMediaType : "application/json");
   res.status = HttpStatus(body.status());
   SetJson(res,
           ErrorJson(SV(body.status().message()), absl::StatusCodeToString(body.status().code())));
@@ -395,17 +414,25 @@ absl::StatusOr<bool> BoolParam(const httplib::Request& req, const char* name, bo
   return absl::InvalidArgumentError(absl::StrCat("'", name, "' must be true or false"));
 }
 
+// Whether the answer is asked for as a STIX bundle; an unreadable value is reported inside the
+// request (BoolParam's error, as JSON).
+bool StixParam(const httplib::Request& req) {
+  return BoolParam(req, "stix", false).value_or(false);
+}
+
 const Json& Endpoints() {
   static const Json kEndpoints = {
       {"GET /v1/status", "what is indexed, when, and how large"},
       {"GET /v1/incident?id=ID", "one incident (kinship show --json)"},
       {"GET /v1/similar?id=ID&top=K", "most similar incidents, explained (kinship similar)"},
       {"GET /v1/compare?a=ID&b=ID", "one pair scored and explained (kinship compare)"},
-      {"GET /v1/attribute?id=ID", "ranked actors, likelihood, confidence (kinship attribute)"},
-      {"POST /v1/attribute?format=F&name=N",
+      {"GET /v1/attribute?id=ID&stix=true|false",
+       "ranked actors, likelihood, confidence (kinship attribute; stix=true: its --stix bundle)"},
+      {"POST /v1/attribute?format=F&name=N&stix=true|false",
        "the posted file's incidents attributed, not stored (kinship attribute --file)"},
       {"GET /v1/pivot?value=V&type=T", "incidents holding a value (kinship pivot)"},
-      {"GET /v1/campaigns?threshold=P&linkage=average|single&attribution=true|false&items=N",
+      {"GET /v1/campaigns?threshold=P&linkage=average|single&attribution=true|false&items=N&"
+       "stix=true|false",
        "linked incidents as campaigns, each attributed (kinship campaigns)"}};
   return kEndpoints;
 }
@@ -468,64 +495,80 @@ void Routes(httplib::Server& svr, Service& service, size_t max_body) {
     }));
   });
   svr.Get("/v1/attribute", [&service](const httplib::Request& req, httplib::Response& res) {
-    Reply(res, service.Run(
-                   [&](Analysis& a) -> absl::StatusOr<Json> {
-                     KINSHIP_ASSIGN_OR_RETURN(std::string id, Param(req, "id"));
-                     // What attribution reads (no description, raw forms or locations), as the CLI
-                     // reads it.
-                     KINSHIP_ASSIGN_OR_RETURN(Incident inc, service.WithStore([&](Store& s) {
-                       return s.GetIncident(id, Store::Detail::kAnalysis);
-                     }));
-                     attrib::Result r = a.Attribute(inc);
-                     NameKbItems(a.kb(), r);
-                     const EvidenceSources sources = EvidenceSourcesOf(service.Naming(a), inc, r);
-                     Json j = {{"incident", r.incident}};
-                     j.update(AttributionJson(r, &sources));
-                     return j;
-                   },
-                   /*style=*/true));
+    const bool stix = StixParam(req);
+    auto attribute = [&](Analysis& a) -> absl::StatusOr<Json> {
+      KINSHIP_ASSIGN_OR_RETURN(std::string id, Param(req, "id"));
+      KINSHIP_RETURN_IF_ERROR(BoolParam(req, "stix", false).status());
+      // What attribution reads (no description, raw forms or locations), as the CLI reads it.
+      KINSHIP_ASSIGN_OR_RETURN(Incident inc, service.WithStore([&](Store& s) {
+        return s.GetIncident(id, Store::Detail::kAnalysis);
+      }));
+      attrib::Result r = a.Attribute(inc);
+      NameKbItems(a.kb(), r);
+      if (stix) {
+        StixExport bundle(a.kb(), StixExport::Now());
+        bundle.Add(inc, r);
+        return bundle.Bundle();
+      }
+      const EvidenceSources sources = EvidenceSourcesOf(service.Naming(a), inc, r);
+      Json j = {{"incident", r.incident}};
+      j.update(AttributionJson(r, &sources));
+      return j;
+    };
+    Reply(res, service.Run(attribute, /*style=*/true), stix);
   });
   // The incidents of a posted file (any format ingest reads), attributed without storing them:
-  // `kinship attribute --file`'s lines as "results", with the reading's warnings.
+  // `kinship attribute --file`'s lines as "results", with the reading's warnings. With
+  // stix=true, one STIX bundle of them; the warnings are then only counted, in the
+  // X-Kinship-Diagnostics header (the JSON answer lists them).
   svr.Post("/v1/attribute", [&service](const httplib::Request& req, httplib::Response& res) {
-    Reply(res,
-          service.Run(
-              [&](Analysis& a) -> absl::StatusOr<Json> {
-                const std::string name =
-                    req.has_param("name") ? req.get_param_value("name") : "request";
-                const std::string format =
-                    req.has_param("format") ? req.get_param_value("format") : std::string("auto");
-                std::vector<Diagnostic> diagnostics;
-                KINSHIP_ASSIGN_OR_RETURN(
-                    std::vector<Incident> read,
-                    ReadUnstoredBuffer(service.Unstored(), req.body, name, format, &diagnostics));
-                Json results = Json::array();
-                for (const Incident& inc : read) {
-                  attrib::Result r = a.Attribute(inc);
-                  NameKbItems(a.kb(), r);
-                  const EvidenceSources sources = EvidenceSourcesOf(service.Naming(a), inc, r);
-                  Json j = {
-                      {"incident", r.incident}, {"file", inc.provenance.file}, {"stored", false}};
-                  j.update(AttributionJson(r, &sources));
-                  results.push_back(std::move(j));
-                }
-                return Json{{"results", std::move(results)},
-                            {"diagnostics", DiagnosticsJson(diagnostics)}};
-              },
-              /*style=*/true));
+    const bool stix = StixParam(req);
+    auto attribute = [&](Analysis& a) -> absl::StatusOr<Json> {
+      KINSHIP_RETURN_IF_ERROR(BoolParam(req, "stix", false).status());
+      const std::string name = req.has_param("name") ? req.get_param_value("name") : "request";
+      const std::string format =
+          req.has_param("format") ? req.get_param_value("format") : std::string("auto");
+      std::vector<Diagnostic> diagnostics;
+      KINSHIP_ASSIGN_OR_RETURN(
+          std::vector<Incident> read,
+          ReadUnstoredBuffer(service.Unstored(), req.body, name, format, &diagnostics));
+      std::optional<StixExport> bundle;
+      if (stix) bundle.emplace(a.kb(), StixExport::Now());
+      Json results = Json::array();
+      for (const Incident& inc : read) {
+        attrib::Result r = a.Attribute(inc);
+        NameKbItems(a.kb(), r);
+        if (bundle) {
+          bundle->Add(inc, r);
+          continue;
+        }
+        const EvidenceSources sources = EvidenceSourcesOf(service.Naming(a), inc, r);
+        Json j = {{"incident", r.incident}, {"file", inc.provenance.file}, {"stored", false}};
+        j.update(AttributionJson(r, &sources));
+        results.push_back(std::move(j));
+      }
+      if (bundle) {
+        res.set_header("X-Kinship-Diagnostics", std::to_string(diagnostics.size()));
+        return bundle->Bundle();
+      }
+      return Json{{"results", std::move(results)}, {"diagnostics", DiagnosticsJson(diagnostics)}};
+    };
+    Reply(res, service.Run(attribute, /*style=*/true), stix);
   });
   svr.Get("/v1/campaigns", [&service](const httplib::Request& req, httplib::Response& res) {
-    Reply(res, service.Run(
-                   [&](Analysis& a) -> absl::StatusOr<Json> {
-                     KINSHIP_ASSIGN_OR_RETURN(double threshold,
-                                              ProbabilityParam(req, "threshold", 0.5, 0.01));
-                     KINSHIP_ASSIGN_OR_RETURN(score::Linkage linkage, LinkageParam(req));
-                     KINSHIP_ASSIGN_OR_RETURN(bool attribute, BoolParam(req, "attribution", true));
-                     KINSHIP_ASSIGN_OR_RETURN(
-                         size_t items, SizeParam(req, "items", kCampaignItemsListed, 0, 1000000));
-                     return service.Campaigns(a, threshold, linkage, attribute, items);
-                   },
-                   /*style=*/BoolParam(req, "attribution", true).value_or(true)));
+    const bool stix = StixParam(req);
+    auto campaigns = [&](Analysis& a) -> absl::StatusOr<Json> {
+      KINSHIP_ASSIGN_OR_RETURN(double threshold, ProbabilityParam(req, "threshold", 0.5, 0.01));
+      KINSHIP_ASSIGN_OR_RETURN(score::Linkage linkage, LinkageParam(req));
+      KINSHIP_ASSIGN_OR_RETURN(bool attribute, BoolParam(req, "attribution", true));
+      KINSHIP_ASSIGN_OR_RETURN(size_t items,
+                               SizeParam(req, "items", kCampaignItemsListed, 0, 1000000));
+      KINSHIP_RETURN_IF_ERROR(BoolParam(req, "stix", false).status());
+      return service.Campaigns(a, threshold, linkage, attribute, items, stix);
+    };
+    // Without attribution no campaign needs the naming-style classifier: no wait for it.
+    const bool style = BoolParam(req, "attribution", true).value_or(true);
+    Reply(res, service.Run(campaigns, style), stix);
   });
   svr.Get("/v1/pivot", [&service](const httplib::Request& req, httplib::Response& res) {
     Reply(res, service.Run([&](Analysis& a) -> absl::StatusOr<Json> {

@@ -250,14 +250,10 @@ absl::Status RunCampaigns(const GlobalOptions& g, const score::CampaignOptions& 
   }
   if (stix) {
     StixExport bundle(analysis->kb(), StixExport::Now());
-    for (size_t i = 0; i < cs.size(); ++i) {
-      std::vector<std::string> titles;
-      for (const std::string& id : cs[i].members) {
-        auto it = summaries.find(id);
-        titles.push_back(it == summaries.end() ? std::string() : it->second.title);
-      }
-      bundle.AddCampaign(cs[i], titles, attribute ? &found.assessed[i] : nullptr);
-    }
+    bundle.AddCampaigns(cs, attribute ? &found.assessed : nullptr, [&](const std::string& id) {
+      auto it = summaries.find(id);
+      return it == summaries.end() ? std::string() : it->second.title;
+    });
     // On one line, printed when every campaign is in.
     std::printf("%s\n", bundle.Bundle().dump().c_str());
     return absl::OkStatus();

@@ -207,6 +207,16 @@ void StixExport::Add(const Incident& incident, const attrib::Result& r) {
        std::move(refs));
 }
 
+void StixExport::AddCampaigns(const std::vector<score::Campaign>& campaigns,
+                              const std::vector<attrib::Result>* assessed,
+                              const std::function<std::string(const std::string&)>& title) {
+  for (size_t i = 0; i < campaigns.size(); ++i) {
+    std::vector<std::string> titles;
+    for (const std::string& id : campaigns[i].members) titles.push_back(title(id));
+    AddCampaign(campaigns[i], titles, assessed != nullptr ? &(*assessed)[i] : nullptr);
+  }
+}
+
 void StixExport::AddCampaign(const score::Campaign& c, const std::vector<std::string>& titles,
                              const attrib::Result* assessed) {
   const size_t n = ++results_;

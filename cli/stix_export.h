@@ -8,6 +8,7 @@
 #define KINSHIP_CLI_STIX_EXPORT_H_
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +21,10 @@
 #include "nlohmann/json.hpp"
 
 namespace kinship::cli {
+
+// The media type of a STIX 2.1 bundle (as TAXII 2.1 names it): `kinship serve`'s answers with
+// stix=true.
+inline constexpr char kStixMediaType[] = "application/stix+json;version=2.1";
 
 class StixExport {
  public:
@@ -36,6 +41,11 @@ class StixExport {
   // `assessed` the campaign's own attribution as Add gives an incident's.
   void AddCampaign(const score::Campaign& campaign, const std::vector<std::string>& titles,
                    const attrib::Result* assessed);
+  // Every one of `campaigns` by AddCampaign, in order: `assessed` has one result per campaign
+  // (null without attribution), `title` gives a member's title by id ("" when unknown).
+  void AddCampaigns(const std::vector<score::Campaign>& campaigns,
+                    const std::vector<attrib::Result>* assessed,
+                    const std::function<std::string(const std::string&)>& title);
 
   nlohmann::json Bundle() const;
 

@@ -29,39 +29,64 @@ def check(cond, what):
         failures.append(what)
 
 
-def cli(db, *args):
-    out = subprocess.run([BIN, "--db", db, "--quiet", "--json", *args], capture_output=True,
-                         text=True, timeout=120)
-    if out.returncode != 0:
-        raise SystemExit(f"kinship {' '.join(args)} failed ({out.returncode}): {out.stderr}")
-    return json.loads(out.stdout.splitlines()[-1])
-
-
-def cli_lines(db, *args):
-    out = subprocess.run([BIN, "--db", db, "--quiet", "--json", *args], capture_output=True,
+def run(db, *args, output="--json"):
+    out = subprocess.run([BIN, "--db", db, "--quiet", output, *args], capture_output=True,
                          text=True, timeout=120)
     if out.returncode != 0:
         raise SystemExit(f"kinship {' '.join(args)} failed ({out.returncode}): {out.stderr}")
     return [json.loads(l) for l in out.stdout.splitlines() if l.strip()]
 
 
-def post(base, path, data, **params):
+def cli(db, *args):
+    return run(db, *args)[-1]
+
+
+def cli_lines(db, *args):
+    return run(db, *args)
+
+
+def cli_stix(db, *args):
+    """The bundle `kinship ARGS --stix` prints (--quiet given twice instead of --json)."""
+    return run(db, *args, "--stix", output="--quiet")[-1]
+
+
+def request(base, path, data=None, **params):
+    """(status, headers, body as JSON) of a GET, or of a POST of `data`."""
     url = base + path + ("?" + urllib.parse.urlencode(params) if params else "")
+    method = "GET" if data is None else "POST"
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, data=data, method="POST"),
+        with urllib.request.urlopen(urllib.request.Request(url, data=data, method=method),
                                     timeout=120) as r:
-            return r.status, json.loads(r.read())
+            return r.status, r.headers, json.loads(r.read())
     except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read())
+        return e.code, e.headers, json.loads(e.read())
+
+
+def post(base, path, data, **params):
+    code, _, body = request(base, path, data, **params)
+    return code, body
 
 
 def get(base, path, **params):
-    url = base + path + ("?" + urllib.parse.urlencode(params) if params else "")
-    try:
-        with urllib.request.urlopen(url, timeout=120) as r:
-            return r.status, json.loads(r.read())
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read())
+    code, _, body = request(base, path, **params)
+    return code, body
+
+
+def stix_shape(bundle):
+    """A bundle with what each export makes anew left out: identifiers numbered in order of
+    first appearance, creation times dropped."""
+    ids = {}
+
+    def walk(x):
+        if isinstance(x, dict):
+            return {k: walk(v) for k, v in x.items() if k not in ("created", "modified")}
+        if isinstance(x, list):
+            return [walk(v) for v in x]
+        if isinstance(x, str) and "--" in x and len(x.split("--", 1)[1]) == 36:
+            return ids.setdefault(x, f"{x.split('--')[0]}--{len(ids)}")
+        return x
+
+    return walk(bundle)
 
 
 with tempfile.TemporaryDirectory() as tmp:
@@ -218,6 +243,38 @@ with tempfile.TemporaryDirectory() as tmp:
         code, status = get(base, "/v1/status")
         check(status["indexings"] == 1 and status["catch_ups"] == 1,
               "campaigns do not index the store again")
+
+        # stix=true: the bundle the CLI's --stix prints, as STIX's media type. Each export makes
+        # its own identifiers and times, so the two are compared with those numbered and dropped.
+        stix_type = "application/stix+json;version=2.1"
+        code, headers, bundle = request(base, "/v1/attribute", id=BUNDESTAG, stix="true")
+        check(code == 200 and headers["Content-Type"] == stix_type and bundle["type"] == "bundle",
+              f"GET /v1/attribute?stix=true answers a STIX bundle ({code} {headers['Content-Type']})")
+        check(stix_shape(bundle) == stix_shape(cli_stix(db, "attribute", BUNDESTAG)),
+              "it equals `kinship attribute --stix` but for identifiers and times")
+        check(any(o["type"] == "relationship" and o["relationship_type"] == "attributed-to"
+                  for o in bundle["objects"]),
+              "the Bundestag intrusion is attributed in it")
+        for params, args in [({}, []), ({"threshold": 0.3, "attribution": "false"},
+                                         ["--threshold", "0.3", "--no-attribution"])]:
+            code, headers, bundle = request(base, "/v1/campaigns", stix="true", **params)
+            check(code == 200 and headers["Content-Type"] == stix_type
+                  and stix_shape(bundle) == stix_shape(cli_stix(db, "campaigns", *args))
+                  and any(o["type"] == "campaign" for o in bundle["objects"]),
+                  f"GET /v1/campaigns?stix=true{params} equals `kinship campaigns {' '.join(args)} --stix`")
+        code, headers, bundle = request(base, "/v1/attribute", stix="true")
+        check(code == 400 and "id" in bundle["error"] and headers["Content-Type"] == "application/json",
+              f"an error asked as STIX is JSON ({code} {bundle})")
+        code, bundle = get(base, "/v1/attribute", id=BUNDESTAG, stix="maybe")
+        check(code == 400 and "stix" in bundle["error"], f"stix=maybe -> 400 ({code} {bundle})")
+        with open(note, "rb") as f:
+            code, headers, bundle = request(base, "/v1/attribute", f.read(), name="note-c2.txt",
+                                            stix="true")
+        check(code == 200 and headers["Content-Type"] == stix_type
+              and headers["X-Kinship-Diagnostics"] == "0"
+              and [o["type"] for o in bundle["objects"]].count("incident") == 1,
+              f"POST /v1/attribute?stix=true: one incident in a bundle, its warnings counted "
+              f"({code} {headers})")
 
         # Another process removes an incident: the next answer no longer knows it.
         cli(db, "remove", CZECH)
