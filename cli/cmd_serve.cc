@@ -424,7 +424,8 @@ const Json& Endpoints() {
   static const Json kEndpoints = {
       {"GET /v1/status", "what is indexed, when, and how large"},
       {"GET /v1/incident?id=ID", "one incident (kinship show --json)"},
-      {"GET /v1/similar?id=ID&top=K", "most similar incidents, explained (kinship similar)"},
+      {"GET /v1/similar?id=ID&top=K&stix=true|false",
+       "most similar incidents, explained (kinship similar)"},
       {"GET /v1/compare?a=ID&b=ID", "one pair scored and explained (kinship compare)"},
       {"GET /v1/attribute?id=ID&stix=true|false",
        "ranked actors, likelihood, confidence (kinship attribute; stix=true: its --stix bundle)"},
@@ -472,17 +473,30 @@ void Routes(httplib::Server& svr, Service& service, size_t max_body) {
     }));
   });
   svr.Get("/v1/similar", [&service](const httplib::Request& req, httplib::Response& res) {
-    Reply(res, service.Run([&](Analysis& a) -> absl::StatusOr<Json> {
+    const bool stix = StixParam(req);
+    auto similar = [&](Analysis& a) -> absl::StatusOr<Json> {
       KINSHIP_ASSIGN_OR_RETURN(std::string id, Param(req, "id"));
       KINSHIP_ASSIGN_OR_RETURN(size_t top, SizeParam(req, "top", 10));
       KINSHIP_ASSIGN_OR_RETURN(double min_probability,
                                ProbabilityParam(req, "min_probability", 0.0));
+      KINSHIP_RETURN_IF_ERROR(BoolParam(req, "stix", false).status());
       KINSHIP_ASSIGN_OR_RETURN(std::vector<score::Match> m, a.index().Similar(id, top));
       DropLessProbable(m, min_probability);
       NameKbItems(a.kb(), m);
+      if (stix) {
+        // The titles name the incidents, read as `similar --stix` reads them.
+        IncidentGetter get = [&service](const std::string& i, Store::Detail detail) {
+          return service.WithStore([&](Store& s) { return s.GetIncident(i, detail); });
+        };
+        KINSHIP_ASSIGN_OR_RETURN(Incident query, get(id, Store::Detail::kStyle));
+        StixExport bundle(a.kb(), StixExport::Now());
+        bundle.AddSimilar(query, m, TitlesOf(get));
+        return bundle.Bundle();
+      }
       const std::vector<NamingSourceMap> names = NamingSourcesOf(service.Naming(a), id, m);
       return SimilarJson(a.index(), id, m, &names);
-    }));
+    };
+    Reply(res, service.Run(similar), stix);
   });
   svr.Get("/v1/compare", [&service](const httplib::Request& req, httplib::Response& res) {
     Reply(res, service.Run([&](Analysis& a) -> absl::StatusOr<Json> {

@@ -2,7 +2,9 @@
 // which incidents belong together.
 #include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -104,12 +106,28 @@ void PrintNoMatch(const char* candidates, const std::string& query, size_t dropp
   }
 }
 
+// Stored incidents' titles, for a STIX export.
+TitleReader StoredTitles(Store& store) {
+  return TitlesOf([&store](const std::string& id, Store::Detail detail) {
+    return store.GetIncident(id, detail);
+  });
+}
+
+// `stix`: one STIX 2.1 bundle on stdout instead (cli/stix_export.h).
 absl::Status RunSimilar(const GlobalOptions& g, const std::string& id, size_t top,
-                        double min_probability) {
+                        double min_probability, bool stix) {
+  if (stix) KINSHIP_RETURN_IF_ERROR(StixExport::NotWithJson(g.json));
   KINSHIP_ASSIGN_OR_RETURN(auto l, Analysis::Load(g, {}, {.attribution = false}));
   KINSHIP_ASSIGN_OR_RETURN(std::vector<score::Match> matches, l->index().Similar(id, top));
   const size_t dropped = DropLessProbable(matches, min_probability);
   NameKbItems(l->kb(), matches);
+  if (stix) {
+    KINSHIP_ASSIGN_OR_RETURN(Incident query, l->store().GetIncident(id, Store::Detail::kStyle));
+    StixExport bundle(l->kb(), StixExport::Now());
+    bundle.AddSimilar(query, matches, StoredTitles(l->store()));
+    std::printf("%s\n", bundle.Bundle().dump().c_str());
+    return absl::OkStatus();
+  }
   const std::vector<NamingSourceMap> names = NamingSourcesOf(StoreNaming(l->store()), id, matches);
   if (g.json) {
     PrintJsonLine(SimilarJson(l->index(), id, matches, &names));
@@ -152,14 +170,22 @@ NamingReader WithUnstored(const Incident& query, NamingReader stored) {
 // `similar --file`: the stored incidents most similar to each incident of the files, which are
 // read as ingest reads them and not stored.
 absl::Status RunSimilarFiles(const GlobalOptions& g, const std::vector<std::string>& files,
-                             const std::string& format, size_t top, double min_probability) {
+                             const std::string& format, size_t top, double min_probability,
+                             bool stix) {
+  if (stix) KINSHIP_RETURN_IF_ERROR(StixExport::NotWithJson(g.json));
   KINSHIP_ASSIGN_OR_RETURN(FileQueries q, LoadFileQueries(g, files, format));
   const Analysis& l = *q.analysis;
   const NamingReader stored = StoreNaming(q.analysis->store());
+  std::optional<StixExport> bundle;
+  if (stix) bundle.emplace(l.kb(), StixExport::Now());
   for (const Incident& inc : q.incidents) {
     std::vector<score::Match> matches = l.index().Similar(inc, top);
     const size_t dropped = DropLessProbable(matches, min_probability);
     NameKbItems(l.kb(), matches);
+    if (bundle) {
+      bundle->AddSimilar(inc, matches, StoredTitles(q.analysis->store()));
+      continue;
+    }
     const NamingReader naming = WithUnstored(inc, stored);
     const std::vector<NamingSourceMap> names = NamingSourcesOf(naming, inc.id, matches);
     if (g.json) {
@@ -173,6 +199,8 @@ absl::Status RunSimilarFiles(const GlobalOptions& g, const std::vector<std::stri
     if (matches.empty()) PrintNoMatch("stored incident", "it", dropped, min_probability);
     PrintMatches(l, matches, names);
   }
+  // Printed whole at the end, on one line: nothing is written for a run that fails half-way.
+  if (bundle) std::printf("%s\n", bundle->Bundle().dump().c_str());
   return absl::OkStatus();
 }
 
@@ -327,7 +355,7 @@ struct Args {
   size_t min_members = 2;
   size_t items = kCampaignItemsListed;
   bool attribute = true;
-  bool stix = false;  // campaigns --stix
+  bool stix = false;  // similar --stix, campaigns --stix
 };
 
 void Setup(CLI::App& app, GlobalOptions& g) {
@@ -339,14 +367,19 @@ void Setup(CLI::App& app, GlobalOptions& g) {
                   "Of those, only the matches whose same-actor probability is at least this")
       ->check(CLI::Range(0.0, 1.0));
   AddFileOptions(*sim, args->files, args->format, "Instead of an id:");
+  sim->add_flag("--stix", args->stix,
+                "Write the answer as one STIX 2.1 bundle on stdout: the incident asked about and "
+                "each match as incidents, related-to with confidence = the pair's probability x "
+                "100 and the shared evidence in its description (not with --json)");
   sim->callback([&g, args] {
     absl::Status st;
     if (args->id.empty() == args->files.empty()) {
       st = absl::InvalidArgumentError("give an incident id or --file, not both");
     } else if (!args->files.empty()) {
-      st = RunSimilarFiles(g, args->files, args->format, args->top, args->min_probability);
+      st = RunSimilarFiles(g, args->files, args->format, args->top, args->min_probability,
+                           args->stix);
     } else {
-      st = RunSimilar(g, args->id, args->top, args->min_probability);
+      st = RunSimilar(g, args->id, args->top, args->min_probability, args->stix);
     }
     g.exit_code = Finish(g, st);
   });

@@ -20,6 +20,15 @@ constexpr char kIdentityCreated[] = "2026-12-01T00:00:00.000Z";
 
 std::string Percent(double p) { return absl::StrFormat("%.0f %%", p * 100); }
 
+// A probability on STIX's 0-100 `confidence` scale; kinship's probabilities are calibrated, so
+// they are used as they are.
+int StixConfidence(double p) {
+  return static_cast<int>(std::lround(std::clamp(p, 0.0, 1.0) * 100));
+}
+
+// A number to three digits, as --json gives probabilities.
+double Rounded(double x) { return std::round(x * 1000) / 1000; }
+
 // The candidate's strongest evidence, as one sentence's list.
 std::string EvidenceText(const attrib::Candidate& c, size_t max_items) {
   std::vector<std::string> items;
@@ -147,13 +156,12 @@ std::string StixExport::AttributedTo(const std::string& key, const std::string& 
       {{"relationship_type", "attributed-to"},
        {"source_ref", source_ref},
        {"target_ref", ActorRef(top)},
-       // STIX's 0-100 scale; kinship's probability is calibrated, so it is used as it is.
-       {"confidence", static_cast<int>(std::lround(std::clamp(top.probability, 0.0, 1.0) * 100))},
+       {"confidence", StixConfidence(top.probability)},
        {"description", absl::StrCat("kinship ranks ", top.name, " (", top.actor_id, ") first of ",
                                     r.candidates.size(), " candidates, with probability ",
                                     Percent(top.probability), " (", top.likelihood,
                                     "). Evidence: ", EvidenceText(top, 8), ".")},
-       {"x_kinship_probability", std::round(top.probability * 1000) / 1000},
+       {"x_kinship_probability", Rounded(top.probability)},
        {"x_kinship_likelihood", top.likelihood}});
 }
 
@@ -207,6 +215,35 @@ void StixExport::Add(const Incident& incident, const attrib::Result& r) {
        std::move(refs));
 }
 
+void StixExport::AddSimilar(const Incident& query, const std::vector<score::Match>& matches,
+                            const std::function<std::string(const std::string&)>& title) {
+  const std::string key = absl::StrCat(now_, "|similar|", ++results_, "|", query.id);
+  const std::string query_title = query.title.empty() ? query.id : query.title;
+  const std::string query_ref = NewIncident(key, query.id, query_title);
+  for (size_t i = 0; i < matches.size(); ++i) {
+    const score::Match& m = matches[i];
+    const std::string match_key = absl::StrCat(key, "|match|", i + 1, "|", m.id);
+    std::string match_title = title(m.id);
+    if (match_title.empty()) match_title = m.id;
+    const double p = m.comparison.probability;
+    const std::string term(attrib::LikelihoodTerm(p));
+    Emit("relationship", absl::StrCat(match_key, "|related-to"),
+         {{"relationship_type", "related-to"},
+          {"source_ref", query_ref},
+          {"target_ref", NewIncident(match_key, m.id, match_title)},
+          {"confidence", StixConfidence(p)},
+          {"description",
+           absl::StrCat("kinship ranks '", match_title, "' at ", i + 1, " of ", matches.size(),
+                        " among the incidents most similar to '", query_title,
+                        "', with probability ", Percent(p), " (", term,
+                        ") that the two are one actor's work. Shared evidence, by family:\n",
+                        m.comparison.explanation.ToString(5))},
+          {"x_kinship_probability", Rounded(p)},
+          {"x_kinship_likelihood", term},
+          {"x_kinship_raw_score", Rounded(m.comparison.raw)}});
+  }
+}
+
 void StixExport::AddCampaigns(const std::vector<score::Campaign>& campaigns,
                               const std::vector<attrib::Result>* assessed,
                               const std::function<std::string(const std::string&)>& title) {
@@ -235,7 +272,7 @@ void StixExport::AddCampaign(const score::Campaign& c, const std::vector<std::st
            c.actor.empty() ? ""
                            : absl::StrCat(c.actor, " (", c.actor_votes, " of ",
                                           c.attributed_members, " members that state an actor)."))},
-      {"x_kinship_cohesion", std::round(c.cohesion * 1000) / 1000}};
+      {"x_kinship_cohesion", Rounded(c.cohesion)}};
   if (std::string t = StixTimestamp(c.first_seen); !t.empty()) campaign["first_seen"] = t;
   if (std::string t = StixTimestamp(c.last_seen); !t.empty()) campaign["last_seen"] = t;
   const std::string campaign_ref = Emit("campaign", key, std::move(campaign));

@@ -1,9 +1,11 @@
-// kinship's attributions and campaigns as a STIX 2.1 bundle (`kinship attribute --stix`,
-// `kinship campaigns --stix`), for a MISP or OpenCTI instance to import: each incident an
+// kinship's answers as a STIX 2.1 bundle (`kinship attribute --stix`, `kinship campaigns
+// --stix`, `kinship similar --stix`), for a MISP or OpenCTI instance to import: each incident an
 // `incident`, each answered actor an `intrusion-set` and an `attributed-to` relationship whose
 // `confidence` is its probability on STIX's 0-100 scale, each campaign a `campaign` its members
-// are `related-to`, and one `note` per result with the ranking, the confidence level and the
-// abstention, in separate sentences (ICD 203 keeps likelihood and confidence apart).
+// are `related-to`, each similar incident `related-to` the one asked about (`confidence`: the
+// pair's probability of one actor), and one `note` per attribution with the ranking, the
+// confidence level and the abstention, in separate sentences (ICD 203 keeps likelihood and
+// confidence apart).
 #ifndef KINSHIP_CLI_STIX_EXPORT_H_
 #define KINSHIP_CLI_STIX_EXPORT_H_
 
@@ -41,6 +43,12 @@ class StixExport {
   // `assessed` the campaign's own attribution as Add gives an incident's.
   void AddCampaign(const score::Campaign& campaign, const std::vector<std::string>& titles,
                    const attrib::Result* assessed);
+  // One `similar` answer: `query` an `incident`, each of `matches` an `incident` (`title` gives
+  // a stored incident's title by id, "" when unknown) `related-to` by it, the relationship's
+  // `confidence` the pair's probability of one actor and its `description` the shared evidence.
+  void AddSimilar(const Incident& query, const std::vector<score::Match>& matches,
+                  const std::function<std::string(const std::string&)>& title);
+
   // Every one of `campaigns` by AddCampaign, in order: `assessed` has one result per campaign
   // (null without attribution), `title` gives a member's title by id ("" when unknown).
   void AddCampaigns(const std::vector<score::Campaign>& campaigns,

@@ -241,6 +241,13 @@ NamingReader NamingOf(IncidentGetter get) {
   };
 }
 
+TitleReader TitlesOf(IncidentGetter get) {
+  return [get = std::move(get)](const std::string& id) {
+    absl::StatusOr<Incident> inc = get(id, Store::Detail::kStyle);
+    return inc.ok() ? inc->title : std::string();
+  };
+}
+
 NamingReader StoreNaming(Store& store) {
   return NamingOf([&store](const std::string& id, Store::Detail detail) {
     return store.GetIncident(id, detail);

@@ -238,7 +238,8 @@ struct Explanation {
   size_t over_correlating = 0;
   size_t over_correlation_limit = 0;
   std::vector<std::string> over_correlating_examples = {};
-  // One line per family: "indicator 7.21: ipv4:176.31.112.10 (6.90), ...", then, when some
+  // One line per family: "indicator 7.21: ipv4:176.31.112.10 (6.90), ...", an item with a name
+  // (a KB item named by NameKbItems) as "soft:S0117 XTunnel (0.87)"; then, when some
   // shared values over-correlate, "not counted: 12 over-correlating values (each held by more
   // than 100 incidents): ipv4:..., ...".
   std::string ToString(size_t max_items_per_family = 5) const;

@@ -242,6 +242,7 @@ std::string Explanation::ToString(size_t max_items_per_family) const {
     absl::StrAppend(&out, AV(FamilyName(f.family)), " ", absl::StrFormat("%.2f", f.weight), ":");
     for (size_t i = 0; i < f.items.size() && i < max_items_per_family; ++i) {
       absl::StrAppend(&out, i == 0 ? " " : ", ", f.items[i].feature,
+                      f.items[i].name.empty() ? "" : " ", f.items[i].name,
                       absl::StrFormat(" (%.2f)", f.items[i].weight));
     }
     if (f.items.size() > max_items_per_family) {

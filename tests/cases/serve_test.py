@@ -255,6 +255,11 @@ with tempfile.TemporaryDirectory() as tmp:
         check(any(o["type"] == "relationship" and o["relationship_type"] == "attributed-to"
                   for o in bundle["objects"]),
               "the Bundestag intrusion is attributed in it")
+        code, headers, bundle = request(base, "/v1/similar", id=BUNDESTAG, top=3, stix="true")
+        check(code == 200 and headers["Content-Type"] == stix_type
+              and stix_shape(bundle) == stix_shape(cli_stix(db, "similar", BUNDESTAG, "--top", "3"))
+              and [o["type"] for o in bundle["objects"]].count("relationship") == 3,
+              "GET /v1/similar?stix=true equals `kinship similar --stix` but for identifiers and times")
         for params, args in [({}, []), ({"threshold": 0.3, "attribution": "false"},
                                          ["--threshold", "0.3", "--no-attribution"])]:
             code, headers, bundle = request(base, "/v1/campaigns", stix="true", **params)
