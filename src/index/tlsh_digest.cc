@@ -50,7 +50,10 @@ inline internal::TlshBodyCounts BodyCounts(const uint8_t* x, const uint8_t* y) {
 
 namespace internal {
 
-#if defined(__x86_64__) && defined(__has_attribute)
+// Not under ThreadSanitizer: the clones' resolver runs while the loader relocates, before the
+// TSan runtime is up, and its instrumented entry crashes the program there (a TSan build of
+// kinship died at start). The plain build is then the only one.
+#if defined(__x86_64__) && defined(__has_attribute) && !defined(__SANITIZE_THREAD__)
 #if __has_attribute(target_clones)
 #define KINSHIP_POPCNT_CLONES __attribute__((target_clones("popcnt", "default")))
 #endif
