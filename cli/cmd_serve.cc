@@ -414,10 +414,13 @@ absl::StatusOr<bool> BoolParam(const httplib::Request& req, const char* name, bo
   return absl::InvalidArgumentError(absl::StrCat("'", name, "' must be true or false"));
 }
 
-// Whether the answer is asked for as a STIX bundle; an unreadable value is reported inside the
-// request (BoolParam's error, as JSON).
-bool StixParam(const httplib::Request& req) {
-  return BoolParam(req, "stix", false).value_or(false);
+// Whether the answer is asked for as a STIX bundle (stix=true); a value that is not a boolean
+// is answered with its 400 here, and std::nullopt returned.
+std::optional<bool> StixParam(const httplib::Request& req, httplib::Response& res) {
+  absl::StatusOr<bool> stix = BoolParam(req, "stix", false);
+  if (stix.ok()) return *stix;
+  Reply(res, stix.status());
+  return std::nullopt;
 }
 
 const Json& Endpoints() {
@@ -473,17 +476,17 @@ void Routes(httplib::Server& svr, Service& service, size_t max_body) {
     }));
   });
   svr.Get("/v1/similar", [&service](const httplib::Request& req, httplib::Response& res) {
-    const bool stix = StixParam(req);
+    const std::optional<bool> stix = StixParam(req, res);
+    if (!stix) return;
     auto similar = [&](Analysis& a) -> absl::StatusOr<Json> {
       KINSHIP_ASSIGN_OR_RETURN(std::string id, Param(req, "id"));
       KINSHIP_ASSIGN_OR_RETURN(size_t top, SizeParam(req, "top", 10));
       KINSHIP_ASSIGN_OR_RETURN(double min_probability,
                                ProbabilityParam(req, "min_probability", 0.0));
-      KINSHIP_RETURN_IF_ERROR(BoolParam(req, "stix", false).status());
       KINSHIP_ASSIGN_OR_RETURN(std::vector<score::Match> m, a.index().Similar(id, top));
       DropLessProbable(m, min_probability);
       NameKbItems(a.kb(), m);
-      if (stix) {
+      if (*stix) {
         // The titles name the incidents, read as `similar --stix` reads them.
         IncidentGetter get = [&service](const std::string& i, Store::Detail detail) {
           return service.WithStore([&](Store& s) { return s.GetIncident(i, detail); });
@@ -496,7 +499,7 @@ void Routes(httplib::Server& svr, Service& service, size_t max_body) {
       const std::vector<NamingSourceMap> names = NamingSourcesOf(service.Naming(a), id, m);
       return SimilarJson(a.index(), id, m, &names);
     };
-    Reply(res, service.Run(similar), stix);
+    Reply(res, service.Run(similar), *stix);
   });
   svr.Get("/v1/compare", [&service](const httplib::Request& req, httplib::Response& res) {
     Reply(res, service.Run([&](Analysis& a) -> absl::StatusOr<Json> {
@@ -509,17 +512,17 @@ void Routes(httplib::Server& svr, Service& service, size_t max_body) {
     }));
   });
   svr.Get("/v1/attribute", [&service](const httplib::Request& req, httplib::Response& res) {
-    const bool stix = StixParam(req);
+    const std::optional<bool> stix = StixParam(req, res);
+    if (!stix) return;
     auto attribute = [&](Analysis& a) -> absl::StatusOr<Json> {
       KINSHIP_ASSIGN_OR_RETURN(std::string id, Param(req, "id"));
-      KINSHIP_RETURN_IF_ERROR(BoolParam(req, "stix", false).status());
       // What attribution reads (no description, raw forms or locations), as the CLI reads it.
       KINSHIP_ASSIGN_OR_RETURN(Incident inc, service.WithStore([&](Store& s) {
         return s.GetIncident(id, Store::Detail::kAnalysis);
       }));
       attrib::Result r = a.Attribute(inc);
       NameKbItems(a.kb(), r);
-      if (stix) {
+      if (*stix) {
         StixExport bundle(a.kb(), StixExport::Now());
         bundle.Add(inc, r);
         return bundle.Bundle();
@@ -529,16 +532,16 @@ void Routes(httplib::Server& svr, Service& service, size_t max_body) {
       j.update(AttributionJson(r, &sources));
       return j;
     };
-    Reply(res, service.Run(attribute, /*style=*/true), stix);
+    Reply(res, service.Run(attribute, /*style=*/true), *stix);
   });
   // The incidents of a posted file (any format ingest reads), attributed without storing them:
   // `kinship attribute --file`'s lines as "results", with the reading's warnings. With
   // stix=true, one STIX bundle of them; the warnings are then only counted, in the
   // X-Kinship-Diagnostics header (the JSON answer lists them).
   svr.Post("/v1/attribute", [&service](const httplib::Request& req, httplib::Response& res) {
-    const bool stix = StixParam(req);
+    const std::optional<bool> stix = StixParam(req, res);
+    if (!stix) return;
     auto attribute = [&](Analysis& a) -> absl::StatusOr<Json> {
-      KINSHIP_RETURN_IF_ERROR(BoolParam(req, "stix", false).status());
       const std::string name = req.has_param("name") ? req.get_param_value("name") : "request";
       const std::string format =
           req.has_param("format") ? req.get_param_value("format") : std::string("auto");
@@ -547,7 +550,7 @@ void Routes(httplib::Server& svr, Service& service, size_t max_body) {
           std::vector<Incident> read,
           ReadUnstoredBuffer(service.Unstored(), req.body, name, format, &diagnostics));
       std::optional<StixExport> bundle;
-      if (stix) bundle.emplace(a.kb(), StixExport::Now());
+      if (*stix) bundle.emplace(a.kb(), StixExport::Now());
       Json results = Json::array();
       for (const Incident& inc : read) {
         attrib::Result r = a.Attribute(inc);
@@ -567,22 +570,22 @@ void Routes(httplib::Server& svr, Service& service, size_t max_body) {
       }
       return Json{{"results", std::move(results)}, {"diagnostics", DiagnosticsJson(diagnostics)}};
     };
-    Reply(res, service.Run(attribute, /*style=*/true), stix);
+    Reply(res, service.Run(attribute, /*style=*/true), *stix);
   });
   svr.Get("/v1/campaigns", [&service](const httplib::Request& req, httplib::Response& res) {
-    const bool stix = StixParam(req);
+    const std::optional<bool> stix = StixParam(req, res);
+    if (!stix) return;
     auto campaigns = [&](Analysis& a) -> absl::StatusOr<Json> {
       KINSHIP_ASSIGN_OR_RETURN(double threshold, ProbabilityParam(req, "threshold", 0.5, 0.01));
       KINSHIP_ASSIGN_OR_RETURN(score::Linkage linkage, LinkageParam(req));
       KINSHIP_ASSIGN_OR_RETURN(bool attribute, BoolParam(req, "attribution", true));
       KINSHIP_ASSIGN_OR_RETURN(size_t items,
                                SizeParam(req, "items", kCampaignItemsListed, 0, 1000000));
-      KINSHIP_RETURN_IF_ERROR(BoolParam(req, "stix", false).status());
-      return service.Campaigns(a, threshold, linkage, attribute, items, stix);
+      return service.Campaigns(a, threshold, linkage, attribute, items, *stix);
     };
     // Without attribution no campaign needs the naming-style classifier: no wait for it.
     const bool style = BoolParam(req, "attribution", true).value_or(true);
-    Reply(res, service.Run(campaigns, style), stix);
+    Reply(res, service.Run(campaigns, style), *stix);
   });
   svr.Get("/v1/pivot", [&service](const httplib::Request& req, httplib::Response& res) {
     Reply(res, service.Run([&](Analysis& a) -> absl::StatusOr<Json> {
