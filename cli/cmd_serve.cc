@@ -491,7 +491,7 @@ void Routes(httplib::Server& svr, Service& service, size_t max_body) {
         IncidentGetter get = [&service](const std::string& i, Store::Detail detail) {
           return service.WithStore([&](Store& s) { return s.GetIncident(i, detail); });
         };
-        KINSHIP_ASSIGN_OR_RETURN(Incident query, get(id, Store::Detail::kStyle));
+        KINSHIP_ASSIGN_OR_RETURN(Incident query, get(id, Store::Detail::kNaming));
         StixExport bundle(a.kb(), StixExport::Now());
         bundle.AddSimilar(query, m, TitlesOf(get));
         return bundle.Bundle();

@@ -122,7 +122,7 @@ absl::Status RunSimilar(const GlobalOptions& g, const std::string& id, size_t to
   const size_t dropped = DropLessProbable(matches, min_probability);
   NameKbItems(l->kb(), matches);
   if (stix) {
-    KINSHIP_ASSIGN_OR_RETURN(Incident query, l->store().GetIncident(id, Store::Detail::kStyle));
+    KINSHIP_ASSIGN_OR_RETURN(Incident query, l->store().GetIncident(id, Store::Detail::kNaming));
     StixExport bundle(l->kb(), StixExport::Now());
     bundle.AddSimilar(query, matches, StoredTitles(l->store()));
     std::printf("%s\n", bundle.Bundle().dump().c_str());
@@ -178,12 +178,13 @@ absl::Status RunSimilarFiles(const GlobalOptions& g, const std::vector<std::stri
   const NamingReader stored = StoreNaming(q.analysis->store());
   std::optional<StixExport> bundle;
   if (stix) bundle.emplace(l.kb(), StixExport::Now());
+  const TitleReader titles = StoredTitles(q.analysis->store());
   for (const Incident& inc : q.incidents) {
     std::vector<score::Match> matches = l.index().Similar(inc, top);
     const size_t dropped = DropLessProbable(matches, min_probability);
     NameKbItems(l.kb(), matches);
     if (bundle) {
-      bundle->AddSimilar(inc, matches, StoredTitles(q.analysis->store()));
+      bundle->AddSimilar(inc, matches, titles);
       continue;
     }
     const NamingReader naming = WithUnstored(inc, stored);

@@ -243,7 +243,7 @@ NamingReader NamingOf(IncidentGetter get) {
 
 TitleReader TitlesOf(IncidentGetter get) {
   return [get = std::move(get)](const std::string& id) {
-    absl::StatusOr<Incident> inc = get(id, Store::Detail::kStyle);
+    absl::StatusOr<Incident> inc = get(id, Store::Detail::kNaming);
     return inc.ok() ? inc->title : std::string();
   };
 }

@@ -88,8 +88,9 @@ using NamingReader = std::function<std::optional<score::NamingTexts>(const std::
 using IncidentGetter = std::function<absl::StatusOr<Incident>(const std::string&, Store::Detail)>;
 // Naming texts read with `get` (Store::Detail::kNaming); StoreNaming reads them from `store`.
 NamingReader NamingOf(IncidentGetter get);
-// An incident's title by id, read with `get` (Store::Detail::kStyle, the lightest read); "" when
-// it cannot be read. What a STIX export names a similar incident by.
+// An incident's title by id, read with `get` (Store::Detail::kNaming, the lightest read: the
+// incident's row and its stated names); "" when it cannot be read. What a STIX export names a
+// similar incident by.
 using TitleReader = std::function<std::string(const std::string& id)>;
 TitleReader TitlesOf(IncidentGetter get);
 NamingReader StoreNaming(Store& store);
