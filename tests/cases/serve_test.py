@@ -29,9 +29,9 @@ def check(cond, what):
         failures.append(what)
 
 
-def run(db, *args, output="--json"):
-    out = subprocess.run([BIN, "--db", db, "--quiet", output, *args], capture_output=True,
-                         text=True, timeout=120)
+def run(db, *args, json_lines=True):
+    out = subprocess.run([BIN, "--db", db, "--quiet", *(["--json"] if json_lines else []), *args],
+                         capture_output=True, text=True, timeout=120)
     if out.returncode != 0:
         raise SystemExit(f"kinship {' '.join(args)} failed ({out.returncode}): {out.stderr}")
     return [json.loads(l) for l in out.stdout.splitlines() if l.strip()]
@@ -46,8 +46,8 @@ def cli_lines(db, *args):
 
 
 def cli_stix(db, *args):
-    """The bundle `kinship ARGS --stix` prints (--quiet given twice instead of --json)."""
-    return run(db, *args, "--stix", output="--quiet")[-1]
+    """The bundle `kinship ARGS --stix` prints (without --json, which --stix refuses)."""
+    return run(db, *args, "--stix", json_lines=False)[-1]
 
 
 def request(base, path, data=None, **params):
