@@ -429,7 +429,8 @@ const Json& Endpoints() {
       {"GET /v1/incident?id=ID", "one incident (kinship show --json)"},
       {"GET /v1/similar?id=ID&top=K&stix=true|false",
        "most similar incidents, explained (kinship similar)"},
-      {"GET /v1/compare?a=ID&b=ID", "one pair scored and explained (kinship compare)"},
+      {"GET /v1/compare?a=ID&b=ID&stix=true|false",
+       "one pair scored and explained (kinship compare)"},
       {"GET /v1/attribute?id=ID&stix=true|false",
        "ranked actors, likelihood, confidence (kinship attribute; stix=true: its --stix bundle)"},
       {"POST /v1/attribute?format=F&name=N&stix=true|false",
@@ -502,14 +503,27 @@ void Routes(httplib::Server& svr, Service& service, size_t max_body) {
     Reply(res, service.Run(similar), *stix);
   });
   svr.Get("/v1/compare", [&service](const httplib::Request& req, httplib::Response& res) {
-    Reply(res, service.Run([&](Analysis& a) -> absl::StatusOr<Json> {
+    const std::optional<bool> stix = StixParam(req, res);
+    if (!stix) return;
+    auto compare = [&](Analysis& a) -> absl::StatusOr<Json> {
       KINSHIP_ASSIGN_OR_RETURN(std::string x, Param(req, "a"));
       KINSHIP_ASSIGN_OR_RETURN(std::string y, Param(req, "b"));
       KINSHIP_ASSIGN_OR_RETURN(score::Comparison c, a.index().Compare(x, y));
       NameKbItems(a.kb(), c.explanation);
+      if (*stix) {
+        // The two incidents read as `compare --stix` reads them.
+        IncidentGetter get = [&service](const std::string& i, Store::Detail detail) {
+          return service.WithStore([&](Store& s) { return s.GetIncident(i, detail); });
+        };
+        KINSHIP_ASSIGN_OR_RETURN(Incident first, get(x, Store::Detail::kNaming));
+        StixExport bundle(a.kb(), StixExport::Now());
+        bundle.AddComparison(first, y, TitlesOf(get)(y), c);
+        return bundle.Bundle();
+      }
       const NamingSourceMap names = NamingSourcesOf(service.Naming(a), x, y, c.explanation);
       return CompareJson(x, y, c, &names);
-    }));
+    };
+    Reply(res, service.Run(compare), *stix);
   });
   svr.Get("/v1/attribute", [&service](const httplib::Request& req, httplib::Response& res) {
     const std::optional<bool> stix = StixParam(req, res);

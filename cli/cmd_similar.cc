@@ -205,10 +205,20 @@ absl::Status RunSimilarFiles(const GlobalOptions& g, const std::vector<std::stri
   return absl::OkStatus();
 }
 
-absl::Status RunCompare(const GlobalOptions& g, const std::string& a, const std::string& b) {
+// `stix`: one STIX 2.1 bundle on stdout instead (cli/stix_export.h).
+absl::Status RunCompare(const GlobalOptions& g, const std::string& a, const std::string& b,
+                        bool stix) {
+  if (stix) KINSHIP_RETURN_IF_ERROR(StixExport::NotWithJson(g.json));
   KINSHIP_ASSIGN_OR_RETURN(auto l, Analysis::Load(g, {}, {.attribution = false}));
   KINSHIP_ASSIGN_OR_RETURN(score::Comparison c, l->index().Compare(a, b));
   NameKbItems(l->kb(), c.explanation);
+  if (stix) {
+    KINSHIP_ASSIGN_OR_RETURN(Incident first, l->store().GetIncident(a, Store::Detail::kNaming));
+    StixExport bundle(l->kb(), StixExport::Now());
+    bundle.AddComparison(first, b, StoredTitles(l->store())(b), c);
+    std::printf("%s\n", bundle.Bundle().dump().c_str());
+    return absl::OkStatus();
+  }
   const NamingSourceMap names = NamingSourcesOf(StoreNaming(l->store()), a, b, c.explanation);
   if (g.json) {
     PrintJsonLine(CompareJson(a, b, c, &names));
@@ -224,13 +234,24 @@ absl::Status RunCompare(const GlobalOptions& g, const std::string& a, const std:
 // `compare --file PATH B`: each incident of the file (read as ingest reads it, not stored)
 // against stored incident B, as `similar --file` explains B among its matches.
 absl::Status RunCompareFiles(const GlobalOptions& g, const std::vector<std::string>& files,
-                             const std::string& format, const std::string& b) {
+                             const std::string& format, const std::string& b, bool stix) {
+  if (stix) KINSHIP_RETURN_IF_ERROR(StixExport::NotWithJson(g.json));
   KINSHIP_ASSIGN_OR_RETURN(FileQueries q, LoadFileQueries(g, files, format));
   const Analysis& l = *q.analysis;
   const NamingReader stored = StoreNaming(q.analysis->store());
+  std::optional<StixExport> bundle;
+  std::string b_title;
+  if (stix) {
+    bundle.emplace(l.kb(), StixExport::Now());
+    b_title = StoredTitles(q.analysis->store())(b);
+  }
   for (const Incident& inc : q.incidents) {
     KINSHIP_ASSIGN_OR_RETURN(score::Comparison c, l.index().Compare(inc, b));
     NameKbItems(l.kb(), c.explanation);
+    if (bundle) {
+      bundle->AddComparison(inc, b, b_title, c);
+      continue;
+    }
     const NamingReader naming = WithUnstored(inc, stored);
     const NamingSourceMap names = NamingSourcesOf(naming, inc.id, b, c.explanation);
     if (g.json) {
@@ -246,6 +267,8 @@ absl::Status RunCompareFiles(const GlobalOptions& g, const std::vector<std::stri
     if (c.explanation.families.empty()) std::printf("  no shared evidence\n");
     PrintExplanation(c.explanation, "  ", &names);
   }
+  // Printed whole at the end, on one line: nothing is written for a run that fails half-way.
+  if (bundle) std::printf("%s\n", bundle->Bundle().dump().c_str());
   return absl::OkStatus();
 }
 
@@ -356,7 +379,7 @@ struct Args {
   size_t min_members = 2;
   size_t items = kCampaignItemsListed;
   bool attribute = true;
-  bool stix = false;  // similar --stix, campaigns --stix
+  bool stix = false;  // similar --stix, compare --stix, campaigns --stix
 };
 
 void Setup(CLI::App& app, GlobalOptions& g) {
@@ -389,16 +412,20 @@ void Setup(CLI::App& app, GlobalOptions& g) {
   cmp->add_option("a", args->a, "First incident id (with --file: the stored incident)");
   cmp->add_option("b", args->b, "Second incident id");
   AddFileOptions(*cmp, args->files, args->format, "Instead of the first id:");
+  cmp->add_flag("--stix", args->stix,
+                "Write the answer as one STIX 2.1 bundle on stdout: the two incidents, the first "
+                "related-to the second with confidence = the pair's probability x 100 and the "
+                "shared evidence in its description (not with --json)");
   cmp->callback([&g, args] {
     absl::Status st;
     if (!args->files.empty()) {
       st = args->a.empty() || !args->b.empty()
                ? absl::InvalidArgumentError("with --file, give one stored incident id")
-               : RunCompareFiles(g, args->files, args->format, args->a);
+               : RunCompareFiles(g, args->files, args->format, args->a, args->stix);
     } else if (args->a.empty() || args->b.empty()) {
       st = absl::InvalidArgumentError("give two incident ids, or --file and one");
     } else {
-      st = RunCompare(g, args->a, args->b);
+      st = RunCompare(g, args->a, args->b, args->stix);
     }
     g.exit_code = Finish(g, st);
   });

@@ -225,23 +225,44 @@ void StixExport::AddSimilar(const Incident& query, const std::vector<score::Matc
     const std::string match_key = absl::StrCat(key, "|match|", i + 1, "|", m.id);
     std::string match_title = title(m.id);
     if (match_title.empty()) match_title = m.id;
-    const double p = m.comparison.probability;
-    const std::string term(attrib::LikelihoodTerm(p));
-    Emit("relationship", absl::StrCat(match_key, "|related-to"),
-         {{"relationship_type", "related-to"},
-          {"source_ref", query_ref},
-          {"target_ref", NewIncident(match_key, m.id, match_title)},
-          {"confidence", StixConfidence(p)},
-          {"description",
-           absl::StrCat("kinship ranks '", match_title, "' at ", i + 1, " of ", matches.size(),
-                        " among the incidents most similar to '", query_title,
-                        "', with probability ", Percent(p), " (", term,
-                        ") that the two are one actor's work. Shared evidence, by family:\n",
-                        m.comparison.explanation.ToString(5))},
-          {"x_kinship_probability", Rounded(p)},
-          {"x_kinship_likelihood", term},
-          {"x_kinship_raw_score", Rounded(m.comparison.raw)}});
+    RelatedTo(absl::StrCat(match_key, "|related-to"), query_ref,
+              NewIncident(match_key, m.id, match_title), m.comparison,
+              absl::StrCat("kinship ranks '", match_title, "' at ", i + 1, " of ", matches.size(),
+                           " among the incidents most similar to '", query_title, "'"));
   }
+}
+
+void StixExport::AddComparison(const Incident& a, const std::string& b, const std::string& b_title,
+                               const score::Comparison& comparison) {
+  const std::string key = absl::StrCat(now_, "|compare|", ++results_, "|", a.id, "|", b);
+  const std::string a_title = a.title.empty() ? a.id : a.title;
+  const std::string shown_b = b_title.empty() ? b : b_title;
+  // One statement each: the order of a call's arguments is unspecified, and the bundle lists
+  // the first incident first.
+  const std::string a_ref = NewIncident(absl::StrCat(key, "|a"), a.id, a_title);
+  const std::string b_ref = NewIncident(absl::StrCat(key, "|b"), b, shown_b);
+  RelatedTo(absl::StrCat(key, "|related-to"), a_ref, b_ref, comparison,
+            absl::StrCat("kinship compares '", a_title, "' with '", shown_b, "'"));
+}
+
+void StixExport::RelatedTo(const std::string& key, const std::string& source_ref,
+                           const std::string& target_ref, const score::Comparison& c,
+                           const std::string& lead) {
+  const std::string term(attrib::LikelihoodTerm(c.probability));
+  const std::string evidence = c.explanation.ToString(5);
+  Emit("relationship", key,
+       {{"relationship_type", "related-to"},
+        {"source_ref", source_ref},
+        {"target_ref", target_ref},
+        {"confidence", StixConfidence(c.probability)},
+        {"description",
+         absl::StrCat(lead, ", with probability ", Percent(c.probability), " (", term,
+                      ") that the two are one actor's work. ",
+                      evidence.empty() ? "They share no evidence."
+                                       : absl::StrCat("Shared evidence, by family:\n", evidence))},
+        {"x_kinship_probability", Rounded(c.probability)},
+        {"x_kinship_likelihood", term},
+        {"x_kinship_raw_score", Rounded(c.raw)}});
 }
 
 void StixExport::AddCampaigns(const std::vector<score::Campaign>& campaigns,

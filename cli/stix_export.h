@@ -1,11 +1,11 @@
 // kinship's answers as a STIX 2.1 bundle (`kinship attribute --stix`, `kinship campaigns
-// --stix`, `kinship similar --stix`), for a MISP or OpenCTI instance to import: each incident an
-// `incident`, each answered actor an `intrusion-set` and an `attributed-to` relationship whose
-// `confidence` is its probability on STIX's 0-100 scale, each campaign a `campaign` its members
-// are `related-to`, each similar incident `related-to` the one asked about (`confidence`: the
-// pair's probability of one actor), and one `note` per attribution with the ranking, the
-// confidence level and the abstention, in separate sentences (ICD 203 keeps likelihood and
-// confidence apart).
+// --stix`, `kinship similar --stix`, `kinship compare --stix`), for a MISP or OpenCTI instance
+// to import: each incident an `incident`, each answered actor an `intrusion-set` and an
+// `attributed-to` relationship whose `confidence` is its probability on STIX's 0-100 scale, each
+// campaign a `campaign` its members are `related-to`, each similar (or compared) incident
+// `related-to` the one asked about (`confidence`: the pair's probability of one actor), and one
+// `note` per attribution with the ranking, the confidence level and the abstention, in separate
+// sentences (ICD 203 keeps likelihood and confidence apart).
 #ifndef KINSHIP_CLI_STIX_EXPORT_H_
 #define KINSHIP_CLI_STIX_EXPORT_H_
 
@@ -49,6 +49,12 @@ class StixExport {
   void AddSimilar(const Incident& query, const std::vector<score::Match>& matches,
                   const std::function<std::string(const std::string&)>& title);
 
+  // One `compare` answer: `a` and the stored incident `b` (titled `b_title`, "" when unknown) as
+  // `incident`s, `a` `related-to` `b` as a match of AddSimilar is to its query, whatever the
+  // probability (a low `confidence` says the two are unlikely to be one actor's).
+  void AddComparison(const Incident& a, const std::string& b, const std::string& b_title,
+                     const score::Comparison& comparison);
+
   // Every one of `campaigns` by AddCampaign, in order: `assessed` has one result per campaign
   // (null without attribution), `title` gives a member's title by id ("" when unknown).
   void AddCampaigns(const std::vector<score::Campaign>& campaigns,
@@ -76,6 +82,11 @@ class StixExport {
   // abstained (nothing is asserted then).
   std::string AttributedTo(const std::string& key, const std::string& source_ref,
                            const attrib::Result& r);
+  // The `related-to` relationship `key` of a scored pair: `confidence` its probability x 100, the
+  // description `lead`, the probability with its ICD 203 term and the shared evidence.
+  void RelatedTo(const std::string& key, const std::string& source_ref,
+                 const std::string& target_ref, const score::Comparison& c,
+                 const std::string& lead);
   // The note on `refs`: `lines`, then the ranking and the confidence level.
   void Note(const std::string& key, const std::string& abstract, std::vector<std::string> lines,
             const attrib::Result& r, nlohmann::json refs);

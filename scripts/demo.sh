@@ -69,6 +69,6 @@ cat <<TXT
 
 Where next (see README.md): kinship show ID, kinship actor APT28, kinship resolve "Fancy Bear",
 kinship attribute --unattributed, kinship --json ... for machine output, and
-kinship attribute --stix ID... (or similar --stix, campaigns --stix) for a STIX 2.1 bundle to share.
+kinship attribute --stix ID... (or similar, compare, campaigns --stix) for a STIX 2.1 bundle to share.
 The demo store is $db.
 TXT

@@ -260,6 +260,11 @@ with tempfile.TemporaryDirectory() as tmp:
               and stix_shape(bundle) == stix_shape(cli_stix(db, "similar", BUNDESTAG, "--top", "3"))
               and [o["type"] for o in bundle["objects"]].count("relationship") == 3,
               "GET /v1/similar?stix=true equals `kinship similar --stix` but for identifiers and times")
+        code, headers, bundle = request(base, "/v1/compare", a=BUNDESTAG, b=DNC, stix="true")
+        check(code == 200 and headers["Content-Type"] == stix_type
+              and stix_shape(bundle) == stix_shape(cli_stix(db, "compare", BUNDESTAG, DNC))
+              and [o["type"] for o in bundle["objects"]].count("relationship") == 1,
+              "GET /v1/compare?stix=true equals `kinship compare --stix` but for identifiers and times")
         for params, args in [({}, []), ({"threshold": 0.3, "attribution": "false"},
                                          ["--threshold", "0.3", "--no-attribution"])]:
             code, headers, bundle = request(base, "/v1/campaigns", stix="true", **params)
