@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace kinship {
@@ -100,6 +101,7 @@ struct Technique {
   std::string name;        // as given by the source, may be empty
   std::string location{};  // JSON path, "line:col", "p<page>:line:col" or "title"; may be empty
   std::string snippet{};   // reports: the text around the first mention; else empty
+  bool operator==(const Technique&) const = default;
 };
 
 // Malware or tool named by the incident.
@@ -109,6 +111,7 @@ struct Software {
   std::string kind;        // "malware", "tool" or empty
   std::string location{};  // as Technique::location
   std::string snippet{};   // as Technique::snippet
+  bool operator==(const Software&) const = default;
 };
 
 struct Victim {
@@ -133,6 +136,7 @@ struct Attribution {
   std::string source;      // who says so: "MISP galaxy threat-actor", "STIX attributed-to", org
   std::string location{};  // where the source says so (as Technique::location); may be empty
   std::string snippet{};   // reports: the attributing sentence (up to ~200 characters)
+  bool operator==(const Attribution&) const = default;
 };
 
 // An actor a report names ("unlike APT28, ..."; the attributed actor is named too): context for
@@ -143,6 +147,7 @@ struct ActorMention {
   std::string location;  // first mention: "line:col", "p<page>:line:col"
   std::string snippet;   // the text around the first mention
   int occurrences = 1;   // how often it is named
+  bool operator==(const ActorMention&) const = default;
 };
 
 struct Provenance {
@@ -153,6 +158,21 @@ struct Provenance {
   // it): with sha256 and format, what tells a file whose every incident is stored from these
   // bytes (Store::WholeFiles), which a feed pulled again need not parse.
   size_t file_incidents = 0;
+};
+
+// Prose an incident was read from, kept in the store (not read back with it: Store::Prose) so that
+// a later `kb import` reads it again with the KB's names, as an ingest with that KB would have
+// (kb::Import's re-linking): a report file's text as converted, a MISP event report's Markdown.
+struct ProseText {
+  std::string where;      // what prefixes its findings' locations: "" for a report file (its own
+                          // "line:col"), "Event.EventReport[0].content" for a MISP event report
+  std::string source;     // what its stated attributions are stated by: "report text", ...
+  std::string kind;       // extract::DocKindName: "text", "markdown", "html", "pdf"
+  std::string text;       // as the extractor read it (extract::Document::text)
+  std::string title;      // a report file's title (extract::Document::title), else ""
+  std::string self_host;  // extract::Document::self_host
+  // HTML: (text offset, source line), extract::Document::anchors, which locate its findings.
+  std::vector<std::pair<size_t, int>> anchors;
 };
 
 // Times are ISO 8601 strings ("2016-04-12" or "2016-04-12T10:00:00Z"), empty when unknown.
@@ -172,6 +192,9 @@ struct Incident {
   std::vector<Software> software;
   std::vector<ActorMention> actor_mentions;  // reports only; also kept as "actor-mention:" tags
   Provenance provenance;
+  // What the parser read as prose (report files, MISP event reports), written by Store::Ingest;
+  // Store's incident reads leave it empty (Store::Prose reads it).
+  std::vector<ProseText> prose;
 };
 
 // A problem found in an input: a value or record that was skipped or could not be canonicalised.

@@ -144,6 +144,13 @@ class Store {
   // Incident by id (its statements prepared once per store and detail). Errors: kNotFound.
   absl::StatusOr<Incident> GetIncident(const std::string& id, Detail detail = Detail::kFull);
 
+  // The prose a stored incident was read from (Incident::prose, which no incident read fills),
+  // in the order it was read; none for an unknown id or an incident stored before the store
+  // kept it (schema v8). IncidentsWithProse: the ids of the incidents that have some, in
+  // storage order. For `kb import`'s re-linking.
+  absl::StatusOr<std::vector<ProseText>> Prose(const std::string& id);
+  absl::StatusOr<std::vector<std::string>> IncidentsWithProse();
+
   // Exact correlation: which stored incidents hold canonical `value` of `type` (ids, titles and
   // first-seen dates, in insertion order), and the warninglists the value matched. An unknown
   // value holds none. `stated_only`: only incidents whose source states the value, not those

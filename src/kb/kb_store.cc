@@ -1,12 +1,14 @@
 // KnowledgeBase::Load and kb::Import: the KB's rows in the store (migration v2, kb/schema.cc).
 // The store keeps each source's parsed, unmerged records (kb_entity.source_kind = "kind/name"),
 // so re-importing one source replaces only it and the merge is redone on Load.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "ingest/report/findings.h"
@@ -141,19 +143,78 @@ bool MoveSoftwareOutOfAttributions(const KnowledgeBase& kb, Incident& incident) 
 
 namespace {
 
-// Re-resolves stated attributions, software and techniques of every stored incident, reads a
-// STIX report's description again with the KB's names (ingest::internal::DescriptionSource) and
-// the title of one that states no actor (ingest::internal::TitleSource); writes back (through
-// Store::Ingest, which replaces by id) only the incidents whose links changed.
+// Whether an item located at `location` was read from prose read under `where`: every item of a
+// report file (where ""), and of a MISP event report those located inside it.
+bool ReadFrom(std::string_view location, std::string_view where) {
+  if (where.empty()) return true;
+  return absl::StartsWith(AV(location), AV(where)) &&
+         (location.size() == where.size() || location[where.size()] == ':');
+}
+
+// Reads an incident's stored prose again with the KB's names (`names` compiled on first use),
+// as its parser read it: what the prose gave before (without these names, or with an older KB's)
+// is taken out, every piece's findings first, and the new reading's added in their place, in the
+// order an ingest adds them, so that the software, techniques, stated actors and mentions are
+// those an ingest with this KB gives, located alike. Its indicators need no names: read at
+// ingest and stored normalised, they stay and none is added.
+absl::Status RereadProse(const std::vector<ProseText>& prose, const ingest::Options& with_kb,
+                         std::shared_ptr<const extract::NameCatalog>& names, Incident& inc) {
+  const auto from_prose = [&prose](const std::string& location) {
+    return std::any_of(prose.begin(), prose.end(),
+                       [&](const ProseText& p) { return ReadFrom(location, p.where); });
+  };
+  std::erase_if(inc.attributions, [&](const Attribution& a) { return from_prose(a.location); });
+  std::erase_if(inc.techniques,
+                [&](const kinship::Technique& t) { return from_prose(t.location); });
+  std::erase_if(inc.software, [&](const kinship::Software& s) { return from_prose(s.location); });
+  absl::flat_hash_set<std::string> unmentioned;  // the tags of the mentions taken out
+  std::erase_if(inc.actor_mentions, [&](const ActorMention& m) {
+    if (!from_prose(m.location)) return false;
+    unmentioned.insert(absl::StrCat("actor-mention:", m.name));
+    return true;
+  });
+  std::erase_if(inc.tags, [&](const std::string& t) { return unmentioned.contains(t); });
+  if (!names) names = ingest::internal::ReportCatalog(with_kb);
+  for (const ProseText& p : prose) {
+    KINSHIP_ASSIGN_OR_RETURN(extract::Result read,
+                             ingest::internal::ReadProseAgain(names.get(), p));
+    read.indicators.clear();
+    ingest::internal::AddFindings(std::move(read), with_kb, p.where, p.source, inc);
+  }
+  return absl::OkStatus();
+}
+
+// Re-resolves stated attributions, software and techniques of every stored incident, reads its
+// stored prose (a report file's text, a MISP event's reports: Store::Prose) and a STIX report's
+// description again with the KB's names (ingest::internal::DescriptionSource), and the title of
+// one that states no actor (ingest::internal::TitleSource); writes back (through Store::Ingest,
+// which replaces by id) only the incidents whose links changed.
 absl::StatusOr<size_t> Relink(Store& store, const KnowledgeBase& kb) {
   std::vector<Incident> changed;
   // The KB's names, for prose: compiled when the first incident that needs them comes.
   ingest::Options with_kb;
   with_kb.kb = &kb;
   std::shared_ptr<const extract::NameCatalog> names;
+  KINSHIP_ASSIGN_OR_RETURN(std::vector<std::string> with_prose, store.IncidentsWithProse());
+  const absl::flat_hash_set<std::string> has_prose(with_prose.begin(), with_prose.end());
+  absl::Status failed;
   KINSHIP_RETURN_IF_ERROR(store.ForEachIncident([&](const Incident& stored) {
     Incident inc = stored;
-    bool dirty = MoveSoftwareOutOfAttributions(kb, inc);
+    if (has_prose.contains(inc.id)) {
+      absl::StatusOr<std::vector<ProseText>> prose = store.Prose(inc.id);
+      if (!prose.ok()) {
+        failed = prose.status();
+        return false;
+      }
+      if (absl::Status read = RereadProse(*prose, with_kb, names, inc); !read.ok()) {
+        failed =
+            absl::Status(read.code(), absl::StrCat("incident '", inc.id, "': ", read.message()));
+        return false;
+      }
+      // The prose goes back with the incident, which Store::Ingest replaces whole.
+      inc.prose = *std::move(prose);
+    }
+    MoveSoftwareOutOfAttributions(kb, inc);
     if (const std::string_view source = ingest::internal::DescriptionSource(inc);
         !source.empty() && !inc.description.empty()) {
       // Stored before this KB, its description gave only what needs no names (indicators,
@@ -164,8 +225,7 @@ absl::StatusOr<size_t> Relink(Store& store, const KnowledgeBase& kb) {
       // Its indicators were read at ingest (they need no names) and stored normalised; what
       // this adds goes back through Store::Ingest as it is, so no raw indicator is added here.
       read.indicators.clear();
-      dirty = ingest::internal::AddFindings(std::move(read), with_kb, "description", source, inc) ||
-              dirty;
+      ingest::internal::AddFindings(std::move(read), with_kb, "description", source, inc);
     }
     const std::string_view title_source = ingest::internal::TitleSource(inc);
     if (inc.attributions.empty() && !inc.title.empty() && !title_source.empty()) {
@@ -174,29 +234,37 @@ absl::StatusOr<size_t> Relink(Store& store, const KnowledgeBase& kb) {
       if (auto stated =
               ingest::internal::TitleAttribution(names.get(), inc.title, "title", title_source)) {
         inc.attributions.push_back(std::move(*stated));
-        dirty = true;
       }
     }
-    auto set = [&dirty](std::string& field, const std::string& id) {
-      if (!id.empty() && field != id) {
-        field = id;
-        dirty = true;
-      }
-    };
     auto unique = [&kb](std::string_view name, EntityType type) -> std::string {
       if (name.empty()) return {};
       std::vector<Match> m = kb.Resolve(name, type);
       return m.empty() || m.front().ambiguous ? std::string() : m.front().id;
+    };
+    auto set = [](std::string& field, const std::string& id) {
+      if (!id.empty()) field = id;
     };
     for (Attribution& a : inc.attributions)
       set(a.actor_id, unique(a.actor_name, EntityType::kActor));
     for (kinship::Software& s : inc.software) set(s.id, unique(s.name, EntityType::kSoftware));
     for (kinship::Technique& t : inc.techniques) {
       set(t.id, unique(t.id.empty() ? t.name : t.id, EntityType::kTechnique));
+      // A T-id read without a KB was stored without its name; an ingest with the KB names it.
+      if (const kinship::kb::Technique* known = t.id.empty() ? nullptr : kb.technique(t.id);
+          known != nullptr && t.name.empty()) {
+        t.name = known->name;
+      }
     }
-    if (dirty) changed.push_back(std::move(inc));
+    // Written back only when its links end different: prose read again may give what it gave
+    // before, and a stated actor the KB knows as software is moved out again each time.
+    if (inc.attributions != stored.attributions || inc.techniques != stored.techniques ||
+        inc.software != stored.software || inc.actor_mentions != stored.actor_mentions ||
+        inc.tags != stored.tags) {
+      changed.push_back(std::move(inc));
+    }
     return true;
   }));
+  KINSHIP_RETURN_IF_ERROR(failed);
   if (changed.empty()) return size_t{0};
   KINSHIP_ASSIGN_OR_RETURN(IngestSummary s, store.Ingest(changed));
   return s.incidents_updated;

@@ -174,6 +174,24 @@ constexpr std::string_view kFileIncidentsSql = R"sql(
 ALTER TABLE incident ADD COLUMN prov_incidents INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// The prose an incident was read from (ProseText: a report file's converted text, a MISP event
+// report's Markdown), which `kb import` reads again with the KB's names. Big rows: a rowid table
+// (a WITHOUT ROWID table suits small rows), its key an index. Incidents stored before have none.
+constexpr std::string_view kProseSql = R"sql(
+CREATE TABLE prose (
+  incident INTEGER NOT NULL REFERENCES incident(rowid) ON DELETE CASCADE,
+  seq INTEGER NOT NULL,
+  location TEXT NOT NULL DEFAULT '',      -- ProseText::where
+  source TEXT NOT NULL DEFAULT '',
+  kind TEXT NOT NULL DEFAULT '',
+  text TEXT NOT NULL DEFAULT '',
+  title TEXT NOT NULL DEFAULT '',
+  self_host TEXT NOT NULL DEFAULT '',
+  anchors TEXT NOT NULL DEFAULT '',       -- "offset:line" pairs joined by spaces
+  UNIQUE (incident, seq)
+);
+)sql";
+
 absl::Status UpgradeToV4(Db& db) {
   KINSHIP_ASSIGN_OR_RETURN(
       Statement gaps,
@@ -200,6 +218,7 @@ const std::vector<Migration>& Migrations() {
       {5, "generation", kGenerationSql},
       {6, "write-journal", kJournalSql},
       {7, "file-incidents", kFileIncidentsSql},
+      {8, "prose", kProseSql},
   };
   return *kMigrations;
 }

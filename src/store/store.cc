@@ -11,6 +11,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -38,6 +39,26 @@ std::vector<std::string> Split(std::string_view joined) {
 absl::Status Annotate(const absl::Status& s, std::string_view what) {
   if (s.ok()) return s;
   return absl::Status(s.code(), absl::StrCat(AV(what), ": ", s.message()));
+}
+
+// ProseText::anchors in the prose table: "offset:line" pairs joined by spaces.
+std::string AnchorsText(const std::vector<std::pair<size_t, int>>& anchors) {
+  return absl::StrJoin(anchors, " ", [](std::string* out, const std::pair<size_t, int>& a) {
+    absl::StrAppend(out, a.first, ":", a.second);
+  });
+}
+
+absl::StatusOr<std::vector<std::pair<size_t, int>>> AnchorsOf(std::string_view text) {
+  std::vector<std::pair<size_t, int>> out;
+  for (absl::string_view pair : absl::StrSplit(AV(text), ' ', absl::SkipEmpty())) {
+    std::pair<absl::string_view, absl::string_view> parts = absl::StrSplit(pair, ':');
+    std::pair<size_t, int> a;
+    if (!absl::SimpleAtoi(parts.first, &a.first) || !absl::SimpleAtoi(parts.second, &a.second)) {
+      return absl::DataLossError(absl::StrCat("prose anchors: '", pair, "' is not offset:line"));
+    }
+    out.push_back(a);
+  }
+  return out;
 }
 
 }  // namespace
@@ -201,10 +222,10 @@ class FirstLoadJournal {
 };
 
 // Takes a stored incident out: its value_incidents entries, its indicator rows (the id range
-// [indicator_first, + indicator_count) of its incident row), its techniques, software, attributions
-// and actor mentions, then the incident row. Children are deleted explicitly, as ingest runs with
-// foreign keys off and nothing cascades. Used by ingest to replace an incident and by
-// Store::Remove.
+// [indicator_first, + indicator_count) of its incident row), its techniques, software,
+// attributions, actor mentions and prose, then the incident row. Children are deleted explicitly,
+// as ingest runs with foreign keys off and nothing cascades. Used by ingest to replace an incident
+// and by Store::Remove.
 class IncidentDeleter {
  public:
   static absl::StatusOr<IncidentDeleter> Make(store::Db& db) {
@@ -217,7 +238,8 @@ class IncidentDeleter {
         db.Prepare("SELECT rowid, indicator_first, indicator_count, prov_sha256, prov_format, "
                    "prov_incidents FROM incident WHERE id = ?"));
     IncidentDeleter d(std::move(unlink), std::move(indicators), std::move(find));
-    for (std::string_view table : {"technique", "software", "attribution", "actor_mention"}) {
+    for (std::string_view table :
+         {"technique", "software", "attribution", "actor_mention", "prose"}) {
       KINSHIP_ASSIGN_OR_RETURN(
           Statement s, db.Prepare(absl::StrCat("DELETE FROM ", AV(table), " WHERE incident = ?")));
       d.rows_.push_back(std::move(s));
@@ -391,6 +413,10 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next, Inge
       Statement insert_mention,
       db.Prepare("INSERT INTO actor_mention (incident, seq, name, id, location, snippet, "
                  "occurrences) VALUES (?,?,?,?,?,?,?)"));
+  KINSHIP_ASSIGN_OR_RETURN(
+      Statement insert_prose,
+      db.Prepare("INSERT INTO prose (incident, seq, location, source, kind, text, title, "
+                 "self_host, anchors) VALUES (?,?,?,?,?,?,?,?,?)"));
 
   // (type, value) -> value id: avoids a statement per repeated value. Slots are kept small (24
   // bytes) because at 10 M indicators probing this map is the writer's largest cost after SQLite
@@ -546,6 +572,12 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next, Inge
         KINSHIP_RETURN_IF_ERROR(insert_mention.RunWith(rowid, seq++, m.name, m.id, m.location,
                                                        m.snippet,
                                                        static_cast<int64_t>(m.occurrences)));
+      }
+      seq = 0;
+      for (const ProseText& p : inc.prose) {
+        KINSHIP_RETURN_IF_ERROR(insert_prose.RunWith(rowid, seq++, p.where, p.source, p.kind,
+                                                     p.text, p.title, p.self_host,
+                                                     AnchorsText(p.anchors)));
       }
     }
     // Pending rows point into this batch, which the caller may free once `next()` is called.
@@ -892,6 +924,43 @@ absl::StatusOr<Incident> Store::GetIncident(const std::string& id, Detail detail
   Incident inc;
   KINSHIP_RETURN_IF_ERROR(g.reader.Read(g.by_id, inc));
   return inc;
+}
+
+absl::StatusOr<std::vector<std::string>> Store::IncidentsWithProse() {
+  KINSHIP_ASSIGN_OR_RETURN(
+      Statement s,
+      impl_->db().Prepare("SELECT id FROM incident WHERE rowid IN (SELECT incident FROM prose) "
+                          "ORDER BY rowid"));
+  std::vector<std::string> out;
+  while (true) {
+    KINSHIP_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(s.ColumnString(0));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<ProseText>> Store::Prose(const std::string& id) {
+  KINSHIP_ASSIGN_OR_RETURN(
+      Statement s, impl_->db().Prepare("SELECT location, source, kind, text, title, self_host, "
+                                       "anchors FROM prose WHERE incident = (SELECT rowid FROM "
+                                       "incident WHERE id = ?) ORDER BY seq"));
+  s.Bind(1, id);
+  std::vector<ProseText> out;
+  while (true) {
+    KINSHIP_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    ProseText p;
+    p.where = s.ColumnString(0);
+    p.source = s.ColumnString(1);
+    p.kind = s.ColumnString(2);
+    p.text = s.ColumnString(3);
+    p.title = s.ColumnString(4);
+    p.self_host = s.ColumnString(5);
+    KINSHIP_ASSIGN_OR_RETURN(p.anchors, AnchorsOf(s.ColumnText(6)));
+    out.push_back(std::move(p));
+  }
+  return out;
 }
 
 namespace {

@@ -92,9 +92,72 @@ TEST(Store, CreatesAndMigratesToLatestSchema) {
   ASSERT_TRUE(store.ok()) << store.status();
   auto stats = (*store)->Stats();
   ASSERT_TRUE(stats.ok());
-  EXPECT_EQ(stats->schema_version, 7);
+  EXPECT_EQ(stats->schema_version, 8);
   EXPECT_EQ(stats->schema_version, store::LatestSchemaVersion());
   EXPECT_EQ(stats->incidents, 0u);
+}
+
+// The prose an incident was read from is kept beside it (for kb import to read again), read
+// only by Store::Prose, replaced with the incident and taken out with it.
+TEST(Store, KeepsProseBesideItsIncidentAndTakesItOutWithIt) {
+  auto store = Store::Open(FreshPath("prose.db"));
+  ASSERT_TRUE(store.ok()) << store.status();
+  std::vector<Incident> batch = {Sample("p1"), Sample("p2")};
+  ProseText html;
+  html.source = "report text";
+  html.kind = "html";
+  html.text = "# Heading\n\nCarried out by Sofacy.\n";
+  html.title = "Heading";
+  html.self_host = "example.org";
+  html.anchors = {{0, 9}, {11, 12}};
+  ProseText md;
+  md.where = "Event.EventReport[1].content";
+  md.source = "MISP event report";
+  md.kind = "markdown";
+  md.text = "CHOPSTICK beacons.";
+  batch[0].prose = {html, md};
+  ASSERT_TRUE((*store)->Ingest(batch).ok());
+
+  auto prose = (*store)->Prose("p1");
+  ASSERT_TRUE(prose.ok()) << prose.status();
+  ASSERT_EQ(prose->size(), 2u);
+  EXPECT_EQ((*prose)[0].where, "");
+  EXPECT_EQ((*prose)[0].source, "report text");
+  EXPECT_EQ((*prose)[0].kind, "html");
+  EXPECT_EQ((*prose)[0].text, html.text);
+  EXPECT_EQ((*prose)[0].title, "Heading");
+  EXPECT_EQ((*prose)[0].self_host, "example.org");
+  EXPECT_EQ((*prose)[0].anchors, html.anchors);
+  EXPECT_EQ((*prose)[1].where, "Event.EventReport[1].content");
+  EXPECT_EQ((*prose)[1].text, "CHOPSTICK beacons.");
+  EXPECT_THAT(*(*store)->IncidentsWithProse(), ElementsAre("p1"));
+  // No incident read carries it.
+  auto read = (*store)->GetIncident("p1");
+  ASSERT_TRUE(read.ok());
+  EXPECT_THAT(read->prose, IsEmpty());
+  EXPECT_THAT(*(*store)->Prose("p2"), IsEmpty());
+  EXPECT_THAT(*(*store)->Prose("absent"), IsEmpty());
+
+  // Replaced with the incident: the new version's prose, not both.
+  std::vector<Incident> again = {Sample("p1")};
+  again[0].provenance.sha256 = "cd34";
+  again[0].prose = {md};
+  ASSERT_TRUE((*store)->Ingest(again).ok());
+  prose = (*store)->Prose("p1");
+  ASSERT_EQ(prose->size(), 1u);
+  EXPECT_EQ((*prose)[0].kind, "markdown");
+
+  ASSERT_TRUE((*store)->Remove({"p1"}).ok());
+  EXPECT_THAT(*(*store)->Prose("p1"), IsEmpty());
+  EXPECT_THAT(*(*store)->IncidentsWithProse(), IsEmpty());
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((*store)->path().c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* count = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT count(*) FROM prose", -1, &count, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(count), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(count, 0), 0) << "a removed incident's prose is left behind";
+  sqlite3_finalize(count);
+  sqlite3_close(db);
 }
 
 TEST(Store, MissingStoreWithoutCreateIsNotFound) {

@@ -31,6 +31,9 @@ namespace kinship::ingest {
 namespace {
 
 namespace dom = simdjson::dom;
+// What an event report's stated attributions are stated by.
+constexpr char kEventReportSource[] = "MISP event report";
+
 using internal::MispTypeKind;
 using internal::MispTypeMapping;
 
@@ -310,15 +313,21 @@ absl::Status MispParser::ForEachLiveObject(
 }
 
 absl::Status MispParser::ParseEventReports(dom::object ev, const std::string& path, Incident& inc) {
-  return ForEachLiveObject(ev, path, "EventReport", "event reports", "an event report",
-                           [&](dom::object report, const std::string& rpath) {
-                             std::string content = StringField(report, "content");
-                             if (content.empty()) return absl::OkStatus();
-                             internal::AddFindings(
-                                 internal::ReadMarkdownProse(Catalog(), std::move(content)),
-                                 options_, Join(rpath, "content"), "MISP event report", inc);
-                             return absl::OkStatus();
-                           });
+  return ForEachLiveObject(
+      ev, path, "EventReport", "event reports", "an event report",
+      [&](dom::object report, const std::string& rpath) {
+        std::string content = StringField(report, "content");
+        if (content.empty()) return absl::OkStatus();
+        const std::string where = Join(rpath, "content");
+        internal::AddFindings(internal::ReadMarkdownProse(Catalog(), content), options_, where,
+                              kEventReportSource, inc);
+        // Kept, for a later `kb import` to read it with its names.
+        extract::Document doc;
+        doc.kind = extract::DocKind::kMarkdown;
+        doc.text = std::move(content);
+        inc.prose.push_back(internal::ProseOf(std::move(doc), where, kEventReportSource));
+        return absl::OkStatus();
+      });
 }
 
 const extract::NameCatalog* MispParser::Catalog() {

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "absl/status/statusor.h"
 #include "kinship/extract.h"
 #include "kinship/ingest.h"
 #include "kinship/model.h"
@@ -44,6 +45,16 @@ std::optional<Attribution> TitleAttribution(const extract::NameCatalog* catalog,
 // STIX report's or grouping's description (plain text or Markdown; Markdown reads plain text as
 // it is). For those parsers and for kb import's re-linking of reports stored before the KB.
 extract::Result ReadMarkdownProse(const extract::NameCatalog* catalog, std::string text);
+
+// The prose `doc` as the store keeps it (Incident::prose): its findings located with `where`
+// before their own places, its attributions stated by `source`.
+ProseText ProseOf(extract::Document doc, std::string where, std::string source);
+
+// What stored prose says read again with `catalog` (may be null), as the document it was read
+// from was (the same kind, text, title and HTML anchors, so the same locations). kDataLoss for
+// a kind kinship does not write.
+absl::StatusOr<extract::Result> ReadProseAgain(const extract::NameCatalog* catalog,
+                                               const ProseText& prose);
 
 // The source of a STIX report's or grouping's name attribution, by the object's type ("STIX
 // report name", "STIX grouping name"); empty for any other type.

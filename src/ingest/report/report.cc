@@ -205,6 +205,41 @@ extract::Result ReadMarkdownProse(const extract::NameCatalog* catalog, std::stri
   return extract::Extractor(catalog).Extract(doc);
 }
 
+ProseText ProseOf(extract::Document doc, std::string where, std::string source) {
+  ProseText p;
+  p.where = std::move(where);
+  p.source = std::move(source);
+  p.kind = std::string(extract::DocKindName(doc.kind));
+  p.text = std::move(doc.text);
+  p.title = std::move(doc.title);
+  p.self_host = std::move(doc.self_host);
+  for (const extract::Document::Anchor& a : doc.anchors) {
+    p.anchors.emplace_back(a.text_offset, a.source_line);
+  }
+  return p;
+}
+
+absl::StatusOr<extract::Result> ReadProseAgain(const extract::NameCatalog* catalog,
+                                               const ProseText& prose) {
+  extract::Document doc;
+  if (prose.kind == "text") {
+    doc.kind = extract::DocKind::kText;
+  } else if (prose.kind == "markdown") {
+    doc.kind = extract::DocKind::kMarkdown;
+  } else if (prose.kind == "html") {
+    doc.kind = extract::DocKind::kHtml;
+  } else if (prose.kind == "pdf") {
+    doc.kind = extract::DocKind::kPdf;
+  } else {
+    return absl::DataLossError(absl::StrCat("stored prose of kind '", prose.kind, "'"));
+  }
+  doc.text = prose.text;
+  doc.title = prose.title;
+  doc.self_host = prose.self_host;
+  for (const auto& [offset, line] : prose.anchors) doc.anchors.push_back({offset, line});
+  return extract::Extractor(catalog).Extract(doc);
+}
+
 std::string_view StixDescriptionSource(std::string_view type) {
   if (type == "report") return "STIX report description";
   if (type == "grouping") return "STIX grouping description";
@@ -240,6 +275,7 @@ absl::StatusOr<ParseOutput> ParseReport(std::string_view content, std::string_vi
   inc.provenance.format = "report";
   const bool truncated = r.indicators.size() >= limits::kMaxIndicatorsPerIncident;
   internal::AddFindings(std::move(r), options, "", "report text", inc);
+  inc.prose.push_back(internal::ProseOf(*std::move(doc), "", "report text"));
 
   ParseOutput out;
   out.incidents.push_back(std::move(inc));
