@@ -216,10 +216,10 @@ absl::StatusOr<size_t> Relink(Store& store, const KnowledgeBase& kb) {
     }
     MoveSoftwareOutOfAttributions(kb, inc);
     if (const std::string_view source = ingest::internal::DescriptionSource(inc);
-        !source.empty() && !inc.description.empty()) {
-      // Stored before this KB, its description gave only what needs no names (indicators,
-      // T-ids, APT-shaped actors): the software and actors it names are read now, as an ingest
-      // with the KB reads them (located "description:line:col"), before the title rule.
+        !source.empty() && !inc.description.empty() && !has_prose.contains(inc.id)) {
+      // Stored before the store kept prose (schema v8), a STIX report's description is read
+      // from the description column: the software and actors it names are added, located
+      // "description:line:col" (its JSON path is not stored), before the title rule.
       if (!names) names = ingest::internal::ReportCatalog(with_kb);
       extract::Result read = ingest::internal::ReadMarkdownProse(names.get(), inc.description);
       // Its indicators were read at ingest (they need no names) and stored normalised; what

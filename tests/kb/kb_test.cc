@@ -3,11 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
 #include "kb/internal.h"
+#include "kinship/ingest.h"
 #include "kinship/store.h"
 #include "testing/data.h"
 
@@ -132,6 +134,120 @@ TEST(KbImport, TruncatedFileLeavesPreviousKbIntact) {
   EXPECT_EQ(kb->sources().size(), 2u);
   EXPECT_EQ(kb->Resolve("STRONTIUM").front().id, "G0007");
   EXPECT_EQ(kb->technique("T1066")->revoked_by, "T1027");
+}
+
+// What re-linking reads again: the links of an incident (the fields prose gives).
+struct Links {
+  std::vector<Attribution> attributions;
+  std::vector<kinship::Software> software;
+  std::vector<kinship::Technique> techniques;
+  std::vector<ActorMention> mentions;
+  std::vector<std::string> tags;
+  bool operator==(const Links&) const = default;
+};
+std::string Describe(const Incident& inc) {
+  std::string out;
+  for (const Attribution& a : inc.attributions)
+    out += "attr " + a.actor_id + "@" + a.location + " ";
+  for (const kinship::Software& x : inc.software) out += "soft " + x.id + "@" + x.location + " ";
+  for (const kinship::Technique& t : inc.techniques)
+    out += "tech " + t.id + ":" + t.name + "@" + t.location + " ";
+  for (const ActorMention& m : inc.actor_mentions)
+    out += "mention " + m.id + "@" + m.location + " ";
+  for (const std::string& t : inc.tags) out += "tag " + t + " ";
+  return out;
+}
+Links LinksOf(const Incident& inc) {
+  return {inc.attributions, inc.software, inc.techniques, inc.actor_mentions, inc.tags};
+}
+
+// A report file read before the KB: its kept prose is read again by the import, and the incident
+// ends with the links an ingest with the KB gives it, located alike; what the shape-only reading
+// gave and the KB-aware one does not is gone (a revoked T-id beside its replacement), and a
+// second import rewrites nothing.
+TEST(KbImport, ReadsStoredProseAgainAsAnIngestWithTheKbWould) {
+  const std::string dir = testing::TempDir() + "/prose";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  Write(dir + "/a.json", kBundle);
+  const std::string note =
+      "Intrusion note\n\nThe implant was X-Agent, and the operators relied on T1066 and T1027.\n"
+      "We assess that the intrusion was carried out by Sofacy.\n";
+  auto late = Store::Open(dir + "/late.db");
+  ASSERT_TRUE(late.ok()) << late.status();
+  auto read = ingest::ParseReport(note, "note.txt", {});
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_EQ(read->incidents.size(), 1u);
+  ASSERT_EQ(read->incidents[0].prose.size(), 1u);
+  const std::string id = read->incidents[0].id;
+  ASSERT_TRUE((*late)->Ingest(read->incidents).ok());
+  auto before = (*late)->GetIncident(id);
+  ASSERT_TRUE(before.ok());
+  EXPECT_TRUE(before->software.empty());
+  EXPECT_TRUE(before->attributions.empty());
+  EXPECT_EQ(before->techniques.size(), 2u);  // T1066 and T1027, unresolved
+
+  auto sum = Import(**late, {dir + "/a.json"});
+  ASSERT_TRUE(sum.ok()) << sum.status();
+  EXPECT_EQ(sum->incidents_relinked, 1u);
+  auto after = (*late)->GetIncident(id);
+  ASSERT_TRUE(after.ok());
+
+  auto first = Store::Open(dir + "/first.db");
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_TRUE(Import(**first, {dir + "/a.json"}).ok());
+  auto kb = KnowledgeBase::Load(**first);
+  ASSERT_TRUE(kb.ok()) << kb.status();
+  ingest::Options with_kb;
+  with_kb.kb = &*kb;
+  auto read_with_kb = ingest::ParseReport(note, "note.txt", with_kb);
+  ASSERT_TRUE(read_with_kb.ok()) << read_with_kb.status();
+  ASSERT_TRUE((*first)->Ingest(read_with_kb->incidents).ok());
+  auto reference = (*first)->GetIncident(id);
+  ASSERT_TRUE(reference.ok());
+
+  EXPECT_TRUE(LinksOf(*after) == LinksOf(*reference)) << Describe(*after) << "\n"
+                                                      << Describe(*reference);
+  ASSERT_EQ(after->software.size(), 1u);
+  EXPECT_EQ(after->software[0].id, "S0023");
+  EXPECT_EQ(after->software[0].location, reference->software[0].location);
+  ASSERT_EQ(after->attributions.size(), 1u);
+  EXPECT_EQ(after->attributions[0].actor_id, "G0007");
+  ASSERT_EQ(after->techniques.size(), 1u);  // T1066 followed its replacement, T1027
+  EXPECT_EQ(after->techniques[0].id, "T1027");
+  EXPECT_EQ(after->techniques[0].name, "New");
+  EXPECT_EQ((*late)->Prose(id)->size(), 1u) << "the prose goes back with the incident";
+
+  auto again = Import(**late, {dir + "/a.json"});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->incidents_relinked, 0u);
+}
+
+// A STIX report stored before the store kept prose: its description column is read instead
+// (located "description:line:col", since its place in the bundle was not kept).
+TEST(KbImport, ReadsTheDescriptionOfAReportStoredWithoutProse) {
+  const std::string dir = testing::TempDir() + "/noprose";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  Write(dir + "/a.json", kBundle);
+  auto store = Store::Open(dir + "/kb.db");
+  ASSERT_TRUE(store.ok()) << store.status();
+  std::vector<Incident> old(1);
+  old[0].id = "report--00000000-0000-4000-8000-000000000001";
+  old[0].title = "Phishing wave";
+  old[0].description = "The wave was carried out by Sofacy, with X-Agent.";
+  old[0].provenance = {"old.json", "stix", "ab"};
+  ASSERT_TRUE((*store)->Ingest(old).ok());
+  auto sum = Import(**store, {dir + "/a.json"});
+  ASSERT_TRUE(sum.ok()) << sum.status();
+  EXPECT_EQ(sum->incidents_relinked, 1u);
+  auto inc = (*store)->GetIncident(old[0].id);
+  ASSERT_TRUE(inc.ok());
+  ASSERT_EQ(inc->attributions.size(), 1u);
+  EXPECT_EQ(inc->attributions[0].actor_id, "G0007");
+  EXPECT_EQ(inc->attributions[0].location.substr(0, 12), "description:");
+  ASSERT_EQ(inc->software.size(), 1u);
+  EXPECT_EQ(inc->software[0].id, "S0023");
 }
 
 }  // namespace

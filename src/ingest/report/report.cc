@@ -94,9 +94,13 @@ bool AddFindings(extract::Result r, const Options& options, std::string_view whe
     tech.name = std::move(t.name);
     tech.location = at(t.location);
     tech.snippet = std::move(t.snippet);
-    // Revoked ids follow their replacement; names become ids.
+    // Revoked ids follow their replacement, and take its name (the catalog names current
+    // techniques only); names become ids.
     if (std::string id = ResolveId(options.kb, t.id, kb::EntityType::kTechnique); !id.empty()) {
       tech.id = id;
+      if (const kb::Technique* known = options.kb->technique(id); known && tech.name.empty()) {
+        tech.name = known->name;
+      }
     }
     bool dup = false;
     for (const Technique& have : inc.techniques) dup = dup || have.id == tech.id;

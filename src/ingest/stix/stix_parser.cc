@@ -686,9 +686,15 @@ absl::StatusOr<ParseOutput> StixParser::Parse() {
       // The description is often the report's own prose (a vendor's summary, or the whole
       // article an OpenCTI import kept): read as a MISP event report is, adding what the objects
       // do not already say, each item located in it ("objects[3].description:2:14").
-      internal::AddFindings(internal::ReadMarkdownProse(names(), inc.description), options_,
-                            absl::StrCat(obj.path, ".description"),
-                            internal::StixDescriptionSource(obj.type), inc);
+      std::string where = absl::StrCat(obj.path, ".description");
+      const std::string_view source = internal::StixDescriptionSource(obj.type);
+      internal::AddFindings(internal::ReadMarkdownProse(names(), inc.description), options_, where,
+                            source, inc);
+      // Kept as prose too, for a later `kb import` to read with its names, located alike.
+      extract::Document doc;
+      doc.kind = extract::DocKind::kMarkdown;
+      doc.text = inc.description;
+      inc.prose.push_back(internal::ProseOf(std::move(doc), std::move(where), std::string(source)));
     }
     incident_of[i] = out_.incidents.size();
     members_of.push_back(std::move(members));
