@@ -144,7 +144,7 @@ bool MoveSoftwareOutOfAttributions(const KnowledgeBase& kb, Incident& incident) 
 namespace {
 
 // Whether an item located at `location` was read from prose read under `where`: every item of a
-// report file (where ""), and of a MISP event report those located inside it.
+// report file (where ""), and of a MISP event report or a STIX description those located in it.
 bool ReadFrom(std::string_view location, std::string_view where) {
   if (where.empty()) return true;
   return absl::StartsWith(AV(location), AV(where)) &&
@@ -185,10 +185,11 @@ absl::Status RereadProse(const std::vector<ProseText>& prose, const ingest::Opti
 }
 
 // Re-resolves stated attributions, software and techniques of every stored incident, reads its
-// stored prose (a report file's text, a MISP event's reports: Store::Prose) and a STIX report's
-// description again with the KB's names (ingest::internal::DescriptionSource), and the title of
-// one that states no actor (ingest::internal::TitleSource); writes back (through Store::Ingest,
-// which replaces by id) only the incidents whose links changed.
+// stored prose again with the KB's names (a report file's text, a MISP event's reports, a STIX
+// report's description: Store::Prose; for a STIX report stored before the store kept prose, its
+// description column, ingest::internal::DescriptionSource), and the title of one that states no
+// actor (ingest::internal::TitleSource); writes back (through Store::Ingest, which replaces by
+// id) only the incidents whose links changed.
 absl::StatusOr<size_t> Relink(Store& store, const KnowledgeBase& kb) {
   std::vector<Incident> changed;
   // The KB's names, for prose: compiled when the first incident that needs them comes.
@@ -228,6 +229,15 @@ absl::StatusOr<size_t> Relink(Store& store, const KnowledgeBase& kb) {
       ingest::internal::AddFindings(std::move(read), with_kb, "description", source, inc);
     }
     const std::string_view title_source = ingest::internal::TitleSource(inc);
+    // A title states an actor only for an incident that states none otherwise, as at ingest: an
+    // actor its prose now states (a name this KB adds) replaces the title's, which an earlier
+    // import may have added. (A report file's title and text are one source, read again whole.)
+    if (!title_source.empty() &&
+        std::any_of(inc.attributions.begin(), inc.attributions.end(),
+                    [&](const Attribution& a) { return a.source != title_source; })) {
+      std::erase_if(inc.attributions,
+                    [&](const Attribution& a) { return a.source == title_source; });
+    }
     if (inc.attributions.empty() && !inc.title.empty() && !title_source.empty()) {
       // Stored before this KB: a title naming one of its actors now states it, as at ingest.
       if (!names) names = ingest::internal::ReportCatalog(with_kb);

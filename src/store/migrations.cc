@@ -175,7 +175,8 @@ ALTER TABLE incident ADD COLUMN prov_incidents INTEGER NOT NULL DEFAULT 0;
 )sql";
 
 // The prose an incident was read from (ProseText: a report file's converted text, a MISP event
-// report's Markdown), which `kb import` reads again with the KB's names. Big rows: a rowid table
+// report's Markdown, a STIX report's description), which `kb import` reads again with the KB's
+// names. Big rows: a rowid table
 // (a WITHOUT ROWID table suits small rows), its key an index. Incidents stored before have none.
 constexpr std::string_view kProseSql = R"sql(
 CREATE TABLE prose (

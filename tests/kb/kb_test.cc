@@ -223,6 +223,55 @@ TEST(KbImport, ReadsStoredProseAgainAsAnIngestWithTheKbWould) {
   EXPECT_EQ(again->incidents_relinked, 0u);
 }
 
+// A MISP event whose title names APT28 and whose report names an actor only a later source
+// knows: the first import gives the title's actor (the event states none it knows), the second
+// reads the report again and its actor replaces the title's, as an ingest with both gives.
+TEST(KbImport, AnActorTheProseNowStatesReplacesTheTitles) {
+  const std::string dir = testing::TempDir() + "/title";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  Write(dir + "/a.json", kBundle);
+  Write(dir + "/h.json", R"({"type":"threat-actor","uuid":"h","version":1,"values":[
+{"value":"Hexane","uuid":"c3","meta":{}}]})");
+  const std::string event = R"({"Event":{"uuid":"7a1d2c3b-5a49-4c87-9e6d-0a1b2c3d4e5f",
+ "info":"APT28 phishing wave","EventReport":[{"name":"Note",
+ "content":"We assess that the wave was carried out by Hexane."}]}})";
+  auto store = Store::Open(dir + "/late.db");
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto read = ingest::ParseMisp(event, "event.json", {});
+  ASSERT_TRUE(read.ok()) << read.status();
+  const std::string id = read->incidents.at(0).id;
+  ASSERT_TRUE((*store)->Ingest(read->incidents).ok());
+  ASSERT_TRUE(Import(**store, {dir + "/a.json"}).ok());
+  auto inc = (*store)->GetIncident(id);
+  ASSERT_TRUE(inc.ok());
+  ASSERT_EQ(inc->attributions.size(), 1u);
+  EXPECT_EQ(inc->attributions[0].actor_id, "G0007");
+  EXPECT_EQ(inc->attributions[0].source, "MISP event title");
+
+  auto sum = Import(**store, {dir + "/h.json"});
+  ASSERT_TRUE(sum.ok()) << sum.status();
+  EXPECT_EQ(sum->incidents_relinked, 1u);
+  inc = (*store)->GetIncident(id);
+  ASSERT_TRUE(inc.ok());
+  ASSERT_EQ(inc->attributions.size(), 1u) << Describe(*inc);
+  EXPECT_EQ(inc->attributions[0].actor_name, "Hexane");
+  EXPECT_EQ(inc->attributions[0].source, "MISP event report");
+
+  auto first = Store::Open(dir + "/first.db");
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_TRUE(Import(**first, {dir + "/a.json", dir + "/h.json"}).ok());
+  auto kb = KnowledgeBase::Load(**first);
+  ASSERT_TRUE(kb.ok()) << kb.status();
+  ingest::Options with_kb;
+  with_kb.kb = &*kb;
+  auto read_with_kb = ingest::ParseMisp(event, "event.json", with_kb);
+  ASSERT_TRUE(read_with_kb.ok()) << read_with_kb.status();
+  EXPECT_TRUE(LinksOf(*inc) == LinksOf(read_with_kb->incidents.at(0)))
+      << Describe(*inc) << "\n"
+      << Describe(read_with_kb->incidents.at(0));
+}
+
 // A STIX report stored before the store kept prose: its description column is read instead
 // (located "description:line:col", since its place in the bundle was not kept).
 TEST(KbImport, ReadsTheDescriptionOfAReportStoredWithoutProse) {
