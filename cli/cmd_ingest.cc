@@ -480,13 +480,19 @@ absl::Status RunStats(GlobalOptions& g) {
                    {"incidents", s.incidents},
                    {"indicators", s.indicators},
                    {"distinct_values", s.distinct_values},
-                   {"warninglists", s.warninglists}});
+                   {"warninglists", s.warninglists},
+                   {"prose_texts", s.prose_texts},
+                   {"prose_bytes", s.prose_bytes}});
   } else {
     std::printf(
         "%s (schema v%d): %zu incidents, %zu indicators, %zu distinct values, %zu "
         "warninglists\n",
         s.path.c_str(), s.schema_version, s.incidents, s.indicators, s.distinct_values,
         s.warninglists);
+    if (s.prose_texts > 0) {
+      std::printf("prose kept for kb import to read again: %zu texts, %.1f MB\n", s.prose_texts,
+                  static_cast<double>(s.prose_bytes) / 1e6);
+    }
   }
   return absl::OkStatus();
 }

@@ -83,6 +83,7 @@ struct IncidentSummary {
 
 struct StoreStats {
   size_t incidents = 0, indicators = 0, distinct_values = 0, warninglists = 0;
+  size_t prose_texts = 0, prose_bytes = 0;  // the prose kept for kb import (Store::Prose)
   int schema_version = 0;
   std::string path;
 };
