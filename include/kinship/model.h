@@ -162,10 +162,12 @@ struct Provenance {
 
 // Prose an incident was read from, kept in the store (not read back with it: Store::Prose) so that
 // a later `kb import` reads it again with the KB's names, as an ingest with that KB would have
-// (kb::Import's re-linking): a report file's text as converted, a MISP event report's Markdown.
+// (kb::Import's re-linking): a report file's text as converted, a MISP event report's Markdown, a
+// STIX report's or grouping's description.
 struct ProseText {
   std::string where;      // what prefixes its findings' locations: "" for a report file (its own
-                          // "line:col"), "Event.EventReport[0].content" for a MISP event report
+                          // "line:col"), "Event.EventReport[0].content" for a MISP event report,
+                          // "objects[3].description" for a STIX description
   std::string source;     // what its stated attributions are stated by: "report text", ...
   std::string kind;       // extract::DocKindName: "text", "markdown", "html", "pdf"
   std::string text;       // as the extractor read it (extract::Document::text)
@@ -192,8 +194,8 @@ struct Incident {
   std::vector<Software> software;
   std::vector<ActorMention> actor_mentions;  // reports only; also kept as "actor-mention:" tags
   Provenance provenance;
-  // What the parser read as prose (report files, MISP event reports), written by Store::Ingest;
-  // Store's incident reads leave it empty (Store::Prose reads it).
+  // What the parser read as prose (report files, MISP event reports, STIX descriptions), written
+  // by Store::Ingest; Store's incident reads leave it empty (Store::Prose reads it).
   std::vector<ProseText> prose;
 };
 

@@ -31,11 +31,11 @@ namespace kinship::ingest {
 namespace {
 
 namespace dom = simdjson::dom;
-// What an event report's stated attributions are stated by.
-constexpr char kEventReportSource[] = "MISP event report";
-
 using internal::MispTypeKind;
 using internal::MispTypeMapping;
+
+// What an event report's stated attributions are stated by.
+constexpr char kEventReportSource[] = "MISP event report";
 
 std::string Join(std::string_view base, std::string_view child) {
   if (base.empty()) return std::string(child);

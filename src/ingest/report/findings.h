@@ -43,7 +43,8 @@ std::optional<Attribution> TitleAttribution(const extract::NameCatalog* catalog,
 // What prose held inside a structured input says, read as Markdown with `catalog` (may be null):
 // a MISP event report (Markdown, MISP's editor's and its report-from-URL import's format) and a
 // STIX report's or grouping's description (plain text or Markdown; Markdown reads plain text as
-// it is). For those parsers and for kb import's re-linking of reports stored before the KB.
+// it is). For those parsers and for kb import's re-linking of a STIX report stored before the
+// store kept prose (schema v8), whose description column is all there is.
 extract::Result ReadMarkdownProse(const extract::NameCatalog* catalog, std::string text);
 
 // The prose `doc` as the store keeps it (Incident::prose): its findings located with `where`
