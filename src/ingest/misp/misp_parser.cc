@@ -322,10 +322,7 @@ absl::Status MispParser::ParseEventReports(dom::object ev, const std::string& pa
         internal::AddFindings(internal::ReadMarkdownProse(Catalog(), content), options_, where,
                               kEventReportSource, inc);
         // Kept, for a later `kb import` to read it with its names.
-        extract::Document doc;
-        doc.kind = extract::DocKind::kMarkdown;
-        doc.text = std::move(content);
-        inc.prose.push_back(internal::ProseOf(std::move(doc), where, kEventReportSource));
+        inc.prose.push_back(internal::MarkdownProse(std::move(content), where, kEventReportSource));
         return absl::OkStatus();
       });
 }

@@ -50,6 +50,9 @@ extract::Result ReadMarkdownProse(const extract::NameCatalog* catalog, std::stri
 // The prose `doc` as the store keeps it (Incident::prose): its findings located with `where`
 // before their own places, its attributions stated by `source`.
 ProseText ProseOf(extract::Document doc, std::string where, std::string source);
+// The same for Markdown `text` (a MISP event report, a STIX description), as ReadMarkdownProse
+// reads it.
+ProseText MarkdownProse(std::string text, std::string where, std::string source);
 
 // What stored prose says read again with `catalog` (may be null), as the document it was read
 // from was (the same kind, text, title and HTML anchors, so the same locations). kDataLoss for

@@ -209,6 +209,13 @@ extract::Result ReadMarkdownProse(const extract::NameCatalog* catalog, std::stri
   return extract::Extractor(catalog).Extract(doc);
 }
 
+ProseText MarkdownProse(std::string text, std::string where, std::string source) {
+  extract::Document doc;
+  doc.kind = extract::DocKind::kMarkdown;
+  doc.text = std::move(text);
+  return ProseOf(std::move(doc), std::move(where), std::move(source));
+}
+
 ProseText ProseOf(extract::Document doc, std::string where, std::string source) {
   ProseText p;
   p.where = std::move(where);
@@ -226,17 +233,16 @@ ProseText ProseOf(extract::Document doc, std::string where, std::string source) 
 absl::StatusOr<extract::Result> ReadProseAgain(const extract::NameCatalog* catalog,
                                                const ProseText& prose) {
   extract::Document doc;
-  if (prose.kind == "text") {
-    doc.kind = extract::DocKind::kText;
-  } else if (prose.kind == "markdown") {
-    doc.kind = extract::DocKind::kMarkdown;
-  } else if (prose.kind == "html") {
-    doc.kind = extract::DocKind::kHtml;
-  } else if (prose.kind == "pdf") {
-    doc.kind = extract::DocKind::kPdf;
-  } else {
-    return absl::DataLossError(absl::StrCat("stored prose of kind '", prose.kind, "'"));
+  // The kind as ProseOf named it (extract::DocKindName).
+  bool known = false;
+  for (extract::DocKind kind : {extract::DocKind::kText, extract::DocKind::kMarkdown,
+                                extract::DocKind::kHtml, extract::DocKind::kPdf}) {
+    if (extract::DocKindName(kind) == prose.kind) {
+      doc.kind = kind;
+      known = true;
+    }
   }
+  if (!known) return absl::DataLossError(absl::StrCat("stored prose of kind '", prose.kind, "'"));
   doc.text = prose.text;
   doc.title = prose.title;
   doc.self_host = prose.self_host;

@@ -691,10 +691,8 @@ absl::StatusOr<ParseOutput> StixParser::Parse() {
       internal::AddFindings(internal::ReadMarkdownProse(names(), inc.description), options_, where,
                             source, inc);
       // Kept as prose too, for a later `kb import` to read with its names, located alike.
-      extract::Document doc;
-      doc.kind = extract::DocKind::kMarkdown;
-      doc.text = inc.description;
-      inc.prose.push_back(internal::ProseOf(std::move(doc), std::move(where), std::string(source)));
+      inc.prose.push_back(
+          internal::MarkdownProse(inc.description, std::move(where), std::string(source)));
     }
     incident_of[i] = out_.incidents.size();
     members_of.push_back(std::move(members));
