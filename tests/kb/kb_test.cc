@@ -145,6 +145,13 @@ struct Links {
   std::vector<std::string> tags;
   bool operator==(const Links&) const = default;
 };
+// `files` imported into `store`, and the knowledge base it then holds: what an ingest with the
+// KB reads with, for the reference side of a comparison.
+absl::StatusOr<KnowledgeBase> ImportAndLoad(Store& store, const std::vector<std::string>& files) {
+  if (auto sum = Import(store, files); !sum.ok()) return sum.status();
+  return KnowledgeBase::Load(store);
+}
+
 std::string Describe(const Incident& inc) {
   std::string out;
   for (const Attribution& a : inc.attributions)
@@ -195,8 +202,7 @@ TEST(KbImport, ReadsStoredProseAgainAsAnIngestWithTheKbWould) {
 
   auto first = Store::Open(dir + "/first.db");
   ASSERT_TRUE(first.ok()) << first.status();
-  ASSERT_TRUE(Import(**first, {dir + "/a.json"}).ok());
-  auto kb = KnowledgeBase::Load(**first);
+  auto kb = ImportAndLoad(**first, {dir + "/a.json"});
   ASSERT_TRUE(kb.ok()) << kb.status();
   ingest::Options with_kb;
   with_kb.kb = &*kb;
@@ -260,8 +266,7 @@ TEST(KbImport, AnActorTheProseNowStatesReplacesTheTitles) {
 
   auto first = Store::Open(dir + "/first.db");
   ASSERT_TRUE(first.ok()) << first.status();
-  ASSERT_TRUE(Import(**first, {dir + "/a.json", dir + "/h.json"}).ok());
-  auto kb = KnowledgeBase::Load(**first);
+  auto kb = ImportAndLoad(**first, {dir + "/a.json", dir + "/h.json"});
   ASSERT_TRUE(kb.ok()) << kb.status();
   ingest::Options with_kb;
   with_kb.kb = &*kb;
