@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <string_view>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -67,7 +68,18 @@ absl::Status RunImport(GlobalOptions& g, const std::vector<std::string>& args) {
   }
   KINSHIP_ASSIGN_OR_RETURN(auto store, OpenStore(g, /*create=*/true));
   Progress(g, absl::StrCat("importing ", paths.size(), " knowledge-base files"));
-  auto sum = kb::Import(*store, paths);
+  // Each step said as it starts; on stores of kCountedProgressFrom incidents or more, counted by
+  // tenths too.
+  size_t next_shown = 0;
+  auto sum = kb::Import(*store, paths, [&](std::string_view step, size_t done, size_t total) {
+    if (done == 0) {
+      Progress(g, absl::StrCat(AV(step), " (", total, ")"));
+      next_shown = total / 10;
+    } else if (total >= kCountedProgressFrom && done >= next_shown) {
+      Progress(g, absl::StrCat(AV(step), ": ", done, " of ", total));
+      next_shown += total / 10;
+    }
+  });
   if (!sum.ok()) {
     if (sum.status().code() == absl::StatusCode::kNotFound) {
       return absl::InvalidArgumentError(sum.status().message());

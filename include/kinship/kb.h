@@ -12,6 +12,8 @@
 #ifndef KINSHIP_KB_H_
 #define KINSHIP_KB_H_
 
+#include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -147,11 +149,16 @@ struct ImportSummary {
   size_t incidents_relinked = 0;
 };
 
-// Imports ATT&CK bundles and MISP galaxy cluster files (detected by content) into the store in
-// one transaction, replacing what an earlier import of the same source kind held, then re-links
-// stored incidents' attributions, techniques and software to KB ids. Errors: kInvalidArgument
-// with file and JSON path for a malformed or truncated file (the previous KB stays intact).
-absl::StatusOr<ImportSummary> Import(Store& store, const std::vector<std::string>& paths);
+// Imports ATT&CK bundles and MISP galaxy cluster files (detected by content) into the store,
+// replacing what an earlier import of the same source kind held, and re-links stored incidents
+// to the KB (their attributions, techniques and software; their kept prose and titles read
+// again with its names), all in ONE transaction: on any error the store, KB included, is as it
+// was. Errors: kInvalidArgument with file and JSON path for a malformed or truncated file.
+// `progress`, when given, is told each step of the re-linking as it starts (done 0) and after
+// each stored incident it reads or writes back: `done` of `total`.
+using ImportProgress = std::function<void(std::string_view step, size_t done, size_t total)>;
+absl::StatusOr<ImportSummary> Import(Store& store, const std::vector<std::string>& paths,
+                                     const ImportProgress& progress = {});
 
 }  // namespace kb
 }  // namespace kinship

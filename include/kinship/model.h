@@ -181,6 +181,10 @@ struct ProseText {
 struct Incident {
   std::string id;  // the source's own id: MISP Event uuid, STIX report/grouping id, or a hash
   std::string title;
+  // Where the source has the title, when it is a JSON member: "[0].Event.info", "objects[2].name"
+  // (a stated attribution read from the title is located there). "" for a report file (its title
+  // is read with its text) and for incidents stored before schema v9.
+  std::string title_location;
   std::string description;
   std::string source;  // producing organisation (MISP Orgc, STIX created_by_ref name)
   std::string first_seen;

@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -184,49 +186,42 @@ absl::Status RereadProse(const std::vector<ProseText>& prose, const ingest::Opti
   return absl::OkStatus();
 }
 
-// Re-resolves stated attributions, software and techniques of every stored incident, reads its
-// stored prose again with the KB's names (a report file's text, a MISP event's reports, a STIX
-// report's description: Store::Prose; for a STIX report stored before the store kept prose, its
-// description column, ingest::internal::DescriptionSource), and the title of one that states no
-// actor (ingest::internal::TitleSource); writes back (through Store::Ingest, which replaces by
-// id) only the incidents whose links changed.
-absl::StatusOr<size_t> Relink(Store& store, const KnowledgeBase& kb) {
-  std::vector<Incident> changed;
-  // The KB's names, for prose: compiled when the first incident that needs them comes.
-  ingest::Options with_kb;
-  with_kb.kb = &kb;
-  std::shared_ptr<const extract::NameCatalog> names;
-  KINSHIP_ASSIGN_OR_RETURN(std::vector<std::string> with_prose, store.IncidentsWithProse());
-  const absl::flat_hash_set<std::string> has_prose(with_prose.begin(), with_prose.end());
-  absl::Status failed;
-  KINSHIP_RETURN_IF_ERROR(store.ForEachIncident([&](const Incident& stored) {
-    Incident inc = stored;
-    if (has_prose.contains(inc.id)) {
-      absl::StatusOr<std::vector<ProseText>> prose = store.Prose(inc.id);
-      if (!prose.ok()) {
-        failed = prose.status();
-        return false;
-      }
-      if (absl::Status read = RereadProse(*prose, with_kb, names, inc); !read.ok()) {
-        failed =
-            absl::Status(read.code(), absl::StrCat("incident '", inc.id, "': ", read.message()));
-        return false;
+// Re-links stored incidents to a KB: re-resolves stated attributions, software and techniques,
+// reads the incident's stored prose again with the KB's names (a report file's text, a MISP
+// event's reports, a STIX report's description: Store::Prose; for a STIX report stored before
+// the store kept prose, its description column, ingest::internal::DescriptionSource), and the
+// title of one that states no actor (ingest::internal::TitleSource).
+class Relinker {
+ public:
+  Relinker(Store& store, const KnowledgeBase& kb) : store_(store), kb_(kb) { with_kb_.kb = &kb; }
+
+  absl::Status Start() {
+    KINSHIP_ASSIGN_OR_RETURN(std::vector<std::string> with_prose, store_.IncidentsWithProse());
+    has_prose_.insert(with_prose.begin(), with_prose.end());
+    return absl::OkStatus();
+  }
+
+  // `inc`, a copy of `stored`, re-linked; whether its links changed (it is to be written back).
+  absl::StatusOr<bool> Relink(const Incident& stored, Incident& inc) {
+    if (has_prose_.contains(inc.id)) {
+      KINSHIP_ASSIGN_OR_RETURN(std::vector<ProseText> prose, store_.Prose(inc.id));
+      if (absl::Status read = RereadProse(prose, with_kb_, names_, inc); !read.ok()) {
+        return absl::Status(read.code(), absl::StrCat("incident '", inc.id, "': ", read.message()));
       }
       // The prose goes back with the incident, which Store::Ingest replaces whole.
-      inc.prose = *std::move(prose);
+      inc.prose = std::move(prose);
     }
-    MoveSoftwareOutOfAttributions(kb, inc);
+    MoveSoftwareOutOfAttributions(kb_, inc);
     if (const std::string_view source = ingest::internal::DescriptionSource(inc);
-        !source.empty() && !inc.description.empty() && !has_prose.contains(inc.id)) {
+        !source.empty() && !inc.description.empty() && !has_prose_.contains(inc.id)) {
       // Stored before the store kept prose (schema v8), a STIX report's description is read
       // from the description column: the software and actors it names are added, located
       // "description:line:col" (its JSON path is not stored), before the title rule.
-      if (!names) names = ingest::internal::ReportCatalog(with_kb);
-      extract::Result read = ingest::internal::ReadMarkdownProse(names.get(), inc.description);
+      extract::Result read = ingest::internal::ReadMarkdownProse(Names(), inc.description);
       // Its indicators were read at ingest (they need no names) and stored normalised; what
       // this adds goes back through Store::Ingest as it is, so no raw indicator is added here.
       read.indicators.clear();
-      ingest::internal::AddFindings(std::move(read), with_kb, "description", source, inc);
+      ingest::internal::AddFindings(std::move(read), with_kb_, "description", source, inc);
     }
     const std::string_view title_source = ingest::internal::TitleSource(inc);
     // A title states an actor only for an incident that states none otherwise, as at ingest: an
@@ -239,16 +234,17 @@ absl::StatusOr<size_t> Relink(Store& store, const KnowledgeBase& kb) {
                     [&](const Attribution& a) { return a.source == title_source; });
     }
     if (inc.attributions.empty() && !inc.title.empty() && !title_source.empty()) {
-      // Stored before this KB: a title naming one of its actors now states it, as at ingest.
-      if (!names) names = ingest::internal::ReportCatalog(with_kb);
+      // Stored before this KB: a title naming one of its actors now states it, as at ingest,
+      // located where the source has the title ("title" for incidents stored before v9).
+      const std::string location = inc.title_location.empty() ? "title" : inc.title_location;
       if (auto stated =
-              ingest::internal::TitleAttribution(names.get(), inc.title, "title", title_source)) {
+              ingest::internal::TitleAttribution(Names(), inc.title, location, title_source)) {
         inc.attributions.push_back(std::move(*stated));
       }
     }
-    auto unique = [&kb](std::string_view name, EntityType type) -> std::string {
+    auto unique = [this](std::string_view name, EntityType type) -> std::string {
       if (name.empty()) return {};
-      std::vector<Match> m = kb.Resolve(name, type);
+      std::vector<Match> m = kb_.Resolve(name, type);
       return m.empty() || m.front().ambiguous ? std::string() : m.front().id;
     };
     auto set = [](std::string& field, const std::string& id) {
@@ -256,29 +252,35 @@ absl::StatusOr<size_t> Relink(Store& store, const KnowledgeBase& kb) {
     };
     for (Attribution& a : inc.attributions)
       set(a.actor_id, unique(a.actor_name, EntityType::kActor));
-    for (kinship::Software& s : inc.software) set(s.id, unique(s.name, EntityType::kSoftware));
+    for (kinship::Software& sw : inc.software) set(sw.id, unique(sw.name, EntityType::kSoftware));
     for (kinship::Technique& t : inc.techniques) {
       set(t.id, unique(t.id.empty() ? t.name : t.id, EntityType::kTechnique));
       // A T-id read without a KB was stored without its name; an ingest with the KB names it.
-      if (const kinship::kb::Technique* known = t.id.empty() ? nullptr : kb.technique(t.id);
+      if (const kinship::kb::Technique* known = t.id.empty() ? nullptr : kb_.technique(t.id);
           known != nullptr && t.name.empty()) {
         t.name = known->name;
       }
     }
     // Written back only when its links end different: prose read again may give what it gave
     // before, and a stated actor the KB knows as software is moved out again each time.
-    if (inc.attributions != stored.attributions || inc.techniques != stored.techniques ||
-        inc.software != stored.software || inc.actor_mentions != stored.actor_mentions ||
-        inc.tags != stored.tags) {
-      changed.push_back(std::move(inc));
-    }
-    return true;
-  }));
-  KINSHIP_RETURN_IF_ERROR(failed);
-  if (changed.empty()) return size_t{0};
-  KINSHIP_ASSIGN_OR_RETURN(IngestSummary s, store.Ingest(changed));
-  return s.incidents_updated;
-}
+    return inc.attributions != stored.attributions || inc.techniques != stored.techniques ||
+           inc.software != stored.software || inc.actor_mentions != stored.actor_mentions ||
+           inc.tags != stored.tags;
+  }
+
+ private:
+  // The KB's names, for prose and titles: compiled when the first incident that needs them comes.
+  const extract::NameCatalog* Names() {
+    if (!names_) names_ = ingest::internal::ReportCatalog(with_kb_);
+    return names_.get();
+  }
+
+  Store& store_;
+  const KnowledgeBase& kb_;
+  ingest::Options with_kb_;
+  std::shared_ptr<const extract::NameCatalog> names_;
+  absl::flat_hash_set<std::string> has_prose_;
+};
 
 }  // namespace
 
@@ -288,7 +290,8 @@ absl::StatusOr<KnowledgeBase> KnowledgeBase::Load(Store& store) {
   return internal::BuildKnowledgeBase(std::move(sources));
 }
 
-absl::StatusOr<ImportSummary> Import(Store& store, const std::vector<std::string>& paths) {
+absl::StatusOr<ImportSummary> Import(Store& store, const std::vector<std::string>& paths,
+                                     const ImportProgress& progress) {
   if (paths.empty()) return absl::InvalidArgumentError("kb import: no files given");
   // Parse everything first: a bad file fails before the store is touched.
   std::vector<internal::ParsedSource> parsed;
@@ -299,21 +302,73 @@ absl::StatusOr<ImportSummary> Import(Store& store, const std::vector<std::string
   }
   store::Db& db = store.impl()->db();
   ImportSummary summary;
-  {
-    KINSHIP_ASSIGN_OR_RETURN(auto txn, store::Transaction::Begin(db));
+  // One transaction: the sources, then the stored incidents re-linked to the KB they make, so
+  // that a failure anywhere leaves the store as it was. Inside it (IngestOptions::first) the
+  // sources are written and read back as the KB, and a first pass over the store (without the
+  // indicators, which re-linking neither reads nor changes: Store::Detail::kLinks) keeps the ids
+  // of the incidents whose links change; they are then read again whole and re-linked in
+  // batches (Relinker runs twice for each), so memory holds one batch, not every re-linked
+  // incident.
+  std::optional<KnowledgeBase> kb;
+  std::optional<Relinker> relinker;
+  std::vector<std::string> relink;
+  IngestOptions options;
+  options.first = [&]() -> absl::Status {
     for (const internal::ParsedSource& src : parsed) {
       KINSHIP_RETURN_IF_ERROR(WriteSource(db, src));
       summary.sources.push_back(src.info);
       summary.relationships += src.relationships;
     }
-    KINSHIP_RETURN_IF_ERROR(txn->Commit());
-  }
-  KINSHIP_ASSIGN_OR_RETURN(KnowledgeBase kb, KnowledgeBase::Load(store));
-  summary.actors = kb.actors().size();
-  summary.campaigns = kb.campaigns().size();
-  summary.software = kb.software_list().size();
-  summary.techniques = kb.techniques().size();
-  KINSHIP_ASSIGN_OR_RETURN(summary.incidents_relinked, Relink(store, kb));
+    KINSHIP_ASSIGN_OR_RETURN(kb, KnowledgeBase::Load(store));
+    relinker.emplace(store, *kb);
+    KINSHIP_RETURN_IF_ERROR(relinker->Start());
+    KINSHIP_ASSIGN_OR_RETURN(const int64_t stored_count,
+                             db.QueryInt("SELECT count(*) FROM incident"));
+    const auto total = static_cast<size_t>(stored_count);
+    constexpr std::string_view kReading = "reading the stored incidents' links";
+    if (progress) progress(kReading, 0, total);
+    size_t read = 0;
+    absl::Status failed;
+    KINSHIP_RETURN_IF_ERROR(store.ForEachIncident(
+        [&](Incident& stored) {
+          if (progress) progress(kReading, ++read, total);
+          Incident inc = stored;
+          absl::StatusOr<bool> changed = relinker->Relink(stored, inc);
+          if (!changed.ok()) {
+            failed = changed.status();
+            return false;
+          }
+          if (*changed) relink.push_back(inc.id);
+          return true;
+        },
+        Store::Detail::kLinks));
+    return failed;
+  };
+  constexpr size_t kBatch = 256;
+  constexpr std::string_view kWriting = "re-linking the incidents whose links change";
+  size_t next = 0;
+  std::vector<Incident> batch;
+  KINSHIP_ASSIGN_OR_RETURN(
+      IngestSummary written,
+      store.IngestBatches(
+          [&]() -> absl::StatusOr<std::span<Incident>> {
+            batch.clear();
+            if (next == 0 && progress && !relink.empty()) progress(kWriting, 0, relink.size());
+            while (batch.size() < kBatch && next < relink.size()) {
+              KINSHIP_ASSIGN_OR_RETURN(Incident stored, store.GetIncident(relink[next++]));
+              Incident inc = stored;
+              KINSHIP_ASSIGN_OR_RETURN(const bool changed, relinker->Relink(stored, inc));
+              if (changed) batch.push_back(std::move(inc));
+              if (progress) progress(kWriting, next, relink.size());
+            }
+            return std::span<Incident>(batch);
+          },
+          std::move(options)));
+  summary.actors = kb->actors().size();
+  summary.campaigns = kb->campaigns().size();
+  summary.software = kb->software_list().size();
+  summary.techniques = kb->techniques().size();
+  summary.incidents_relinked = written.incidents_updated;
   return summary;
 }
 

@@ -193,6 +193,12 @@ CREATE TABLE prose (
 );
 )sql";
 
+// Where the source has an incident's title (Incident::title_location), so that `kb import`
+// locates an actor read from a title as ingest does. Incidents stored before have ''.
+constexpr std::string_view kTitleLocationSql = R"sql(
+ALTER TABLE incident ADD COLUMN title_location TEXT NOT NULL DEFAULT '';
+)sql";
+
 absl::Status UpgradeToV4(Db& db) {
   KINSHIP_ASSIGN_OR_RETURN(
       Statement gaps,
@@ -220,6 +226,7 @@ const std::vector<Migration>& Migrations() {
       {6, "write-journal", kJournalSql},
       {7, "file-incidents", kFileIncidentsSql},
       {8, "prose", kProseSql},
+      {9, "title-location", kTitleLocationSql},
   };
   return *kMigrations;
 }

@@ -333,10 +333,11 @@ absl::StatusOr<SnapshotKeyParts> StartWrite(store::Db& db, StoreWrite& write) {
   return parts;
 }
 
-// Commits the write's transaction and states the key its commit made.
+// Commits the write's transaction and states the key its commit made; journaled as a write of
+// incidents alone unless it wrote more (IngestOptions::first).
 absl::Status FinishWrite(store::Db& db, store::Transaction& txn, SnapshotKeyParts parts,
-                         StoreWrite& write) {
-  txn.MarkIncidentWrite(write.incidents_before, &write.leaving);
+                         StoreWrite& write, bool incidents_alone = true) {
+  if (incidents_alone) txn.MarkIncidentWrite(write.incidents_before, &write.leaving);
   KINSHIP_RETURN_IF_ERROR(txn.Commit());
   if (db.count_generations()) parts.generation = txn.committed_generation();
   write.key_after = parts.Text();
@@ -368,6 +369,7 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next, Inge
   KINSHIP_ASSIGN_OR_RETURN(auto txn, store::Transaction::Begin(db));
   IngestSummary summary;
   KINSHIP_ASSIGN_OR_RETURN(SnapshotKeyParts key_parts, StartWrite(db, summary.write));
+  if (options.first) KINSHIP_RETURN_IF_ERROR(options.first());
 
   // Incidents of this call get rowids above every stored one, given here rather than by SQLite,
   // which would give a replacement of the last stored incident that one's rowid again: a replaced
@@ -385,8 +387,8 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next, Inge
       Statement insert_incident,
       db.Prepare("INSERT INTO incident (id, title, description, source, first_seen, last_seen, "
                  "victim_org, victim_sector, victim_country, tlp, tags, prov_file, prov_format, "
-                 "prov_sha256, indicator_first, indicator_count, prov_incidents, rowid) VALUES "
-                 "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                 "prov_sha256, indicator_first, indicator_count, prov_incidents, rowid, "
+                 "title_location) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   KINSHIP_ASSIGN_OR_RETURN(Statement find_value,
                            db.Prepare("SELECT id, benign FROM value WHERE type = ? AND value = ?"));
   KINSHIP_ASSIGN_OR_RETURN(Statement set_file_incidents,
@@ -499,6 +501,7 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next, Inge
       s.Bind(16, static_cast<int64_t>(inc.indicators.size()));
       const int64_t rowid = next_rowid++;
       s.Bind(18, rowid);
+      s.Bind(19, inc.title_location);
       KINSHIP_RETURN_IF_ERROR(s.Run());
 
       int64_t seq = 0;
@@ -583,7 +586,7 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next, Inge
     // Pending rows point into this batch, which the caller may free once `next()` is called.
     KINSHIP_RETURN_IF_ERROR(insert_indicators.Flush());
   }
-  if (summary.incidents_added + summary.incidents_updated + counts_set == 0) {
+  if (summary.incidents_added + summary.incidents_updated + counts_set == 0 && !options.first) {
     // Nothing written (every incident unchanged, or none given): the transaction rolls back, so
     // the store's key, and every index snapshot current for it, stay as they were.
     summary.write.key_after = summary.write.key_before;
@@ -591,7 +594,8 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next, Inge
   }
   KINSHIP_RETURN_IF_ERROR(replace.FlushSegments());
   KINSHIP_RETURN_IF_ERROR(occurs.Write(db));
-  KINSHIP_RETURN_IF_ERROR(FinishWrite(db, *txn, key_parts, summary.write));
+  KINSHIP_RETURN_IF_ERROR(
+      FinishWrite(db, *txn, key_parts, summary.write, /*incidents_alone=*/!options.first));
   return summary;
 }
 
@@ -697,7 +701,7 @@ class IncidentReader {
   static absl::StatusOr<IncidentReader> Make(store::Db& db,
                                              Store::Detail detail = Store::Detail::kFull) {
     IncidentReader r;
-    const bool full = detail == Store::Detail::kFull;
+    const bool full = detail == Store::Detail::kFull || detail == Store::Detail::kLinks;
     // A column, or NULL in its place when only analysis reads the incident.
     auto col = [full](std::string_view c) { return full ? std::string(c) : std::string("NULL"); };
     KINSHIP_ASSIGN_OR_RETURN(
@@ -710,6 +714,7 @@ class IncidentReader {
             "< ?1 + ?2",
             NamingFilter(detail), " ORDER BY n.id")));
     r.full_ = full;
+    r.indicators_read_ = detail != Store::Detail::kLinks;
     r.children_ = detail != Store::Detail::kNaming && detail != Store::Detail::kStyle;
     r.attributions_only_ = detail == Store::Detail::kStyle;
     const std::string where = col("location") + ", " + col("snippet");
@@ -748,14 +753,15 @@ class IncidentReader {
   static constexpr std::string_view kColumns =
       "rowid, id, title, description, source, first_seen, last_seen, victim_org, victim_sector, "
       "victim_country, tlp, tags, prov_file, prov_format, prov_sha256, indicator_first, "
-      "indicator_count, prov_incidents";
-  // kColumns without the description (NULL in its place).
+      "indicator_count, prov_incidents, title_location";
+  // kColumns without the description and the title's location (NULL in their place).
   static constexpr std::string_view kAnalysisColumns =
       "rowid, id, title, NULL, source, first_seen, last_seen, victim_org, victim_sector, "
       "victim_country, tlp, tags, prov_file, prov_format, prov_sha256, indicator_first, "
-      "indicator_count, prov_incidents";
+      "indicator_count, prov_incidents, NULL";
   static std::string_view Columns(Store::Detail detail) {
-    return detail == Store::Detail::kFull ? kColumns : kAnalysisColumns;
+    return detail == Store::Detail::kFull || detail == Store::Detail::kLinks ? kColumns
+                                                                             : kAnalysisColumns;
   }
 
   // Fills `inc` from the current row of `s` (selected with kColumns) and the child tables.
@@ -776,10 +782,11 @@ class IncidentReader {
     inc.provenance.format = s.ColumnString(13);
     inc.provenance.sha256 = s.ColumnString(14);
     inc.provenance.file_incidents = static_cast<size_t>(s.ColumnInt(17));
+    inc.title_location = s.ColumnString(18);
 
     indicators_.Bind(1, s.ColumnInt(15));
     indicators_.Bind(2, s.ColumnInt(16));
-    while (true) {
+    while (indicators_read_) {
       KINSHIP_ASSIGN_OR_RETURN(bool row, indicators_.Step());
       if (!row) break;
       Indicator ind;
@@ -869,6 +876,7 @@ class IncidentReader {
   }
 
   bool full_ = true;
+  bool indicators_read_ = true;     // all but kLinks
   bool children_ = true;            // techniques, software, attributions, actor mentions
   bool attributions_only_ = false;  // of the children, the attributions (kStyle)
 
@@ -899,7 +907,7 @@ struct GetStatements {
 absl::StatusOr<Incident> Store::GetIncident(const std::string& id, Detail detail) {
   store::Db& db = impl_->db();
   static_assert(std::extent_v<decltype(Store::Impl::get_statements)> ==
-                static_cast<size_t>(Detail::kStyle) + 1);
+                static_cast<size_t>(Detail::kLinks) + 1);
   std::shared_ptr<void>& slot = impl_->get_statements[static_cast<size_t>(detail)];
   if (slot == nullptr) {
     KINSHIP_ASSIGN_OR_RETURN(IncidentReader reader, IncidentReader::Make(db, detail));

@@ -26,7 +26,7 @@ struct Store::Impl {
   // GetIncident's prepared statements, by Store::Detail, made at the first call (store.cc's
   // IncidentReader and its by-id query; type-erased here). Declared after `db_ptr`, so they
   // are finalised before the connection closes.
-  std::shared_ptr<void> get_statements[4];  // one per Store::Detail (kFull .. kStyle)
+  std::shared_ptr<void> get_statements[5];  // one per Store::Detail (kFull .. kLinks)
 };
 
 }  // namespace kinship

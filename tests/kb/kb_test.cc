@@ -6,11 +6,15 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "kb/internal.h"
 #include "kinship/ingest.h"
 #include "kinship/store.h"
+#include "store/sqlite.h"
+#include "store/store_impl.h"
 #include "testing/data.h"
 
 namespace kinship::kb {
@@ -136,6 +140,15 @@ TEST(KbImport, TruncatedFileLeavesPreviousKbIntact) {
   EXPECT_EQ(kb->technique("T1066")->revoked_by, "T1027");
 }
 
+// A fresh folder `name` under the test's temporary one, holding the small bundle as a.json.
+std::string DirWithBundle(const std::string& name) {
+  const std::string dir = testing::TempDir() + "/" + name;
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  Write(dir + "/a.json", kBundle);
+  return dir;
+}
+
 // What re-linking reads again: the links of an incident (the fields prose gives).
 struct Links {
   std::vector<Attribution> attributions;
@@ -173,10 +186,7 @@ Links LinksOf(const Incident& inc) {
 // gave and the KB-aware one does not is gone (a revoked T-id beside its replacement), and a
 // second import rewrites nothing.
 TEST(KbImport, ReadsStoredProseAgainAsAnIngestWithTheKbWould) {
-  const std::string dir = testing::TempDir() + "/prose";
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  Write(dir + "/a.json", kBundle);
+  const std::string dir = DirWithBundle("prose");
   const std::string note =
       "Intrusion note\n\nThe implant was X-Agent, and the operators relied on T1066 and T1027.\n"
       "We assess that the intrusion was carried out by Sofacy.\n";
@@ -233,10 +243,7 @@ TEST(KbImport, ReadsStoredProseAgainAsAnIngestWithTheKbWould) {
 // knows: the first import gives the title's actor (the event states none it knows), the second
 // reads the report again and its actor replaces the title's, as an ingest with both gives.
 TEST(KbImport, AnActorTheProseNowStatesReplacesTheTitles) {
-  const std::string dir = testing::TempDir() + "/title";
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  Write(dir + "/a.json", kBundle);
+  const std::string dir = DirWithBundle("title");
   Write(dir + "/h.json", R"({"type":"threat-actor","uuid":"h","version":1,"values":[
 {"value":"Hexane","uuid":"c3","meta":{}}]})");
   const std::string event = R"({"Event":{"uuid":"7a1d2c3b-5a49-4c87-9e6d-0a1b2c3d4e5f",
@@ -280,10 +287,7 @@ TEST(KbImport, AnActorTheProseNowStatesReplacesTheTitles) {
 // A STIX report stored before the store kept prose: its description column is read instead
 // (located "description:line:col", since its place in the bundle was not kept).
 TEST(KbImport, ReadsTheDescriptionOfAReportStoredWithoutProse) {
-  const std::string dir = testing::TempDir() + "/noprose";
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  Write(dir + "/a.json", kBundle);
+  const std::string dir = DirWithBundle("noprose");
   auto store = Store::Open(dir + "/kb.db");
   ASSERT_TRUE(store.ok()) << store.status();
   std::vector<Incident> old(1);
@@ -302,6 +306,99 @@ TEST(KbImport, ReadsTheDescriptionOfAReportStoredWithoutProse) {
   EXPECT_EQ(inc->attributions[0].location.substr(0, 12), "description:");
   ASSERT_EQ(inc->software.size(), 1u);
   EXPECT_EQ(inc->software[0].id, "S0023");
+}
+
+// More incidents to re-link than one batch holds (kb_store.cc writes them back in batches of
+// 256): every one is re-linked, once, and the import is one write that changed more than
+// incidents, so an index of the store before it cannot catch up from the journal.
+TEST(KbImport, ReLinksEveryIncidentAcrossBatchesInOneWrite) {
+  const std::string dir = DirWithBundle("batches");
+  auto store = Store::Open(dir + "/kb.db");
+  ASSERT_TRUE(store.ok()) << store.status();
+  constexpr size_t kIncidents = 600;
+  std::vector<Incident> stored(kIncidents);
+  for (size_t i = 0; i < kIncidents; ++i) {
+    stored[i].id = "incident-" + std::to_string(i);
+    stored[i].provenance = {"feed.json", "misp", "cd"};
+    // Every other one states an actor and names a tool, which only the KB resolves.
+    if (i % 2 == 0) {
+      Attribution a;
+      a.actor_name = "Sofacy";
+      a.source = "MISP galaxy threat-actor";
+      stored[i].attributions.push_back(a);
+      kinship::Software sw;
+      sw.name = "X-Agent";
+      stored[i].software.push_back(sw);
+    }
+  }
+  ASSERT_TRUE((*store)->Ingest(stored).ok());
+  auto key = (*store)->SnapshotKey();
+  ASSERT_TRUE(key.ok());
+
+  // The steps as they start and end: (step, done, total).
+  std::vector<std::tuple<std::string, size_t, size_t>> told;
+  auto sum =
+      Import(**store, {dir + "/a.json"}, [&](std::string_view step, size_t done, size_t total) {
+        if (done == 0 || done == total) told.emplace_back(step, done, total);
+      });
+  ASSERT_TRUE(sum.ok()) << sum.status();
+  EXPECT_EQ(sum->incidents_relinked, kIncidents / 2);
+  using Told = std::tuple<std::string, size_t, size_t>;
+  EXPECT_EQ(told,
+            (std::vector<Told>{
+                {"reading the stored incidents' links", 0, kIncidents},
+                {"reading the stored incidents' links", kIncidents, kIncidents},
+                {"re-linking the incidents whose links change", 0, kIncidents / 2},
+                {"re-linking the incidents whose links change", kIncidents / 2, kIncidents / 2}}));
+  size_t seen = 0;
+  ASSERT_TRUE((*store)
+                  ->ForEachIncident([&](Incident& inc) {
+                    ++seen;
+                    const size_t i = std::stoul(inc.id.substr(9));
+                    if (i % 2 == 0) {
+                      EXPECT_EQ(inc.attributions.size(), 1u) << inc.id;
+                      EXPECT_EQ(inc.attributions.at(0).actor_id, "G0007") << inc.id;
+                      EXPECT_EQ(inc.software.at(0).id, "S0023") << inc.id;
+                    } else {
+                      EXPECT_TRUE(inc.attributions.empty()) << inc.id;
+                    }
+                    return true;
+                  })
+                  .ok());
+  EXPECT_EQ(seen, kIncidents);
+  auto since = (*store)->ChangesSince(*key);
+  ASSERT_TRUE(since.ok()) << since.status();
+  EXPECT_FALSE(since->has_value()) << "a KB import is not an ingest: indexes must be rebuilt";
+}
+
+// A re-linking that fails (here: stored prose damaged behind kinship's back) rolls the whole
+// import back: the KB's sources are not written either, and the store keeps its key.
+TEST(KbImport, AFailedReLinkingLeavesTheStoreAsItWas) {
+  const std::string dir = DirWithBundle("rollback");
+  auto store = Store::Open(dir + "/kb.db");
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto read = ingest::ParseReport("Note\n\nThe implant was X-Agent; carried out by Sofacy.\n",
+                                  "note.txt", {});
+  ASSERT_TRUE(read.ok()) << read.status();
+  const std::string id = read->incidents.at(0).id;
+  ASSERT_TRUE((*store)->Ingest(read->incidents).ok());
+  ASSERT_TRUE((*store)->impl()->db().Exec("UPDATE prose SET kind = 'scroll'").ok());
+  auto key = (*store)->SnapshotKey();
+  ASSERT_TRUE(key.ok());
+
+  auto sum = Import(**store, {dir + "/a.json"});
+  ASSERT_EQ(sum.status().code(), absl::StatusCode::kDataLoss) << sum.status();
+  EXPECT_NE(sum.status().message().find(id), std::string_view::npos) << sum.status();
+  auto kb = KnowledgeBase::Load(**store);
+  ASSERT_TRUE(kb.ok()) << kb.status();
+  EXPECT_TRUE(kb->sources().empty());
+  EXPECT_TRUE(kb->Resolve("Sofacy").empty());
+  auto after = (*store)->SnapshotKey();
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(*after, *key);
+  auto inc = (*store)->GetIncident(id);
+  ASSERT_TRUE(inc.ok());
+  EXPECT_TRUE(inc->software.empty());
 }
 
 }  // namespace

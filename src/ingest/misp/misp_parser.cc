@@ -237,6 +237,7 @@ absl::Status MispParser::ParseEvent(dom::element el, const std::string& path) {
     if (index > 0) absl::StrAppend(&inc.id, "#", index);
   }
   inc.title = StringField(ev, "info");
+  if (!inc.title.empty()) inc.title_location = Join(path, "info");
   dom::element org;
   for (std::string_view key : {"Orgc", "Org"}) {
     dom::object org_obj;
@@ -268,7 +269,7 @@ absl::Status MispParser::ParseEvent(dom::element el, const std::string& path) {
   if (st.ok() && inc.attributions.empty() && options_.kb != nullptr) {
     // An event that states no actor (no threat-actor or intrusion-set galaxy, no event report
     // saying so) but whose title names exactly one: "OSINT - APT28 targets hotels in Europe".
-    if (auto stated = internal::TitleAttribution(Catalog(), inc.title, Join(path, "info"),
+    if (auto stated = internal::TitleAttribution(Catalog(), inc.title, inc.title_location,
                                                  "MISP event title")) {
       inc.attributions.push_back(std::move(*stated));
     }

@@ -679,6 +679,7 @@ absl::StatusOr<ParseOutput> StixParser::Parse() {
     Incident inc;
     inc.id = std::string(obj.id);
     inc.title = std::string(Str(obj.o, "name"));
+    if (!inc.title.empty()) inc.title_location = absl::StrCat(obj.path, ".name");
     inc.description = std::string(Str(obj.o, "description"));
     std::vector<size_t> members = Members(obj);
     KINSHIP_RETURN_IF_ERROR(Build(members, &obj, inc));
@@ -730,8 +731,7 @@ absl::StatusOr<ParseOutput> StixParser::Parse() {
     for (const auto& [i, k] : incident_of) {
       Incident& inc = out_.incidents[k];
       if (!inc.attributions.empty() || inc.title.empty()) continue;
-      if (auto stated = internal::TitleAttribution(names(), inc.title,
-                                                   absl::StrCat(objects_[i].path, ".name"),
+      if (auto stated = internal::TitleAttribution(names(), inc.title, inc.title_location,
                                                    internal::StixNameSource(objects_[i].type))) {
         inc.attributions.push_back(std::move(*stated));
       }
@@ -744,6 +744,7 @@ absl::StatusOr<ParseOutput> StixParser::Parse() {
     for (size_t i = 0; i < all.size(); ++i) all[i] = i;
     if (objects_.size() == 1) {
       inc.title = std::string(Str(objects_[0].o, "name"));
+      if (!inc.title.empty()) inc.title_location = absl::StrCat(objects_[0].path, ".name");
       inc.description = std::string(Str(objects_[0].o, "description"));
     }
     if (inc.title.empty()) inc.title = absl::StrCat("STIX bundle ", inc.id);
