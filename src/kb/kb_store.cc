@@ -322,9 +322,7 @@ absl::StatusOr<ImportSummary> Import(Store& store, const std::vector<std::string
     KINSHIP_ASSIGN_OR_RETURN(kb, KnowledgeBase::Load(store));
     relinker.emplace(store, *kb);
     KINSHIP_RETURN_IF_ERROR(relinker->Start());
-    KINSHIP_ASSIGN_OR_RETURN(const int64_t stored_count,
-                             db.QueryInt("SELECT count(*) FROM incident"));
-    const auto total = static_cast<size_t>(stored_count);
+    KINSHIP_ASSIGN_OR_RETURN(const size_t total, store.IncidentCount());
     constexpr std::string_view kReading = "reading the stored incidents' links";
     if (progress) progress(kReading, 0, total);
     size_t read = 0;
