@@ -220,7 +220,7 @@ absl::Status RunIngest(GlobalOptions& g, const IngestArgs& args) {
           bump();
           return std::span<Incident>();
         },
-        IngestOptions{.keep_unchanged = !args.again, .first = {}});
+        IngestOptions{.keep_unchanged = !args.again});
     stop.store(!written.ok());
     done.store(n);
     bump();

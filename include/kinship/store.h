@@ -64,7 +64,7 @@ struct IngestOptions {
   // sources there, then reads them back to re-link the stored incidents). A write with it
   // commits even when it writes no incident, and is journaled as one that changed more than
   // incidents, so an index snapshot of the store before it cannot catch up from the journal.
-  std::function<absl::Status()> first;
+  std::function<absl::Status()> first = {};
 };
 
 // What Store::Remove took out.

@@ -1427,7 +1427,7 @@ TEST(Store, UnchangedIncidentsAreLeftAsStoredWhenAsked) {
   std::vector<Incident> batch = {from("a", "s1"), from("b", "s2")};
   ASSERT_TRUE(st.Ingest(batch).ok());
   const std::string k1 = *st.SnapshotKey();
-  const IngestOptions keep{.keep_unchanged = true, .first = {}};
+  const IngestOptions keep{.keep_unchanged = true};
   auto ingest = [&](std::vector<Incident> incidents, IngestOptions options) {
     return IngestWith(st, std::move(incidents), options);
   };
@@ -1489,7 +1489,7 @@ TEST(Store, WholeFilesAreThoseEveryIncidentOfWhichIsStored) {
     return inc;
   };
   auto ingest = [&](std::vector<Incident> incidents) {
-    return IngestWith(st, std::move(incidents), IngestOptions{.keep_unchanged = true, .first = {}});
+    return IngestWith(st, std::move(incidents), IngestOptions{.keep_unchanged = true});
   };
   // Without counts (as stored before v7): no file is known whole.
   ASSERT_TRUE(ingest({from("a", "s1", 0), from("b", "s1", 0), from("c", "s2", 0)}).ok());
