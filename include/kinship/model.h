@@ -201,6 +201,11 @@ struct Incident {
   // What the parser read as prose (report files, MISP event reports, STIX descriptions), written
   // by Store::Ingest; Store's incident reads leave it empty (Store::Prose reads it).
   std::vector<ProseText> prose;
+  // The ids of the incidents a STIX report or grouping lists (its object_refs that are reports or
+  // groupings of the same bundle), in its order: a listed report that states no actor takes this
+  // one's at ingest, and again at `kb import`'s re-linking. Written by Store::Ingest; Store's
+  // incident reads leave it empty (Store::Listings reads it).
+  std::vector<std::string> lists;
 };
 
 // A problem found in an input: a value or record that was skipped or could not be canonicalised.

@@ -160,6 +160,15 @@ class Store {
   absl::StatusOr<std::vector<ProseText>> Prose(const std::string& id);
   absl::StatusOr<std::vector<std::string>> IncidentsWithProse();
 
+  // What the stored STIX reports and groupings list (Incident::lists, which no incident read
+  // fills): one row per listed id, by listing incident in storage order, then in its order.
+  // None for incidents stored before the store kept them (schema v10). For `kb import`.
+  struct Listing {
+    std::string incident;  // the listing report's id
+    std::string listed;    // the id of a report it lists
+  };
+  absl::StatusOr<std::vector<Listing>> Listings();
+
   // Exact correlation: which stored incidents hold canonical `value` of `type` (ids, titles and
   // first-seen dates, in insertion order), and the warninglists the value matched. An unknown
   // value holds none. `stated_only`: only incidents whose source states the value, not those

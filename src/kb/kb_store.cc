@@ -10,7 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "ingest/report/findings.h"
@@ -189,8 +191,9 @@ absl::Status RereadProse(const std::vector<ProseText>& prose, const ingest::Opti
 // Re-links stored incidents to a KB: re-resolves stated attributions, software and techniques,
 // reads the incident's stored prose again with the KB's names (a report file's text, a MISP
 // event's reports, a STIX report's description: Store::Prose; for a STIX report stored before
-// the store kept prose, its description column, ingest::internal::DescriptionSource), and the
-// title of one that states no actor (ingest::internal::TitleSource).
+// the store kept prose, its description column, ingest::internal::DescriptionSource), passes the
+// actor a STIX report now states down to the reports it lists that state none (Store::Listings),
+// and reads the title of one that states no actor (ingest::internal::TitleSource).
 class Relinker {
  public:
   Relinker(Store& store, const KnowledgeBase& kb) : store_(store), kb_(kb) { with_kb_.kb = &kb; }
@@ -198,31 +201,17 @@ class Relinker {
   absl::Status Start() {
     KINSHIP_ASSIGN_OR_RETURN(std::vector<std::string> with_prose, store_.IncidentsWithProse());
     has_prose_.insert(with_prose.begin(), with_prose.end());
+    KINSHIP_ASSIGN_OR_RETURN(std::vector<Store::Listing> listings, store_.Listings());
+    for (Store::Listing& l : listings) {
+      listed_by_[l.listed].push_back(l.incident);
+      lists_[l.incident].push_back(std::move(l.listed));
+    }
     return absl::OkStatus();
   }
 
   // `inc`, a copy of `stored`, re-linked; whether its links changed (it is to be written back).
   absl::StatusOr<bool> Relink(const Incident& stored, Incident& inc) {
-    if (has_prose_.contains(inc.id)) {
-      KINSHIP_ASSIGN_OR_RETURN(std::vector<ProseText> prose, store_.Prose(inc.id));
-      if (absl::Status read = RereadProse(prose, with_kb_, names_, inc); !read.ok()) {
-        return absl::Status(read.code(), absl::StrCat("incident '", inc.id, "': ", read.message()));
-      }
-      // The prose goes back with the incident, which Store::Ingest replaces whole.
-      inc.prose = std::move(prose);
-    }
-    MoveSoftwareOutOfAttributions(kb_, inc);
-    if (const std::string_view source = ingest::internal::DescriptionSource(inc);
-        !source.empty() && !inc.description.empty() && !has_prose_.contains(inc.id)) {
-      // Stored before the store kept prose (schema v8), a STIX report's description is read
-      // from the description column: the software and actors it names are added, located
-      // "description:line:col" (its JSON path is not stored), before the title rule.
-      extract::Result read = ingest::internal::ReadMarkdownProse(Names(), inc.description);
-      // Its indicators were read at ingest (they need no names) and stored normalised; what
-      // this adds goes back through Store::Ingest as it is, so no raw indicator is added here.
-      read.indicators.clear();
-      ingest::internal::AddFindings(std::move(read), with_kb_, "description", source, inc);
-    }
+    KINSHIP_RETURN_IF_ERROR(ReadAgain(inc));
     const std::string_view title_source = ingest::internal::TitleSource(inc);
     // A title states an actor only for an incident that states none otherwise, as at ingest: an
     // actor its prose now states (a name this KB adds) replaces the title's, which an earlier
@@ -261,6 +250,8 @@ class Relinker {
         t.name = known->name;
       }
     }
+    // What it lists goes back with it, as its prose does.
+    if (auto it = lists_.find(inc.id); it != lists_.end()) inc.lists = it->second;
     // Written back only when its links end different: prose read again may give what it gave
     // before, and a stated actor the KB knows as software is moved out again each time.
     return inc.attributions != stored.attributions || inc.techniques != stored.techniques ||
@@ -269,6 +260,86 @@ class Relinker {
   }
 
  private:
+  // What re-linking gives `inc` before its title is read: its prose read again, software named as
+  // an actor moved out, the description of a report stored without prose read, and, for a report
+  // another lists, the listing report's actor when it states none itself.
+  absl::Status ReadAgain(Incident& inc) {
+    if (has_prose_.contains(inc.id)) {
+      KINSHIP_ASSIGN_OR_RETURN(std::vector<ProseText> prose, store_.Prose(inc.id));
+      if (absl::Status read = RereadProse(prose, with_kb_, names_, inc); !read.ok()) {
+        return absl::Status(read.code(), absl::StrCat("incident '", inc.id, "': ", read.message()));
+      }
+      // The prose goes back with the incident, which Store::Ingest replaces whole.
+      inc.prose = std::move(prose);
+    }
+    MoveSoftwareOutOfAttributions(kb_, inc);
+    if (const std::string_view source = ingest::internal::DescriptionSource(inc);
+        !source.empty() && !inc.description.empty() && !has_prose_.contains(inc.id)) {
+      // Stored before the store kept prose (schema v8), a STIX report's description is read
+      // from the description column: the software and actors it names are added, located
+      // "description:line:col" (its JSON path is not stored), before the title rule.
+      extract::Result read = ingest::internal::ReadMarkdownProse(Names(), inc.description);
+      // Its indicators were read at ingest (they need no names) and stored normalised; what
+      // this adds goes back through Store::Ingest as it is, so no raw indicator is added here.
+      read.indicators.clear();
+      ingest::internal::AddFindings(std::move(read), with_kb_, "description", source, inc);
+    }
+    auto listed_by = listed_by_.find(inc.id);
+    if (listed_by == listed_by_.end()) return absl::OkStatus();
+    // As the STIX parser does (its loop over the reports that state an actor): a listed report
+    // that states none of its own takes the actor of the first report listing it that states
+    // one itself, else of the first that took one so, each in storage order.
+    std::erase_if(inc.attributions, ingest::internal::IsListedAttribution);
+    if (!StatesNone(inc)) return absl::OkStatus();
+    for (const bool own : {true, false}) {
+      for (const std::string& listing : listed_by->second) {
+        KINSHIP_ASSIGN_OR_RETURN(const Stated* stated, StatedBy(listing));
+        if (stated->attributions.empty() || stated->own != own) continue;
+        for (const Attribution& a : stated->attributions) {
+          inc.attributions.push_back(
+              ingest::internal::ListedAttribution(stated->title, listing, a));
+        }
+        return absl::OkStatus();
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // Whether `inc` states no actor but by its title (which a report reads only after its listing
+  // reports' actors have been passed down).
+  static bool StatesNone(const Incident& inc) {
+    const std::string_view title_source = ingest::internal::TitleSource(inc);
+    return std::all_of(inc.attributions.begin(), inc.attributions.end(),
+                       [&](const Attribution& a) { return a.source == title_source; });
+  }
+
+  // What a listing report states, re-linked, before its title is read: what it passes down.
+  struct Stated {
+    std::string title;
+    std::vector<Attribution> attributions;
+    bool own = false;  // stated by it, not taken from a report listing it
+  };
+  // The stored report `id`'s, read and re-linked once. A report met again while it is being
+  // read (reports listing each other) states nothing there; one not stored states nothing.
+  absl::StatusOr<const Stated*> StatedBy(const std::string& id) {
+    auto [it, fresh] = stated_.try_emplace(id);
+    // A node_hash_map: the entry stays where it is while ReadAgain adds others.
+    Stated* stated = &it->second;
+    if (!fresh) return stated;
+    absl::StatusOr<Incident> inc = store_.GetIncident(id, Store::Detail::kLinks);
+    if (absl::IsNotFound(inc.status())) return stated;
+    if (!inc.ok()) return inc.status();
+    KINSHIP_RETURN_IF_ERROR(ReadAgain(*inc));
+    stated->title = inc->title;
+    const std::string_view title_source = ingest::internal::TitleSource(*inc);
+    for (Attribution& a : inc->attributions) {
+      if (a.source == title_source) continue;
+      stated->own = stated->own || !ingest::internal::IsListedAttribution(a);
+      stated->attributions.push_back(std::move(a));
+    }
+    return stated;
+  }
+
   // The KB's names, for prose and titles: compiled when the first incident that needs them comes.
   const extract::NameCatalog* Names() {
     if (!names_) names_ = ingest::internal::ReportCatalog(with_kb_);
@@ -280,6 +351,9 @@ class Relinker {
   ingest::Options with_kb_;
   std::shared_ptr<const extract::NameCatalog> names_;
   absl::flat_hash_set<std::string> has_prose_;
+  // Store::Listings both ways: the reports each stored report lists, and the reports listing it.
+  absl::flat_hash_map<std::string, std::vector<std::string>> lists_, listed_by_;
+  absl::node_hash_map<std::string, Stated> stated_;
 };
 
 }  // namespace

@@ -199,6 +199,18 @@ constexpr std::string_view kTitleLocationSql = R"sql(
 ALTER TABLE incident ADD COLUMN title_location TEXT NOT NULL DEFAULT '';
 )sql";
 
+// The reports a STIX report or grouping lists (Incident::lists), by id, in its order: `kb
+// import` passes the actor a listing report now states down to the listed ones that state none,
+// as ingest does. Incidents stored before have none.
+constexpr std::string_view kListsSql = R"sql(
+CREATE TABLE lists (
+  incident INTEGER NOT NULL REFERENCES incident(rowid) ON DELETE CASCADE,
+  seq INTEGER NOT NULL,
+  id TEXT NOT NULL,
+  PRIMARY KEY (incident, seq)
+) WITHOUT ROWID;
+)sql";
+
 absl::Status UpgradeToV4(Db& db) {
   KINSHIP_ASSIGN_OR_RETURN(
       Statement gaps,
@@ -227,6 +239,7 @@ const std::vector<Migration>& Migrations() {
       {7, "file-incidents", kFileIncidentsSql},
       {8, "prose", kProseSql},
       {9, "title-location", kTitleLocationSql},
+      {10, "lists", kListsSql},
   };
   return *kMigrations;
 }

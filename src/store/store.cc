@@ -223,9 +223,9 @@ class FirstLoadJournal {
 
 // Takes a stored incident out: its value_incidents entries, its indicator rows (the id range
 // [indicator_first, + indicator_count) of its incident row), its techniques, software,
-// attributions, actor mentions and prose, then the incident row. Children are deleted explicitly,
-// as ingest runs with foreign keys off and nothing cascades. Used by ingest to replace an incident
-// and by Store::Remove.
+// attributions, actor mentions, prose and lists, then the incident row. Children are deleted
+// explicitly, as ingest runs with foreign keys off and nothing cascades. Used by ingest to replace
+// an incident and by Store::Remove.
 class IncidentDeleter {
  public:
   static absl::StatusOr<IncidentDeleter> Make(store::Db& db) {
@@ -239,7 +239,7 @@ class IncidentDeleter {
                    "prov_incidents FROM incident WHERE id = ?"));
     IncidentDeleter d(std::move(unlink), std::move(indicators), std::move(find));
     for (std::string_view table :
-         {"technique", "software", "attribution", "actor_mention", "prose"}) {
+         {"technique", "software", "attribution", "actor_mention", "prose", "lists"}) {
       KINSHIP_ASSIGN_OR_RETURN(
           Statement s, db.Prepare(absl::StrCat("DELETE FROM ", AV(table), " WHERE incident = ?")));
       d.rows_.push_back(std::move(s));
@@ -419,6 +419,8 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next, Inge
       Statement insert_prose,
       db.Prepare("INSERT INTO prose (incident, seq, location, source, kind, text, title, "
                  "self_host, anchors) VALUES (?,?,?,?,?,?,?,?,?)"));
+  KINSHIP_ASSIGN_OR_RETURN(Statement insert_listed,
+                           db.Prepare("INSERT INTO lists (incident, seq, id) VALUES (?,?,?)"));
 
   // (type, value) -> value id: avoids a statement per repeated value. Slots are kept small (24
   // bytes) because at 10 M indicators probing this map is the writer's largest cost after SQLite
@@ -581,6 +583,10 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next, Inge
         KINSHIP_RETURN_IF_ERROR(insert_prose.RunWith(rowid, seq++, p.where, p.source, p.kind,
                                                      p.text, p.title, p.self_host,
                                                      AnchorsText(p.anchors)));
+      }
+      seq = 0;
+      for (const std::string& listed : inc.lists) {
+        KINSHIP_RETURN_IF_ERROR(insert_listed.RunWith(rowid, seq++, listed));
       }
     }
     // Pending rows point into this batch, which the caller may free once `next()` is called.
@@ -967,6 +973,19 @@ absl::StatusOr<std::vector<ProseText>> Store::Prose(const std::string& id) {
     p.self_host = s.ColumnString(5);
     KINSHIP_ASSIGN_OR_RETURN(p.anchors, AnchorsOf(s.ColumnText(6)));
     out.push_back(std::move(p));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<Store::Listing>> Store::Listings() {
+  KINSHIP_ASSIGN_OR_RETURN(
+      Statement s, impl_->db().Prepare("SELECT i.id, l.id FROM lists l JOIN incident i ON i.rowid "
+                                       "= l.incident ORDER BY l.incident, l.seq"));
+  std::vector<Listing> out;
+  while (true) {
+    KINSHIP_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back({s.ColumnString(0), s.ColumnString(1)});
   }
   return out;
 }

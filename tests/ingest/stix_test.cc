@@ -112,6 +112,14 @@ TEST(StixParser, ReportsListedByAReportStateItsActor) {
   EXPECT_EQ(actors["report--leaf"], std::vector<std::string>{"Example Ursa"});
   EXPECT_EQ(actors["report--own"], std::vector<std::string>{"Other Panda"});
   EXPECT_TRUE(actors["report--alone"].empty());
+  // What each report lists is kept with it (for kb import to pass an actor down again): reports
+  // only, in its order.
+  std::map<std::string, std::vector<std::string>> lists;
+  for (const Incident& inc : out->incidents) lists[inc.id] = inc.lists;
+  EXPECT_EQ(lists["report--top"], (std::vector<std::string>{"report--mid", "report--own"}));
+  EXPECT_EQ(lists["report--mid"], std::vector<std::string>{"report--leaf"});
+  EXPECT_TRUE(lists["report--leaf"].empty());
+  EXPECT_TRUE(lists["report--alone"].empty());
   for (const Incident& inc : out->incidents) {
     if (inc.id != "report--leaf") continue;
     EXPECT_EQ(inc.attributions[0].snippet,

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -12,6 +13,7 @@
 
 #include "kb/internal.h"
 #include "kinship/ingest.h"
+#include "kinship/status.h"
 #include "kinship/store.h"
 #include "store/sqlite.h"
 #include "store/store_impl.h"
@@ -158,11 +160,21 @@ struct Links {
   std::vector<std::string> tags;
   bool operator==(const Links&) const = default;
 };
-// `files` imported into `store`, and the knowledge base it then holds: what an ingest with the
-// KB reads with, for the reference side of a comparison.
-absl::StatusOr<KnowledgeBase> ImportAndLoad(Store& store, const std::vector<std::string>& files) {
-  if (auto sum = Import(store, files); !sum.ok()) return sum.status();
-  return KnowledgeBase::Load(store);
+// The reference side of a comparison: `dir`/first.db with `files` imported, the knowledge base
+// it then holds, and the options an ingest with that KB reads with.
+struct KbFirst {
+  std::unique_ptr<Store> store;
+  std::unique_ptr<KnowledgeBase> kb;
+  ingest::Options with_kb;
+};
+absl::StatusOr<KbFirst> OpenKbFirst(const std::string& dir, const std::vector<std::string>& files) {
+  KbFirst out;
+  KINSHIP_ASSIGN_OR_RETURN(out.store, Store::Open(dir + "/first.db"));
+  if (auto sum = Import(*out.store, files); !sum.ok()) return sum.status();
+  KINSHIP_ASSIGN_OR_RETURN(KnowledgeBase kb, KnowledgeBase::Load(*out.store));
+  out.kb = std::make_unique<KnowledgeBase>(std::move(kb));
+  out.with_kb.kb = out.kb.get();
+  return out;
 }
 
 std::string Describe(const Incident& inc) {
@@ -210,16 +222,12 @@ TEST(KbImport, ReadsStoredProseAgainAsAnIngestWithTheKbWould) {
   auto after = (*late)->GetIncident(id);
   ASSERT_TRUE(after.ok());
 
-  auto first = Store::Open(dir + "/first.db");
+  auto first = OpenKbFirst(dir, {dir + "/a.json"});
   ASSERT_TRUE(first.ok()) << first.status();
-  auto kb = ImportAndLoad(**first, {dir + "/a.json"});
-  ASSERT_TRUE(kb.ok()) << kb.status();
-  ingest::Options with_kb;
-  with_kb.kb = &*kb;
-  auto read_with_kb = ingest::ParseReport(note, "note.txt", with_kb);
+  auto read_with_kb = ingest::ParseReport(note, "note.txt", first->with_kb);
   ASSERT_TRUE(read_with_kb.ok()) << read_with_kb.status();
-  ASSERT_TRUE((*first)->Ingest(read_with_kb->incidents).ok());
-  auto reference = (*first)->GetIncident(id);
+  ASSERT_TRUE(first->store->Ingest(read_with_kb->incidents).ok());
+  auto reference = first->store->GetIncident(id);
   ASSERT_TRUE(reference.ok());
 
   EXPECT_TRUE(LinksOf(*after) == LinksOf(*reference)) << Describe(*after) << "\n"
@@ -271,13 +279,9 @@ TEST(KbImport, AnActorTheProseNowStatesReplacesTheTitles) {
   EXPECT_EQ(inc->attributions[0].actor_name, "Hexane");
   EXPECT_EQ(inc->attributions[0].source, "MISP event report");
 
-  auto first = Store::Open(dir + "/first.db");
+  auto first = OpenKbFirst(dir, {dir + "/a.json", dir + "/h.json"});
   ASSERT_TRUE(first.ok()) << first.status();
-  auto kb = ImportAndLoad(**first, {dir + "/a.json", dir + "/h.json"});
-  ASSERT_TRUE(kb.ok()) << kb.status();
-  ingest::Options with_kb;
-  with_kb.kb = &*kb;
-  auto read_with_kb = ingest::ParseMisp(event, "event.json", with_kb);
+  auto read_with_kb = ingest::ParseMisp(event, "event.json", first->with_kb);
   ASSERT_TRUE(read_with_kb.ok()) << read_with_kb.status();
   EXPECT_TRUE(LinksOf(*inc) == LinksOf(read_with_kb->incidents.at(0)))
       << Describe(*inc) << "\n"
@@ -399,6 +403,77 @@ TEST(KbImport, AFailedReLinkingLeavesTheStoreAsItWas) {
   auto inc = (*store)->GetIncident(id);
   ASSERT_TRUE(inc.ok());
   EXPECT_TRUE(inc->software.empty());
+}
+
+// A STIX bundle read before the KB, in which only the playbook's description names the actor
+// (by an alias the KB knows): the import passes it down the chain of reports the playbook lists,
+// as an ingest with the KB does; not over a report that states its own, nor to a report listed
+// also by one that states its own (report--shared, listed by report--mid and report--other: the
+// ingest gives it report--other's). A second import changes nothing.
+TEST(KbImport, PassesTheActorAListingReportNowStatesDownAsIngestDoes) {
+  const std::string dir = DirWithBundle("lists");
+  const std::string bundle = R"({"type":"bundle","id":"bundle--l","objects":[
+ {"type":"report","id":"report--top","name":"Playbook","object_refs":["report--mid","report--own"],
+  "description":"We assess that these campaigns were carried out by Sofacy."},
+ {"type":"report","id":"report--mid","name":"Campaign A",
+  "object_refs":["indicator--a","report--leaf","report--shared"]},
+ {"type":"indicator","id":"indicator--a","pattern_type":"stix","pattern":"[ipv4-addr:value = '198.51.100.7']"},
+ {"type":"report","id":"report--leaf","name":"Campaign A, part 2","object_refs":["indicator--a"]},
+ {"type":"report","id":"report--own","name":"Campaign B","object_refs":["intrusion-set--o"]},
+ {"type":"intrusion-set","id":"intrusion-set--o","name":"Other Panda"},
+ {"type":"report","id":"report--other","name":"Campaign C","object_refs":["report--shared","intrusion-set--o"]},
+ {"type":"report","id":"report--shared","name":"Campaign C, part 2","object_refs":["indicator--a"]},
+ {"type":"report","id":"report--both","name":"Campaign D","object_refs":["report--shared2"]},
+ {"type":"report","id":"report--shared2","name":"Campaign D, part 2","object_refs":["indicator--a"]}
+]})";
+  auto late = Store::Open(dir + "/late.db");
+  ASSERT_TRUE(late.ok()) << late.status();
+  auto read = ingest::ParseStix(bundle, "playbook.json", {});
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_TRUE((*late)->Ingest(read->incidents).ok());
+  auto before = (*late)->GetIncident("report--leaf");
+  ASSERT_TRUE(before.ok());
+  EXPECT_TRUE(before->attributions.empty()) << Describe(*before);
+
+  auto sum = Import(**late, {dir + "/a.json"});
+  ASSERT_TRUE(sum.ok()) << sum.status();
+  EXPECT_EQ(sum->incidents_relinked, 3u);  // the playbook, report--mid and report--leaf
+
+  auto first = OpenKbFirst(dir, {dir + "/a.json"});
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto read_with_kb = ingest::ParseStix(bundle, "playbook.json", first->with_kb);
+  ASSERT_TRUE(read_with_kb.ok()) << read_with_kb.status();
+  for (const Incident& reference : read_with_kb->incidents) {
+    auto after = (*late)->GetIncident(reference.id);
+    ASSERT_TRUE(after.ok()) << after.status();
+    EXPECT_TRUE(after->attributions == reference.attributions) << reference.id << "\n"
+                                                               << Describe(*after) << "\n"
+                                                               << Describe(reference);
+  }
+  auto leaf = (*late)->GetIncident("report--leaf");
+  ASSERT_TRUE(leaf.ok());
+  ASSERT_EQ(leaf->attributions.size(), 1u);
+  EXPECT_EQ(leaf->attributions[0].actor_id, "G0007");
+  EXPECT_EQ(leaf->attributions[0].snippet,
+            "stated by the containing report 'Campaign A' (report--mid); stated by the containing "
+            "report 'Playbook' (report--top); We assess that these campaigns were carried out by "
+            "Sofacy.");
+  for (const char* id : {"report--own", "report--shared"}) {
+    auto inc = (*late)->GetIncident(id);
+    ASSERT_TRUE(inc.ok());
+    ASSERT_EQ(inc->attributions.size(), 1u) << id;
+    EXPECT_EQ(inc->attributions[0].actor_name, "Other Panda") << id;
+  }
+  auto shared2 = (*late)->GetIncident("report--shared2");
+  ASSERT_TRUE(shared2.ok());
+  EXPECT_TRUE(shared2->attributions.empty()) << Describe(*shared2);
+  auto listings = (*late)->Listings();
+  ASSERT_TRUE(listings.ok());
+  EXPECT_EQ(listings->size(), 6u) << "what the re-linked reports list goes back with them";
+
+  auto again = Import(**late, {dir + "/a.json"});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->incidents_relinked, 0u);
 }
 
 }  // namespace

@@ -92,7 +92,7 @@ TEST(Store, CreatesAndMigratesToLatestSchema) {
   ASSERT_TRUE(store.ok()) << store.status();
   auto stats = (*store)->Stats();
   ASSERT_TRUE(stats.ok());
-  EXPECT_EQ(stats->schema_version, 9);
+  EXPECT_EQ(stats->schema_version, 10);
   EXPECT_EQ(stats->schema_version, store::LatestSchemaVersion());
   EXPECT_EQ(stats->incidents, 0u);
 }
@@ -158,6 +158,41 @@ TEST(Store, KeepsProseBesideItsIncidentAndTakesItOutWithIt) {
   EXPECT_EQ(sqlite3_column_int(count, 0), 0) << "a removed incident's prose is left behind";
   sqlite3_finalize(count);
   sqlite3_close(db);
+}
+
+// What a STIX report lists is kept beside it, read only by Store::Listings (by listing report in
+// storage order, then in its order), replaced with it and taken out with it.
+TEST(Store, KeepsWhatAReportListsAndTakesItOutWithIt) {
+  auto store = Store::Open(FreshPath("lists.db"));
+  ASSERT_TRUE(store.ok()) << store.status();
+  std::vector<Incident> batch = {Sample("top"), Sample("mid"), Sample("leaf")};
+  batch[0].lists = {"mid", "leaf"};
+  batch[1].lists = {"leaf"};
+  ASSERT_TRUE((*store)->Ingest(batch).ok());
+  using L = std::pair<std::string, std::string>;
+  auto pairs = [&]() {
+    std::vector<L> out;
+    absl::StatusOr<std::vector<Store::Listing>> listings = (*store)->Listings();
+    EXPECT_TRUE(listings.ok()) << listings.status();
+    if (listings.ok()) {
+      for (const Store::Listing& l : *listings) out.emplace_back(l.incident, l.listed);
+    }
+    return out;
+  };
+  EXPECT_THAT(pairs(), ElementsAre(L{"top", "mid"}, L{"top", "leaf"}, L{"mid", "leaf"}));
+  auto read = (*store)->GetIncident("top");
+  ASSERT_TRUE(read.ok());
+  EXPECT_THAT(read->lists, IsEmpty()) << "no incident read carries it";
+
+  // Replaced with the incident: the new version's list, not both.
+  std::vector<Incident> again = {Sample("top")};
+  again[0].provenance.sha256 = "cd34";
+  again[0].lists = {"leaf"};
+  ASSERT_TRUE((*store)->Ingest(again).ok());
+  EXPECT_THAT(pairs(), ElementsAre(L{"mid", "leaf"}, L{"top", "leaf"}));
+
+  ASSERT_TRUE((*store)->Remove({"mid", "top"}).ok());
+  EXPECT_THAT(pairs(), IsEmpty());
 }
 
 TEST(Store, MissingStoreWithoutCreateIsNotFound) {

@@ -76,6 +76,13 @@ std::string_view DescriptionSource(const Incident& incident);
 // For kb import's re-linking, which reads the titles of incidents stored before the KB.
 std::string_view TitleSource(const Incident& incident);
 
+// The attribution a STIX report that states no actor takes from a report listing it: `stated`,
+// one of the listing report's (titled `title`, id `id`), its snippet prefixed with "stated by the
+// containing report '<title>' (<id>)". IsListedAttribution: whether an attribution was taken so
+// (kb import takes those again from the stored listings, Incident::lists).
+Attribution ListedAttribution(std::string_view title, std::string_view id, Attribution stated);
+bool IsListedAttribution(const Attribution& a);
+
 }  // namespace kinship::ingest::internal
 
 #endif  // KINSHIP_INGEST_REPORT_FINDINGS_H_

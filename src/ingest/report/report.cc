@@ -178,6 +178,9 @@ std::optional<Attribution> TitleAttribution(const extract::NameCatalog* catalog,
 
 namespace {
 
+// What begins the snippet of an attribution a report took from one listing it.
+constexpr std::string_view kListedPrefix = "stated by the containing report '";
+
 // "report" or "grouping" for a stored STIX report's or grouping's incident (its id is the
 // object's), else "".
 std::string_view StixContainerType(const Incident& incident) {
@@ -194,6 +197,15 @@ std::string_view StixNameSource(std::string_view type) {
   if (type == "grouping") return "STIX grouping name";
   return "";
 }
+
+Attribution ListedAttribution(std::string_view title, std::string_view id, Attribution stated) {
+  stated.snippet =
+      absl::StrCat(std::string(kListedPrefix), std::string(title), "' (", std::string(id), ")",
+                   stated.snippet.empty() ? "" : "; ", stated.snippet);
+  return stated;
+}
+
+bool IsListedAttribution(const Attribution& a) { return a.snippet.starts_with(kListedPrefix); }
 
 std::string_view TitleSource(const Incident& incident) {
   const std::string& format = incident.provenance.format;

@@ -699,6 +699,16 @@ absl::StatusOr<ParseOutput> StixParser::Parse() {
     members_of.push_back(std::move(members));
     out_.incidents.push_back(std::move(inc));
   }
+  // Which reports each report lists, kept with it (Incident::lists) so that `kb import` passes an
+  // actor down as the loop below does.
+  for (size_t k = 0; k < members_of.size(); ++k) {
+    for (size_t m : members_of[k]) {
+      auto inner = incident_of.find(m);
+      if (inner != incident_of.end()) {
+        out_.incidents[k].lists.push_back(out_.incidents[inner->second].id);
+      }
+    }
+  }
   // A report that lists other reports (Unit 42's playbooks: the intrusion set's report lists its
   // campaigns' reports, which carry the indicators and techniques but no actor) states its actor
   // for them: one that states none takes the containing report's, saying so, and passes it down
@@ -716,10 +726,8 @@ absl::StatusOr<ParseOutput> StixParser::Parse() {
       Incident& child = out_.incidents[inner->second];
       if (!child.attributions.empty()) continue;
       const Incident& parent = out_.incidents[outer];
-      for (Attribution a : parent.attributions) {
-        a.snippet = absl::StrCat("stated by the containing report '", parent.title, "' (",
-                                 parent.id, ")", a.snippet.empty() ? "" : "; ", a.snippet);
-        child.attributions.push_back(std::move(a));
+      for (const Attribution& a : parent.attributions) {
+        child.attributions.push_back(internal::ListedAttribution(parent.title, parent.id, a));
       }
       queue.push_back(inner->second);
     }
