@@ -288,13 +288,18 @@ class Relinker {
     if (listed_by == listed_by_.end()) return absl::OkStatus();
     // As the STIX parser does (its loop over the reports that state an actor): a listed report
     // that states none of its own takes the actor of the first report listing it that states
-    // one itself, else of the first that took one so, each in storage order.
+    // one itself, else of the first that took one so, each in storage order; only from a report
+    // stored from the same file, as the parser passes an actor down within one bundle (a report
+    // stored again from another file is not given the actor of a listing read before).
     std::erase_if(inc.attributions, ingest::internal::IsListedAttribution);
     if (!StatesNone(inc)) return absl::OkStatus();
     for (const bool own : {true, false}) {
       for (const std::string& listing : listed_by->second) {
         KINSHIP_ASSIGN_OR_RETURN(const Stated* stated, StatedBy(listing));
-        if (stated->attributions.empty() || stated->own != own) continue;
+        if (stated->attributions.empty() || stated->own != own ||
+            stated->file != inc.provenance.sha256) {
+          continue;
+        }
         for (const Attribution& a : stated->attributions) {
           inc.attributions.push_back(
               ingest::internal::ListedAttribution(stated->title, listing, a));
@@ -316,6 +321,7 @@ class Relinker {
   // What a listing report states, re-linked, before its title is read: what it passes down.
   struct Stated {
     std::string title;
+    std::string file;  // the SHA-256 of the file it was stored from
     std::vector<Attribution> attributions;
     bool own = false;  // stated by it, not taken from a report listing it
   };
@@ -331,6 +337,7 @@ class Relinker {
     if (!inc.ok()) return inc.status();
     KINSHIP_RETURN_IF_ERROR(ReadAgain(*inc));
     stated->title = inc->title;
+    stated->file = inc->provenance.sha256;
     const std::string_view title_source = ingest::internal::TitleSource(*inc);
     for (Attribution& a : inc->attributions) {
       if (a.source == title_source) continue;

@@ -476,5 +476,51 @@ TEST(KbImport, PassesTheActorAListingReportNowStatesDownAsIngestDoes) {
   EXPECT_EQ(again->incidents_relinked, 0u);
 }
 
+// A listed report stored again from another file (a later bundle that holds it alone) states
+// what that file states: the playbook read before it does not pass its actor down to it, as an
+// ingest with the KB of the playbook and then of the later file does not.
+TEST(KbImport, PassesNoActorToAListedReportStoredAgainFromAnotherFile) {
+  const std::string dir = DirWithBundle("lists-again");
+  const std::string playbook = R"({"type":"bundle","id":"bundle--p","objects":[
+ {"type":"report","id":"report--top","name":"Playbook","object_refs":["report--mid"],
+  "description":"We assess that these campaigns were carried out by Sofacy."},
+ {"type":"report","id":"report--mid","name":"Campaign A","object_refs":["indicator--a"]},
+ {"type":"indicator","id":"indicator--a","pattern_type":"stix","pattern":"[ipv4-addr:value = '198.51.100.7']"}
+]})";
+  const std::string later = R"({"type":"bundle","id":"bundle--m","objects":[
+ {"type":"report","id":"report--mid","name":"Campaign A, revised","object_refs":["indicator--b"]},
+ {"type":"indicator","id":"indicator--b","pattern_type":"stix","pattern":"[ipv4-addr:value = '198.51.100.8']"}
+]})";
+  auto ingest = [](Store& store, const std::string& json, const std::string& name,
+                   const ingest::Options& options) -> absl::Status {
+    KINSHIP_ASSIGN_OR_RETURN(ingest::ParseOutput read, ingest::ParseStix(json, name, options));
+    for (Incident& inc : read.incidents) inc.provenance = {name, "stix", name + "-sha256"};
+    return store.Ingest(read.incidents).status();
+  };
+  auto late = Store::Open(dir + "/late.db");
+  ASSERT_TRUE(late.ok()) << late.status();
+  ASSERT_TRUE(ingest(**late, playbook, "playbook.json", {}).ok());
+  ASSERT_TRUE(ingest(**late, later, "later.json", {}).ok());
+  auto sum = Import(**late, {dir + "/a.json"});
+  ASSERT_TRUE(sum.ok()) << sum.status();
+  EXPECT_EQ(sum->incidents_relinked, 1u);  // the playbook
+
+  auto first = OpenKbFirst(dir, {dir + "/a.json"});
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_TRUE(ingest(*first->store, playbook, "playbook.json", first->with_kb).ok());
+  ASSERT_TRUE(ingest(*first->store, later, "later.json", first->with_kb).ok());
+  for (const char* id : {"report--top", "report--mid"}) {
+    auto after = (*late)->GetIncident(id);
+    auto reference = first->store->GetIncident(id);
+    ASSERT_TRUE(after.ok() && reference.ok()) << id;
+    EXPECT_TRUE(after->attributions == reference->attributions) << id << "\n"
+                                                                << Describe(*after) << "\n"
+                                                                << Describe(*reference);
+  }
+  auto mid = (*late)->GetIncident("report--mid");
+  ASSERT_TRUE(mid.ok());
+  EXPECT_TRUE(mid->attributions.empty()) << Describe(*mid);
+}
+
 }  // namespace
 }  // namespace kinship::kb
