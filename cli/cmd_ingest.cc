@@ -482,7 +482,8 @@ absl::Status RunStats(GlobalOptions& g) {
                    {"distinct_values", s.distinct_values},
                    {"warninglists", s.warninglists},
                    {"prose_texts", s.prose_texts},
-                   {"prose_bytes", s.prose_bytes}});
+                   {"prose_bytes", s.prose_bytes},
+                   {"listings", s.listings}});
   } else {
     std::printf(
         "%s (schema v%d): %zu incidents, %zu indicators, %zu distinct values, %zu "
@@ -492,6 +493,9 @@ absl::Status RunStats(GlobalOptions& g) {
     if (s.prose_texts > 0) {
       std::printf("prose kept for kb import to read again: %zu texts, %.1f MB\n", s.prose_texts,
                   static_cast<double>(s.prose_bytes) / 1e6);
+    }
+    if (s.listings > 0) {
+      std::printf("reports listed by stored STIX reports, kept for kb import: %zu\n", s.listings);
     }
   }
   return absl::OkStatus();

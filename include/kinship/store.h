@@ -90,6 +90,7 @@ struct IncidentSummary {
 struct StoreStats {
   size_t incidents = 0, indicators = 0, distinct_values = 0, warninglists = 0;
   size_t prose_texts = 0, prose_bytes = 0;  // the prose kept for kb import (Store::Prose)
+  size_t listings = 0;  // reports listed by a stored STIX report, kept for kb import (Listings)
   int schema_version = 0;
   std::string path;
 };

@@ -1278,6 +1278,7 @@ absl::StatusOr<StoreStats> Store::Stats() {
   KINSHIP_ASSIGN_OR_RETURN(st.distinct_values, count("SELECT count(*) FROM value"));
   KINSHIP_ASSIGN_OR_RETURN(st.warninglists, count("SELECT count(*) FROM warninglist"));
   KINSHIP_ASSIGN_OR_RETURN(st.prose_texts, count("SELECT count(*) FROM prose"));
+  KINSHIP_ASSIGN_OR_RETURN(st.listings, count("SELECT count(*) FROM lists"));
   KINSHIP_ASSIGN_OR_RETURN(st.prose_bytes,
                            count("SELECT ifnull(sum(length(CAST(text AS BLOB))), 0) FROM prose"));
   KINSHIP_ASSIGN_OR_RETURN(size_t v, count("PRAGMA user_version"));
