@@ -216,9 +216,7 @@ class Relinker {
     // A title states an actor only for an incident that states none otherwise, as at ingest: an
     // actor its prose now states (a name this KB adds) replaces the title's, which an earlier
     // import may have added. (A report file's title and text are one source, read again whole.)
-    if (!title_source.empty() &&
-        std::any_of(inc.attributions.begin(), inc.attributions.end(),
-                    [&](const Attribution& a) { return a.source != title_source; })) {
+    if (!title_source.empty() && !StatesNone(inc)) {
       std::erase_if(inc.attributions,
                     [&](const Attribution& a) { return a.source == title_source; });
     }
