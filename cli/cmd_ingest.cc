@@ -421,6 +421,10 @@ absl::Status RunShow(GlobalOptions& g, const std::string& id) {
   }
   std::printf("  from:     %s (%s, sha256 %s)\n", inc.provenance.file.c_str(),
               inc.provenance.format.c_str(), inc.provenance.sha256.substr(0, 16).c_str());
+  if (!inc.provenance.first_stored.empty()) {
+    std::printf("  stored:   first %s (what a STIX export's objects about it are created at)\n",
+                inc.provenance.first_stored.c_str());
+  }
   for (const Attribution& a : inc.attributions) {
     std::printf("  stated attribution: %s%s (by %s%s)%s\n", a.actor_name.c_str(),
                 a.actor_id.empty() ? "" : absl::StrCat(" = ", a.actor_id).c_str(), a.source.c_str(),

@@ -153,17 +153,19 @@ class Service {
     const AssessedCampaigns& found = it->second;
     if (stix) {
       // The members' titles name their incidents, as the CLI's export names them.
-      absl::flat_hash_map<std::string, std::string> titles;
+      absl::flat_hash_map<std::string, StoredName> names;
       if (!found.campaigns.empty()) {
         KINSHIP_ASSIGN_OR_RETURN(std::vector<IncidentSummary> list,
                                  WithStore([](Store& s) { return s.ListIncidents(); }));
-        for (IncidentSummary& s : list) titles.emplace(s.id, std::move(s.title));
+        for (IncidentSummary& s : list) {
+          names.emplace(s.id, StoredName{std::move(s.title), std::move(s.first_stored)});
+        }
       }
       StixExport bundle(a.kb(), StixExport::Now());
       bundle.AddCampaigns(found.campaigns, attribute ? &found.assessed : nullptr,
-                          [&titles](const std::string& id) {
-                            auto t = titles.find(id);
-                            return t == titles.end() ? std::string() : t->second;
+                          [&names](const std::string& id) {
+                            auto t = names.find(id);
+                            return t == names.end() ? StoredName() : t->second;
                           });
       return bundle.Bundle();
     }

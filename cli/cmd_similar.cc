@@ -106,8 +106,8 @@ void PrintNoMatch(const char* candidates, const std::string& query, size_t dropp
   }
 }
 
-// Stored incidents' titles, for a STIX export.
-TitleReader StoredTitles(Store& store) {
+// Stored incidents' titles and first-stored times, for a STIX export.
+StoredNameReader StoredTitles(Store& store) {
   return TitlesOf([&store](const std::string& id, Store::Detail detail) {
     return store.GetIncident(id, detail);
   });
@@ -178,7 +178,7 @@ absl::Status RunSimilarFiles(const GlobalOptions& g, const std::vector<std::stri
   const NamingReader stored = StoreNaming(q.analysis->store());
   std::optional<StixExport> bundle;
   if (stix) bundle.emplace(l.kb(), StixExport::Now());
-  const TitleReader titles = StoredTitles(q.analysis->store());
+  const StoredNameReader titles = StoredTitles(q.analysis->store());
   for (const Incident& inc : q.incidents) {
     std::vector<score::Match> matches = l.index().Similar(inc, top);
     const size_t dropped = DropLessProbable(matches, min_probability);
@@ -240,16 +240,16 @@ absl::Status RunCompareFiles(const GlobalOptions& g, const std::vector<std::stri
   const Analysis& l = *q.analysis;
   const NamingReader stored = StoreNaming(q.analysis->store());
   std::optional<StixExport> bundle;
-  std::string b_title;
+  StoredName b_name;
   if (stix) {
     bundle.emplace(l.kb(), StixExport::Now());
-    b_title = StoredTitles(q.analysis->store())(b);
+    b_name = StoredTitles(q.analysis->store())(b);
   }
   for (const Incident& inc : q.incidents) {
     KINSHIP_ASSIGN_OR_RETURN(score::Comparison c, l.index().Compare(inc, b));
     NameKbItems(l.kb(), c.explanation);
     if (bundle) {
-      bundle->AddComparison(inc, b, b_title, c);
+      bundle->AddComparison(inc, b, b_name, c);
       continue;
     }
     const NamingReader naming = WithUnstored(inc, stored);
@@ -304,7 +304,8 @@ absl::Status RunCampaigns(const GlobalOptions& g, const score::CampaignOptions& 
     StixExport bundle(analysis->kb(), StixExport::Now());
     bundle.AddCampaigns(cs, attribute ? &found.assessed : nullptr, [&](const std::string& id) {
       auto it = summaries.find(id);
-      return it == summaries.end() ? std::string() : it->second.title;
+      return it == summaries.end() ? StoredName()
+                                   : StoredName{it->second.title, it->second.first_stored};
     });
     // On one line, printed when every campaign is in.
     std::printf("%s\n", bundle.Bundle().dump().c_str());

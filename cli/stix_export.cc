@@ -15,7 +15,8 @@
 namespace kinship::cli {
 namespace {
 
-// When kinship's producer identity was defined; it never changes, so neither does its `created`.
+// When kinship's producer identity was defined: its `created`, and that of every actor's
+// intrusion set, which is one object in every export.
 constexpr char kIdentityCreated[] = "2026-12-01T00:00:00.000Z";
 
 std::string Percent(double p) { return absl::StrFormat("%.0f %%", p * 100); }
@@ -98,13 +99,23 @@ std::string StixExport::Now() {
   return absl::StrFormat("%s.%03dZ", buf, static_cast<int>(ms.count()));
 }
 
-std::string StixExport::Emit(std::string_view type, const std::string& key, nlohmann::json fields) {
-  const std::string id = stix::KinshipId(type, key);
+StixExport::Subject StixExport::SubjectOf(const std::string& id, const std::string& first_stored,
+                                          const std::string& fresh) const {
+  if (first_stored.empty()) return {absl::StrCat(now_, "|", fresh, "|", id), now_};
+  // The first-stored time is part of the key: an incident removed and stored again is a new
+  // object, whose `created` differs. A clock set back cannot make `created` follow `modified`.
+  return {absl::StrCat("stored|", first_stored, "|", id), std::min(first_stored, now_)};
+}
+
+std::string StixExport::Emit(std::string_view type, const std::string& key,
+                             const std::string& created, nlohmann::json fields) {
+  std::string id = stix::KinshipId(type, key);
+  if (!ids_.insert(id).second) return id;
   fields["type"] = type;
   fields["spec_version"] = "2.1";
   fields["id"] = id;
   fields["created_by_ref"] = identity_;
-  fields["created"] = now_;
+  fields["created"] = created;
   fields["modified"] = now_;
   objects_.push_back(std::move(fields));
   return id;
@@ -116,11 +127,6 @@ absl::Status StixExport::NotWithJson(bool json) {
 }
 
 std::string StixExport::ActorRef(const attrib::Candidate& c) {
-  const std::string key = absl::StrCat(now_, "|actor|", c.actor_id);
-  if (std::find(actors_.begin(), actors_.end(), c.actor_id) != actors_.end()) {
-    return stix::KinshipId("intrusion-set", key);
-  }
-  actors_.push_back(c.actor_id);
   nlohmann::json set = {{"name", c.name.empty() ? c.actor_id : c.name}};
   const kb::Actor* actor = kb_ != nullptr ? kb_->actor(c.actor_id) : nullptr;
   if (actor != nullptr && !actor->aliases.empty()) set["aliases"] = actor->aliases;
@@ -131,13 +137,14 @@ std::string StixExport::ActorRef(const attrib::Candidate& c) {
          {"external_id", c.actor_id},
          {"url", absl::StrCat("https://attack.mitre.org/groups/", c.actor_id, "/")}}};
   }
-  return Emit("intrusion-set", key, std::move(set));
+  return Emit("intrusion-set", absl::StrCat("actor|", c.actor_id), kIdentityCreated,
+              std::move(set));
 }
 
-std::string StixExport::NewIncident(const std::string& key, const std::string& store_id,
+std::string StixExport::NewIncident(const Subject& s, const std::string& store_id,
                                     const std::string& title) {
   return Emit(
-      "incident", key,
+      "incident", s.key, s.created,
       {{"name", title.empty() ? store_id : title},
        {"external_references",
         {{{"source_name", "kinship"},
@@ -145,14 +152,16 @@ std::string StixExport::NewIncident(const std::string& key, const std::string& s
           {"description", "the incident's id in the kinship store: its source's own id"}}}}});
 }
 
-std::string StixExport::AttributedTo(const std::string& key, const std::string& source_ref,
+std::string StixExport::AttributedTo(const Subject& s, const std::string& source_ref,
                                      const attrib::Result& r) {
   // Only an answer is asserted: the top candidate of a result that did not abstain. The other
   // candidates, and every candidate of an abstention, are in the note, not relationships.
   if (r.abstained || r.candidates.empty()) return "";
   const attrib::Candidate& top = r.candidates.front();
+  // One object per (incident, actor): an export that answers another actor adds another, and
+  // the note, one per incident, says which is first now.
   return Emit(
-      "relationship", absl::StrCat(key, "|attributed-to"),
+      "relationship", absl::StrCat(s.key, "|attributed-to|", top.actor_id), s.created,
       {{"relationship_type", "attributed-to"},
        {"source_ref", source_ref},
        {"target_ref", ActorRef(top)},
@@ -165,9 +174,8 @@ std::string StixExport::AttributedTo(const std::string& key, const std::string& 
        {"x_kinship_likelihood", top.likelihood}});
 }
 
-void StixExport::Note(const std::string& key, const std::string& abstract,
-                      std::vector<std::string> lines, const attrib::Result& r,
-                      nlohmann::json refs) {
+void StixExport::Note(const Subject& s, const std::string& abstract, std::vector<std::string> lines,
+                      const attrib::Result& r, nlohmann::json refs) {
   // The ranking, then the confidence level in sentences of its own.
   if (r.abstained) {
     lines.push_back(absl::StrCat("It abstains: ", r.abstain_reason,
@@ -193,7 +201,7 @@ void StixExport::Note(const std::string& key, const std::string& abstract,
     lines.push_back(
         "The top candidate rests on shared ATT&CK techniques alone, which many groups share.");
   }
-  Emit("note", absl::StrCat(key, "|note"),
+  Emit("note", absl::StrCat(s.key, "|note"), s.created,
        {{"abstract", abstract},
         {"content", absl::StrJoin(lines, "\n")},
         {"authors", {"kinship"}},
@@ -203,54 +211,61 @@ void StixExport::Note(const std::string& key, const std::string& abstract,
 }
 
 void StixExport::Add(const Incident& incident, const attrib::Result& r) {
-  // The result's place in the export is part of the key: an incident asked about twice (or a
-  // file's incident with a stored one's id) gives two sets of objects, never one id twice.
-  const std::string key = absl::StrCat(now_, "|incident|", ++results_, "|", incident.id);
+  // An unstored incident's place in the export is part of its key: a file's incident with a
+  // stored one's id, or asked about twice, gives two sets of objects, never one id twice.
+  const Subject s = SubjectOf(incident.id, incident.provenance.first_stored,
+                              absl::StrCat("incident|", ++results_));
   const std::string title = incident.title.empty() ? incident.id : incident.title;
-  const std::string incident_ref = NewIncident(key, incident.id, title);
+  const std::string incident_ref = NewIncident(s, incident.id, title);
   nlohmann::json refs = {incident_ref};
-  if (std::string rel = AttributedTo(key, incident_ref, r); !rel.empty()) refs.push_back(rel);
-  Note(key, absl::StrCat("kinship attribution: ", title),
+  if (std::string rel = AttributedTo(s, incident_ref, r); !rel.empty()) refs.push_back(rel);
+  Note(s, absl::StrCat("kinship attribution: ", title),
        {absl::StrCat("kinship's attribution of '", title, "' (", incident.id, ").")}, r,
        std::move(refs));
 }
 
 void StixExport::AddSimilar(const Incident& query, const std::vector<score::Match>& matches,
-                            const std::function<std::string(const std::string&)>& title) {
-  const std::string key = absl::StrCat(now_, "|similar|", ++results_, "|", query.id);
+                            const StoredNameReader& name) {
+  const std::string fresh = absl::StrCat("similar|", ++results_);
+  const Subject q = SubjectOf(query.id, query.provenance.first_stored, fresh);
   const std::string query_title = query.title.empty() ? query.id : query.title;
-  const std::string query_ref = NewIncident(key, query.id, query_title);
+  const std::string query_ref = NewIncident(q, query.id, query_title);
   for (size_t i = 0; i < matches.size(); ++i) {
     const score::Match& m = matches[i];
-    const std::string match_key = absl::StrCat(key, "|match|", i + 1, "|", m.id);
-    std::string match_title = title(m.id);
-    if (match_title.empty()) match_title = m.id;
-    RelatedTo(absl::StrCat(match_key, "|related-to"), query_ref,
-              NewIncident(match_key, m.id, match_title), m.comparison,
+    StoredName match = name(m.id);
+    if (match.title.empty()) match.title = m.id;
+    const Subject t = SubjectOf(m.id, match.first_stored, absl::StrCat(fresh, "|match|", i + 1));
+    const std::string& match_title = match.title;
+    RelatedTo(q, query_ref, t, NewIncident(t, m.id, match_title), m.comparison,
               absl::StrCat("kinship ranks '", match_title, "' at ", i + 1, " of ", matches.size(),
                            " among the incidents most similar to '", query_title, "'"));
   }
 }
 
-void StixExport::AddComparison(const Incident& a, const std::string& b, const std::string& b_title,
+void StixExport::AddComparison(const Incident& a, const std::string& b, const StoredName& b_name,
                                const score::Comparison& comparison) {
-  const std::string key = absl::StrCat(now_, "|compare|", ++results_, "|", a.id, "|", b);
+  const std::string fresh = absl::StrCat("compare|", ++results_);
+  const Subject sa = SubjectOf(a.id, a.provenance.first_stored, absl::StrCat(fresh, "|a"));
+  const Subject sb = SubjectOf(b, b_name.first_stored, absl::StrCat(fresh, "|b"));
   const std::string a_title = a.title.empty() ? a.id : a.title;
-  const std::string shown_b = b_title.empty() ? b : b_title;
+  const std::string shown_b = b_name.title.empty() ? b : b_name.title;
   // One statement each: the order of a call's arguments is unspecified, and the bundle lists
   // the first incident first.
-  const std::string a_ref = NewIncident(absl::StrCat(key, "|a"), a.id, a_title);
-  const std::string b_ref = NewIncident(absl::StrCat(key, "|b"), b, shown_b);
-  RelatedTo(absl::StrCat(key, "|related-to"), a_ref, b_ref, comparison,
+  const std::string a_ref = NewIncident(sa, a.id, a_title);
+  const std::string b_ref = NewIncident(sb, b, shown_b);
+  RelatedTo(sa, a_ref, sb, b_ref, comparison,
             absl::StrCat("kinship compares '", a_title, "' with '", shown_b, "'"));
 }
 
-void StixExport::RelatedTo(const std::string& key, const std::string& source_ref,
-                           const std::string& target_ref, const score::Comparison& c,
-                           const std::string& lead) {
+void StixExport::RelatedTo(const Subject& source, const std::string& source_ref,
+                           const Subject& target, const std::string& target_ref,
+                           const score::Comparison& c, const std::string& lead) {
   const std::string term(attrib::LikelihoodTerm(c.probability));
   const std::string evidence = c.explanation.ToString(5);
-  Emit("relationship", key,
+  // One object per ordered pair of stored incidents (`similar` and `compare` give the same one),
+  // created when the later of the two was first stored.
+  Emit("relationship", absl::StrCat(source.key, "|related-to|", target.key),
+       std::max(source.created, target.created),
        {{"relationship_type", "related-to"},
         {"source_ref", source_ref},
         {"target_ref", target_ref},
@@ -267,21 +282,22 @@ void StixExport::RelatedTo(const std::string& key, const std::string& source_ref
 
 void StixExport::AddCampaigns(const std::vector<score::Campaign>& campaigns,
                               const std::vector<attrib::Result>* assessed,
-                              const std::function<std::string(const std::string&)>& title) {
+                              const StoredNameReader& name) {
   for (size_t i = 0; i < campaigns.size(); ++i) {
-    std::vector<std::string> titles;
-    for (const std::string& id : campaigns[i].members) titles.push_back(title(id));
-    AddCampaign(campaigns[i], titles, assessed != nullptr ? &(*assessed)[i] : nullptr);
+    std::vector<StoredName> names;
+    for (const std::string& id : campaigns[i].members) names.push_back(name(id));
+    AddCampaign(campaigns[i], names, assessed != nullptr ? &(*assessed)[i] : nullptr);
   }
 }
 
-void StixExport::AddCampaign(const score::Campaign& c, const std::vector<std::string>& titles,
+void StixExport::AddCampaign(const score::Campaign& c, const std::vector<StoredName>& names,
                              const attrib::Result* assessed) {
   const size_t n = ++results_;
-  const std::string key = absl::StrCat(now_, "|campaign|", n);
-  const std::string name =
-      absl::StrCat("kinship campaign ", n, ": ", c.members.size(), " incidents",
-                   titles.empty() || titles[0].empty() ? "" : absl::StrCat(", '", titles[0], "'"));
+  // A campaign is new in each export: its members may change from one to the next.
+  const Subject s{absl::StrCat(now_, "|campaign|", n), now_};
+  const std::string name = absl::StrCat(
+      "kinship campaign ", n, ": ", c.members.size(), " incidents",
+      names.empty() || names[0].title.empty() ? "" : absl::StrCat(", '", names[0].title, "'"));
   nlohmann::json campaign = {
       {"name", name},
       {"description",
@@ -296,25 +312,26 @@ void StixExport::AddCampaign(const score::Campaign& c, const std::vector<std::st
       {"x_kinship_cohesion", Rounded(c.cohesion)}};
   if (std::string t = StixTimestamp(c.first_seen); !t.empty()) campaign["first_seen"] = t;
   if (std::string t = StixTimestamp(c.last_seen); !t.empty()) campaign["last_seen"] = t;
-  const std::string campaign_ref = Emit("campaign", key, std::move(campaign));
+  const std::string campaign_ref = Emit("campaign", s.key, s.created, std::move(campaign));
   nlohmann::json refs = {campaign_ref};
   // Each member an incident, related to the campaign (STIX 2.1 names no relationship from an
   // incident; `related-to` is the one every pair of objects may have).
   for (size_t m = 0; m < c.members.size(); ++m) {
-    const std::string member_key = absl::StrCat(key, "|member|", c.members[m]);
-    const std::string ref =
-        NewIncident(member_key, c.members[m], m < titles.size() ? titles[m] : std::string());
-    Emit("relationship", absl::StrCat(member_key, "|in"),
+    const StoredName member = m < names.size() ? names[m] : StoredName();
+    const std::string ref = NewIncident(
+        SubjectOf(c.members[m], member.first_stored, absl::StrCat("campaign|", n, "|member")),
+        c.members[m], member.title);
+    Emit("relationship", absl::StrCat(s.key, "|member|", c.members[m], "|in"), s.created,
          {{"relationship_type", "related-to"},
           {"source_ref", ref},
           {"target_ref", campaign_ref},
           {"description", absl::StrCat("a member of ", name)}});
   }
   if (assessed == nullptr) return;
-  if (std::string rel = AttributedTo(key, campaign_ref, *assessed); !rel.empty()) {
+  if (std::string rel = AttributedTo(s, campaign_ref, *assessed); !rel.empty()) {
     refs.push_back(rel);
   }
-  Note(key, absl::StrCat("kinship attribution: ", name),
+  Note(s, absl::StrCat("kinship attribution: ", name),
        {absl::StrCat("kinship's attribution of ", name,
                      ", its members' own stated actors left out.")},
        *assessed, std::move(refs));

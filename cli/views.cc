@@ -53,7 +53,8 @@ nlohmann::json IncidentJson(const Incident& inc) {
                       {"provenance",
                        {{"file", inc.provenance.file},
                         {"format", inc.provenance.format},
-                        {"sha256", inc.provenance.sha256}}}};
+                        {"sha256", inc.provenance.sha256},
+                        {"first_stored", inc.provenance.first_stored}}}};
   nlohmann::json inds = nlohmann::json::array();
   for (const Indicator& ind : inc.indicators) inds.push_back(IndicatorJson(ind));
   j["indicators"] = inds;
@@ -241,10 +242,10 @@ NamingReader NamingOf(IncidentGetter get) {
   };
 }
 
-TitleReader TitlesOf(IncidentGetter get) {
+StoredNameReader TitlesOf(IncidentGetter get) {
   return [get = std::move(get)](const std::string& id) {
     absl::StatusOr<Incident> inc = get(id, Store::Detail::kNaming);
-    return inc.ok() ? inc->title : std::string();
+    return inc.ok() ? StoredName{inc->title, inc->provenance.first_stored} : StoredName();
   };
 }
 

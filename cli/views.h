@@ -11,6 +11,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "cli/stix_export.h"
 #include "kinship/attribution.h"
 #include "kinship/kb.h"
 #include "kinship/model.h"
@@ -88,11 +89,10 @@ using NamingReader = std::function<std::optional<score::NamingTexts>(const std::
 using IncidentGetter = std::function<absl::StatusOr<Incident>(const std::string&, Store::Detail)>;
 // Naming texts read with `get` (Store::Detail::kNaming); StoreNaming reads them from `store`.
 NamingReader NamingOf(IncidentGetter get);
-// An incident's title by id, read with `get` (Store::Detail::kNaming, the lightest read: the
-// incident's row and its stated names); "" when it cannot be read. What a STIX export names a
-// similar incident by.
-using TitleReader = std::function<std::string(const std::string& id)>;
-TitleReader TitlesOf(IncidentGetter get);
+// An incident's title and first-stored time by id, read with `get` (Store::Detail::kNaming, the
+// lightest read: the incident's row and its stated names); "" for both when it cannot be read.
+// What a STIX export names a similar incident by.
+StoredNameReader TitlesOf(IncidentGetter get);
 NamingReader StoreNaming(Store& store);
 NamingSourceMap NamingSourcesOf(const NamingReader& naming, const std::string& a,
                                 const std::string& b, const score::Explanation& e);

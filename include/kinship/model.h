@@ -158,6 +158,12 @@ struct Provenance {
   // it): with sha256 and format, what tells a file whose every incident is stored from these
   // bytes (Store::WholeFiles), which a feed pulled again need not parse.
   size_t file_incidents = 0;
+  // When the store first held an incident with this id, to the millisecond, UTC
+  // ("2026-12-02T01:30:00.123Z"): kept when an ingest or `kb import` replaces the incident, so
+  // that what kinship exports of it stays one STIX object across exports (its `created`). Set by
+  // Store::Ingest, whatever the incident brings; "" for an incident that is not stored. Incidents
+  // stored before schema v11 have the time they were last stored then.
+  std::string first_stored{};  // (an initializer, so that {file, format, sha256} stays complete)
 };
 
 // Prose an incident was read from, kept in the store (not read back with it: Store::Prose) so that

@@ -81,7 +81,8 @@ struct IncidentSummary {
   std::string source;
   std::string first_seen;
   std::string format;
-  std::string file;  // the input it was read from (provenance), as given to ingest
+  std::string file;          // the input it was read from (provenance), as given to ingest
+  std::string first_stored;  // Provenance::first_stored
   size_t indicators = 0;
   size_t techniques = 0;
   std::vector<std::string> attributed_to;  // stated actor names (ids when resolved)

@@ -211,6 +211,14 @@ CREATE TABLE lists (
 ) WITHOUT ROWID;
 )sql";
 
+// When the store first held each incident (Provenance::first_stored), which a replacement keeps:
+// a STIX export's `created`. Rows stored before take the time they were last stored, with
+// milliseconds as STIX requires.
+constexpr std::string_view kFirstStoredSql = R"sql(
+ALTER TABLE incident ADD COLUMN first_stored TEXT NOT NULL DEFAULT '';
+UPDATE incident SET first_stored = replace(ingested_at, 'Z', '.000Z');
+)sql";
+
 absl::Status UpgradeToV4(Db& db) {
   KINSHIP_ASSIGN_OR_RETURN(
       Statement gaps,
@@ -240,6 +248,7 @@ const std::vector<Migration>& Migrations() {
       {8, "prose", kProseSql},
       {9, "title-location", kTitleLocationSql},
       {10, "lists", kListsSql},
+      {11, "first-stored", kFirstStoredSql},
   };
   return *kMigrations;
 }

@@ -16,6 +16,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "kinship/parallel.h"
 #include "normalize/internal.h"
 #include "store/migrations.h"
@@ -236,7 +238,7 @@ class IncidentDeleter {
     KINSHIP_ASSIGN_OR_RETURN(
         Statement find,
         db.Prepare("SELECT rowid, indicator_first, indicator_count, prov_sha256, prov_format, "
-                   "prov_incidents FROM incident WHERE id = ?"));
+                   "prov_incidents, first_stored FROM incident WHERE id = ?"));
     IncidentDeleter d(std::move(unlink), std::move(indicators), std::move(find));
     for (std::string_view table :
          {"technique", "software", "attribution", "actor_mention", "prose", "lists"}) {
@@ -254,6 +256,7 @@ class IncidentDeleter {
     int64_t rowid = 0, first = 0, count = 0;
     std::string sha256, format;
     int64_t file_incidents = 0;
+    std::string first_stored;
   };
   // The stored incident with this id, if any.
   absl::StatusOr<std::optional<Stored>> Find(std::string_view id) {
@@ -262,7 +265,8 @@ class IncidentDeleter {
     std::optional<Stored> out;
     if (exists) {
       out = Stored{find_.ColumnInt(0),    find_.ColumnInt(1),    find_.ColumnInt(2),
-                   find_.ColumnString(3), find_.ColumnString(4), find_.ColumnInt(5)};
+                   find_.ColumnString(3), find_.ColumnString(4), find_.ColumnInt(5),
+                   find_.ColumnString(6)};
     }
     find_.Reset();
     return out;
@@ -388,7 +392,10 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next, Inge
       db.Prepare("INSERT INTO incident (id, title, description, source, first_seen, last_seen, "
                  "victim_org, victim_sector, victim_country, tlp, tags, prov_file, prov_format, "
                  "prov_sha256, indicator_first, indicator_count, prov_incidents, rowid, "
-                 "title_location) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                 "title_location, first_stored) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+  // Provenance::first_stored of an incident this call stores for the first time.
+  const std::string now =
+      absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone());
   KINSHIP_ASSIGN_OR_RETURN(Statement find_value,
                            db.Prepare("SELECT id, benign FROM value WHERE type = ? AND value = ?"));
   KINSHIP_ASSIGN_OR_RETURN(Statement set_file_incidents,
@@ -455,7 +462,9 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next, Inge
             absl::StrCat(inc.provenance.file, ": incident without an id"));
       }
       KINSHIP_ASSIGN_OR_RETURN(std::optional<IncidentDeleter::Stored> stored, replace.Find(inc.id));
+      inc.provenance.first_stored = now;
       if (stored) {
+        if (!stored->first_stored.empty()) inc.provenance.first_stored = stored->first_stored;
         const int64_t old = stored->rowid;
         const bool stored_before = old <= last_stored_incident;
         if (options.keep_unchanged && stored_before && !inc.provenance.sha256.empty() &&
@@ -504,6 +513,7 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next, Inge
       const int64_t rowid = next_rowid++;
       s.Bind(18, rowid);
       s.Bind(19, inc.title_location);
+      s.Bind(20, inc.provenance.first_stored);
       KINSHIP_RETURN_IF_ERROR(s.Run());
 
       int64_t seq = 0;
@@ -676,8 +686,8 @@ absl::StatusOr<std::vector<IncidentSummary>> Store::ListIncidents() {
                  "n.derivation = 0), "
                  "(SELECT count(*) FROM technique t WHERE t.incident = i.rowid), "
                  "(SELECT group_concat(CASE WHEN a.actor_id != '' THEN a.actor_id ELSE "
-                 "a.actor_name END, char(31)) FROM attribution a WHERE a.incident = i.rowid) "
-                 "FROM incident i ORDER BY i.rowid"));
+                 "a.actor_name END, char(31)) FROM attribution a WHERE a.incident = i.rowid), "
+                 "i.first_stored FROM incident i ORDER BY i.rowid"));
   std::vector<IncidentSummary> out;
   while (true) {
     KINSHIP_ASSIGN_OR_RETURN(bool row, s.Step());
@@ -689,6 +699,7 @@ absl::StatusOr<std::vector<IncidentSummary>> Store::ListIncidents() {
     sum.first_seen = s.ColumnString(3);
     sum.format = s.ColumnString(4);
     sum.file = s.ColumnString(5);
+    sum.first_stored = s.ColumnString(9);
     sum.indicators = static_cast<size_t>(s.ColumnInt(6));
     sum.techniques = static_cast<size_t>(s.ColumnInt(7));
     sum.attributed_to = Split(s.ColumnText(8));
@@ -759,12 +770,12 @@ class IncidentReader {
   static constexpr std::string_view kColumns =
       "rowid, id, title, description, source, first_seen, last_seen, victim_org, victim_sector, "
       "victim_country, tlp, tags, prov_file, prov_format, prov_sha256, indicator_first, "
-      "indicator_count, prov_incidents, title_location";
+      "indicator_count, prov_incidents, title_location, first_stored";
   // kColumns without the description and the title's location (NULL in their place).
   static constexpr std::string_view kAnalysisColumns =
       "rowid, id, title, NULL, source, first_seen, last_seen, victim_org, victim_sector, "
       "victim_country, tlp, tags, prov_file, prov_format, prov_sha256, indicator_first, "
-      "indicator_count, prov_incidents, NULL";
+      "indicator_count, prov_incidents, NULL, first_stored";
   static std::string_view Columns(Store::Detail detail) {
     return detail == Store::Detail::kFull || detail == Store::Detail::kLinks ? kColumns
                                                                              : kAnalysisColumns;
@@ -789,6 +800,7 @@ class IncidentReader {
     inc.provenance.sha256 = s.ColumnString(14);
     inc.provenance.file_incidents = static_cast<size_t>(s.ColumnInt(17));
     inc.title_location = s.ColumnString(18);
+    inc.provenance.first_stored = s.ColumnString(19);
 
     indicators_.Bind(1, s.ColumnInt(15));
     indicators_.Bind(2, s.ColumnInt(16));

@@ -244,14 +244,19 @@ with tempfile.TemporaryDirectory() as tmp:
         check(status["indexings"] == 1 and status["catch_ups"] == 1,
               "campaigns do not index the store again")
 
-        # stix=true: the bundle the CLI's --stix prints, as STIX's media type. Each export makes
-        # its own identifiers and times, so the two are compared with those numbered and dropped.
+        # stix=true: the bundle the CLI's --stix prints, as STIX's media type. Each export has its
+        # own times (and campaigns their own identifiers), so the two are compared with those
+        # numbered and dropped.
         stix_type = "application/stix+json;version=2.1"
         code, headers, bundle = request(base, "/v1/attribute", id=BUNDESTAG, stix="true")
         check(code == 200 and headers["Content-Type"] == stix_type and bundle["type"] == "bundle",
               f"GET /v1/attribute?stix=true answers a STIX bundle ({code} {headers['Content-Type']})")
-        check(stix_shape(bundle) == stix_shape(cli_stix(db, "attribute", BUNDESTAG)),
+        from_cli = cli_stix(db, "attribute", BUNDESTAG)
+        check(stix_shape(bundle) == stix_shape(from_cli),
               "it equals `kinship attribute --stix` but for identifiers and times")
+        check([(o["id"], o["created"]) for o in bundle["objects"]]
+              == [(o["id"], o["created"]) for o in from_cli["objects"]],
+              "its objects are the CLI's, versions of one STIX object each")
         check(any(o["type"] == "relationship" and o["relationship_type"] == "attributed-to"
                   for o in bundle["objects"]),
               "the Bundestag intrusion is attributed in it")

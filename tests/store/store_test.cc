@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -22,6 +23,7 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
+using ::testing::MatchesRegex;
 using ::testing::UnorderedElementsAre;
 using ::testing::UnorderedElementsAreArray;
 
@@ -92,7 +94,7 @@ TEST(Store, CreatesAndMigratesToLatestSchema) {
   ASSERT_TRUE(store.ok()) << store.status();
   auto stats = (*store)->Stats();
   ASSERT_TRUE(stats.ok());
-  EXPECT_EQ(stats->schema_version, 10);
+  EXPECT_EQ(stats->schema_version, 11);
   EXPECT_EQ(stats->schema_version, store::LatestSchemaVersion());
   EXPECT_EQ(stats->incidents, 0u);
 }
@@ -193,6 +195,47 @@ TEST(Store, KeepsWhatAReportListsAndTakesItOutWithIt) {
 
   ASSERT_TRUE((*store)->Remove({"mid", "top"}).ok());
   EXPECT_THAT(pairs(), IsEmpty());
+}
+
+// Provenance::first_stored: when the store first held an incident with the id, to the
+// millisecond, kept across replacement (what a STIX export's `created` is) and new after removal.
+TEST(Store, KeepsTheTimeItFirstHeldAnIncidentAcrossReplacement) {
+  auto store = Store::Open(FreshPath("first-stored.db"));
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto first_stored = [&](const std::string& id) {
+    absl::StatusOr<Incident> got = (*store)->GetIncident(id, Store::Detail::kAnalysis);
+    EXPECT_TRUE(got.ok()) << got.status();
+    return got.ok() ? got->provenance.first_stored : std::string();
+  };
+  std::vector<Incident> batch = {Sample("a")};
+  batch[0].provenance.first_stored = "1999-01-01T00:00:00.000Z";  // not the store's to take
+  ASSERT_TRUE((*store)->Ingest(batch).ok());
+  const std::string a = first_stored("a");
+  EXPECT_THAT(a, MatchesRegex("20[0-9][0-9]-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9]"
+                              "\\.[0-9][0-9][0-9]Z"));
+  EXPECT_EQ(batch[0].provenance.first_stored, a) << "Ingest says what it stored";
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  std::vector<Incident> again = {Sample("a"), Sample("b")};
+  again[0].provenance.sha256 = "another file";
+  auto sum = (*store)->Ingest(again);
+  ASSERT_TRUE(sum.ok()) << sum.status();
+  ASSERT_EQ(sum->incidents_updated, 1u);
+  EXPECT_EQ(first_stored("a"), a) << "a replacement keeps it";
+  EXPECT_GT(first_stored("b"), a);
+  auto list = (*store)->ListIncidents();
+  ASSERT_TRUE(list.ok());
+  std::vector<std::pair<std::string, std::string>> listed;
+  for (const IncidentSummary& i : *list) listed.emplace_back(i.id, i.first_stored);
+  EXPECT_THAT(listed,
+              UnorderedElementsAre(std::pair<std::string, std::string>{"a", a},
+                                   std::pair<std::string, std::string>{"b", first_stored("b")}));
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_TRUE((*store)->Remove({"a"}).ok());
+  std::vector<Incident> back = {Sample("a")};
+  ASSERT_TRUE((*store)->Ingest(back).ok());
+  EXPECT_GT(first_stored("a"), first_stored("b")) << "removed, then stored anew";
 }
 
 TEST(Store, MissingStoreWithoutCreateIsNotFound) {
@@ -406,6 +449,10 @@ TEST(Store, UpgradesSchemaTwoStoreWithDataInPlace) {
     EXPECT_EQ(old->attributions[0].confidence, 80);
     EXPECT_EQ(old->attributions[0].location, "");
     EXPECT_TRUE(old->actor_mentions.empty());
+    // v11: the time it was stored, which is all v2 kept, as the time it was first stored.
+    EXPECT_THAT(old->provenance.first_stored,
+                MatchesRegex("20[0-9][0-9]-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9]"
+                             "\\.000Z"));
 
     // The v4 migration filled value_incidents from the old rows.
     auto holders = (*store)->IncidentsWithValue(IndicatorType::kIpv4, "45.137.22.13");
