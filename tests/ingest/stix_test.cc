@@ -219,6 +219,65 @@ TEST(StixParser, PatternValuesAndNetworks) {
   EXPECT_EQ(raw, (std::vector<std::string>{"198.51.100.0/24", "2001:db8::/32", "evil.example"}));
 }
 
+// Versions of one object (STIX 2.1 section 3.6): the one modified last is the object, wherever
+// the bundle lists it; a timestamp's digits of a second do not change its time, and of two
+// versions modified at the same time the later in the bundle is read.
+TEST(StixParser, TheVersionModifiedLastIsTheObject) {
+  auto out = Parse(R"({"type":"bundle","id":"bundle--v","objects":[
+    {"type":"report","id":"report--v","name":"Op V, revised","modified":"2021-03-01T00:00:00.5Z",
+     "object_refs":["indicator--v","malware--v"]},
+    {"type":"report","id":"report--v","name":"Op V","modified":"2021-03-01T00:00:00Z",
+     "object_refs":["indicator--v"]},
+    {"type":"indicator","id":"indicator--v","pattern_type":"stix","modified":"2021-01-01T00:00:00.100Z",
+     "pattern":"[domain-name:value = 'second.example']"},
+    {"type":"indicator","id":"indicator--v","pattern_type":"stix","modified":"2021-01-01T00:00:00.1Z",
+     "pattern":"[domain-name:value = 'third.example']"},
+    {"type":"malware","id":"malware--v","name":"X-Agent","modified":"2020-01-01T00:00:00Z"}]})");
+  ASSERT_TRUE(out.ok()) << out.status();
+  ASSERT_EQ(out->incidents.size(), 1u);
+  const Incident& inc = out->incidents[0];
+  EXPECT_EQ(inc.title, "Op V, revised");
+  ASSERT_EQ(inc.indicators.size(), 1u);
+  EXPECT_EQ(inc.indicators[0].raw, "third.example");
+  ASSERT_EQ(inc.software.size(), 1u);
+  EXPECT_EQ(inc.software[0].name, "X-Agent");
+}
+
+// An object whose version read is revoked is withdrawn by its producer: left out, as if the
+// bundle did not hold it, and said at its place.
+TEST(StixParser, RevokedObjectsAreLeftOutWithAWarning) {
+  auto out = Parse(R"({"type":"bundle","id":"bundle--r","objects":[
+    {"type":"report","id":"report--kept","name":"Op K",
+     "object_refs":["indicator--kept","indicator--gone"]},
+    {"type":"report","id":"report--withdrawn","name":"Op W","revoked":true,
+     "object_refs":["indicator--kept"]},
+    {"type":"indicator","id":"indicator--kept","pattern_type":"stix",
+     "pattern":"[domain-name:value = 'kept.example']"},
+    {"type":"indicator","id":"indicator--gone","pattern_type":"stix","revoked":true,
+     "pattern":"[domain-name:value = 'gone.example']"},
+    {"type":"intrusion-set","id":"intrusion-set--x","name":"Example Panda"},
+    {"type":"relationship","id":"relationship--gone","relationship_type":"attributed-to",
+     "revoked":true,"source_ref":"indicator--kept","target_ref":"intrusion-set--x"},
+    {"type":"intrusion-set","id":"intrusion-set--y","name":"Other Panda","revoked":false},
+    {"type":"relationship","id":"relationship--kept","relationship_type":"attributed-to",
+     "source_ref":"indicator--kept","target_ref":"intrusion-set--y"}]})");
+  ASSERT_TRUE(out.ok()) << out.status();
+  ASSERT_EQ(out->incidents.size(), 1u);
+  const Incident& inc = out->incidents[0];
+  EXPECT_EQ(inc.id, "report--kept");
+  ASSERT_EQ(inc.indicators.size(), 1u);
+  EXPECT_EQ(inc.indicators[0].raw, "kept.example");
+  // Its indicator is attributed to two intrusion sets; the one relationship is revoked.
+  ASSERT_EQ(inc.attributions.size(), 1u);
+  EXPECT_EQ(inc.attributions[0].actor_name, "Other Panda");
+  std::vector<std::string> warned;
+  for (const Diagnostic& d : out->diagnostics) {
+    EXPECT_TRUE(absl::StrContains(d.message, "is revoked by its producer: left out")) << d.message;
+    warned.push_back(d.location);
+  }
+  EXPECT_EQ(warned, (std::vector<std::string>{"objects[1]", "objects[3]", "objects[5]"}));
+}
+
 TEST(StixParser, BundleWithoutReportIsOneIncident) {
   auto out = Parse(R"({"type":"bundle","id":"bundle--9","objects":[
     {"type":"ipv4-addr","id":"ipv4-addr--1","value":"198.51.100.3"},

@@ -135,6 +135,24 @@ std::optional<IndicatorType> TypeFor(std::string_view object_type, std::string_v
   return std::nullopt;
 }
 
+// Whether STIX timestamp `a` is before `b`, whatever digits of a second each gives
+// ("...:00Z" and "...:00.000Z" are one time); false when either is missing.
+bool ModifiedBefore(std::string_view a, std::string_view b) {
+  if (a.empty() || b.empty()) return false;
+  // (seconds, fraction padded to nanoseconds), which order as the times do.
+  auto order = [](std::string_view t) {
+    const size_t end = std::min(t.find_first_of(".Z"), t.size());
+    std::string fraction;
+    if (end < t.size() && t[end] == '.') {
+      const size_t z = t.find('Z', end);
+      fraction = std::string(t.substr(end + 1, z == std::string_view::npos ? z : z - end - 1));
+    }
+    fraction.resize(9, '0');
+    return std::make_pair(t.substr(0, end), fraction);
+  };
+  return order(a) < order(b);
+}
+
 struct Obj {
   dom::object o;
   std::string_view type;
@@ -164,6 +182,10 @@ class StixParser {
   }
 
   absl::Status AddObject(dom::element el, std::string path);
+  // Leaves out every object whose version read is revoked (STIX 2.1 section 3.6: withdrawn by
+  // its producer), as if the bundle did not hold it, with a warning at its place: a revoked
+  // report is no incident, a revoked indicator, relationship or actor no evidence.
+  void DropRevoked();
   absl::Status ParsePatternOf(Obj& obj);
   absl::Status AddValue(IndicatorType type, std::string_view value, const std::string& location,
                         std::vector<Indicator>* out);
@@ -300,14 +322,37 @@ absl::Status StixParser::AddObject(dom::element el, std::string path) {
   if (obj.id.empty()) return BadRecord(Error(obj.path, "object without an id"), obj.path);
   if (obj.type == "indicator") KINSHIP_RETURN_IF_ERROR(ParsePatternOf(obj));
   if (obj.skipped) return absl::OkStatus();
-  // A later version of the same object (same id) replaces the earlier one.
+  // Versions of one object (same id, STIX 2.1 section 3.6): the one modified last is the
+  // object; of two modified at the same time (or without `modified`, as SCOs are), the later in
+  // the bundle.
   auto [it, inserted] = by_id_.emplace(obj.id, objects_.size());
   if (inserted) {
     objects_.push_back(std::move(obj));
-  } else {
+  } else if (!ModifiedBefore(Str(obj.o, "modified"), Str(objects_[it->second].o, "modified"))) {
     objects_[it->second] = std::move(obj);
   }
   return absl::OkStatus();
+}
+
+void StixParser::DropRevoked() {
+  std::vector<Obj> kept;
+  kept.reserve(objects_.size());
+  for (Obj& obj : objects_) {
+    bool revoked = false;
+    if (obj.o["revoked"].get_bool().get(revoked) == simdjson::SUCCESS && revoked) {
+      Warn(obj.path,
+           absl::StrCat(AV(obj.type), " ", AV(obj.id), " is revoked by its producer: left out"));
+      continue;
+    }
+    kept.push_back(std::move(obj));
+  }
+  if (kept.size() == objects_.size()) {
+    objects_ = std::move(kept);
+    return;
+  }
+  objects_ = std::move(kept);
+  by_id_.clear();
+  for (size_t i = 0; i < objects_.size(); ++i) by_id_.emplace(objects_[i].id, i);
 }
 
 bool IsSco(std::string_view type) {
@@ -660,6 +705,7 @@ absl::StatusOr<ParseOutput> StixParser::Parse() {
     return Error("", "not a STIX bundle or object");
   }
 
+  DropRevoked();
   bool any_container = false;
   // The incident each container (by object index) became, and each incident's members.
   std::unordered_map<size_t, size_t> incident_of;
