@@ -156,6 +156,30 @@ TEST(StixData, Unit42IndicatorsKeepTheirPatternValues) {
   EXPECT_EQ(techniques[0].name, "Screen Capture");
 }
 
+// Unit 42's playbooks say whom each campaign targets: a `targets` relationship to an identity
+// with its sectors and, in the Cyber Threat Alliance's x_cta_country, its countries (read with
+// Python: cloaked-ursa's campaigns target government in BR and PT, and education and
+// government-national in the US; hermeticwiper's, government in LT, LV and UA). The first of
+// each is the victim. An identity nothing targets (a sighting's, the producer's) is no victim.
+TEST(StixData, Unit42PlaybooksStateWhomTheirCampaignsTarget) {
+  auto ursa = ParseSample("stix20/unit42-playbooks/cloaked-ursa.json");
+  ASSERT_TRUE(ursa.ok()) << ursa.status();
+  ASSERT_EQ(ursa->incidents.size(), 3u);
+  EXPECT_EQ(ursa->incidents[0].victim.sector, "");  // the playbook lists the campaigns' reports
+  EXPECT_EQ(ursa->incidents[1].victim.sector, "government");
+  EXPECT_EQ(ursa->incidents[1].victim.country, "BR");
+  EXPECT_EQ(ursa->incidents[2].victim.sector, "education");
+  EXPECT_EQ(ursa->incidents[2].victim.country, "US");
+  auto wiper = ParseSample("stix20/unit42-playbooks/hermeticwiper.json");
+  ASSERT_TRUE(wiper.ok()) << wiper.status();
+  ASSERT_EQ(wiper->incidents.size(), 2u);
+  EXPECT_EQ(wiper->incidents[1].victim.sector, "government");
+  EXPECT_EQ(wiper->incidents[1].victim.country, "LT");
+  auto sighting = ParseSample("stix21/oasis/sighting-of-an-indicator.json");
+  ASSERT_TRUE(sighting.ok()) << sighting.status();
+  EXPECT_EQ(sighting->incidents.at(0).victim.sector, "");
+}
+
 TEST(StixData, AttackEnterpriseBundleParses) {
   const std::string path = DataPath("mitre-attack/enterprise-attack-18.1.json");
   auto out = ParseStix(ReadFileOrDie(path), "enterprise-attack-18.1.json", Options{});

@@ -278,6 +278,29 @@ TEST(StixParser, RevokedObjectsAreLeftOutWithAWarning) {
   EXPECT_EQ(warned, (std::vector<std::string>{"objects[1]", "objects[3]", "objects[5]"}));
 }
 
+// Whom the incident's objects target is its victim: the first sector of a targeted identity and
+// the country of a targeted location (or an identity's x_cta_country), the first of each; an
+// identity nothing targets (the producer) is no victim.
+TEST(StixParser, WhatItsObjectsTargetIsTheVictim) {
+  auto out = Parse(R"({"type":"bundle","id":"bundle--t","objects":[
+    {"type":"identity","id":"identity--producer","name":"ACME CERT","sectors":["technology"]},
+    {"type":"report","id":"report--t","name":"Op T","created_by_ref":"identity--producer",
+     "object_refs":["intrusion-set--t","relationship--t1","relationship--t2"]},
+    {"type":"intrusion-set","id":"intrusion-set--t","name":"Example Panda"},
+    {"type":"identity","id":"identity--victims","name":"Ministries","identity_class":"class",
+     "sectors":["government-national","defense"]},
+    {"type":"location","id":"location--de","country":"DE"},
+    {"type":"relationship","id":"relationship--t1","relationship_type":"targets",
+     "source_ref":"intrusion-set--t","target_ref":"identity--victims"},
+    {"type":"relationship","id":"relationship--t2","relationship_type":"targets",
+     "source_ref":"intrusion-set--t","target_ref":"location--de"}]})");
+  ASSERT_TRUE(out.ok()) << out.status();
+  ASSERT_EQ(out->incidents.size(), 1u);
+  EXPECT_EQ(out->incidents[0].victim.sector, "government-national");
+  EXPECT_EQ(out->incidents[0].victim.country, "DE");
+  EXPECT_EQ(out->incidents[0].victim.organisation, "");
+}
+
 TEST(StixParser, BundleWithoutReportIsOneIncident) {
   auto out = Parse(R"({"type":"bundle","id":"bundle--9","objects":[
     {"type":"ipv4-addr","id":"ipv4-addr--1","value":"198.51.100.3"},

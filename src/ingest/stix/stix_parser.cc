@@ -198,6 +198,11 @@ class StixParser {
   std::vector<size_t> Members(const Obj& container);
   absl::Status Build(const std::vector<size_t>& members, const Obj* container, Incident& inc);
   Tlp MarkingTlp(dom::object o) const;
+  // What a `targets` relationship's target says of the victim, where `victim` has nothing yet:
+  // an identity's first sector (STIX's industry-sector vocabulary) and first country in the
+  // Cyber Threat Alliance's `x_cta_country` (Unit 42's playbooks), a location's `country`.
+  // Not the identity's name: playbooks name it "Targeting Information".
+  static void TargetedVictim(const Obj& target, Victim& victim);
   std::string IdentityName(std::string_view id) const;
 
   std::string_view json_;
@@ -332,6 +337,31 @@ absl::Status StixParser::AddObject(dom::element el, std::string path) {
     objects_[it->second] = std::move(obj);
   }
   return absl::OkStatus();
+}
+
+void StixParser::TargetedVictim(const Obj& target, Victim& victim) {
+  // The first string of a property that is a string or an array of strings.
+  auto first = [&target](std::string_view key) -> std::string_view {
+    dom::element v;
+    if (target.o.at_key(key).get(v) != simdjson::SUCCESS) return {};
+    std::string_view s;
+    if (v.get_string().get(s) == simdjson::SUCCESS) return s;
+    dom::array list;
+    if (v.get_array().get(list) != simdjson::SUCCESS) return {};
+    for (dom::element e : list) {
+      if (e.get_string().get(s) == simdjson::SUCCESS && !s.empty()) return s;
+    }
+    return {};
+  };
+  std::string_view sector, country;
+  if (target.type == "identity") {
+    sector = first("sectors");
+    country = first("x_cta_country");
+  } else if (target.type == "location") {
+    country = first("country");
+  }
+  if (victim.sector.empty()) victim.sector = std::string(sector);
+  if (victim.country.empty()) victim.country = std::string(country);
 }
 
 void StixParser::DropRevoked() {
@@ -506,6 +536,11 @@ absl::Status StixParser::Build(const std::vector<size_t>& members, const Obj* co
   const std::unordered_set<size_t> member_set(members.begin(), members.end());
   for (size_t i : members) {
     const Obj& m = objects_[i];
+    if (m.type == "relationship" && Str(m.o, "relationship_type") == "targets") {
+      if (const Obj* target = Find(Str(m.o, "target_ref")); target != nullptr) {
+        TargetedVictim(*target, inc.victim);
+      }
+    }
     if (m.type == "relationship" && Str(m.o, "relationship_type") == "attributed-to") {
       attributed_confidence[Str(m.o, "target_ref")] = Confidence(m.o);
       const Obj* group = Find(Str(m.o, "source_ref"));
