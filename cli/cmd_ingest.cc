@@ -250,6 +250,8 @@ absl::Status RunIngest(GlobalOptions& g, const IngestArgs& args) {
                           {"incidents_updated", sum.incidents_updated},
                           {"incidents_unchanged", unchanged},
                           {"files_unchanged", unchanged_files},
+                          {"incidents_older", sum.older.size()},
+                          {"older_ids", sum.older},
                           {"indicators", sum.indicators},
                           {"invalid_indicators", sum.invalid_indicators},
                           {"benign_indicators", sum.benign_indicators},
@@ -283,6 +285,20 @@ absl::Status RunIngest(GlobalOptions& g, const IngestArgs& args) {
                   unchanged_files, unchanged_files == 1 ? "" : "s");
     }
     std::printf(" (`--again` replaces them too)\n");
+  }
+  if (!sum.older.empty()) {
+    // Named, as few as there usually are: an old export read after a newer pull.
+    constexpr size_t kNamed = 5;
+    std::vector<std::string> named(sum.older.begin(),
+                                   sum.older.begin() + std::min(kNamed, sum.older.size()));
+    std::printf(
+        "%zu incident%s older than the stored version (by the source's own time: MISP "
+        "timestamp, STIX modified) left as stored: %s%s (`kinship remove` one to store an older "
+        "version)\n",
+        sum.older.size(), sum.older.size() == 1 ? "" : "s", absl::StrJoin(named, ", ").c_str(),
+        sum.older.size() > kNamed
+            ? absl::StrCat(" and ", sum.older.size() - kNamed, " more").c_str()
+            : "");
   }
   if (snapshot.state == "updated") {
     std::printf("index snapshot %s updated: %zu incidents added", SnapshotPath(g).c_str(),
@@ -421,6 +437,10 @@ absl::Status RunShow(GlobalOptions& g, const std::string& id) {
   }
   std::printf("  from:     %s (%s, sha256 %s)\n", inc.provenance.file.c_str(),
               inc.provenance.format.c_str(), inc.provenance.sha256.substr(0, 16).c_str());
+  if (!inc.provenance.source_modified.empty()) {
+    std::printf("  version:  %s (when the source last changed it)\n",
+                inc.provenance.source_modified.c_str());
+  }
   if (!inc.provenance.first_stored.empty()) {
     std::printf("  stored:   first %s (what a STIX export's objects about it are created at)\n",
                 inc.provenance.first_stored.c_str());

@@ -54,7 +54,8 @@ nlohmann::json IncidentJson(const Incident& inc) {
                        {{"file", inc.provenance.file},
                         {"format", inc.provenance.format},
                         {"sha256", inc.provenance.sha256},
-                        {"first_stored", inc.provenance.first_stored}}}};
+                        {"first_stored", inc.provenance.first_stored},
+                        {"source_modified", inc.provenance.source_modified}}}};
   nlohmann::json inds = nlohmann::json::array();
   for (const Indicator& ind : inc.indicators) inds.push_back(IndicatorJson(ind));
   j["indicators"] = inds;

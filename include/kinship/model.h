@@ -164,6 +164,12 @@ struct Provenance {
   // Store::Ingest, whatever the incident brings; "" for an incident that is not stored. Incidents
   // stored before schema v11 have the time they were last stored then.
   std::string first_stored{};  // (an initializer, so that {file, format, sha256} stays complete)
+  // When the source last changed the incident, as it says (ISO 8601 UTC): a MISP event's
+  // `timestamp`, a STIX report's or grouping's `modified`; "" when it does not say (report files,
+  // IOC lists, a bundle without a report). Store::Ingest leaves a stored incident as it is when
+  // the one arriving says it is older (TimestampBefore): an old export read after a newer feed
+  // pull does not undo the newer version, as MISP's own sync keeps the newer event.
+  std::string source_modified{};
 };
 
 // Prose an incident was read from, kept in the store (not read back with it: Store::Prose) so that
@@ -223,6 +229,11 @@ struct Diagnostic {
   std::string location;
   std::string message;
 };
+
+// Whether ISO 8601 UTC timestamp `a` ("2021-03-01T10:00:00Z", "2021-03-01T10:00:00.5Z") is
+// before `b`, whatever digits of a second each gives ("...:00Z" and "...:00.000Z" are one time);
+// false when either is empty.
+bool TimestampBefore(std::string_view a, std::string_view b);
 
 }  // namespace kinship
 

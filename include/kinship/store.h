@@ -48,7 +48,10 @@ struct IngestSummary {
   size_t indicators = 0;          // rows written (including derived)
   size_t invalid_indicators = 0;  // kept for display, not indexed
   size_t benign_indicators = 0;   // matched a warninglist
-  StoreWrite write;               // `leaving`: the stored incidents it replaced
+  // Incidents left out because the source says they are older than the stored version
+  // (Provenance::source_modified): their ids, in input order.
+  std::vector<std::string> older;
+  StoreWrite write;  // `leaving`: the stored incidents it replaced
 };
 
 // How Store::IngestBatches treats incidents it holds already.

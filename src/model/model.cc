@@ -1,5 +1,6 @@
 #include "kinship/model.h"
 
+#include <algorithm>
 #include <array>
 #include <string>
 #include <utility>
@@ -83,6 +84,22 @@ Indicator Indicator::Raw(IndicatorType type, std::string raw, std::string locati
   ind.raw = std::move(raw);
   ind.location = std::move(location);
   return ind;
+}
+
+bool TimestampBefore(std::string_view a, std::string_view b) {
+  if (a.empty() || b.empty()) return false;
+  // (date and seconds, fraction padded to nanoseconds), which order as the times do.
+  auto order = [](std::string_view t) {
+    const size_t end = std::min(t.find_first_of(".Z"), t.size());
+    std::string fraction;
+    if (end < t.size() && t[end] == '.') {
+      const size_t z = t.find('Z', end);
+      fraction = std::string(t.substr(end + 1, z == std::string_view::npos ? z : z - end - 1));
+    }
+    fraction.resize(9, '0');
+    return std::make_pair(t.substr(0, end), fraction);
+  };
+  return order(a) < order(b);
 }
 
 }  // namespace kinship

@@ -211,12 +211,15 @@ CREATE TABLE lists (
 ) WITHOUT ROWID;
 )sql";
 
-// When the store first held each incident (Provenance::first_stored), which a replacement keeps:
-// a STIX export's `created`. Rows stored before take the time they were last stored, with
-// milliseconds as STIX requires.
-constexpr std::string_view kFirstStoredSql = R"sql(
+// Versions. When the store first held each incident (Provenance::first_stored), which a
+// replacement keeps: a STIX export's `created`. Rows stored before take the time they were last
+// stored, with milliseconds as STIX requires. When the source last changed it
+// (Provenance::source_modified), so that an older version does not replace a newer one; rows
+// stored before have '', which any version replaces.
+constexpr std::string_view kVersionsSql = R"sql(
 ALTER TABLE incident ADD COLUMN first_stored TEXT NOT NULL DEFAULT '';
 UPDATE incident SET first_stored = replace(ingested_at, 'Z', '.000Z');
+ALTER TABLE incident ADD COLUMN source_modified TEXT NOT NULL DEFAULT '';
 )sql";
 
 absl::Status UpgradeToV4(Db& db) {
@@ -248,7 +251,7 @@ const std::vector<Migration>& Migrations() {
       {8, "prose", kProseSql},
       {9, "title-location", kTitleLocationSql},
       {10, "lists", kListsSql},
-      {11, "first-stored", kFirstStoredSql},
+      {11, "versions", kVersionsSql},
   };
   return *kMigrations;
 }

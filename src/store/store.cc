@@ -238,7 +238,7 @@ class IncidentDeleter {
     KINSHIP_ASSIGN_OR_RETURN(
         Statement find,
         db.Prepare("SELECT rowid, indicator_first, indicator_count, prov_sha256, prov_format, "
-                   "prov_incidents, first_stored FROM incident WHERE id = ?"));
+                   "prov_incidents, first_stored, source_modified FROM incident WHERE id = ?"));
     IncidentDeleter d(std::move(unlink), std::move(indicators), std::move(find));
     for (std::string_view table :
          {"technique", "software", "attribution", "actor_mention", "prose", "lists"}) {
@@ -256,7 +256,7 @@ class IncidentDeleter {
     int64_t rowid = 0, first = 0, count = 0;
     std::string sha256, format;
     int64_t file_incidents = 0;
-    std::string first_stored;
+    std::string first_stored, source_modified;
   };
   // The stored incident with this id, if any.
   absl::StatusOr<std::optional<Stored>> Find(std::string_view id) {
@@ -266,7 +266,7 @@ class IncidentDeleter {
     if (exists) {
       out = Stored{find_.ColumnInt(0),    find_.ColumnInt(1),    find_.ColumnInt(2),
                    find_.ColumnString(3), find_.ColumnString(4), find_.ColumnInt(5),
-                   find_.ColumnString(6)};
+                   find_.ColumnString(6), find_.ColumnString(7)};
     }
     find_.Reset();
     return out;
@@ -392,7 +392,8 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next, Inge
       db.Prepare("INSERT INTO incident (id, title, description, source, first_seen, last_seen, "
                  "victim_org, victim_sector, victim_country, tlp, tags, prov_file, prov_format, "
                  "prov_sha256, indicator_first, indicator_count, prov_incidents, rowid, "
-                 "title_location, first_stored) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                 "title_location, first_stored, source_modified) VALUES "
+                 "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   // Provenance::first_stored of an incident this call stores for the first time.
   const std::string now =
       absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone());
@@ -463,6 +464,11 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next, Inge
       }
       KINSHIP_ASSIGN_OR_RETURN(std::optional<IncidentDeleter::Stored> stored, replace.Find(inc.id));
       inc.provenance.first_stored = now;
+      if (stored && TimestampBefore(inc.provenance.source_modified, stored->source_modified)) {
+        // An older version of what is stored (or of what this call wrote): left out.
+        summary.older.push_back(inc.id);
+        continue;
+      }
       if (stored) {
         if (!stored->first_stored.empty()) inc.provenance.first_stored = stored->first_stored;
         const int64_t old = stored->rowid;
@@ -514,6 +520,7 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next, Inge
       s.Bind(18, rowid);
       s.Bind(19, inc.title_location);
       s.Bind(20, inc.provenance.first_stored);
+      s.Bind(21, inc.provenance.source_modified);
       KINSHIP_RETURN_IF_ERROR(s.Run());
 
       int64_t seq = 0;
@@ -770,12 +777,12 @@ class IncidentReader {
   static constexpr std::string_view kColumns =
       "rowid, id, title, description, source, first_seen, last_seen, victim_org, victim_sector, "
       "victim_country, tlp, tags, prov_file, prov_format, prov_sha256, indicator_first, "
-      "indicator_count, prov_incidents, title_location, first_stored";
+      "indicator_count, prov_incidents, title_location, first_stored, source_modified";
   // kColumns without the description and the title's location (NULL in their place).
   static constexpr std::string_view kAnalysisColumns =
       "rowid, id, title, NULL, source, first_seen, last_seen, victim_org, victim_sector, "
       "victim_country, tlp, tags, prov_file, prov_format, prov_sha256, indicator_first, "
-      "indicator_count, prov_incidents, NULL, first_stored";
+      "indicator_count, prov_incidents, NULL, first_stored, source_modified";
   static std::string_view Columns(Store::Detail detail) {
     return detail == Store::Detail::kFull || detail == Store::Detail::kLinks ? kColumns
                                                                              : kAnalysisColumns;
@@ -801,6 +808,7 @@ class IncidentReader {
     inc.provenance.file_incidents = static_cast<size_t>(s.ColumnInt(17));
     inc.title_location = s.ColumnString(18);
     inc.provenance.first_stored = s.ColumnString(19);
+    inc.provenance.source_modified = s.ColumnString(20);
 
     indicators_.Bind(1, s.ColumnInt(15));
     indicators_.Bind(2, s.ColumnInt(16));

@@ -54,7 +54,19 @@ TEST(MispParser, ReadsEventFields) {
   EXPECT_EQ(inc.first_seen, "2018-11-06");
   EXPECT_EQ(inc.provenance.format, "misp");
   EXPECT_EQ(inc.provenance.file, "e.json");
+  EXPECT_EQ(inc.provenance.source_modified, "") << "the event says no timestamp";
   EXPECT_TRUE(inc.indicators.empty());
+}
+
+// Event.timestamp (Unix seconds, a string or a number) is when the source last changed the
+// event: the version Store::Ingest keeps the newer of.
+TEST(MispParser, EventTimestampIsTheSourcesVersion) {
+  ParseOutput out = ParseOk(Event("", R"(,"timestamp":"1715000000")"));
+  ASSERT_EQ(out.incidents.size(), 1u);
+  EXPECT_EQ(out.incidents[0].provenance.source_modified, "2024-05-06T12:53:20Z");
+  ParseOutput number = ParseOk(Event("", R"(,"timestamp":1714700000)"));
+  ASSERT_EQ(number.incidents.size(), 1u);
+  EXPECT_EQ(number.incidents[0].provenance.source_modified, "2024-05-03T01:33:20Z");
 }
 
 TEST(MispParser, MapsSimpleAttributeTypes) {

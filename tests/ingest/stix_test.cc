@@ -237,6 +237,7 @@ TEST(StixParser, TheVersionModifiedLastIsTheObject) {
   ASSERT_EQ(out->incidents.size(), 1u);
   const Incident& inc = out->incidents[0];
   EXPECT_EQ(inc.title, "Op V, revised");
+  EXPECT_EQ(inc.provenance.source_modified, "2021-03-01T00:00:00.5Z") << "the report's version";
   ASSERT_EQ(inc.indicators.size(), 1u);
   EXPECT_EQ(inc.indicators[0].raw, "third.example");
   ASSERT_EQ(inc.software.size(), 1u);

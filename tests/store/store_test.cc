@@ -238,6 +238,58 @@ TEST(Store, KeepsTheTimeItFirstHeldAnIncidentAcrossReplacement) {
   EXPECT_GT(first_stored("a"), first_stored("b")) << "removed, then stored anew";
 }
 
+// Provenance::source_modified: an incident the source says is older than the stored version is
+// left out and named; one as new, newer, or of a source that says nothing replaces it.
+TEST(Store, LeavesAnOlderVersionOutAndKeepsTheNewer) {
+  auto store = Store::Open(FreshPath("versions.db"));
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto version = [](std::string title, std::string modified, std::string sha) {
+    Incident inc = Sample("v");
+    inc.title = std::move(title);
+    inc.provenance.source_modified = std::move(modified);
+    inc.provenance.sha256 = std::move(sha);
+    return inc;
+  };
+  auto title = [&]() {
+    absl::StatusOr<Incident> got = (*store)->GetIncident("v");
+    EXPECT_TRUE(got.ok()) << got.status();
+    return got.ok() ? got->title : std::string();
+  };
+  std::vector<Incident> batch = {version("March", "2021-03-01T10:00:00Z", "s1")};
+  ASSERT_TRUE((*store)->Ingest(batch).ok());
+
+  batch = {version("February", "2021-02-01T10:00:00.999Z", "s2")};
+  auto sum = (*store)->Ingest(batch);
+  ASSERT_TRUE(sum.ok()) << sum.status();
+  EXPECT_THAT(sum->older, ElementsAre("v"));
+  EXPECT_EQ(sum->incidents_updated, 0u);
+  EXPECT_THAT(sum->write.leaving, IsEmpty());
+  EXPECT_EQ(title(), "March");
+
+  // The same time, written with milliseconds: not older.
+  batch = {version("March again", "2021-03-01T10:00:00.000Z", "s3")};
+  sum = (*store)->Ingest(batch);
+  ASSERT_TRUE(sum.ok()) << sum.status();
+  EXPECT_THAT(sum->older, IsEmpty());
+  EXPECT_EQ(sum->incidents_updated, 1u);
+  EXPECT_EQ(title(), "March again");
+
+  // Within one call too: the newer stays, wherever it comes.
+  batch = {version("May", "2021-05-01T00:00:00Z", "s4"),
+           version("April", "2021-04-01T00:00:00Z", "s5")};
+  sum = (*store)->Ingest(batch);
+  ASSERT_TRUE(sum.ok()) << sum.status();
+  EXPECT_THAT(sum->older, ElementsAre("v"));
+  EXPECT_EQ(title(), "May");
+
+  // A source that says nothing of its version replaces any.
+  batch = {version("undated", "", "s6")};
+  sum = (*store)->Ingest(batch);
+  ASSERT_TRUE(sum.ok()) << sum.status();
+  EXPECT_THAT(sum->older, IsEmpty());
+  EXPECT_EQ(title(), "undated");
+}
+
 TEST(Store, MissingStoreWithoutCreateIsNotFound) {
   auto store = Store::Open(FreshPath("absent.db"), /*create=*/false);
   EXPECT_EQ(store.status().code(), absl::StatusCode::kNotFound);

@@ -251,6 +251,7 @@ absl::Status MispParser::ParseEvent(dom::element el, const std::string& path) {
   if (inc.first_seen.empty()) inc.first_seen = IsoFromUnix(StringField(ev, "timestamp"));
   inc.provenance.file = std::string(file_);
   inc.provenance.format = "misp";
+  inc.provenance.source_modified = IsoFromUnix(StringField(ev, "timestamp"));
 
   ParseTagsAndGalaxies(ev, path, /*event_level=*/true, inc);
 

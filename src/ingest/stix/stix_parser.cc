@@ -135,24 +135,6 @@ std::optional<IndicatorType> TypeFor(std::string_view object_type, std::string_v
   return std::nullopt;
 }
 
-// Whether STIX timestamp `a` is before `b`, whatever digits of a second each gives
-// ("...:00Z" and "...:00.000Z" are one time); false when either is missing.
-bool ModifiedBefore(std::string_view a, std::string_view b) {
-  if (a.empty() || b.empty()) return false;
-  // (seconds, fraction padded to nanoseconds), which order as the times do.
-  auto order = [](std::string_view t) {
-    const size_t end = std::min(t.find_first_of(".Z"), t.size());
-    std::string fraction;
-    if (end < t.size() && t[end] == '.') {
-      const size_t z = t.find('Z', end);
-      fraction = std::string(t.substr(end + 1, z == std::string_view::npos ? z : z - end - 1));
-    }
-    fraction.resize(9, '0');
-    return std::make_pair(t.substr(0, end), fraction);
-  };
-  return order(a) < order(b);
-}
-
 struct Obj {
   dom::object o;
   std::string_view type;
@@ -333,7 +315,7 @@ absl::Status StixParser::AddObject(dom::element el, std::string path) {
   auto [it, inserted] = by_id_.emplace(obj.id, objects_.size());
   if (inserted) {
     objects_.push_back(std::move(obj));
-  } else if (!ModifiedBefore(Str(obj.o, "modified"), Str(objects_[it->second].o, "modified"))) {
+  } else if (!TimestampBefore(Str(obj.o, "modified"), Str(objects_[it->second].o, "modified"))) {
     objects_[it->second] = std::move(obj);
   }
   return absl::OkStatus();
@@ -762,6 +744,7 @@ absl::StatusOr<ParseOutput> StixParser::Parse() {
     inc.title = std::string(Str(obj.o, "name"));
     if (!inc.title.empty()) inc.title_location = absl::StrCat(obj.path, ".name");
     inc.description = std::string(Str(obj.o, "description"));
+    inc.provenance.source_modified = std::string(Str(obj.o, "modified"));
     std::vector<size_t> members = Members(obj);
     KINSHIP_RETURN_IF_ERROR(Build(members, &obj, inc));
     if (!inc.description.empty()) {
@@ -835,6 +818,7 @@ absl::StatusOr<ParseOutput> StixParser::Parse() {
       inc.title = std::string(Str(objects_[0].o, "name"));
       if (!inc.title.empty()) inc.title_location = absl::StrCat(objects_[0].path, ".name");
       inc.description = std::string(Str(objects_[0].o, "description"));
+      inc.provenance.source_modified = std::string(Str(objects_[0].o, "modified"));
     }
     if (inc.title.empty()) inc.title = absl::StrCat("STIX bundle ", inc.id);
     KINSHIP_RETURN_IF_ERROR(Build(all, nullptr, inc));
