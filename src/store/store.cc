@@ -463,14 +463,14 @@ absl::StatusOr<IngestSummary> Store::IngestBatches(const BatchSource& next, Inge
             absl::StrCat(inc.provenance.file, ": incident without an id"));
       }
       KINSHIP_ASSIGN_OR_RETURN(std::optional<IncidentDeleter::Stored> stored, replace.Find(inc.id));
-      inc.provenance.first_stored = now;
       if (stored && TimestampBefore(inc.provenance.source_modified, stored->source_modified)) {
         // An older version of what is stored (or of what this call wrote): left out.
         summary.older.push_back(inc.id);
         continue;
       }
+      inc.provenance.first_stored =
+          stored && !stored->first_stored.empty() ? stored->first_stored : now;
       if (stored) {
-        if (!stored->first_stored.empty()) inc.provenance.first_stored = stored->first_stored;
         const int64_t old = stored->rowid;
         const bool stored_before = old <= last_stored_incident;
         if (options.keep_unchanged && stored_before && !inc.provenance.sha256.empty() &&

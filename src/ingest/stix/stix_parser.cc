@@ -358,11 +358,9 @@ void StixParser::DropRevoked() {
     }
     kept.push_back(std::move(obj));
   }
-  if (kept.size() == objects_.size()) {
-    objects_ = std::move(kept);
-    return;
-  }
+  const bool dropped = kept.size() != objects_.size();
   objects_ = std::move(kept);
+  if (!dropped) return;
   by_id_.clear();
   for (size_t i = 0; i < objects_.size(); ++i) by_id_.emplace(objects_[i].id, i);
 }
