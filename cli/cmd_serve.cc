@@ -496,7 +496,7 @@ void Routes(httplib::Server& svr, Service& service, size_t max_body) {
         };
         KINSHIP_ASSIGN_OR_RETURN(Incident query, get(id, Store::Detail::kNaming));
         StixExport bundle(a.kb(), StixExport::Now());
-        bundle.AddSimilar(query, m, TitlesOf(get));
+        bundle.AddSimilar(query, m, StoredNamesOf(get));
         return bundle.Bundle();
       }
       const std::vector<NamingSourceMap> names = NamingSourcesOf(service.Naming(a), id, m);
@@ -519,7 +519,7 @@ void Routes(httplib::Server& svr, Service& service, size_t max_body) {
         };
         KINSHIP_ASSIGN_OR_RETURN(Incident first, get(x, Store::Detail::kNaming));
         StixExport bundle(a.kb(), StixExport::Now());
-        bundle.AddComparison(first, y, TitlesOf(get)(y), c);
+        bundle.AddComparison(first, y, StoredNamesOf(get)(y), c);
         return bundle.Bundle();
       }
       const NamingSourceMap names = NamingSourcesOf(service.Naming(a), x, y, c.explanation);

@@ -107,8 +107,8 @@ void PrintNoMatch(const char* candidates, const std::string& query, size_t dropp
 }
 
 // Stored incidents' titles and first-stored times, for a STIX export.
-StoredNameReader StoredTitles(Store& store) {
-  return TitlesOf([&store](const std::string& id, Store::Detail detail) {
+StoredNameReader StoredNames(Store& store) {
+  return StoredNamesOf([&store](const std::string& id, Store::Detail detail) {
     return store.GetIncident(id, detail);
   });
 }
@@ -124,7 +124,7 @@ absl::Status RunSimilar(const GlobalOptions& g, const std::string& id, size_t to
   if (stix) {
     KINSHIP_ASSIGN_OR_RETURN(Incident query, l->store().GetIncident(id, Store::Detail::kNaming));
     StixExport bundle(l->kb(), StixExport::Now());
-    bundle.AddSimilar(query, matches, StoredTitles(l->store()));
+    bundle.AddSimilar(query, matches, StoredNames(l->store()));
     std::printf("%s\n", bundle.Bundle().dump().c_str());
     return absl::OkStatus();
   }
@@ -178,13 +178,13 @@ absl::Status RunSimilarFiles(const GlobalOptions& g, const std::vector<std::stri
   const NamingReader stored = StoreNaming(q.analysis->store());
   std::optional<StixExport> bundle;
   if (stix) bundle.emplace(l.kb(), StixExport::Now());
-  const StoredNameReader titles = StoredTitles(q.analysis->store());
+  const StoredNameReader stored_names = StoredNames(q.analysis->store());
   for (const Incident& inc : q.incidents) {
     std::vector<score::Match> matches = l.index().Similar(inc, top);
     const size_t dropped = DropLessProbable(matches, min_probability);
     NameKbItems(l.kb(), matches);
     if (bundle) {
-      bundle->AddSimilar(inc, matches, titles);
+      bundle->AddSimilar(inc, matches, stored_names);
       continue;
     }
     const NamingReader naming = WithUnstored(inc, stored);
@@ -215,7 +215,7 @@ absl::Status RunCompare(const GlobalOptions& g, const std::string& a, const std:
   if (stix) {
     KINSHIP_ASSIGN_OR_RETURN(Incident first, l->store().GetIncident(a, Store::Detail::kNaming));
     StixExport bundle(l->kb(), StixExport::Now());
-    bundle.AddComparison(first, b, StoredTitles(l->store())(b), c);
+    bundle.AddComparison(first, b, StoredNames(l->store())(b), c);
     std::printf("%s\n", bundle.Bundle().dump().c_str());
     return absl::OkStatus();
   }
@@ -243,7 +243,7 @@ absl::Status RunCompareFiles(const GlobalOptions& g, const std::vector<std::stri
   StoredName b_name;
   if (stix) {
     bundle.emplace(l.kb(), StixExport::Now());
-    b_name = StoredTitles(q.analysis->store())(b);
+    b_name = StoredNames(q.analysis->store())(b);
   }
   for (const Incident& inc : q.incidents) {
     KINSHIP_ASSIGN_OR_RETURN(score::Comparison c, l.index().Compare(inc, b));

@@ -243,7 +243,7 @@ NamingReader NamingOf(IncidentGetter get) {
   };
 }
 
-StoredNameReader TitlesOf(IncidentGetter get) {
+StoredNameReader StoredNamesOf(IncidentGetter get) {
   return [get = std::move(get)](const std::string& id) {
     absl::StatusOr<Incident> inc = get(id, Store::Detail::kNaming);
     return inc.ok() ? StoredName{inc->title, inc->provenance.first_stored} : StoredName();

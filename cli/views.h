@@ -92,7 +92,7 @@ NamingReader NamingOf(IncidentGetter get);
 // An incident's title and first-stored time by id, read with `get` (Store::Detail::kNaming, the
 // lightest read: the incident's row and its stated names); "" for both when it cannot be read.
 // What a STIX export names a similar incident by.
-StoredNameReader TitlesOf(IncidentGetter get);
+StoredNameReader StoredNamesOf(IncidentGetter get);
 NamingReader StoreNaming(Store& store);
 NamingSourceMap NamingSourcesOf(const NamingReader& naming, const std::string& a,
                                 const std::string& b, const score::Explanation& e);
