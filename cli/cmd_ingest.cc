@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <new>
 #include <span>
 #include <string>
 #include <thread>
@@ -40,10 +41,11 @@ struct IngestArgs {
 struct Slot {
   absl::StatusOr<ingest::ParseOutput> out;
   std::atomic<bool> parsed{false};
-  size_t count = 0;                                  // incidents; set before `parsed`
-  std::atomic<size_t> next_normalise{0};             // next incident a worker claims
-  std::unique_ptr<std::atomic<bool>[]> ready;        // per incident: normalised
-  std::vector<std::vector<Diagnostic>> diagnostics;  // per incident, from normalising
+  size_t count = 0;                                    // incidents; set before `parsed`
+  std::atomic<size_t> next_normalise{0};               // next incident a worker claims
+  std::unique_ptr<std::atomic<bool>[]> ready;          // per incident: normalised
+  std::unique_ptr<std::atomic<bool>[]> out_of_memory;  // per incident, set before `ready`
+  std::vector<std::vector<Diagnostic>> diagnostics;    // per incident, from normalising
 };
 
 absl::Status RunIngest(GlobalOptions& g, const IngestArgs& args) {
@@ -124,6 +126,7 @@ absl::Status RunIngest(GlobalOptions& g, const IngestArgs& args) {
         if (next_free.compare_exchange_weak(f, f + 1)) {
           slots[f].out = ingest::ParseOutput();
           slots[f].ready.reset();
+          slots[f].out_of_memory.reset();
           slots[f].diagnostics = {};
         }
       }
@@ -138,8 +141,13 @@ absl::Status RunIngest(GlobalOptions& g, const IngestArgs& args) {
         const size_t k = slot.next_normalise.fetch_add(1);
         if (k >= slot.count) continue;
         Incident& inc = slot.out->incidents[k];
-        normalize::NormalizeIncident(inc, &slot.diagnostics[k]);
-        if (!kb.empty()) LinkToKb(kb, inc);
+        // Thrown here, std::bad_alloc would end the process; the writer fails the ingest instead.
+        try {
+          normalize::NormalizeIncident(inc, &slot.diagnostics[k]);
+          if (!kb.empty()) LinkToKb(kb, inc);
+        } catch (const std::bad_alloc&) {
+          slot.out_of_memory[k].store(true, std::memory_order_relaxed);
+        }
         slot.ready[k].store(true, std::memory_order_release);
         slot.ready[k].notify_all();
         normalised = true;
@@ -155,6 +163,7 @@ absl::Status RunIngest(GlobalOptions& g, const IngestArgs& args) {
         if (slot.out.ok()) {
           slot.count = slot.out->incidents.size();
           slot.ready = std::make_unique<std::atomic<bool>[]>(slot.count);
+          slot.out_of_memory = std::make_unique<std::atomic<bool>[]>(slot.count);
           slot.diagnostics.resize(slot.count);
         }
         slot.parsed.store(true, std::memory_order_release);
@@ -179,48 +188,60 @@ absl::Status RunIngest(GlobalOptions& g, const IngestArgs& args) {
   {
     std::vector<std::jthread> threads;
     for (size_t t = 0; t < workers && t < n; ++t) threads.emplace_back(work);
-    // Hands the store the next run of ready incidents, in input order.
-    written = store->IngestBatches(
-        [&]() -> absl::StatusOr<std::span<Incident>> {
-          while (file < n) {
-            Slot& slot = slots[file];
-            if (!entered) {
-              done.store(file);  // the store is done with every earlier file
-              bump();
-              if (file > 0 && file % step == 0 && n >= 100) {
-                Progress(g, absl::StrCat("  ", file, "/", n, " files written"));
+    // Hands the store the next run of ready incidents, in input order. Out of memory in this
+    // thread is an error like any other, so the workers below are still stopped and joined.
+    try {
+      written = store->IngestBatches(
+          [&]() -> absl::StatusOr<std::span<Incident>> {
+            while (file < n) {
+              Slot& slot = slots[file];
+              if (!entered) {
+                done.store(file);  // the store is done with every earlier file
+                bump();
+                if (file > 0 && file % step == 0 && n >= 100) {
+                  Progress(g, absl::StrCat("  ", file, "/", n, " files written"));
+                }
+                slot.parsed.wait(false, std::memory_order_acquire);
+                if (!slot.out.ok()) return slot.out.status();
+                for (Diagnostic& d : slot.out->diagnostics) diagnostics.push_back(std::move(d));
+                if (slot.out->unchanged_incidents > 0) {
+                  ++unchanged_files;
+                  unchanged_in_files += slot.out->unchanged_incidents;
+                }
+                entered = true;
               }
-              slot.parsed.wait(false, std::memory_order_acquire);
-              if (!slot.out.ok()) return slot.out.status();
-              for (Diagnostic& d : slot.out->diagnostics) diagnostics.push_back(std::move(d));
-              if (slot.out->unchanged_incidents > 0) {
-                ++unchanged_files;
-                unchanged_in_files += slot.out->unchanged_incidents;
+              if (position >= slot.count) {
+                ++file;
+                position = 0;
+                entered = false;
+                continue;
               }
-              entered = true;
+              slot.ready[position].wait(false, std::memory_order_acquire);
+              size_t end = position + 1;
+              while (end < slot.count && slot.ready[end].load(std::memory_order_acquire)) ++end;
+              for (size_t k = position; k < end; ++k) {
+                if (slot.out_of_memory[k].load(std::memory_order_relaxed)) {
+                  return absl::ResourceExhaustedError(
+                      absl::StrCat(inputs[file].path, ": out of memory while normalising incident ",
+                                   slot.out->incidents[k].id));
+                }
+                ids.push_back(slot.out->incidents[k].id);
+                for (Diagnostic& d : slot.diagnostics[k]) diagnostics.push_back(std::move(d));
+              }
+              std::span<Incident> run(slot.out->incidents.data() + position, end - position);
+              position = end;
+              return run;
             }
-            if (position >= slot.count) {
-              ++file;
-              position = 0;
-              entered = false;
-              continue;
-            }
-            slot.ready[position].wait(false, std::memory_order_acquire);
-            size_t end = position + 1;
-            while (end < slot.count && slot.ready[end].load(std::memory_order_acquire)) ++end;
-            for (size_t k = position; k < end; ++k) {
-              ids.push_back(slot.out->incidents[k].id);
-              for (Diagnostic& d : slot.diagnostics[k]) diagnostics.push_back(std::move(d));
-            }
-            std::span<Incident> run(slot.out->incidents.data() + position, end - position);
-            position = end;
-            return run;
-          }
-          done.store(n);  // the index writes and the commit overlap the last frees
-          bump();
-          return std::span<Incident>();
-        },
-        IngestOptions{.keep_unchanged = !args.again});
+            done.store(n);  // the index writes and the commit overlap the last frees
+            bump();
+            return std::span<Incident>();
+          },
+          IngestOptions{.keep_unchanged = !args.again});
+    } catch (const std::bad_alloc&) {
+      // The store's transaction rolled back as the exception left it.
+      written = absl::ResourceExhaustedError(
+          "out of memory while writing to the store: nothing was written");
+    }
     stop.store(!written.ok());
     done.store(n);
     bump();

@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <iostream>
+#include <new>
 #include <utility>
 #include <vector>
 
@@ -121,6 +123,12 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
     return rc == 0 ? kExitOk : kExitUsage;
+  } catch (const std::bad_alloc&) {
+    // A transaction left open is never committed: SQLite rolls it back.
+    return Finish(g, absl::InternalError(
+                         "out of memory (a write to the store not yet committed is rolled back)"));
+  } catch (const std::exception& e) {
+    return Finish(g, absl::InternalError(absl::StrCat("internal error: ", e.what())));
   }
   return g.exit_code;
 }

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <new>
 #include <sstream>
 
 #include "absl/strings/ascii.h"
@@ -71,6 +72,14 @@ bool LooksLikeCsvHeader(std::string_view content) {
     }
   }
   return false;
+}
+
+// Out of memory while reading one input fails that input, named as any other failure is, and the
+// caller's transaction rolls back. Left to propagate, std::bad_alloc would end the process from
+// the worker thread that parses the file, naming nothing.
+absl::Status OutOfMemory(std::string_view file, uintmax_t bytes) {
+  return absl::ResourceExhaustedError(
+      absl::StrCat(AV(file), ": out of memory while reading it (", bytes, " bytes)"));
 }
 
 absl::StatusOr<std::string> ReadFile(const fs::path& path) {
@@ -190,7 +199,7 @@ Format DetectFormat(std::string_view content, std::string_view file_name) {
 }
 
 absl::StatusOr<ParseOutput> ParseBuffer(std::string_view content, std::string_view file,
-                                        const Options& options) {
+                                        const Options& options) try {
   Format format = options.format == Format::kAuto ? DetectFormat(content, file) : options.format;
   absl::StatusOr<ParseOutput> out;
   switch (format) {
@@ -217,6 +226,8 @@ absl::StatusOr<ParseOutput> ParseBuffer(std::string_view content, std::string_vi
     if (inc.provenance.format.empty()) inc.provenance.format = std::string(FormatName(format));
   }
   return out;
+} catch (const std::bad_alloc&) {
+  return OutOfMemory(file, content.size());
 }
 
 absl::StatusOr<std::vector<InputFile>> ListInputs(const std::string& path) {
@@ -244,7 +255,7 @@ absl::StatusOr<std::vector<InputFile>> ListInputs(const std::string& path) {
   return out;
 }
 
-absl::StatusOr<ParseOutput> ParseInput(const InputFile& input, const Options& options) {
+absl::StatusOr<ParseOutput> ParseInput(const InputFile& input, const Options& options) try {
   KINSHIP_ASSIGN_OR_RETURN(std::string data, ReadFile(input.path));
   const std::string& file = input.path;
   Options opts = options;
@@ -267,6 +278,9 @@ absl::StatusOr<ParseOutput> ParseInput(const InputFile& input, const Options& op
     inc.provenance.file_incidents = out.incidents.size();
   }
   return out;
+} catch (const std::bad_alloc&) {
+  std::error_code ec;
+  return OutOfMemory(input.path, fs::file_size(input.path, ec));
 }
 
 absl::StatusOr<ParseOutput> ParsePath(const std::string& path, const Options& options) {

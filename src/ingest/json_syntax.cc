@@ -1,6 +1,11 @@
 #include "ingest/json_syntax.h"
 
+#include <algorithm>
 #include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "kinship/limits.h"
+#include "kinship/status.h"
 
 namespace kinship::ingest::internal {
 namespace {
@@ -174,6 +179,40 @@ class Scanner {
 
 std::optional<JsonSyntaxError> FindJsonSyntaxError(std::string_view json) {
   return Scanner(json).Run();
+}
+
+absl::StatusOr<simdjson::dom::element> ParseJsonDocument(simdjson::dom::parser& parser,
+                                                         std::string_view json,
+                                                         std::string_view file) {
+  if (json.size() > limits::kMaxInputFileBytes) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat(AV(file), ": input is ", json.size(), " bytes, over kMaxInputFileBytes"));
+  }
+  // simdjson needs a capacity of at least one padded block, even for an empty text.
+  if (auto err = parser.allocate(std::max<size_t>(json.size(), 64), limits::kMaxJsonDepth); err) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat(AV(file), ": out of memory for a JSON parser of ", json.size(),
+                     " bytes: ", simdjson::error_message(err)));
+  }
+  simdjson::dom::element root;
+  if (auto err = parser.parse(json.data(), json.size(), true).get(root); err) {
+    if (err == simdjson::MEMALLOC) {
+      // Not the file's fault: "not valid JSON" would send the analyst looking for a typo.
+      return absl::ResourceExhaustedError(absl::StrCat(
+          AV(file), ": out of memory while parsing its ", json.size(), " bytes of JSON"));
+    }
+    if (err == simdjson::DEPTH_ERROR) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          AV(file), ": JSON nested deeper than kMaxJsonDepth (", limits::kMaxJsonDepth, ")"));
+    }
+    if (auto where = FindJsonSyntaxError(json)) {
+      return absl::InvalidArgumentError(absl::StrCat(AV(file), ":", where->line, ":", where->col,
+                                                     ": not valid JSON: ", where->message));
+    }
+    return absl::InvalidArgumentError(
+        absl::StrCat(AV(file), ": not valid JSON: ", simdjson::error_message(err)));
+  }
+  return root;
 }
 
 }  // namespace kinship::ingest::internal

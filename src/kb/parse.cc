@@ -89,32 +89,6 @@ bool IsAttackId(std::string_view s) {
   return s.size() == 5 || (s[5] == '.' && IsDigits(s.substr(6)));
 }
 
-absl::StatusOr<dom::element> ParseJson(dom::parser& parser, std::string_view json,
-                                       std::string_view file) {
-  if (json.size() > limits::kMaxInputFileBytes) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat(AV(file), ": input is ", json.size(), " bytes, over kMaxInputFileBytes"));
-  }
-  if (auto err = parser.allocate(json.size(), limits::kMaxJsonDepth); err) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat(AV(file), ": cannot allocate JSON parser: ", simdjson::error_message(err)));
-  }
-  dom::element root;
-  if (auto err = parser.parse(json.data(), json.size(), true).get(root); err) {
-    if (err == simdjson::DEPTH_ERROR) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          AV(file), ": JSON nested deeper than kMaxJsonDepth (", limits::kMaxJsonDepth, ")"));
-    }
-    if (auto where = ingest::internal::FindJsonSyntaxError(json)) {
-      return absl::InvalidArgumentError(absl::StrCat(AV(file), ":", where->line, ":", where->col,
-                                                     ": not valid JSON: ", where->message));
-    }
-    return absl::InvalidArgumentError(
-        absl::StrCat(AV(file), ": not valid JSON: ", simdjson::error_message(err)));
-  }
-  return root;
-}
-
 absl::Status PathError(std::string_view file, std::string_view path, std::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(AV(file), ": ", AV(path), ": ", AV(what)));
 }
@@ -455,7 +429,8 @@ absl::StatusOr<ParsedSource> ParseGalaxy(dom::object root, std::string_view file
 
 absl::StatusOr<ParsedSource> ParseKbFile(std::string_view json, std::string_view file) {
   dom::parser parser;
-  KINSHIP_ASSIGN_OR_RETURN(dom::element root, ParseJson(parser, json, file));
+  KINSHIP_ASSIGN_OR_RETURN(dom::element root,
+                           ingest::internal::ParseJsonDocument(parser, json, file));
   dom::object obj;
   if (root.get_object().get(obj) != simdjson::SUCCESS) {
     return absl::InvalidArgumentError(

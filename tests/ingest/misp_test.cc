@@ -1,9 +1,14 @@
+#include <sys/resource.h>
+
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ingest/json_syntax.h"
@@ -247,6 +252,55 @@ TEST(MispParser, RejectsInvalidJsonWithLineAndColumn) {
   EXPECT_EQ(truncated.status().message(), "t.json:1:26: not valid JSON: unexpected end of input");
   auto empty = ParseMisp("", "z.json", {});
   EXPECT_EQ(empty.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+#if !defined(__SANITIZE_ADDRESS__)
+// In a death test's child: limits the address space to what the process uses plus `margin_mb`,
+// parses `path`, prints the status and exits 0 when it is kResourceExhausted naming the file.
+[[noreturn]] void ParseWithLittleMemory(const std::string& path, size_t margin_mb) {
+  size_t vm_kb = 0;
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmSize:", 0) == 0) vm_kb = std::strtoul(line.c_str() + 7, nullptr, 10);
+  }
+  const rlim_t limit = static_cast<rlim_t>(vm_kb + margin_mb * 1024) * 1024;
+  const rlimit lim{limit, limit};
+  setrlimit(RLIMIT_AS, &lim);
+  auto out = ParseInput({path, Format::kAuto}, {});
+  std::fprintf(stderr, "%s\n", out.status().ToString().c_str());
+  const bool named = !out.ok() && absl::StartsWith(out.status().message(), path + ": ");
+  std::_Exit(named && out.status().code() == absl::StatusCode::kResourceExhausted ? 0 : 1);
+}
+#endif
+
+// A file too large for the memory the process may use is that file's error, named, where
+// std::bad_alloc ended the process from the thread parsing it ("terminate called after throwing
+// an instance of 'std::bad_alloc'", exit 134). The child gets an address-space limit a little over
+// what it uses; the file's 400,000 attributes need far more once parsed.
+TEST(Ingest, AFileTooLargeForMemoryIsThatFilesError) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "AddressSanitizer reserves more address space than the limit this test sets";
+#else
+  const std::string path = kinship::testing::TempDir() + "/too-large.misp.json";
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << R"({"Event":{"uuid":"8f5b1c2e-0000-4000-8000-00000000aaaa","info":"large","Attribute":[)";
+    for (int i = 0; i < 400000; ++i) {
+      out << (i > 0 ? "," : "")
+          << Attr("domain",
+                  "host" + std::to_string(i) + ".example-" + std::to_string(i % 997) + ".com");
+    }
+    out << "]}}";
+  }
+  // Measured on Debian 12's build, the three places memory runs out: simdjson's parser
+  // (margin up to ~100 MB), its parse (~120-300 MB), and the parsed incident (~350-550 MB). Each
+  // margin sits mid-range, so each place's error is checked.
+  for (const size_t margin_mb : {60, 200, 420}) {
+    SCOPED_TRACE(margin_mb);
+    EXPECT_EXIT(ParseWithLittleMemory(path, margin_mb), ::testing::ExitedWithCode(0),
+                "out of memory");
+  }
+#endif
 }
 
 TEST(JsonSyntax, FindsTheFirstGrammarError) {

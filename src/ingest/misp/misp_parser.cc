@@ -153,28 +153,8 @@ class MispParser {
 };
 
 absl::StatusOr<ParseOutput> MispParser::Parse() {
-  if (json_.size() > limits::kMaxInputFileBytes) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat(AV(file_), ": input is ", json_.size(), " bytes, over kMaxInputFileBytes"));
-  }
   dom::parser parser;
-  if (auto err = parser.allocate(json_.size(), limits::kMaxJsonDepth); err) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat(AV(file_), ": cannot allocate JSON parser: ", simdjson::error_message(err)));
-  }
-  dom::element root;
-  if (auto err = parser.parse(json_.data(), json_.size(), true).get(root); err) {
-    if (err == simdjson::DEPTH_ERROR) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          AV(file_), ": JSON nested deeper than kMaxJsonDepth (", limits::kMaxJsonDepth, ")"));
-    }
-    if (auto where = internal::FindJsonSyntaxError(json_)) {
-      return absl::InvalidArgumentError(absl::StrCat(AV(file_), ":", where->line, ":", where->col,
-                                                     ": not valid JSON: ", where->message));
-    }
-    return absl::InvalidArgumentError(
-        absl::StrCat(AV(file_), ": not valid JSON: ", simdjson::error_message(err)));
-  }
+  KINSHIP_ASSIGN_OR_RETURN(dom::element root, internal::ParseJsonDocument(parser, json_, file_));
   KINSHIP_RETURN_IF_ERROR(ParseRoot(root));
   return std::move(out_);
 }

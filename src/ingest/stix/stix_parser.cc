@@ -664,28 +664,8 @@ absl::Status StixParser::Build(const std::vector<size_t>& members, const Obj* co
 }
 
 absl::StatusOr<ParseOutput> StixParser::Parse() {
-  if (json_.size() > limits::kMaxInputFileBytes) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat(AV(file_), ": ", json_.size(), " bytes exceeds kMaxInputFileBytes"));
-  }
   dom::parser parser;
-  if (auto err = parser.allocate(std::max<size_t>(json_.size(), 64), limits::kMaxJsonDepth); err) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat(AV(file_), ": cannot allocate JSON parser: ", simdjson::error_message(err)));
-  }
-  dom::element root;
-  if (auto err = parser.parse(json_.data(), json_.size(), true).get(root); err) {
-    if (err == simdjson::DEPTH_ERROR) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          AV(file_), ": JSON nested deeper than kMaxJsonDepth (", limits::kMaxJsonDepth, ")"));
-    }
-    if (auto where = internal::FindJsonSyntaxError(json_)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(AV(file_), ":", where->line, ":", where->col, ": ", where->message));
-    }
-    return absl::InvalidArgumentError(
-        absl::StrCat(AV(file_), ": invalid JSON: ", simdjson::error_message(err)));
-  }
+  KINSHIP_ASSIGN_OR_RETURN(dom::element root, internal::ParseJsonDocument(parser, json_, file_));
   std::string incident_id;
   dom::array list;
   dom::object top;
