@@ -13,21 +13,12 @@
 #include "gtest/gtest.h"
 #include "index/tlsh_distance.h"
 #include "index/tlsh_libtlsh.h"
+#include "testing/data.h"
 
 namespace kinship {
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr int kScale = 4;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr int kScale = 4;
-#else
-constexpr int kScale = 1;
-#endif
-#else
-constexpr int kScale = 1;
-#endif
+constexpr int kScale = kinship::testing::kAddressSanitizer ? 4 : 1;
 
 constexpr char kA[] = "T1C9A4C0203AEA8019F1B3BFB98ED575968B6EB7733607D85E2091038A4613FC1DD8157E";
 

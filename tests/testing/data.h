@@ -23,6 +23,20 @@ std::string SourceDir();
 // A fresh empty temporary directory, removed at process exit.
 std::string TempDir();
 
+// Whether this build has AddressSanitizer: GCC defines __SANITIZE_ADDRESS__, clang 14 (the
+// fuzzing build's compiler) answers __has_feature only.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kAddressSanitizer = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+inline constexpr bool kAddressSanitizer = true;
+#else
+inline constexpr bool kAddressSanitizer = false;
+#endif
+#else
+inline constexpr bool kAddressSanitizer = false;
+#endif
+
 }  // namespace kinship::testing
 
 #endif  // KINSHIP_TESTS_TESTING_DATA_H_
