@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <new>
+#include <optional>
 #include <sstream>
 
 #include "absl/strings/ascii.h"
@@ -77,9 +78,10 @@ bool LooksLikeCsvHeader(std::string_view content) {
 // Out of memory while reading one input fails that input, named as any other failure is, and the
 // caller's transaction rolls back. Left to propagate, std::bad_alloc would end the process from
 // the worker thread that parses the file, naming nothing.
-absl::Status OutOfMemory(std::string_view file, uintmax_t bytes) {
+absl::Status OutOfMemory(std::string_view file, std::optional<uintmax_t> bytes) {
   return absl::ResourceExhaustedError(
-      absl::StrCat(AV(file), ": out of memory while reading it (", bytes, " bytes)"));
+      absl::StrCat(AV(file), ": out of memory while reading it",
+                   bytes ? absl::StrCat(" (", *bytes, " bytes)") : std::string()));
 }
 
 absl::StatusOr<std::string> ReadFile(const fs::path& path) {
@@ -280,7 +282,8 @@ absl::StatusOr<ParseOutput> ParseInput(const InputFile& input, const Options& op
   return out;
 } catch (const std::bad_alloc&) {
   std::error_code ec;
-  return OutOfMemory(input.path, fs::file_size(input.path, ec));
+  const uintmax_t bytes = fs::file_size(input.path, ec);
+  return OutOfMemory(input.path, ec ? std::nullopt : std::optional<uintmax_t>(bytes));
 }
 
 absl::StatusOr<ParseOutput> ParsePath(const std::string& path, const Options& options) {

@@ -1,6 +1,7 @@
-// Parsing a whole JSON document, and where a malformed one goes wrong, as line:col. simdjson
-// reports only *that* a document is malformed; analysts need the place. Used after simdjson has
-// rejected a document, so speed does not matter; the JSON grammar is RFC 8259.
+// Parsing a whole JSON document with simdjson, and where a malformed one goes wrong, as line:col.
+// simdjson reports only *that* a document is malformed; analysts need the place. The place is
+// looked for only after simdjson has rejected a document, so its speed does not matter; the JSON
+// grammar is RFC 8259.
 #ifndef KINSHIP_INGEST_JSON_SYNTAX_H_
 #define KINSHIP_INGEST_JSON_SYNTAX_H_
 
