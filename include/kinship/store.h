@@ -141,18 +141,18 @@ class Store {
   absl::StatusOr<size_t> IncidentCount();
 
   // How much of an incident a scan or a lookup reads. kAnalysis leaves out what only a person
-  // reads: the description, and each indicator's raw form, category, comment, location and
-  // snippet, and the locations and snippets of techniques, software, attributions and actor
-  // mentions (left empty). On the 100,000-event feed of bench/gen (15.3 M indicators) that is
-  // most of the reader's allocations. kNaming reads, of kAnalysis, only the stated (not
-  // derived) domains, URLs and file names with their warninglist marks, and no techniques,
-  // software, attributions or actor mentions: what naming style's sources read
-  // (score::NamingTexts), a third of the feed's indicators and their value lookups. kStyle reads
-  // kNaming's indicators, the domains derived from URL hosts, and the attributions: what the
-  // naming-style index (attrib::StyleIndex) and naming's sources read, for an index loaded from
-  // a snapshot. kLinks reads all of kFull but the indicators: what `kb import`'s re-linking
-  // looks at to tell which incidents change (on that feed, an import with nothing to re-link
-  // took 34.8 s reading them, 5.7 s without).
+  // reads: the description, the source's version (Provenance::source_modified), and each
+  // indicator's raw form, category, comment, location and snippet, and the locations and
+  // snippets of techniques, software, attributions and actor mentions (left empty). On the
+  // 100,000-event feed of bench/gen (15.3 M indicators) that is most of the reader's allocations.
+  // kNaming reads, of kAnalysis, only the stated (not derived) domains, URLs and file names with
+  // their warninglist marks, and no techniques, software, attributions or actor mentions: what
+  // naming style's sources read (score::NamingTexts), a third of the feed's indicators and their
+  // value lookups. kStyle reads kNaming's indicators, the domains derived from URL hosts, and the
+  // attributions: what the naming-style index (attrib::StyleIndex) and naming's sources read, for
+  // an index loaded from a snapshot. kLinks reads all of kFull but the indicators: what `kb
+  // import`'s re-linking looks at to tell which incidents change (on that feed, an import with
+  // nothing to re-link took 34.8 s reading them, 5.7 s without).
   enum class Detail { kFull, kAnalysis, kNaming, kStyle, kLinks };
 
   // Incident by id (its statements prepared once per store and detail). Errors: kNotFound.

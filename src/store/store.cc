@@ -778,11 +778,13 @@ class IncidentReader {
       "rowid, id, title, description, source, first_seen, last_seen, victim_org, victim_sector, "
       "victim_country, tlp, tags, prov_file, prov_format, prov_sha256, indicator_first, "
       "indicator_count, prov_incidents, title_location, first_stored, source_modified";
-  // kColumns without the description and the title's location (NULL in their place).
+  // kColumns without the description, the title's location and the source's version (NULL in
+  // their place): what every incident's read for an index leaves out. first_stored stays, as
+  // the STIX export keys stored incidents by it.
   static constexpr std::string_view kAnalysisColumns =
       "rowid, id, title, NULL, source, first_seen, last_seen, victim_org, victim_sector, "
       "victim_country, tlp, tags, prov_file, prov_format, prov_sha256, indicator_first, "
-      "indicator_count, prov_incidents, NULL, first_stored, source_modified";
+      "indicator_count, prov_incidents, NULL, first_stored, NULL";
   static std::string_view Columns(Store::Detail detail) {
     return detail == Store::Detail::kFull || detail == Store::Detail::kLinks ? kColumns
                                                                              : kAnalysisColumns;
