@@ -235,9 +235,8 @@ void StixExport::AddSimilar(const Incident& query, const std::vector<score::Matc
     StoredName match = name(m.id);
     if (match.title.empty()) match.title = m.id;
     const Subject t = SubjectOf(m.id, match.first_stored, absl::StrCat(fresh, "|match|", i + 1));
-    const std::string& match_title = match.title;
-    RelatedTo(q, query_ref, t, NewIncident(t, m.id, match_title), m.comparison,
-              absl::StrCat("kinship ranks '", match_title, "' at ", i + 1, " of ", matches.size(),
+    RelatedTo(q, query_ref, t, NewIncident(t, m.id, match.title), m.comparison,
+              absl::StrCat("kinship ranks '", match.title, "' at ", i + 1, " of ", matches.size(),
                            " among the incidents most similar to '", query_title, "'"));
   }
 }
